@@ -1,0 +1,130 @@
+/**
+ * The vocabulary of a restore: a key's history of versions and delete markers,
+ * the restore point asked for, and the action the plan takes on each key.
+ * Plain data only, so plans and outcomes travel as JSON between Lambdas.
+ */
+
+/** One entry of a key's history, as ListObjectVersions returns it. */
+export interface HistoryEntry {
+  readonly key: string;
+  /** `"null"` for objects written before versioning was enabled. */
+  readonly versionId: string;
+  readonly isDeleteMarker: boolean;
+  readonly isLatest: boolean;
+  /** Milliseconds since the epoch. */
+  readonly lastModified: number;
+  readonly etag?: string;
+  readonly size?: number;
+  readonly storageClass?: string;
+}
+
+/** What a plan needs to know of an entry to act on it and to detect a change since planning. */
+export interface EntryRef {
+  readonly versionId: string;
+  readonly isDeleteMarker: boolean;
+  readonly etag?: string;
+  readonly size?: number;
+  readonly storageClass?: string;
+  readonly lastModified: number;
+}
+
+export type RestoreScope =
+  | { readonly kind: 'key'; readonly key: string }
+  | { readonly kind: 'prefix'; readonly prefix: string };
+
+export type RestorePoint =
+  /** That version becomes current. */
+  | { readonly kind: 'version'; readonly versionId: string }
+  /** The entry just older than this version becomes current (roll back one bad write, e.g. an infected upload). */
+  | { readonly kind: 'beforeVersion'; readonly versionId: string }
+  /** Each key as it was at this instant (ms since the epoch). */
+  | { readonly kind: 'pointInTime'; readonly at: number }
+  /** Keys whose latest entry is a delete marker (created at/after `since`) get their newest version back. */
+  | { readonly kind: 'undelete'; readonly since?: number };
+
+/** `copy` writes the target as a new version (never deletes); `delete` permanently deletes every newer entry. */
+export type RestoreMode = 'copy' | 'delete';
+
+export interface RestoreSpec {
+  readonly bucket: string;
+  readonly scope: RestoreScope;
+  readonly point: RestorePoint;
+  readonly mode: RestoreMode;
+}
+
+/** What the plan does with one key. */
+export type KeyAction =
+  | {
+      readonly key: string;
+      readonly action: 'unchanged';
+      readonly reason: string;
+      readonly current: EntryRef | null;
+    }
+  | {
+      /** Copy mode: copy `source` over the key as a new version. */
+      readonly key: string;
+      readonly action: 'copy';
+      readonly outcome: 'restored' | 'undeleted';
+      readonly source: EntryRef;
+      readonly current: EntryRef | null;
+    }
+  | {
+      /** Copy mode, key absent at the restore point: a delete marker on top. */
+      readonly key: string;
+      readonly action: 'addDeleteMarker';
+      readonly outcome: 'deleted';
+      readonly current: EntryRef;
+    }
+  | {
+      /** Delete mode: permanently delete `entries` (newest first), all newer than the restore point. */
+      readonly key: string;
+      readonly action: 'deleteEntries';
+      readonly outcome: 'restored' | 'deleted' | 'undeleted';
+      readonly entries: readonly EntryRef[];
+      /** The version that is current afterwards, or null when the key is then absent. */
+      readonly restoresTo: EntryRef | null;
+      readonly current: EntryRef;
+    };
+
+export type TaskStatus = 'restored' | 'deleted' | 'undeleted' | 'unchanged' | 'failed';
+
+/**
+ * The per-key result, with the column names of an S3 Batch Operations completion
+ * report so the report reads (and queries) the same way.
+ */
+export interface KeyOutcome {
+  readonly Bucket: string;
+  readonly Key: string;
+  /** The version that is current after the restore (the source version for a copy), or empty. */
+  readonly VersionId: string;
+  readonly TaskStatus: TaskStatus;
+  readonly ErrorCode: string;
+  readonly HTTPStatusCode: number;
+  readonly ResultMessage: string;
+}
+
+export const REPORT_COLUMNS = [
+  'Bucket',
+  'Key',
+  'VersionId',
+  'TaskStatus',
+  'ErrorCode',
+  'HTTPStatusCode',
+  'ResultMessage',
+] as const satisfies readonly (keyof KeyOutcome)[];
+
+export type OutcomeCounts = Record<TaskStatus, number>;
+
+export const emptyCounts = (): OutcomeCounts => ({ restored: 0, deleted: 0, undeleted: 0, unchanged: 0, failed: 0 });
+
+export function addCounts(into: OutcomeCounts, from: Partial<OutcomeCounts>): OutcomeCounts {
+  for (const status of Object.keys(into) as TaskStatus[]) into[status] += from[status] ?? 0;
+  return into;
+}
+
+export const refOf = (entry: HistoryEntry): EntryRef => ({
+  versionId: entry.versionId,
+  isDeleteMarker: entry.isDeleteMarker,
+  lastModified: entry.lastModified,
+  ...(entry.isDeleteMarker ? {} : { etag: entry.etag, size: entry.size, storageClass: entry.storageClass }),
+});

@@ -1,0 +1,98 @@
+/**
+ * What travels between the states of a restore: small descriptors only. Plans
+ * and outcomes live in the work bucket under `restores/<restoreId>/`, so no
+ * state payload grows with the size of the scope.
+ */
+import type { OutcomeCounts } from './model.ts';
+import type { PlanTotals } from './planner.ts';
+import type { RestoreRequest, RestoreRequestInput } from './request.ts';
+
+/** Input of the state machine, from the API, an EventBridge rule, a schedule or the CLI. */
+export interface RestoreExecutionInput {
+  readonly request: RestoreRequestInput;
+  /** Set by callers that derived it already (API, CLI); otherwise derived from the request. */
+  readonly restoreId?: string;
+}
+
+/** The validated request with where its plan and report go. */
+export interface RestoreContext {
+  readonly restoreId: string;
+  readonly request: RestoreRequest;
+  readonly workBucket: string;
+}
+
+/** One plan chunk in the work bucket: up to `chunkSize` key actions of consecutive keys. */
+export interface ChunkRef {
+  readonly restoreId: string;
+  readonly workBucket: string;
+  /** Work-bucket key of the chunk (JSON lines of `KeyAction`). */
+  readonly planKey: string;
+  readonly index: number;
+  /** Actions in the chunk that write (copy, delete marker, deletions). */
+  readonly writes: number;
+  readonly actions: number;
+  /** The chunk covers keys after `startAfter` (exclusive, '' = scope start) up to `lastKey` (inclusive). */
+  readonly startAfter: string;
+  readonly lastKey: string;
+}
+
+export interface PlanStepInput extends RestoreContext {
+  /** Where the previous invocation stopped; null or absent on the first. */
+  readonly cursor?: string | null;
+  readonly nextChunk?: number;
+  readonly totals?: PlanTotals;
+}
+
+export interface PlanStepOutput {
+  /** Chunks planned by this invocation, each to act on. */
+  readonly chunks: ChunkRef[];
+  /** Opaque continuation; null once the whole scope is planned. */
+  readonly cursor: string | null;
+  readonly done: boolean;
+  readonly nextChunk: number;
+  /** Running totals over every invocation so far. */
+  readonly totals: PlanTotals;
+}
+
+export interface ActStepInput extends RestoreContext {
+  readonly chunk: ChunkRef;
+}
+
+export interface ActStepOutput {
+  readonly index: number;
+  readonly counts: OutcomeCounts;
+  /** Work-bucket key of the chunk's outcomes (JSON lines of `KeyOutcome`). */
+  readonly outcomesKey: string;
+}
+
+export interface ReportStepInput extends RestoreContext {
+  /** Present when the run failed: the error and cause Step Functions caught. */
+  readonly failure?: { readonly Error?: string; readonly Cause?: string };
+  readonly totals?: PlanTotals;
+}
+
+export interface RestoreSummary {
+  readonly restoreId: string;
+  readonly bucket: string;
+  readonly scope: string;
+  readonly mode: RestoreRequest['mode'];
+  readonly dryRun: boolean;
+  readonly status: 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'PLANNED';
+  readonly planned: PlanTotals;
+  readonly counts: OutcomeCounts;
+  readonly report: { readonly csv: string; readonly jsonl: string } | null;
+  readonly plan: string;
+  readonly error?: string;
+}
+
+/** Work-bucket layout of one restore. */
+export const workKeys = (restoreId: string) => ({
+  root: `restores/${restoreId}/`,
+  plan: (index: number) => `restores/${restoreId}/plan/${String(index).padStart(6, '0')}.jsonl`,
+  planPrefix: `restores/${restoreId}/plan/`,
+  outcomes: (index: number) => `restores/${restoreId}/outcomes/${String(index).padStart(6, '0')}.jsonl`,
+  outcomesPrefix: `restores/${restoreId}/outcomes/`,
+  reportCsv: `restores/${restoreId}/report.csv`,
+  reportJsonl: `restores/${restoreId}/report.jsonl`,
+  summary: `restores/${restoreId}/summary.json`,
+});

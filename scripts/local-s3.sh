@@ -1,0 +1,518 @@
+#!/usr/bin/env bash
+# Local S3 for s3-rewind tests: a throw-away single-node Ceph cluster
+# (1 mon, 1 memstore OSD) plus a Ceph Object Gateway (RGW) on loopback.
+#
+#   bash scripts/local-s3.sh start    install ceph if needed, start, verify, print env
+#   bash scripts/local-s3.sh stop     stop the daemons started from the state dir
+#   bash scripts/local-s3.sh wipe     stop + remove the state dir
+#   bash scripts/local-s3.sh status   exit 0 when the endpoint answers
+#   bash scripts/local-s3.sh env      print the env file (source-able)
+#
+# Everything (config, mon store, logs, pid files, env file) lives in one state
+# directory. Data is kept in RAM by the OSD (memstore) and is disposable: a
+# `start` that finds nothing answering wipes the state dir and builds a new
+# cluster (about 15 s), a `start` that finds it answering does nothing.
+#
+# Environment (all optional):
+#   S3_REWIND_LOCAL_DIR        state dir              (default: <repo>/.local-s3)
+#   S3_REWIND_LOCAL_PORT       S3 (RGW) port          (default: 7480; if unset and
+#                                                      7480 is taken, a free port is used)
+#   S3_REWIND_LOCAL_MON_PORT   ceph-mon port (msgr v1) (default: first free of 16789..)
+#   S3_REWIND_LOCAL_ACCESS_KEY access key             (default: s3rewind)
+#   S3_REWIND_LOCAL_SECRET_KEY secret key             (default: s3rewind-secret)
+#   S3_REWIND_LOCAL_MEMSTORE_BYTES OSD RAM capacity   (default: 8 GiB)
+#   S3_REWIND_LOCAL_TIMEOUT    seconds to wait for each startup phase (default: 120)
+#   S3_REWIND_LOCAL_SKIP_INSTALL=1  never run apt-get
+#   S3_REWIND_LOCAL_SKIP_VERIFY=1   skip the S3 round-trip check after start
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+STATE_DIR="${S3_REWIND_LOCAL_DIR:-$REPO/.local-s3}"
+case "$STATE_DIR" in /*) ;; *) STATE_DIR="$PWD/$STATE_DIR" ;; esac
+STATE_DIR="${STATE_DIR%/}"
+
+PORT_REQUESTED="${S3_REWIND_LOCAL_PORT:-}"
+MON_PORT_REQUESTED="${S3_REWIND_LOCAL_MON_PORT:-}"
+ACCESS_KEY="${S3_REWIND_LOCAL_ACCESS_KEY:-s3rewind}"
+SECRET_KEY="${S3_REWIND_LOCAL_SECRET_KEY:-s3rewind-secret}"
+MEMSTORE_BYTES="${S3_REWIND_LOCAL_MEMSTORE_BYTES:-8589934592}"
+TIMEOUT="${S3_REWIND_LOCAL_TIMEOUT:-120}"
+REGION="us-east-1"
+RGW_NAME="client.rgw.s3rewind"
+MARKER=".s3-rewind-local-s3"   # present in every state dir this script created
+
+CONF="$STATE_DIR/ceph.conf"
+ENV_FILE="$STATE_DIR/env"
+LOG_DIR="$STATE_DIR/log"
+PID_DIR="$STATE_DIR/pid"
+# Unix socket paths are limited to 107 bytes; use a short dir when needed.
+STATE_HASH="$(printf '%s' "$STATE_DIR" | cksum | cut -d' ' -f1)"
+if [ "${#STATE_DIR}" -le 60 ]; then
+  RUN_DIR="$STATE_DIR/run"
+else
+  RUN_DIR="${TMPDIR:-/tmp}/s3rewind-$STATE_HASH"
+fi
+LOCK_FILE="${TMPDIR:-/tmp}/s3rewind-local-s3-$STATE_HASH.lock"
+
+log() { printf '[local-s3] %s\n' "$*" >&2; }
+die() { printf '[local-s3] ERROR: %s\n' "$*" >&2; exit 1; }
+
+now_ms() { date +%s%3N; }
+
+# ---------------------------------------------------------------- processes
+
+# pid of a daemon from its pid file if that process is alive (not a zombie)
+# and really is the expected binary; empty otherwise.
+live_pid() { # name comm
+  local f="$PID_DIR/$1.pid" pid state
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  [ -r "/proc/$pid/stat" ] || return 0
+  state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || true)"
+  [ "$state" = "Z" ] && return 0
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = "$2" ] || return 0
+  printf '%s' "$pid"
+}
+
+stop_one() { # name comm signal grace_seconds
+  local pid i
+  pid="$(live_pid "$1" "$2")"
+  if [ -n "$pid" ]; then
+    kill "-$3" "$pid" 2>/dev/null || true
+    for ((i = 0; i < $4 * 10; i++)); do
+      [ -z "$(live_pid "$1" "$2")" ] && break
+      sleep 0.1
+    done
+    if [ -n "$(live_pid "$1" "$2")" ]; then
+      log "$1 (pid $pid) did not exit after SIG$3; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 100; i++)); do
+        [ -z "$(live_pid "$1" "$2")" ] && break
+        sleep 0.1
+      done
+      [ -z "$(live_pid "$1" "$2")" ] || die "could not stop $1 (pid $pid)"
+    fi
+    log "stopped $1 (pid $pid)"
+  fi
+  rm -f "$PID_DIR/$1.pid"
+}
+
+do_stop() {
+  [ -d "$PID_DIR" ] || return 0
+  stop_one rgw radosgw TERM 10
+  # The OSD keeps everything in RAM (memstore). A clean shutdown would dump
+  # the whole store to disk only for the next start to throw it away, so kill it.
+  stop_one osd ceph-osd KILL 10
+  stop_one mon ceph-mon TERM 10
+}
+
+spawn() { # name logfile cmd...
+  local name="$1" out="$2"
+  shift 2
+  # New session, no controlling terminal, stdio detached: the caller
+  # (e.g. Node's execFileSync) does not wait for the daemon.
+  setsid nohup "$@" </dev/null >>"$out" 2>&1 &
+  echo "$!" >"$PID_DIR/$name.pid"
+}
+
+# -------------------------------------------------------------------- ports
+
+port_in_use() { # port
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port_from() { # start
+  local p="$1"
+  while [ "$p" -lt 65000 ]; do
+    port_in_use "$p" || { echo "$p"; return 0; }
+    p=$((p + 1))
+  done
+  die "no free port found from $1"
+}
+
+# ---------------------------------------------------------------------- S3
+
+env_endpoint() {
+  [ -f "$ENV_FILE" ] || return 1
+  sed -n 's/^export AWS_ENDPOINT_URL_S3=//p' "$ENV_FILE" | head -n1
+}
+
+http_answers() { # url
+  local code
+  code="$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$1" 2>/dev/null || true)"
+  [ -n "$code" ] && [ "$code" != "000" ]
+}
+
+is_running() {
+  local ep
+  [ -n "$(live_pid rgw radosgw)" ] || return 1
+  [ -n "$(live_pid osd ceph-osd)" ] || return 1
+  [ -n "$(live_pid mon ceph-mon)" ] || return 1
+  ep="$(env_endpoint)" || return 1
+  [ -n "$ep" ] || return 1
+  http_answers "$ep"
+}
+
+# Round trip through the S3 API: a bucket with Object Lock (hence versioning),
+# two versions, a legal hold that must block a delete, a delete marker, and
+# a bucket with versioning enabled by PutBucketVersioning.
+verify_s3() { # endpoint
+  local ep="$1"
+  if [ -n "${S3_REWIND_LOCAL_SKIP_VERIFY:-}" ]; then return 0; fi
+  if ! (cd "$REPO" && node -e 'require.resolve("@aws-sdk/client-s3")') >/dev/null 2>&1; then
+    log "@aws-sdk/client-s3 not installed (run npm ci); checking with curl only"
+    verify_s3_curl "$ep"
+    return
+  fi
+  (cd "$REPO" && AWS_ENDPOINT_URL_S3="$ep" AWS_ACCESS_KEY_ID="$ACCESS_KEY" \
+    AWS_SECRET_ACCESS_KEY="$SECRET_KEY" AWS_REGION="$REGION" node - <<'NODE'
+const s3m = require('@aws-sdk/client-s3');
+const c = new s3m.S3Client({
+  endpoint: process.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true, region: process.env.AWS_REGION,
+  credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY },
+  maxAttempts: 1,
+});
+const send = (Cmd, input) => c.send(new s3m[Cmd](input));
+const fail = (m) => { throw new Error('local-s3 verify: ' + m); };
+(async () => {
+  const b = 'local-s3-verify-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+  const b2 = b + '-v';
+  await send('CreateBucketCommand', { Bucket: b, ObjectLockEnabledForBucket: true });
+  try {
+    const v = await send('GetBucketVersioningCommand', { Bucket: b });
+    if (v.Status !== 'Enabled') fail('object-lock bucket versioning is ' + v.Status);
+    const ol = await send('GetObjectLockConfigurationCommand', { Bucket: b });
+    if (ol.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled') fail('object lock not enabled');
+    const p1 = await send('PutObjectCommand', { Bucket: b, Key: 'k', Body: 'one' });
+    const p2 = await send('PutObjectCommand', { Bucket: b, Key: 'k', Body: 'two' });
+    if (!p1.VersionId || !p2.VersionId || p1.VersionId === p2.VersionId) fail('no distinct version ids');
+    await send('PutObjectLegalHoldCommand', { Bucket: b, Key: 'k', VersionId: p1.VersionId, LegalHold: { Status: 'ON' } });
+    let blocked = false;
+    try { await send('DeleteObjectCommand', { Bucket: b, Key: 'k', VersionId: p1.VersionId }); }
+    catch (e) { blocked = true; }
+    if (!blocked) fail('legal hold did not block a version delete');
+    await send('PutObjectLegalHoldCommand', { Bucket: b, Key: 'k', VersionId: p1.VersionId, LegalHold: { Status: 'OFF' } });
+    await send('DeleteObjectCommand', { Bucket: b, Key: 'k' });
+    const l = await send('ListObjectVersionsCommand', { Bucket: b });
+    if ((l.Versions || []).length !== 2 || (l.DeleteMarkers || []).length !== 1) fail('unexpected listing');
+    for (const e of [...(l.Versions || []), ...(l.DeleteMarkers || [])])
+      await send('DeleteObjectCommand', { Bucket: b, Key: e.Key, VersionId: e.VersionId });
+  } finally {
+    await send('DeleteBucketCommand', { Bucket: b }).catch(() => {});
+  }
+  await send('CreateBucketCommand', { Bucket: b2 });
+  await send('PutBucketVersioningCommand', { Bucket: b2, VersioningConfiguration: { Status: 'Enabled' } });
+  const v2 = await send('GetBucketVersioningCommand', { Bucket: b2 });
+  await send('DeleteBucketCommand', { Bucket: b2 });
+  if (v2.Status !== 'Enabled') fail('PutBucketVersioning did not enable versioning');
+})().catch((e) => { console.error(e && e.stack || e); process.exit(1); });
+NODE
+  )
+}
+
+verify_s3_curl() { # endpoint
+  local ep="$1" b="local-s3-verify-$$-$RANDOM" out
+  local sig=(--aws-sigv4 "aws:amz:$REGION:s3" --user "$ACCESS_KEY:$SECRET_KEY" -s -f -m 20)
+  curl "${sig[@]}" -X PUT -H 'x-amz-bucket-object-lock-enabled: true' "$ep/$b" -o /dev/null ||
+    die "verify: could not create an object-lock bucket"
+  out="$(curl "${sig[@]}" "$ep/$b?versioning")" || die "verify: GetBucketVersioning failed"
+  curl "${sig[@]}" -X DELETE "$ep/$b" -o /dev/null || true
+  [[ "$out" == *"<Status>Enabled</Status>"* ]] || die "verify: object-lock bucket is not versioned: $out"
+}
+
+# ------------------------------------------------------------------ install
+
+ensure_installed() {
+  local missing=() bin
+  for bin in radosgw ceph-mon ceph-osd ceph radosgw-admin monmaptool; do
+    command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ -z "${S3_REWIND_LOCAL_SKIP_INSTALL:-}" ] ||
+    die "missing ${missing[*]} and S3_REWIND_LOCAL_SKIP_INSTALL is set"
+  command -v apt-get >/dev/null 2>&1 ||
+    die "missing ${missing[*]}; install the Debian/Ubuntu packages radosgw ceph-mon ceph-osd ceph-common"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]}; need root or sudo to apt-get install them"
+    sudo=(sudo -n)
+  fi
+  log "installing radosgw ceph-mon ceph-osd ceph-common (missing: ${missing[*]})"
+  local t0
+  t0="$(now_ms)"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    radosgw ceph-mon ceph-osd ceph-common >&2
+  hash -r
+  for bin in radosgw ceph-mon ceph-osd ceph radosgw-admin monmaptool; do
+    command -v "$bin" >/dev/null 2>&1 || die "$bin still missing after apt-get install"
+  done
+  log "installed in $(( ($(now_ms) - t0) / 1000 )) s"
+}
+
+# -------------------------------------------------------------------- wipe
+
+remove_state_dir() {
+  [ -e "$STATE_DIR" ] || { rm -rf "$RUN_DIR"; return 0; }
+  case "$STATE_DIR" in
+    "" | / | "$HOME" | "$REPO" | /root | /tmp | /usr | /usr/* | /etc | /etc/* | /var | /bin | /sbin | /lib*)
+      die "refusing to remove state dir '$STATE_DIR'" ;;
+  esac
+  if [ ! -e "$STATE_DIR/$MARKER" ] && [ -n "$(ls -A "$STATE_DIR" 2>/dev/null)" ]; then
+    die "refusing to remove '$STATE_DIR': not empty and not created by this script (no $MARKER)"
+  fi
+  rm -rf "$STATE_DIR" "$RUN_DIR"
+}
+
+# ------------------------------------------------------------------- start
+
+wait_for() { # description seconds command...
+  local what="$1" secs="$2" deadline
+  shift 2
+  deadline=$(( $(date +%s) + secs ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "timed out after ${secs}s waiting for $what"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+ceph_cli() { ceph -c "$CONF" --connect-timeout 15 "$@"; }
+
+dump_logs() {
+  local f
+  for f in "$LOG_DIR"/*; do
+    [ -f "$f" ] || continue
+    printf '\n[local-s3] ---- last lines of %s ----\n' "$f" >&2
+    tail -n 40 "$f" >&2 || true
+  done
+}
+
+fail_start() {
+  log "$1"
+  dump_logs
+  do_stop || true
+  exit 1
+}
+
+write_conf() { # fsid mon_port rgw_port
+  cat >"$CONF" <<EOF
+# Generated by scripts/local-s3.sh; recreated on every fresh start.
+[global]
+fsid = $1
+mon host = [v1:127.0.0.1:$2]
+mon initial members = a
+public addr = 127.0.0.1
+ms bind msgr2 = false
+ms bind ipv6 = false
+auth cluster required = none
+auth service required = none
+auth client required = none
+keyring = $STATE_DIR/keyring
+run dir = $RUN_DIR
+admin socket = $RUN_DIR/\$cluster-\$name.asok
+log file = $LOG_DIR/\$cluster-\$name.log
+log to stderr = false
+err to stderr = true
+crash dir = $STATE_DIR/crash
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon allow pool delete = true
+mon warn on pool no redundancy = false
+mon max pg per osd = 1000
+mon data avail warn = 2
+mon data avail crit = 1
+debug ms = 0
+debug mon = 0
+debug paxos = 0
+debug osd = 0
+debug rados = 0
+debug objclass = 0
+debug memstore = 0
+debug rgw = 0
+debug civetweb = 0
+debug asok = 0
+debug monc = 0
+debug auth = 0
+
+[mon]
+mon data = $STATE_DIR/mon/\$cluster-\$id
+
+[osd]
+osd data = $STATE_DIR/osd/\$cluster-\$id
+osd objectstore = memstore
+memstore device bytes = $MEMSTORE_BYTES
+osd crush update on start = true
+
+[$RGW_NAME]
+rgw frontends = beast endpoint=127.0.0.1:$3
+rgw data = $STATE_DIR/rgw
+rgw thread pool size = 256
+rgw max concurrent requests = 1024
+rgw dynamic resharding = false
+rgw enable usage log = false
+rgw enable ops log = false
+rgw crypt require ssl = false
+rgw s3 auth use sts = false
+EOF
+}
+
+do_start() {
+  local t0 t1 fsid mon_port rgw_port ep
+  t0="$(now_ms)"
+
+  if is_running; then
+    log "already running at $(env_endpoint)"
+    cat "$ENV_FILE"
+    return 0
+  fi
+
+  ensure_installed
+  command -v curl >/dev/null 2>&1 || die "curl is required"
+  command -v setsid >/dev/null 2>&1 || die "setsid (util-linux) is required"
+
+  # Whatever is left (stale pid files, half-dead daemons, old mon store) goes.
+  do_stop
+  remove_state_dir
+
+  if [ -n "$PORT_REQUESTED" ]; then
+    rgw_port="$PORT_REQUESTED"
+    port_in_use "$rgw_port" && die "port $rgw_port (S3_REWIND_LOCAL_PORT) is already in use"
+  elif port_in_use 7480; then
+    rgw_port="$(free_port_from 17480)"
+    log "port 7480 is taken; using $rgw_port"
+  else
+    rgw_port=7480
+  fi
+  if [ -n "$MON_PORT_REQUESTED" ]; then
+    mon_port="$MON_PORT_REQUESTED"
+    port_in_use "$mon_port" && die "port $mon_port (S3_REWIND_LOCAL_MON_PORT) is already in use"
+  else
+    mon_port="$(free_port_from 16789)"
+  fi
+  [ "$mon_port" != "$rgw_port" ] || die "mon and S3 ports are both $rgw_port"
+
+  mkdir -p "$STATE_DIR"
+  : >"$STATE_DIR/$MARKER"
+  mkdir -p "$LOG_DIR" "$PID_DIR" "$RUN_DIR" "$STATE_DIR/crash" "$STATE_DIR/rgw" \
+    "$STATE_DIR/mon/ceph-a" "$STATE_DIR/osd/ceph-0"
+  fsid="$(cat /proc/sys/kernel/random/uuid)"
+  write_conf "$fsid" "$mon_port" "$rgw_port"
+  : >"$STATE_DIR/keyring"
+
+  # --- monitor
+  monmaptool --create --clobber --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" \
+    "$STATE_DIR/monmap" >"$LOG_DIR/setup.log" 2>&1 || fail_start "monmaptool failed"
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$STATE_DIR/monmap" --keyring "$STATE_DIR/keyring" \
+    >>"$LOG_DIR/setup.log" 2>&1 || fail_start "ceph-mon --mkfs failed"
+  spawn mon "$LOG_DIR/mon.out" ceph-mon -f -c "$CONF" -i a
+
+  # --- OSD: make its store while the monitor comes up
+  local osd_uuid
+  osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
+  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" \
+    >>"$LOG_DIR/setup.log" 2>&1 || fail_start "ceph-osd --mkfs failed"
+
+  wait_for "ceph-mon" "$TIMEOUT" ceph_cli mon stat || fail_start "ceph-mon did not come up"
+  local osd_id
+  osd_id="$(ceph_cli osd new "$osd_uuid" 0 2>>"$LOG_DIR/setup.log")" || fail_start "ceph osd new failed"
+  [ "$osd_id" = "0" ] || fail_start "expected osd id 0, got '$osd_id'"
+  spawn osd "$LOG_DIR/osd.out" ceph-osd -f -c "$CONF" -i 0
+
+  # RGW creates the pools it needs one by one on first use; creating them
+  # here while the OSD boots is faster and avoids a multipart-upload stall
+  # on the first CompleteMultipartUpload (non-ec pool).
+  local pool
+  for pool in .rgw.root default.rgw.log default.rgw.control default.rgw.meta \
+    default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do
+    ceph_cli osd pool create "$pool" 8 8 >>"$LOG_DIR/setup.log" 2>&1 ||
+      fail_start "could not create pool $pool"
+    ceph_cli osd pool application enable "$pool" rgw >>"$LOG_DIR/setup.log" 2>&1 || true
+  done
+
+  wait_for "the OSD to be up" "$TIMEOUT" osd_up || fail_start "ceph-osd did not come up"
+
+  # --- RGW
+  spawn rgw "$LOG_DIR/rgw.out" radosgw -f -c "$CONF" -n "$RGW_NAME"
+  ep="http://127.0.0.1:$rgw_port"
+  wait_for "RGW at $ep" "$TIMEOUT" rgw_answers "$ep" || fail_start "radosgw did not answer at $ep"
+
+  radosgw-admin -c "$CONF" -n "$RGW_NAME" user create --uid=s3rewind --display-name="s3-rewind tests" \
+    --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$LOG_DIR/setup.log" 2>&1 ||
+    fail_start "radosgw-admin user create failed"
+
+  cat >"$ENV_FILE" <<EOF
+export AWS_ENDPOINT_URL_S3=$ep
+export AWS_ACCESS_KEY_ID=$ACCESS_KEY
+export AWS_SECRET_ACCESS_KEY=$SECRET_KEY
+export AWS_REGION=$REGION
+EOF
+
+  t1="$(now_ms)"
+  # A freshly created user can take a moment to be visible to RGW's cache.
+  local attempt ok=""
+  for attempt in 1 2 3 4 5; do
+    if verify_s3 "$ep" 2>"$LOG_DIR/verify.err"; then ok=1; break; fi
+    sleep 1
+  done
+  if [ -z "$ok" ]; then
+    cat "$LOG_DIR/verify.err" >&2
+    fail_start "S3 verification against $ep failed"
+  fi
+  log "cluster up in $(( t1 - t0 )) ms, S3 verified in $(( $(now_ms) - t1 )) ms (state: $STATE_DIR)"
+  cat "$ENV_FILE"
+}
+
+osd_up() {
+  # "1 osds: 1 up (since ...), 1 in" -> up count must be 1
+  ceph_cli osd stat 2>/dev/null | grep -Eq '1 up'
+}
+
+rgw_answers() { # endpoint
+  [ -n "$(live_pid rgw radosgw)" ] || return 1
+  http_answers "$1"
+}
+
+# -------------------------------------------------------------------- main
+
+with_lock() {
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$LOCK_FILE"
+    flock -w 600 9 || die "could not lock $LOCK_FILE"
+  fi
+  "$@"
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  start) with_lock do_start ;;
+  stop) with_lock do_stop ;;
+  wipe) with_lock do_stop; remove_state_dir; log "wiped $STATE_DIR" ;;
+  status)
+    if is_running; then
+      log "running at $(env_endpoint)"
+      exit 0
+    fi
+    log "not running"
+    exit 1
+    ;;
+  env)
+    [ -f "$ENV_FILE" ] || die "no env file ($ENV_FILE); run: bash scripts/local-s3.sh start"
+    cat "$ENV_FILE"
+    ;;
+  *)
+    echo "usage: $0 {start|stop|wipe|status|env}" >&2
+    exit 2
+    ;;
+esac
