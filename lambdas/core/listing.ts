@@ -66,14 +66,14 @@ export async function listPage(
   });
   let order: ElementKind[] | undefined;
   const keepOrder: DeserializeMiddleware<object, object> = (next) => async (args) => {
-      const result = await next(args);
-      const response = result.response as { statusCode?: number; body?: unknown };
-      if (response.statusCode === 200 && response.body) {
-        const bytes = await bodyBytes(response.body);
-        response.body = bytes;
-        order = elementOrder(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-      }
-      return result;
+    const result = await next(args);
+    const response = result.response as { statusCode?: number; body?: unknown };
+    if (response.statusCode === 200 && response.body) {
+      const bytes = await bodyBytes(response.body);
+      response.body = bytes;
+      order = elementOrder(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    }
+    return result;
   };
   command.middlewareStack.addRelativeTo(keepOrder as never, {
     relation: 'after',
@@ -162,6 +162,8 @@ export async function* keyHistories(
     const page = await listPage(s3, bucket, listingPrefix(scope), cursor, options.pageSize);
     options.onPage?.(page.entries.length);
     for (const entry of page.entries) {
+      // KeyMarker alone means "after this key" on AWS; Ceph RGW lists the marker key again.
+      if (options.startAfter && compareKeys(entry.key, options.startAfter) <= 0) continue;
       if (options.lastKey !== undefined && compareKeys(entry.key, options.lastKey) > 0) break;
       if (!inScope(entry.key)) {
         // Keys list in binary order: past the exact key, nothing more can match.

@@ -1,0 +1,28 @@
+/**
+ * The shape every state-machine Lambda shares: a middy handler that parses its
+ * event (a `RequestError` naming the field when it's wrong), logs with the
+ * restore id, and calls one core function.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 's3-rewind' });
+
+export function stepHandler<In extends { restoreId?: string }, Out>(
+  parse: (event: unknown) => In,
+  run: (input: In, context: Context) => Promise<Out>,
+) {
+  return middy<unknown, Out, Error, Context>()
+    .use(injectLambdaContext(logger))
+    .handler(async (event, context) => {
+      const input = parse(event);
+      if (input.restoreId) logger.appendKeys({ restoreId: input.restoreId });
+      return run(input, context);
+    });
+}
+
+/** Time left before Lambda's timeout, less a margin to write what was done. */
+export const deadlineOf = (context: Context, marginMs = 30_000): number =>
+  Date.now() + Math.max(0, context.getRemainingTimeInMillis() - marginMs);

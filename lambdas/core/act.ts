@@ -1,0 +1,202 @@
+/**
+ * Acting on one plan chunk. The chunk's key range is listed again first and
+ * each key planned afresh, so that
+ * - a retried or re-run chunk does nothing twice: keys already at the restore
+ *   point come out `unchanged` (no second copy, no second marker);
+ * - a key someone else changed after the plan was made (an entry on top that
+ *   the plan did not know) is reported `ChangedSincePlan`, not overwritten.
+ * The window left is between this listing and the write itself (milliseconds),
+ * since S3 has no conditional CopyObject on the destination's version.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import { checkBucket } from './bucket-guard.ts';
+import { copyVersionOver, type CopyOptions } from './copy-version.ts';
+import { DeleteBatcher } from './delete-batch.ts';
+import { RequestError, s3ErrorOf } from './errors.ts';
+import { compareKeys, keyHistories } from './listing.ts';
+import type { HistoryEntry, KeyAction, KeyOutcome, RestoreSpec, TaskStatus } from './model.ts';
+import { lockedReason } from './object-lock.ts';
+import { planKey } from './planner.ts';
+import { countOutcomes } from './report.ts';
+import { specOf } from './request.ts';
+import { DEFAULT_CONCURRENCY } from './s3-client.ts';
+import { workKeys, type ActStepInput, type ActStepOutput } from './steps.ts';
+import { WorkStore } from './work-store.ts';
+
+export interface ActOptions extends CopyOptions {
+  /** Requests in flight at once. @default 32 */
+  readonly concurrency?: number;
+  /** Called as each key's outcome is known (progress). */
+  readonly onOutcome?: (outcome: KeyOutcome) => void;
+}
+
+/** The keys a chunk covers: after `startAfter` ('' = from the scope's start) up to `lastKey`. */
+export interface KeyRange {
+  readonly startAfter: string;
+  readonly lastKey: string;
+}
+
+type Outcome = Omit<KeyOutcome, 'Bucket' | 'Key'>;
+
+const succeeded = (TaskStatus: Exclude<TaskStatus, 'failed'>, VersionId: string, ResultMessage: string): Outcome => ({
+  VersionId,
+  TaskStatus,
+  ErrorCode: '',
+  HTTPStatusCode: 200,
+  ResultMessage,
+});
+
+const failed = (VersionId: string, ErrorCode: string, HTTPStatusCode: number, ResultMessage: string): Outcome => ({
+  VersionId,
+  TaskStatus: 'failed',
+  ErrorCode,
+  HTTPStatusCode,
+  ResultMessage,
+});
+
+const failedWith = (versionId: string, error: unknown): Outcome => {
+  const e = s3ErrorOf(error);
+  return failed(versionId, e.code, e.status, e.message);
+};
+
+/** What the outcome of an action will be once it has been carried out. */
+function doneOutcome(action: Exclude<KeyAction, { action: 'unchanged' }>): Outcome {
+  switch (action.action) {
+    case 'copy':
+      return succeeded(action.outcome, action.source.versionId, `copied version ${action.source.versionId} over the current version`);
+    case 'addDeleteMarker':
+      return succeeded('deleted', '', 'added a delete marker: the key was absent at the restore point');
+    case 'deleteEntries': {
+      const to = action.restoresTo ? `version ${action.restoresTo.versionId} is current` : 'the key is absent';
+      return succeeded(action.outcome, action.restoresTo?.versionId ?? '', `permanently deleted ${action.entries.length} newer entries; ${to}`);
+    }
+  }
+}
+
+/** True when the key's newest entry is one the plan did not know: someone wrote after planning. */
+function changedSincePlan(planned: KeyAction | undefined, history: readonly HistoryEntry[]): boolean {
+  const top = history[0];
+  if (!planned || !planned.current || !top) return true;
+  if (top.versionId === planned.current.versionId) return false;
+  return !(planned.action === 'deleteEntries' && planned.entries.some((e) => e.versionId === top.versionId));
+}
+
+/**
+ * Carries out a chunk's plan for keys in `range` and returns one outcome per key.
+ * Never throws for a key's failure: that key's outcome says `failed`.
+ */
+export async function actOnChunk(
+  s3: S3Client,
+  spec: RestoreSpec,
+  planned: readonly KeyAction[],
+  range: KeyRange,
+  options: ActOptions = {},
+): Promise<KeyOutcome[]> {
+  const bucket = spec.bucket;
+  const facts = await checkBucket(s3, bucket, spec.mode);
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const batcher = new DeleteBatcher(s3, bucket, { limit });
+  const plannedByKey = new Map(planned.map((action) => [action.key, action]));
+  const outcomes: KeyOutcome[] = [];
+  const record = (key: string, outcome: Outcome) => {
+    const row: KeyOutcome = { Bucket: bucket, Key: key, ...outcome };
+    outcomes.push(row);
+    options.onOutcome?.(row);
+  };
+  const writes: Promise<void>[] = [];
+  const lockChecks: Promise<void>[] = [];
+  const carryOut = (key: string, action: Exclude<KeyAction, { action: 'unchanged' }>, write: () => Promise<void>) =>
+    writes.push(write().then(() => record(key, doneOutcome(action)), (error) => record(key, failedWith(doneOutcome(action).VersionId, error))));
+
+  for await (const { key, entries } of keyHistories(s3, bucket, spec.scope, range)) {
+    const plannedAction = plannedByKey.get(key);
+    plannedByKey.delete(key);
+    let action: KeyAction;
+    try {
+      action = planKey(key, entries, spec.point, spec.mode);
+    } catch (error) {
+      record(key, failedWith('', error));
+      continue;
+    }
+    if (action.action === 'unchanged') {
+      const already = plannedAction && plannedAction.action !== 'unchanged';
+      record(
+        key,
+        already
+          ? { ...doneOutcome(plannedAction), ResultMessage: 'already at the restore point (an earlier attempt or someone else did it)' }
+          : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
+      );
+      continue;
+    }
+    if (changedSincePlan(plannedAction, entries)) {
+      record(
+        key,
+        failed('', 'ChangedSincePlan', 409, 'the key changed after the plan was made; not overwritten (re-run the restore to plan it again)'),
+      );
+      continue;
+    }
+    switch (action.action) {
+      case 'copy': {
+        const copy = action;
+        carryOut(key, copy, () => limit(() => copyVersionOver(s3, bucket, key, copy.source, options)));
+        break;
+      }
+      case 'addDeleteMarker':
+        carryOut(key, action, () => batcher.delete(key, [undefined]));
+        break;
+      case 'deleteEntries': {
+        const deletion = action;
+        const ids = deletion.entries.map((e) => e.versionId);
+        if (!facts.objectLock) {
+          carryOut(key, deletion, () => batcher.delete(key, ids));
+          break;
+        }
+        let release!: () => void;
+        lockChecks.push(new Promise<void>((resolve) => (release = resolve)));
+        carryOut(key, deletion, async () => {
+          try {
+            const reason = await limit(() => lockedReason(s3, bucket, key, deletion.entries));
+            if (reason) throw Object.assign(new Error(`refused: ${reason}; the key was left as it was`), { name: 'ObjectLocked', $metadata: { httpStatusCode: 403 } });
+            const deleted = batcher.delete(key, ids);
+            release();
+            await deleted;
+          } finally {
+            release();
+          }
+        });
+        break;
+      }
+    }
+  }
+  for (const [key, action] of plannedByKey) {
+    if (action.action === 'unchanged') record(key, succeeded('unchanged', action.current?.versionId ?? '', action.reason));
+    else record(key, failed('', 'ChangedSincePlan', 409, 'the key has no history any more; someone deleted its versions after the plan was made'));
+  }
+  await Promise.all(lockChecks);
+  await batcher.flush();
+  await Promise.all(writes);
+  return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+}
+
+/**
+ * One act step of the state machine: reads the chunk's plan from the work bucket,
+ * carries it out and writes the chunk's outcomes beside it.
+ */
+export async function actStep(
+  s3: S3Client,
+  input: ActStepInput,
+  mode: RestoreSpec['mode'],
+  options: ActOptions = {},
+): Promise<ActStepOutput> {
+  const spec = specOf(input.request);
+  if (spec.mode !== mode) {
+    throw new RequestError(`this step carries out ${mode} mode, but the restore is in ${spec.mode} mode`);
+  }
+  const store = new WorkStore(s3, input.workBucket);
+  const planned = await store.getLines<KeyAction>(input.chunk.planKey);
+  const outcomes = await actOnChunk(s3, spec, planned, input.chunk, options);
+  const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);
+  await store.putLines(outcomesKey, outcomes);
+  return { index: input.chunk.index, counts: countOutcomes(outcomes), outcomesKey };
+}

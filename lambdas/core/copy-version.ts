@@ -1,0 +1,166 @@
+/**
+ * Copies a version over its key as the new current version, keeping its
+ * metadata, tags, content headers and storage class. Up to 5 GiB a single
+ * CopyObject does it; above, a multipart copy (UploadPartCopy) that follows the
+ * source's own part layout when it can, so the copy keeps the source's ETag
+ * and a re-run sees the key as already restored.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  UploadPartCopyCommand,
+  type S3Client,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import type { EntryRef } from './model.ts';
+
+export const GiB = 1024 ** 3;
+export const MiB = 1024 ** 2;
+/** CopyObject's limit; larger objects need a multipart copy. */
+export const SINGLE_COPY_LIMIT = 5 * GiB;
+const MIN_PART = 5 * MiB;
+const MAX_PART = 5 * GiB;
+const MAX_PARTS = 10_000;
+
+export interface CopyOptions {
+  /** Objects larger than this are copied part by part. @default 5 GiB */
+  readonly multipartThreshold?: number;
+  /** Part size when the source's own layout can't be followed. @default 256 MiB */
+  readonly partSize?: number;
+  /** Parts copied at once for one object. @default 8 */
+  readonly partConcurrency?: number;
+}
+
+/** Archived versions must be restored (RestoreObject) before they can be copied. */
+const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+export class ArchivedVersionError extends Error {
+  readonly name = 'InvalidObjectState';
+  readonly $metadata = { httpStatusCode: 403 };
+  constructor(key: string, versionId: string, storageClass: string) {
+    super(`version "${versionId}" of "${key}" is in ${storageClass}: restore it with RestoreObject first, then re-run`);
+  }
+}
+
+/** `x-amz-copy-source`: bucket/key?versionId=ID with the key URL-encoded (slashes kept). */
+export const copySource = (bucket: string, key: string, versionId: string): string =>
+  `${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}?versionId=${encodeURIComponent(versionId)}`;
+
+const keptStorageClass = (storageClass: string | undefined): StorageClass | undefined =>
+  storageClass && storageClass !== 'STANDARD' ? (storageClass as StorageClass) : undefined;
+
+export async function copyVersionOver(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  source: EntryRef,
+  options: CopyOptions = {},
+): Promise<void> {
+  if (source.storageClass && ARCHIVED.has(source.storageClass)) {
+    throw new ArchivedVersionError(key, source.versionId, source.storageClass);
+  }
+  const size = source.size ?? 0;
+  if (size > (options.multipartThreshold ?? SINGLE_COPY_LIMIT)) {
+    await multipartCopy(s3, bucket, key, source, size, options);
+    return;
+  }
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      CopySource: copySource(bucket, key, source.versionId),
+      ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
+      StorageClass: keptStorageClass(source.storageClass),
+    }),
+  );
+}
+
+/** Byte ranges for a multipart copy: the source's own part size when known, else `partSize`. */
+export function partRanges(size: number, partSize: number): Array<{ start: number; end: number }> {
+  const part = Math.min(MAX_PART, Math.max(MIN_PART, partSize, Math.ceil(size / MAX_PARTS)));
+  const ranges: Array<{ start: number; end: number }> = [];
+  for (let start = 0; start < size; start += part) ranges.push({ start, end: Math.min(size, start + part) - 1 });
+  return ranges;
+}
+
+/**
+ * The source's part size if it was uploaded in equal parts (as SDKs and the CLI do):
+ * copying the same ranges gives the same part ETags, hence the same object ETag.
+ */
+async function sourcePartSize(s3: S3Client, bucket: string, key: string, versionId: string, size: number) {
+  try {
+    const first = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, PartNumber: 1 }));
+    const parts = first.PartsCount ?? 0;
+    const part = first.ContentLength ?? 0;
+    if (parts > 1 && part >= MIN_PART && (parts - 1) * part < size && size <= parts * part) return part;
+  } catch {
+    // No part information (not a multipart upload, or not supported): use our own layout.
+  }
+  return undefined;
+}
+
+async function multipartCopy(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  source: EntryRef,
+  size: number,
+  options: CopyOptions,
+): Promise<void> {
+  const versionId = source.versionId;
+  const [head, tagging, ownPartSize] = await Promise.all([
+    s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+    s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+    sourcePartSize(s3, bucket, key, versionId, size),
+  ]);
+  const tags = new URLSearchParams((tagging.TagSet ?? []).map((t): [string, string] => [t.Key ?? '', t.Value ?? ''])).toString();
+  const upload = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      ContentType: head.ContentType,
+      CacheControl: head.CacheControl,
+      ContentDisposition: head.ContentDisposition,
+      ContentEncoding: head.ContentEncoding,
+      ContentLanguage: head.ContentLanguage,
+      Expires: head.Expires,
+      Metadata: head.Metadata,
+      ...(tags ? { Tagging: tags } : {}),
+      StorageClass: keptStorageClass(source.storageClass),
+    }),
+  );
+  const uploadId = upload.UploadId!;
+  const limit = pLimit(options.partConcurrency ?? 8);
+  try {
+    const ranges = partRanges(size, ownPartSize ?? options.partSize ?? 256 * MiB);
+    const parts = await Promise.all(
+      ranges.map((range, index) =>
+        limit(async () => {
+          const copied = await s3.send(
+            new UploadPartCopyCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: index + 1,
+              CopySource: copySource(bucket, key, versionId),
+              CopySourceRange: `bytes=${range.start}-${range.end}`,
+              ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
+            }),
+          );
+          return { PartNumber: index + 1, ETag: copied.CopyPartResult?.ETag };
+        }),
+      ),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+    );
+  } catch (error) {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Planning a scope in steps: list page by page, plan each key, and write the
+ * actions to the work bucket in chunks. One step stops at a time budget or a
+ * chunk count, on a key boundary, and says where the next one resumes, so any
+ * prefix size fits in Lambda's 15 minutes and Step Functions' payload limit.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { RequestError } from './errors.ts';
+import { keyHistories } from './listing.ts';
+import type { KeyAction } from './model.ts';
+import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
+import { specOf } from './request.ts';
+import { workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
+import { WorkStore } from './work-store.ts';
+
+export interface PlanOptions {
+  /** Writing actions per chunk (copies, delete markers, keys with deletions). @default 1000 */
+  readonly chunkWrites?: number;
+  /** Actions per chunk, unchanged keys included. @default 10000 */
+  readonly chunkActions?: number;
+  /** Chunks one step may plan before it returns them to be acted on. @default 100 */
+  readonly maxChunks?: number;
+  /** Epoch ms after which the step returns at the next chunk boundary. */
+  readonly deadline?: number;
+  readonly now?: () => number;
+  /** Called once per listed page, with its entry count (progress). */
+  readonly onPage?: (entries: number) => void;
+}
+
+interface Cursor {
+  readonly after: string;
+}
+
+const decodeCursor = (cursor: string | null | undefined): Cursor | null => (cursor ? (JSON.parse(cursor) as Cursor) : null);
+
+/** Plans from `input.cursor` on; returns the chunks written and where to resume. */
+export async function planStep(s3: S3Client, input: PlanStepInput, options: PlanOptions = {}): Promise<PlanStepOutput> {
+  const spec = specOf(input.request);
+  const store = new WorkStore(s3, input.workBucket);
+  const keys = workKeys(input.restoreId);
+  const chunkWrites = options.chunkWrites ?? 1000;
+  const chunkActions = options.chunkActions ?? 10_000;
+  const maxChunks = options.maxChunks ?? 100;
+  const now = options.now ?? Date.now;
+  const totals: PlanTotals = { ...emptyTotals(), ...input.totals };
+  const resumeAfter = decodeCursor(input.cursor)?.after ?? '';
+  let nextChunk = input.nextChunk ?? 0;
+  const chunks: ChunkRef[] = [];
+  let pending: KeyAction[] = [];
+  let writes = 0;
+  let startAfter = resumeAfter;
+
+  const writeChunk = async () => {
+    if (pending.length === 0) return;
+    const index = nextChunk++;
+    const lastKey = pending.at(-1)!.key;
+    await store.putLines(keys.plan(index), pending);
+    chunks.push({
+      restoreId: input.restoreId,
+      workBucket: input.workBucket,
+      planKey: keys.plan(index),
+      index,
+      writes,
+      actions: pending.length,
+      startAfter,
+      lastKey,
+    });
+    startAfter = lastKey;
+    pending = [];
+    writes = 0;
+  };
+
+  let seen = false;
+  for await (const { key, entries } of keyHistories(s3, spec.bucket, spec.scope, {
+    startAfter: resumeAfter,
+    ...(options.onPage ? { onPage: options.onPage } : {}),
+  })) {
+    seen = true;
+    const action = planKey(key, entries, spec.point, spec.mode);
+    countAction(totals, action);
+    pending.push(action);
+    if (action.action !== 'unchanged') writes += 1;
+    if (writes >= chunkWrites || pending.length >= chunkActions) {
+      await writeChunk();
+      const outOfTime = options.deadline !== undefined && now() >= options.deadline;
+      if (chunks.length >= maxChunks || outOfTime) {
+        return { chunks, cursor: JSON.stringify({ after: key } satisfies Cursor), done: false, nextChunk, totals };
+      }
+    }
+  }
+  await writeChunk();
+  if (!seen && !resumeAfter && spec.scope.kind === 'key') {
+    throw new RequestError(`bucket "${spec.bucket}" has no key "${spec.scope.key}" (no versions or delete markers)`);
+  }
+  return { chunks, cursor: null, done: true, nextChunk, totals };
+}

@@ -1,0 +1,69 @@
+/**
+ * Schemas of what each state hands the next. Every handler parses its event, so
+ * a malformed event fails with a `RequestError` naming the field, before any I/O.
+ */
+import { z } from 'zod';
+import { RequestError } from './errors.ts';
+import { describeIssues, RestoreRequestSchema } from './request.ts';
+import type { ActStepInput, PlanStepInput, ReportStepInput, RestoreExecutionInput } from './steps.ts';
+
+/** Also a Step Functions execution name: 1-80 of letters, digits, `-` and `_`. */
+export const restoreId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, - or _');
+
+const context = {
+  restoreId,
+  request: RestoreRequestSchema,
+  workBucket: z.string().min(3).max(63),
+};
+
+const totals = z.object({
+  keys: z.number(),
+  restore: z.number(),
+  delete: z.number(),
+  undelete: z.number(),
+  unchanged: z.number(),
+  deletions: z.number(),
+  copies: z.number(),
+});
+
+export const ExecutionInputSchema = z.object({ request: z.unknown(), restoreId: restoreId.optional() });
+
+export const PlanStepInputSchema = z.object({
+  ...context,
+  cursor: z.string().nullish(),
+  nextChunk: z.number().int().nonnegative().optional(),
+  totals: totals.optional(),
+});
+
+export const ChunkRefSchema = z.object({
+  restoreId,
+  workBucket: z.string(),
+  planKey: z.string().min(1),
+  index: z.number().int().nonnegative(),
+  writes: z.number().int().nonnegative(),
+  actions: z.number().int().nonnegative(),
+  startAfter: z.string(),
+  lastKey: z.string(),
+});
+
+export const ActStepInputSchema = z.object({ ...context, chunk: ChunkRefSchema });
+
+export const ReportStepInputSchema = z.object({
+  ...context,
+  totals: totals.optional(),
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+function parseWith<T>(schema: z.ZodType, what: string, event: unknown): T {
+  const parsed = schema.safeParse(event);
+  if (!parsed.success) {
+    const issues = describeIssues(parsed.error);
+    throw new RequestError(`invalid ${what} event: ${issues.join('; ')}`, issues);
+  }
+  return parsed.data as T;
+}
+
+export const parseExecutionInput = (event: unknown) => parseWith<RestoreExecutionInput>(ExecutionInputSchema, 'restore', event);
+export const parsePlanStepInput = (event: unknown) => parseWith<PlanStepInput>(PlanStepInputSchema, 'list-versions', event);
+export const parseActStepInput = (event: unknown) => parseWith<ActStepInput>(ActStepInputSchema, 'act', event);
+export const parseReportStepInput = (event: unknown) => parseWith<ReportStepInput>(ReportStepInputSchema, 'report', event);

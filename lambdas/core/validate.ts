@@ -1,0 +1,21 @@
+/**
+ * The first step of every restore: the request is valid, allowed here, and the
+ * bucket can be restored safely. Nothing is listed or written before this passes.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { checkBucket } from './bucket-guard.ts';
+import { checkPolicy, type RestorePolicy } from './policy.ts';
+import { parseRestoreRequest, restoreIdOf } from './request.ts';
+import type { RestoreContext, RestoreExecutionInput } from './steps.ts';
+
+export async function validateRestore(
+  s3: S3Client,
+  input: RestoreExecutionInput,
+  policy: RestorePolicy,
+  workBucket: string,
+): Promise<RestoreContext> {
+  const request = parseRestoreRequest(input?.request);
+  checkPolicy(request, policy);
+  await checkBucket(s3, request.bucket, request.mode);
+  return { restoreId: input.restoreId ?? restoreIdOf(request), request, workBucket };
+}
