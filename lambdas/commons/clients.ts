@@ -1,7 +1,26 @@
-/** SDK clients, created once per Lambda container. */
+/** SDK clients and stores, created once per Lambda container; the local runner passes its own. */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { KeyOutcome } from '#core/model.ts';
 import { createS3Client } from '#core/s3-client.ts';
+import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
 
-/** Requests in flight at once per invocation; sockets are pooled to match. */
-export const concurrency = Number(process.env.S3_CONCURRENCY ?? 64);
+/** What the state-machine Lambdas run against. */
+export interface StepDeps {
+  readonly s3: S3Client;
+  /** The store behind a context's `workBucket`. */
+  readonly workStore: (workBucket: string) => WorkStore;
+  /** Requests in flight at once per invocation. */
+  readonly concurrency: number;
+  /** Progress hooks (the CLI's progress bar); unset in Lambda. */
+  readonly onPage?: (entries: number) => void;
+  readonly onOutcome?: (outcome: KeyOutcome) => void;
+}
 
-export const s3 = createS3Client({ maxSockets: concurrency });
+const concurrency = Number(process.env.S3_CONCURRENCY ?? 64);
+const s3 = createS3Client({ maxSockets: concurrency });
+
+export const lambdaDeps: StepDeps = {
+  s3,
+  workStore: (workBucket) => new S3WorkStore(s3, workBucket),
+  concurrency,
+};

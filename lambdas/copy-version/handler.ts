@@ -1,11 +1,15 @@
 /** copy-version: carries out a copy-mode chunk (copies of target versions, delete markers). */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { actStep } from '#core/act.ts';
 import { parseActStepInput } from '#core/step-schemas.ts';
-import { concurrency, s3 } from '../commons/clients.ts';
+import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { stepHandler } from '../commons/step-handler.ts';
 
-export const makeHandler = (client: S3Client = s3) =>
-  stepHandler(parseActStepInput, (input) => actStep(client, input, 'copy', { concurrency }));
+export const makeHandler = (deps: StepDeps = lambdaDeps) =>
+  stepHandler(parseActStepInput, (input) =>
+    actStep(deps.s3, deps.workStore(input.workBucket), input, 'copy', {
+      concurrency: deps.concurrency,
+      ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+    }),
+  );
 
 export const handler = makeHandler();

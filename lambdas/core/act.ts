@@ -22,7 +22,7 @@ import { countOutcomes } from './report.ts';
 import { specOf } from './request.ts';
 import { DEFAULT_CONCURRENCY } from './s3-client.ts';
 import { workKeys, type ActStepInput, type ActStepOutput } from './steps.ts';
-import { WorkStore } from './work-store.ts';
+import type { WorkStore } from './work-store.ts';
 
 export interface ActOptions extends CopyOptions {
   /** Requests in flight at once. @default 32 */
@@ -185,6 +185,7 @@ export async function actOnChunk(
  */
 export async function actStep(
   s3: S3Client,
+  store: WorkStore,
   input: ActStepInput,
   mode: RestoreSpec['mode'],
   options: ActOptions = {},
@@ -193,7 +194,6 @@ export async function actStep(
   if (spec.mode !== mode) {
     throw new RequestError(`this step carries out ${mode} mode, but the restore is in ${spec.mode} mode`);
   }
-  const store = new WorkStore(s3, input.workBucket);
   const planned = await store.getLines<KeyAction>(input.chunk.planKey);
   const outcomes = await actOnChunk(s3, spec, planned, input.chunk, options);
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);

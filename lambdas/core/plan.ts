@@ -11,7 +11,7 @@ import type { KeyAction } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
 import { specOf } from './request.ts';
 import { workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
-import { WorkStore } from './work-store.ts';
+import type { WorkStore } from './work-store.ts';
 
 export interface PlanOptions {
   /** Writing actions per chunk (copies, delete markers, keys with deletions). @default 1000 */
@@ -34,9 +34,13 @@ interface Cursor {
 const decodeCursor = (cursor: string | null | undefined): Cursor | null => (cursor ? (JSON.parse(cursor) as Cursor) : null);
 
 /** Plans from `input.cursor` on; returns the chunks written and where to resume. */
-export async function planStep(s3: S3Client, input: PlanStepInput, options: PlanOptions = {}): Promise<PlanStepOutput> {
+export async function planStep(
+  s3: S3Client,
+  store: WorkStore,
+  input: PlanStepInput,
+  options: PlanOptions = {},
+): Promise<PlanStepOutput> {
   const spec = specOf(input.request);
-  const store = new WorkStore(s3, input.workBucket);
   const keys = workKeys(input.restoreId);
   const chunkWrites = options.chunkWrites ?? 1000;
   const chunkActions = options.chunkActions ?? 10_000;

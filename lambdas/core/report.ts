@@ -3,11 +3,10 @@
  * Operations completion-report columns) and one JSON-lines file, plus the summary
  * the execution returns and the `Restore Completed` event carries.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { addCounts, emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from './model.ts';
 import { emptyTotals } from './planner.ts';
 import { workKeys, type ReportStepInput, type RestoreSummary } from './steps.ts';
-import { WorkStore } from './work-store.ts';
+import type { WorkStore } from './work-store.ts';
 
 const csvField = (value: string | number): string => {
   const text = String(value);
@@ -28,8 +27,7 @@ export function countOutcomes(rows: readonly KeyOutcome[], into: OutcomeCounts =
 export const scopeLabel = (request: ReportStepInput['request']): string =>
   `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`;
 
-export async function writeReport(s3: S3Client, input: ReportStepInput): Promise<RestoreSummary> {
-  const store = new WorkStore(s3, input.workBucket);
+export async function writeReport(store: WorkStore, input: ReportStepInput): Promise<RestoreSummary> {
   const keys = workKeys(input.restoreId);
   const counts = emptyCounts();
   const csv: string[] = [CSV_HEADER];
@@ -57,8 +55,8 @@ export async function writeReport(s3: S3Client, input: ReportStepInput): Promise
     status,
     planned: input.totals ?? emptyTotals(),
     counts,
-    report: acted ? { csv: `s3://${input.workBucket}/${keys.reportCsv}`, jsonl: `s3://${input.workBucket}/${keys.reportJsonl}` } : null,
-    plan: `s3://${input.workBucket}/${keys.planPrefix}`,
+    report: acted ? { csv: store.locationOf(keys.reportCsv), jsonl: store.locationOf(keys.reportJsonl) } : null,
+    plan: store.locationOf(keys.planPrefix),
     ...(input.failure ? { error: failureMessage(input.failure) } : {}),
   };
   await store.putText(keys.summary, JSON.stringify(summary, null, 2), 'application/json');

@@ -10,15 +10,40 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 
-export class WorkStore {
+/** Where a restore keeps its plan, outcomes and report. */
+export interface WorkStore {
+  putLines(key: string, rows: readonly unknown[]): Promise<void>;
+  putText(key: string, body: string, contentType: string): Promise<void>;
+  getText(key: string): Promise<string>;
+  getLines<T>(key: string): Promise<T[]>;
+  /** Every key under `prefix`, in key order. */
+  keys(prefix: string): AsyncIterable<string>;
+  /** How a person finds the object: `s3://bucket/key`, or a file path. */
+  locationOf(key: string): string;
+}
+
+export const toLines = (rows: readonly unknown[]): string =>
+  rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
+
+export const fromLines = <T>(text: string): T[] =>
+  text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as T);
+
+/** The deployed store: the stack's work bucket. */
+export class S3WorkStore implements WorkStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
   ) {}
 
-  async putLines(key: string, rows: readonly unknown[], contentType = 'application/x-ndjson'): Promise<void> {
-    const body = rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
-    await this.putText(key, body, contentType);
+  locationOf(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  async putLines(key: string, rows: readonly unknown[]): Promise<void> {
+    await this.putText(key, toLines(rows), 'application/x-ndjson');
   }
 
   async putText(key: string, body: string, contentType: string): Promise<void> {
@@ -31,14 +56,9 @@ export class WorkStore {
   }
 
   async getLines<T>(key: string): Promise<T[]> {
-    const text = await this.getText(key);
-    return text
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .map((line) => JSON.parse(line) as T);
+    return fromLines<T>(await this.getText(key));
   }
 
-  /** Every key under `prefix`, in key order. */
   async *keys(prefix: string): AsyncGenerator<string> {
     let token: string | undefined;
     do {
