@@ -101,7 +101,8 @@ export function interleave(
     if (versions.length && markers.length) throw new Error('ListObjectVersions order unavailable for a page with versions and delete markers');
     order = versions.length ? versions.map(() => 'Version') : markers.map(() => 'DeleteMarker');
   }
-  if (order.length !== versions.length + markers.length) {
+  const versionElements = order.filter((kind) => kind === 'Version').length;
+  if (versionElements !== versions.length || order.length - versionElements !== markers.length) {
     throw new Error(`ListObjectVersions page has ${order.length} elements but ${versions.length} versions and ${markers.length} delete markers`);
   }
   let v = 0;

@@ -30,7 +30,11 @@ function resolve(key: string, history: readonly HistoryEntry[], point: RestorePo
     }
     case 'beforeVersion': {
       const index = history.findIndex((e) => e.versionId === point.versionId);
-      if (index < 0) throw new RequestError(`key "${key}" has no version "${point.versionId}"`);
+      if (index < 0) {
+        throw new RequestError(
+          `key "${key}" has no version "${point.versionId}" (if an earlier delete-mode restore rolled it back, it was permanently deleted then)`,
+        );
+      }
       const entry = history[index + 1];
       return { target: entry && !entry.isDeleteMarker ? entry : null, newer: history.slice(0, index + 1), outcome: 'restored' };
     }

@@ -10,16 +10,24 @@ import type { RestorePoint, RestoreScope, RestoreSpec } from './model.ts';
 
 /** ISO 8601 with a date, a time and a zone (`Z` or `±hh:mm`): a time without a zone is ambiguous at 3 a.m. */
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
-const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** S3 bucket naming rules (general purpose buckets). */
 const BUCKET_NAME = /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
+
+/** The calendar date exists: Date.parse rolls 2025-02-30 over to March. */
+const realDate = (value: string): boolean => {
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+};
+
 export const instant = z.string().superRefine((value, ctx) => {
-  if (!HAS_ZONE.test(value)) {
+  if (ISO_WITHOUT_ZONE.test(value)) {
     ctx.addIssue({ code: 'custom', message: `"${value}" has no time zone: add Z or an offset like +01:00` });
-  } else if (!ISO_WITH_ZONE.test(value) || Number.isNaN(Date.parse(value))) {
+  } else if (!ISO_WITH_ZONE.test(value) || Number.isNaN(Date.parse(value)) || !realDate(value)) {
     ctx.addIssue({ code: 'custom', message: `"${value}" is not an ISO 8601 time like 2026-11-20T10:00:00Z` });
   }
 });

@@ -1,0 +1,89 @@
+/**
+ * The state machine definition the local runner executes: synthesized in this
+ * process from the deployed stack (`lib/app.ts`, with cdk.json's context) and
+ * rendered by `lib/definition.ts`. The only differences from a deployment are
+ * configuration: restores may touch any bucket the credentials reach, delete mode
+ * exists (the CLI asks before using it), and Lambda bundling is skipped since
+ * the handlers run in-process.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AslStateMachine } from '../lib/definition.ts';
+import { defaultWorkDir } from './file-work-store.ts';
+import { isHandlerName, type HandlerName } from './local-runner.ts';
+
+export interface LocalDefinition {
+  readonly asl: AslStateMachine;
+  readonly lambdaTasks: ReadonlyArray<{ readonly stateName: string; readonly handler: HandlerName }>;
+  readonly eventTasks: readonly string[];
+}
+
+/** The bucket name IAM is scoped to in the local synthesis; IAM plays no part in a local run. */
+const LOCAL_BUCKET = 'local-endpoint-bucket';
+
+const ROOT = join(__dirname, '..');
+
+const cdkContext = (): Record<string, unknown> => {
+  const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+};
+
+/** Everything the synthesized definition depends on: the stack's sources, cdk.json and the CDK version. */
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  const libDir = join(ROOT, 'lib');
+  for (const name of readdirSync(libDir).sort()) if (name.endsWith('.ts')) hash.update(name).update(readFileSync(join(libDir, name)));
+  hash.update(readFileSync(join(ROOT, 'cdk.json')));
+  hash.update(readFileSync(join(ROOT, 'lambdas', 'core', 'request.ts')));
+  hash.update(readFileSync(join(dirname(require.resolve('aws-cdk-lib/package.json')), 'package.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+let cached: LocalDefinition | undefined;
+
+/**
+ * The definition, synthesized once per change of its sources: later runs read it
+ * from `~/.s3-rewind/definitions/` (synthesis takes seconds; reading it, milliseconds).
+ */
+export async function loadDefinition(): Promise<LocalDefinition> {
+  if (cached) return cached;
+  const file = join(defaultWorkDir(), 'definitions', `${sourceHash()}.json`);
+  try {
+    cached = JSON.parse(readFileSync(file, 'utf8')) as LocalDefinition;
+    return cached;
+  } catch {
+    // not synthesized yet for these sources
+  }
+  cached = await synthesizeDefinition();
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(cached));
+  return cached;
+}
+
+/** Synthesizes the stack in this process and renders its state machine definition. */
+export async function synthesizeDefinition(): Promise<LocalDefinition> {
+  const [{ createApp }, { CONTEXT_KEYS }, { renderDefinition }] = await Promise.all([
+    import('../lib/app.ts'),
+    import('../lib/config.ts'),
+    import('../lib/definition.ts'),
+  ]);
+  const { app, stack } = createApp({
+    context: {
+      ...cdkContext(),
+      [CONTEXT_KEYS.allowedBuckets]: [LOCAL_BUCKET],
+      [CONTEXT_KEYS.deleteModeAllowed]: true,
+      [CONTEXT_KEYS.schedules]: [],
+      [CONTEXT_KEYS.protectedPrefixes]: [],
+      [CONTEXT_KEYS.malwareRollback]: [],
+      'aws:cdk:bundling-stacks': [],
+    },
+  });
+  const template = app.synth().getStackArtifact(stack.artifactId).template;
+  const rendered = renderDefinition(template);
+  const lambdaTasks = rendered.lambdaTasks.map(({ stateName, handler }) => {
+    if (!isHandlerName(handler)) throw new Error(`task "${stateName}" runs "${handler}", which the local runner has no handler for`);
+    return { stateName, handler };
+  });
+  return { asl: rendered.definition, lambdaTasks, eventTasks: rendered.eventTasks };
+}

@@ -1,0 +1,138 @@
+/**
+ * Runs the deployed state machine definition in this process: the definition is
+ * synthesized from the same CDK stack that is deployed, and aws-local-stepfunctions
+ * executes it, each Lambda task calling the same handler code against any S3
+ * endpoint. There is no second, hand-written workflow.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import type { KeyOutcome } from '#core/model.ts';
+import type { RestorePolicy } from '#core/policy.ts';
+import type { RestoreExecutionInput, RestoreSummary } from '#core/steps.ts';
+import type { WorkStore } from '#core/work-store.ts';
+import type { StepDeps } from '../lambdas/commons/clients.ts';
+import { makeHandler as copyVersion } from '../lambdas/copy-version/handler.ts';
+import { makeHandler as deleteNewerVersions } from '../lambdas/delete-newer-versions/handler.ts';
+import { makeHandler as listVersions } from '../lambdas/list-versions/handler.ts';
+import { makeHandler as report } from '../lambdas/report/handler.ts';
+import { makeHandler as validateRequest } from '../lambdas/validate-request/handler.ts';
+import { FileWorkStore } from './file-work-store.ts';
+import { loadDefinition, type LocalDefinition } from './local-definition.ts';
+
+// aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
+const withResolvers = <T>() => {
+  let resolve!: (value: T | PromiseLike<T>) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+};
+(Promise as unknown as { withResolvers?: unknown }).withResolvers ??= withResolvers;
+
+/** The name of the work "bucket" in a local run's context: the store is a directory. */
+export const LOCAL_WORK_BUCKET = 's3-rewind-local';
+
+export interface RestoreEvent {
+  readonly detailType: string;
+  readonly detail: unknown;
+}
+
+export interface LocalRunOptions {
+  readonly s3: S3Client;
+  /** Where plans and reports go. @default a `FileWorkStore` under ~/.s3-rewind */
+  readonly store?: WorkStore;
+  /** Requests in flight at once per act step. @default 32 */
+  readonly concurrency?: number;
+  /** @default any bucket the credentials reach; delete mode allowed (the CLI asks first) */
+  readonly policy?: RestorePolicy;
+  readonly onPage?: (entries: number) => void;
+  readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /** The `Restore Completed` / `Restore Failed` events the deployed machine puts on EventBridge. */
+  readonly onEvent?: (event: RestoreEvent) => void;
+  readonly definition?: LocalDefinition;
+}
+
+const HANDLERS = {
+  'validate-request': (deps: StepDeps, policy: RestorePolicy) => validateRequest(deps, policy, LOCAL_WORK_BUCKET),
+  'list-versions': (deps: StepDeps) => listVersions(deps),
+  'copy-version': (deps: StepDeps) => copyVersion(deps),
+  'delete-newer-versions': (deps: StepDeps) => deleteNewerVersions(deps),
+  report: (deps: StepDeps) => report(deps),
+} as const;
+
+export type HandlerName = keyof typeof HANDLERS;
+export const isHandlerName = (name: string): name is HandlerName => name in HANDLERS;
+
+/** A Lambda context for an in-process invocation, with Lambda's 15 minutes. */
+const lambdaContext = (functionName: string): Context => {
+  const deadline = Date.now() + 15 * 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+
+type JSONValue = Parameters<StateMachine['run']>[0];
+
+/** Executes the restore as the deployed state machine would and returns its summary. */
+export async function runRestoreLocally(input: RestoreExecutionInput, options: LocalRunOptions): Promise<RestoreSummary> {
+  const store = options.store ?? new FileWorkStore();
+  const deps: StepDeps = {
+    s3: options.s3,
+    workStore: () => store,
+    concurrency: options.concurrency ?? 32,
+    ...(options.onPage ? { onPage: options.onPage } : {}),
+    ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+  };
+  const policy = options.policy ?? { allowedBuckets: '*', deleteModeAllowed: true };
+  const definition = options.definition ?? (await loadDefinition());
+  const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+  for (const task of definition.lambdaTasks) {
+    const handler = HANDLERS[task.handler](deps, policy);
+    handlers[task.stateName] = async (taskInput) => {
+      const { Payload } = taskInput as { Payload: unknown };
+      const result = await handler(Payload, lambdaContext(task.handler));
+      return { Payload: result } as unknown as JSONValue;
+    };
+  }
+  for (const stateName of definition.eventTasks) {
+    handlers[stateName] = async (taskInput) => {
+      const entries = ((taskInput as { Entries?: Array<{ DetailType?: string; Detail?: unknown }> }).Entries ?? []);
+      for (const entry of entries) {
+        const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
+        options.onEvent?.({ detailType: entry.DetailType ?? '', detail });
+      }
+      return { Entries: entries.map((_, i) => ({ EventId: `local-${i}` })), FailedEntryCount: 0 } as unknown as JSONValue;
+    };
+  }
+  const machine = new StateMachine(definition.asl as never, { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as unknown as JSONValue, { overrides: { taskResourceLocalHandlers: handlers } });
+  try {
+    return (await execution.result) as unknown as RestoreSummary;
+  } catch (error) {
+    if (error instanceof ExecutionError) throw new LocalExecutionError(error);
+    throw error;
+  }
+}
+
+/** The execution failed: the state machine's Fail state, with its error name (e.g. `RequestError`) and cause. */
+export class LocalExecutionError extends Error {
+  readonly name = 'ExecutionFailed';
+  /** The Fail state's error, as Step Functions would report it. */
+  readonly error: string;
+  constructor(failure: ExecutionError) {
+    const caught = failure.cause as { name?: string; message?: string } | undefined;
+    super(caught?.message ?? failure.message, { cause: failure });
+    this.error = caught?.name ?? 'States.Runtime';
+  }
+}
