@@ -1,0 +1,114 @@
+/**
+ * The Lambda functions of the restore workflow, each with the grants of its
+ * step and nothing more. The delete-newer-versions function (and with it any
+ * permission to delete a version) exists only when delete mode is allowed.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { RestoreFunction } from './restore-function.ts';
+import {
+  grantCopyVersions,
+  grantDeleteVersions,
+  grantInspectBuckets,
+  grantListHistory,
+  grantReadWriteRestores,
+} from './restore-grants.ts';
+
+/**
+ * `list-versions` returns its chunks after at most `PLAN_TIME_BUDGET` of listing
+ * (or 100 chunks), a minute below its timeout to write the chunk in hand; short
+ * steps keep `$.plan` small and get the first chunk acted on early. The handler
+ * derives the same deadline from its remaining time; `PLAN_TIME_BUDGET_MS` states it.
+ */
+const PLAN_TIMEOUT = Duration.minutes(5);
+const PLAN_TIME_BUDGET = Duration.minutes(4);
+
+export interface RestoreFunctionsProps {
+  /** Where plans, outcomes and reports go. */
+  readonly workBucket: s3.IBucket;
+  /** Buckets restores may touch: every grant is scoped to exactly these. */
+  readonly allowedBuckets: readonly string[];
+  /** Whether the delete-newer-versions function exists. @default false */
+  readonly deleteModeAllowed?: boolean;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class RestoreFunctions extends Construct {
+  /** Checks the request, this deployment's policy and the bucket (versioning, MFA Delete, Object Lock). */
+  public readonly validateRequest: RestoreFunction;
+  /** Lists history and writes the plan in chunks. */
+  public readonly listVersions: RestoreFunction;
+  /** Acts on a copy-mode chunk. */
+  public readonly copyVersion: RestoreFunction;
+  /** Acts on a delete-mode chunk; only when delete mode is allowed. */
+  public readonly deleteNewerVersions?: RestoreFunction;
+  /** Writes the report and summary. */
+  public readonly report: RestoreFunction;
+
+  constructor(scope: Construct, id: string, props: RestoreFunctionsProps) {
+    super(scope, id);
+    const buckets = props.allowedBuckets;
+    const deleteModeAllowed = props.deleteModeAllowed ?? false;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.validateRequest = new RestoreFunction(this, 'ValidateRequest', {
+      handlerName: 'validate-request',
+      description: 'Validates a restore request against the schema and this deployment, and checks the bucket is safe to restore',
+      logRetention,
+      environment: {
+        ALLOWED_BUCKETS: buckets.join(','),
+        DELETE_MODE_ALLOWED: String(deleteModeAllowed),
+        WORK_BUCKET: props.workBucket.bucketName,
+      },
+    });
+    grantInspectBuckets(this.validateRequest, buckets);
+
+    this.listVersions = new RestoreFunction(this, 'ListVersions', {
+      handlerName: 'list-versions',
+      description: 'Lists versions and delete markers of the restore scope and writes the plan in chunks to the work bucket',
+      memorySize: 1024,
+      timeout: PLAN_TIMEOUT,
+      logRetention,
+      environment: { PLAN_TIME_BUDGET_MS: String(PLAN_TIME_BUDGET.toMilliseconds()) },
+    });
+    grantListHistory(this.listVersions, buckets);
+    grantReadWriteRestores(this.listVersions, props.workBucket);
+
+    // Act steps: Lambda's 15 minutes, and a full vCPU (1,769 MB) for ~64 S3 requests in flight.
+    const actProps = { memorySize: 1769, timeout: Duration.minutes(15), logRetention } as const;
+    this.copyVersion = new RestoreFunction(this, 'CopyVersion', {
+      handlerName: 'copy-version',
+      description: 'Acts on one copy-mode plan chunk: copies target versions over keys, adds delete markers',
+      ...actProps,
+    });
+    grantCopyVersions(this.copyVersion, buckets);
+    grantReadWriteRestores(this.copyVersion, props.workBucket);
+
+    if (deleteModeAllowed) {
+      this.deleteNewerVersions = new RestoreFunction(this, 'DeleteNewerVersions', {
+        handlerName: 'delete-newer-versions',
+        description: 'Acts on one delete-mode plan chunk: permanently deletes versions and delete markers newer than the restore point',
+        ...actProps,
+      });
+      grantDeleteVersions(this.deleteNewerVersions, buckets);
+      grantReadWriteRestores(this.deleteNewerVersions, props.workBucket);
+    }
+
+    this.report = new RestoreFunction(this, 'Report', {
+      handlerName: 'report',
+      description: 'Folds the outcomes of every chunk into the restore report and summary in the work bucket',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      logRetention,
+    });
+    grantReadWriteRestores(this.report, props.workBucket);
+  }
+
+  /** Every function the workflow invokes. */
+  public get all(): RestoreFunction[] {
+    return [this.validateRequest, this.listVersions, this.copyVersion, ...(this.deleteNewerVersions ? [this.deleteNewerVersions] : []), this.report];
+  }
+}

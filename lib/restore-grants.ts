@@ -1,0 +1,145 @@
+/**
+ * What each part of a restore may do, named by intent. Every grant names the
+ * narrowest S3 actions on exactly the configured buckets (bucket ARNs for
+ * bucket-level actions, `bucket/*` for object-level ones); nothing here grants
+ * `s3:BypassGovernanceRetention`, so Object Lock always wins.
+ */
+import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { acknowledgeWildcardResources } from './nag.ts';
+
+/** Whose role a grant goes to: a function with a role we can acknowledge findings on. */
+export interface RestoreGrantee extends iam.IGrantable {
+  readonly role?: iam.IRole;
+}
+
+export const bucketArn = (bucket: string): string => `arn:${Aws.PARTITION}:s3:::${bucket}`;
+export const objectsArn = (bucket: string): string => `arn:${Aws.PARTITION}:s3:::${bucket}/*`;
+
+/** The S3 actions of each intent: on bucket ARNs, and on the objects of the buckets. */
+export const RESTORE_ACTIONS = {
+  /** Validate: is the bucket versioned, MFA Delete, Object Lock? */
+  inspectBuckets: { bucket: ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'], objects: [] },
+  /** Plan: list every version and delete marker. */
+  listHistory: {
+    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
+    objects: [],
+  },
+  /**
+   * Copy mode: copy a version over the key as a new version (tags copied, >5 GB by
+   * multipart, aborted on failure), or add a delete marker (`s3:DeleteObject`
+   * without a version id can't delete a version permanently).
+   */
+  copyVersions: {
+    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
+    objects: [
+      's3:GetObjectVersion',
+      's3:GetObjectVersionTagging',
+      's3:PutObject',
+      's3:PutObjectTagging',
+      's3:DeleteObject',
+      's3:AbortMultipartUpload',
+    ],
+  },
+  /**
+   * Delete mode: permanently delete newer versions and delete markers. HEAD of a
+   * version shows its retention and legal hold only with `s3:GetObjectRetention`
+   * and `s3:GetObjectLegalHold`, so the Object Lock check needs both to see.
+   */
+  deleteVersions: {
+    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
+    objects: ['s3:DeleteObjectVersion', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
+  },
+  /** API: a key's versions and delete markers. */
+  readVersionHistory: { bucket: ['s3:ListBucketVersions'], objects: [] },
+} as const;
+
+export type RestoreIntent = keyof typeof RESTORE_ACTIONS;
+
+/** Validate may look at how the buckets are configured, nothing else. */
+export const grantInspectBuckets = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'inspectBuckets');
+/** Plan may list the history of the buckets. */
+export const grantListHistory = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'listHistory');
+/** Copy mode may write new versions and delete markers, never delete a version. */
+export const grantCopyVersions = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'copyVersions');
+/** Delete mode may delete versions permanently (not past Object Lock). */
+export const grantDeleteVersions = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'deleteVersions');
+/** The API may list a key's versions. */
+export const grantReadVersionHistory = (fn: RestoreGrantee, buckets: readonly string[]) =>
+  grantIntent(fn, buckets, 'readVersionHistory');
+
+function grantIntent(fn: RestoreGrantee, buckets: readonly string[], intent: RestoreIntent): void {
+  const actions = RESTORE_ACTIONS[intent];
+  if (buckets.length === 0) return;
+  iam.Grant.addToPrincipal({ grantee: fn, actions: [...actions.bucket], resourceArns: buckets.map(bucketArn) });
+  if (actions.objects.length > 0) {
+    const arns = buckets.map(objectsArn);
+    iam.Grant.addToPrincipal({ grantee: fn, actions: [...actions.objects], resourceArns: arns });
+    if (fn.role) {
+      acknowledgeWildcardResources(
+        fn.role,
+        arns,
+        `Object-level actions (${actions.objects.join(', ')}) on the objects of a bucket restores are configured to touch: ` +
+          'a restore acts on keys only known at run time, and the bucket is one of s3-rewind:allowedBuckets.',
+      );
+    }
+  }
+}
+
+/** The work bucket's restore area: plans, outcomes, reports and summaries, `restores/<restoreId>/...`. */
+export const RESTORES_PREFIX = 'restores/';
+
+/** A step of the state machine may read and write the restore area of the work bucket (not delete: the lifecycle expires it). */
+export function grantReadWriteRestores(fn: RestoreGrantee, workBucket: s3.IBucket): void {
+  grantWorkBucket(fn, workBucket, ['s3:GetObject', 's3:PutObject']);
+}
+
+/** The API may read plans, outcomes and summaries to answer status calls. */
+export function grantReadRestores(fn: RestoreGrantee, workBucket: s3.IBucket): void {
+  grantWorkBucket(fn, workBucket, ['s3:GetObject']);
+}
+
+function grantWorkBucket(fn: RestoreGrantee, workBucket: s3.IBucket, objectActions: string[]): void {
+  const objects = workBucket.arnForObjects(`${RESTORES_PREFIX}*`);
+  iam.Grant.addToPrincipal({ grantee: fn, actions: objectActions, resourceArns: [objects] });
+  // Listing (and telling a missing key from a forbidden one) only below restores/.
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [workBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${RESTORES_PREFIX}*`] } },
+    }),
+  );
+  if (fn.role) {
+    acknowledgeWildcardResources(
+      fn.role,
+      [objects],
+      'Objects of the work bucket under restores/ only: each restore writes and reads its own restores/<restoreId>/ keys, named at run time.',
+    );
+  }
+}
+
+/** The API may start restores (executions of the restore state machine). */
+export function grantStartRestores(fn: RestoreGrantee, stateMachine: sfn.IStateMachine): void {
+  stateMachine.grantStartExecution(fn);
+}
+
+/** The API may describe the executions of the restore state machine (status, output), nothing else of them. */
+export function grantDescribeRestores(fn: RestoreGrantee, stateMachine: sfn.StateMachine): void {
+  const executions = Stack.of(stateMachine).formatArn({
+    service: 'states',
+    resource: 'execution',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    resourceName: `${stateMachine.stateMachineName}:*`,
+  });
+  iam.Grant.addToPrincipal({ grantee: fn, actions: ['states:DescribeExecution'], resourceArns: [executions] });
+  if (fn.role) {
+    acknowledgeWildcardResources(
+      fn.role,
+      [executions],
+      'states:DescribeExecution on the executions of the restore state machine only; execution names are restore ids chosen at run time.',
+    );
+  }
+}

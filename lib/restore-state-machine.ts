@@ -1,0 +1,365 @@
+/**
+ * The restore workflow: validate → plan ⇄ act (Distributed Map over plan chunks)
+ * → report, with `Restore Completed` / `Restore Failed` events. Only small
+ * descriptors travel in the state; plans and outcomes live in the work bucket.
+ *
+ * ```
+ * Validate Request ──(any error)──▶ Announce Rejection ─▶ Restore Rejected (Fail)
+ *   ▼
+ * Start Planning ($.plan = nothing planned yet)
+ *   ▼
+ * Plan Chunks ◀────────────────────────────────────────┐ no
+ *   ▼                                                   │
+ * Dry Run? ──yes──────────────────────────────▶ All Planned? ──yes──▶ Report ─▶ Announce Completion ─▶ Restored (Succeed)
+ *   │ no                                                ▲
+ *   ▼                                                   │
+ * Act On Chunks: Distributed Map over $.plan.chunks ────┘
+ *   child workflow: Restore Mode? ─▶ Copy Versions | Delete Newer Versions (or Fail: Delete Mode Disabled)
+ *
+ * Plan Chunks, Act On Chunks, Report ──(any error → $.failure)──▶ Report Failure ─▶ Announce Failure ─▶ Restore Failed (Fail)
+ *                                      (report fails too) ─▶ Summarise Without Report ─┘
+ * ```
+ *
+ * Every Lambda task retries only the Lambda service's own errors (with backoff
+ * and jitter). Validation errors (`RequestError`, `RefusedError`, or any other
+ * failure of the validate step) are never retried: nothing was written and
+ * there is no restore context to report under, so they go straight to a
+ * `Restore Failed` event with status `REJECTED` and a Fail state carrying the
+ * error and its message.
+ */
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { emptyTotals } from '../lambdas/core/planner.ts';
+import { acknowledge, acknowledgeGeneratedWildcards, acknowledgeWildcardResources } from './nag.ts';
+import { RestoreFunctions } from './restore-functions.ts';
+
+/** The `source` of the events restores emit and accept. */
+export const EVENT_SOURCE = 's3-rewind';
+export const DETAIL_TYPES = {
+  completed: 'Restore Completed',
+  failed: 'Restore Failed',
+  requested: 'Restore Requested',
+} as const;
+
+/** Errors of the Lambda service itself (not of our code): retried with backoff on every Lambda task. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+export interface RestoreStateMachineProps {
+  /** Where plans, outcomes and reports go. */
+  readonly workBucket: s3.IBucket;
+  /** Buckets restores may touch: the functions' IAM is scoped to exactly these. */
+  readonly allowedBuckets: readonly string[];
+  /** Whether delete mode (permanent deletion of versions) exists at all. @default false */
+  readonly deleteModeAllowed?: boolean;
+  /**
+   * Plan chunks acted on at once. Each act Lambda keeps ~64 S3 requests in flight,
+   * and consecutive chunks share key prefixes (S3: 3,500 writes/s per prefix), so
+   * a few tens of chunks already saturate one prefix.
+   * @default 10
+   */
+  readonly mapMaxConcurrency?: number;
+  /**
+   * Percentage of chunks whose act step may fail before the restore fails. A failed
+   * chunk is one whose Lambda failed as a whole (per-key failures are outcomes, not
+   * failures), so by default any such chunk fails the restore, with a report.
+   * @default 0
+   */
+  readonly mapToleratedFailurePercentage?: number;
+  /** Where `Restore Completed` / `Restore Failed` go. @default - the account's default event bus */
+  readonly eventBus?: events.IEventBus;
+  /** The longest a restore may run. @default Duration.hours(24) */
+  readonly timeout?: Duration;
+  /** Retention of the state machine's and the functions' logs. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class RestoreStateMachine extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly functions: RestoreFunctions;
+  public readonly logGroup: logs.LogGroup;
+  /** Alarms on failed, timed-out, aborted and throttled executions (no actions: wire them to your paging). */
+  public readonly alarms: {
+    readonly executionsFailed: cloudwatch.Alarm;
+    readonly executionsTimedOut: cloudwatch.Alarm;
+    readonly executionsAborted: cloudwatch.Alarm;
+    readonly executionThrottled: cloudwatch.Alarm;
+  };
+
+  constructor(scope: Construct, id: string, props: RestoreStateMachineProps) {
+    super(scope, id);
+    const deleteModeAllowed = props.deleteModeAllowed ?? false;
+    const mapMaxConcurrency = props.mapMaxConcurrency ?? 10;
+    const toleratedFailurePercentage = props.mapToleratedFailurePercentage ?? 0;
+    if (!Number.isInteger(mapMaxConcurrency) || mapMaxConcurrency < 1 || mapMaxConcurrency > 10_000) {
+      throw new Error(`mapMaxConcurrency must be an integer from 1 to 10000, not ${mapMaxConcurrency}`);
+    }
+    if (!(toleratedFailurePercentage >= 0 && toleratedFailurePercentage <= 100)) {
+      throw new Error(`mapToleratedFailurePercentage must be from 0 to 100, not ${toleratedFailurePercentage}`);
+    }
+
+    this.functions = new RestoreFunctions(this, 'Functions', {
+      workBucket: props.workBucket,
+      allowedBuckets: props.allowedBuckets,
+      deleteModeAllowed,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    });
+    const definition = this.buildDefinition(props, mapMaxConcurrency, toleratedFailurePercentage);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // Step Functions' log deliveries fit the account's resource policy size only under /aws/vendedlogs/.
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 's3-rewind: restore a versioned S3 bucket, prefix or key to a version or a point in time',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.timeout ?? Duration.hours(24),
+      tracingEnabled: true,
+      // ALL levels, but never execution data: state holds bucket, keys and version ids, never object content.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+
+    this.alarms = {
+      executionsFailed: this.alarm('ExecutionsFailedAlarm', this.stateMachine.metricFailed({ statistic: 'Sum' }), 'A restore failed'),
+      executionsTimedOut: this.alarm(
+        'ExecutionsTimedOutAlarm',
+        this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
+        'A restore ran past the state machine timeout',
+      ),
+      executionsAborted: this.alarm(
+        'ExecutionsAbortedAlarm',
+        this.stateMachine.metricAborted({ statistic: 'Maximum' }),
+        'A restore was stopped (aborted)',
+      ),
+      executionThrottled: this.alarm(
+        'ExecutionThrottledAlarm',
+        this.stateMachine.metricThrottled({ statistic: 'Sum' }),
+        'Step Functions throttled restore executions',
+      ),
+    };
+
+    this.acknowledgeStateMachineFindings();
+  }
+
+  private buildDefinition(props: RestoreStateMachineProps, maxConcurrency: number, toleratedFailurePercentage: number): sfn.IChainable {
+    const fns = this.functions;
+    const J = sfn.JsonPath;
+    /** The restore context, as every step after validation receives it. */
+    const context = {
+      restoreId: J.stringAt('$.context.restoreId'),
+      request: J.objectAt('$.context.request'),
+      workBucket: J.stringAt('$.context.workBucket'),
+    };
+
+    // ── failure path: report what was done, announce, fail ──
+    const restoreFailed = new sfn.Fail(this, 'Restore Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const announceFailure = this.announce('Announce Failure', DETAIL_TYPES.failed, '$.report.summary', props.eventBus);
+    announceFailure.addCatch(restoreFailed, { resultPath: '$.announceError' });
+    announceFailure.next(restoreFailed);
+
+    const reportFailure = this.invoke('Report Failure', fns.report, {
+      payload: sfn.TaskInput.fromObject({ ...context, totals: J.objectAt('$.plan.totals'), failure: J.objectAt('$.failure') }),
+      resultSelector: { summary: J.objectAt('$.Payload') },
+      resultPath: '$.report',
+    });
+    // If even the report can't be written, announce what the state knows.
+    const summariseWithoutReport = new sfn.Pass(this, 'Summarise Without Report', {
+      parameters: {
+        summary: {
+          restoreId: J.stringAt('$.context.restoreId'),
+          bucket: J.stringAt('$.context.request.bucket'),
+          mode: J.stringAt('$.context.request.mode'),
+          dryRun: J.stringAt('$.context.request.dryRun'),
+          status: 'FAILED',
+          planned: J.objectAt('$.plan.totals'),
+          error: J.stringAt('$.failure.Error'),
+        },
+      },
+      resultPath: '$.report',
+    });
+    reportFailure.addCatch(summariseWithoutReport, { resultPath: '$.reportError' });
+    reportFailure.next(announceFailure);
+    summariseWithoutReport.next(announceFailure);
+    const onFailure = { resultPath: '$.failure' };
+
+    // ── rejection path: the request never became a restore ──
+    const rejected = new sfn.Fail(this, 'Restore Rejected', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const announceRejection = this.announce(
+      'Announce Rejection',
+      DETAIL_TYPES.failed,
+      sfn.TaskInput.fromObject({
+        status: 'REJECTED',
+        error: J.stringAt('$.failure.Error'),
+        cause: J.stringAt('$.failure.Cause'),
+        input: J.objectAt('$$.Execution.Input'),
+      }),
+      props.eventBus,
+    );
+    announceRejection.addCatch(rejected, { resultPath: '$.announceError' });
+    announceRejection.next(rejected);
+
+    // ── validate ──
+    const validate = this.invoke('Validate Request', fns.validateRequest, {
+      // The state becomes { context }: the request as validated, with its restore id and work bucket.
+      resultSelector: { context: J.objectAt('$.Payload') },
+    });
+    validate.addCatch(announceRejection, onFailure);
+    // Nothing planned yet: the first Plan Chunks starts from no cursor (a Pass `Result` keeps the null).
+    const startPlanning = new sfn.Pass(this, 'Start Planning', {
+      result: sfn.Result.fromObject({ chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals() }),
+      resultPath: '$.plan',
+    });
+
+    // ── plan ⇄ act ──
+    const plan = this.invoke('Plan Chunks', fns.listVersions, {
+      payload: sfn.TaskInput.fromObject({
+        ...context,
+        cursor: J.stringAt('$.plan.cursor'),
+        nextChunk: J.numberAt('$.plan.nextChunk'),
+        totals: J.objectAt('$.plan.totals'),
+      }),
+      resultSelector: {
+        chunks: J.listAt('$.Payload.chunks'),
+        cursor: J.stringAt('$.Payload.cursor'),
+        done: J.stringAt('$.Payload.done'),
+        nextChunk: J.numberAt('$.Payload.nextChunk'),
+        totals: J.objectAt('$.Payload.totals'),
+      },
+      resultPath: '$.plan',
+    });
+    plan.addCatch(reportFailure, onFailure);
+
+    const report = this.invoke('Report', fns.report, {
+      payload: sfn.TaskInput.fromObject({ ...context, totals: J.objectAt('$.plan.totals') }),
+      resultSelector: { summary: J.objectAt('$.Payload') },
+      resultPath: '$.report',
+    });
+    report.addCatch(reportFailure, onFailure);
+    report
+      .next(this.announce('Announce Completion', DETAIL_TYPES.completed, '$.report.summary', props.eventBus))
+      .next(new sfn.Succeed(this, 'Restored', { outputPath: '$.report.summary' }));
+
+    const allPlanned = new sfn.Choice(this, 'All Planned?')
+      .when(sfn.Condition.booleanEquals('$.plan.done', true), report)
+      .otherwise(plan);
+
+    const act = new sfn.DistributedMap(this, 'Act On Chunks', {
+      itemsPath: '$.plan.chunks',
+      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value') },
+      maxConcurrency,
+      toleratedFailurePercentage,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      // Outcomes are in the work bucket: nothing accumulates in the state.
+      resultPath: J.DISCARD,
+    });
+    act.itemProcessor(this.actOnChunk());
+    act.addCatch(reportFailure, onFailure);
+    act.next(allPlanned);
+
+    const dryRun = new sfn.Choice(this, 'Dry Run?')
+      .when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), allPlanned)
+      .otherwise(act);
+
+    return validate.next(startPlanning).next(plan).next(dryRun);
+  }
+
+  /** The child workflow of the map: one chunk, acted on by the function of the request's mode. */
+  private actOnChunk(): sfn.IChainable {
+    const copy = this.invoke('Copy Versions', this.functions.copyVersion, { outputPath: '$.Payload' });
+    const deleteNewer: sfn.IChainable = this.functions.deleteNewerVersions
+      ? this.invoke('Delete Newer Versions', this.functions.deleteNewerVersions, { outputPath: '$.Payload' })
+      : new sfn.Fail(this, 'Delete Mode Disabled', {
+          error: 'DeleteModeDisabled',
+          cause: 'delete mode is disabled in this deployment; use copy mode',
+        });
+    return new sfn.Choice(this, 'Restore Mode?')
+      .when(sfn.Condition.stringEquals('$.request.mode', 'copy'), copy)
+      .when(sfn.Condition.stringEquals('$.request.mode', 'delete'), deleteNewer)
+      .otherwise(new sfn.Fail(this, 'Unknown Mode', { error: 'UnknownMode', cause: 'the request mode is neither copy nor delete' }));
+  }
+
+  /** A Lambda task in the form the local runner executes too (`lambda:invoke`, result under `Payload`), retrying Lambda's own errors only. */
+  private invoke(
+    id: string,
+    fn: lambda.IFunction,
+    props: Pick<tasks.LambdaInvokeProps, 'payload' | 'resultSelector' | 'resultPath' | 'outputPath'>,
+  ): tasks.LambdaInvoke {
+    const task = new tasks.LambdaInvoke(this, id, { lambdaFunction: fn, retryOnServiceExceptions: false, ...props });
+    task.addRetry({
+      errors: [...LAMBDA_SERVICE_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 6,
+      backoffRate: 2,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+
+  /** Puts one event with the given detail on the bus; the state passes through unchanged. */
+  private announce(id: string, detailType: string, detail: string | sfn.TaskInput, eventBus?: events.IEventBus) {
+    const task = new tasks.EventBridgePutEvents(this, id, {
+      entries: [
+        {
+          detail: typeof detail === 'string' ? sfn.TaskInput.fromJsonPathAt(detail) : detail,
+          detailType,
+          source: EVENT_SOURCE,
+          ...(eventBus ? { eventBus } : {}),
+        },
+      ],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    task.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    return task;
+  }
+
+  private alarm(id: string, metric: cloudwatch.Metric, description: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `s3-rewind: ${description}`,
+    });
+  }
+
+  private acknowledgeStateMachineFindings(): void {
+    const role = this.stateMachine.role;
+    acknowledgeWildcardResources(
+      role,
+      this.functions.all.map((fn) => `${fn.functionArn}:*`),
+      'lambda:InvokeFunction on the versions and aliases of the restore functions this workflow invokes (CDK grants <arn> and <arn>:*).',
+    );
+    const distributedMapPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy');
+    if (distributedMapPolicy instanceof iam.Policy) {
+      acknowledgeGeneratedWildcards(
+        distributedMapPolicy,
+        (arn) => arn.includes(':execution:'),
+        'The Distributed Map starts, describes, stops and redrives child executions of this state machine only; their names are made at run time.',
+      );
+    }
+    acknowledge(role, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs log delivery ' +
+        '(logs:CreateLogDelivery, ...) support no resource-level permissions.',
+    });
+  }
+}

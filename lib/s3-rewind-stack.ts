@@ -1,0 +1,65 @@
+/**
+ * The deployable unit: work bucket, restore workflow, API and triggers, built
+ * from one checked configuration. Environment-agnostic, so `cdk synth` needs no
+ * AWS credentials.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { validateConfig, type S3RewindConfig } from './config.ts';
+import { RestoreApi } from './restore-api.ts';
+import { RestoreStateMachine } from './restore-state-machine.ts';
+import { RestoreTriggers } from './restore-triggers.ts';
+import { WorkBucket } from './work-bucket.ts';
+
+export interface S3RewindStackProps extends StackProps {
+  /** What restores may touch and what starts them (see `configFromContext`). */
+  readonly config: S3RewindConfig;
+}
+
+export class S3RewindStack extends Stack {
+  public readonly workBucket: WorkBucket;
+  public readonly restores: RestoreStateMachine;
+  public readonly api: RestoreApi;
+  public readonly triggers: RestoreTriggers;
+
+  constructor(scope: Construct, id: string, props: S3RewindStackProps) {
+    super(scope, id, { description: 's3-rewind: restore versioned S3 buckets to a version or a point in time', ...props });
+    const config = validateConfig(props.config);
+
+    this.workBucket = new WorkBucket(this, 'WorkBucket', {
+      reportExpiryDays: config.reportExpiryDays,
+      ...(config.accessLogsBucketName
+        ? { serverAccessLogsBucket: s3.Bucket.fromBucketName(this, 'AccessLogsBucket', config.accessLogsBucketName) }
+        : {}),
+    });
+    const eventBus = config.eventBusName ? events.EventBus.fromEventBusName(this, 'EventBus', config.eventBusName) : undefined;
+
+    this.restores = new RestoreStateMachine(this, 'Restore', {
+      workBucket: this.workBucket.bucket,
+      allowedBuckets: config.allowedBuckets,
+      deleteModeAllowed: config.deleteModeAllowed,
+      mapMaxConcurrency: config.mapMaxConcurrency,
+      mapToleratedFailurePercentage: config.mapToleratedFailurePercentage,
+      ...(eventBus ? { eventBus } : {}),
+    });
+
+    this.api = new RestoreApi(this, 'Api', {
+      stateMachine: this.restores.stateMachine,
+      workBucket: this.workBucket.bucket,
+      allowedBuckets: config.allowedBuckets,
+      deleteModeAllowed: config.deleteModeAllowed,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+    });
+
+    this.triggers = new RestoreTriggers(this, 'Triggers', {
+      stateMachine: this.restores.stateMachine,
+      schedules: config.schedules,
+      protectedPrefixes: config.protectedPrefixes,
+      malwareRollback: config.malwareRollback,
+      ...(eventBus ? { eventBus } : {}),
+    });
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * IAM: each role may do exactly what its step needs, on exactly the configured
+ * buckets; nothing deletes versions unless delete mode is on; nothing bypasses
+ * Object Lock.
+ */
+import type { RestoreFunction } from '../../lib/restore-function.ts';
+import { FULL_CONTEXT, actionsOf, logicalIdOf, permissionsOf, resourcesOf, synth, type Statement } from './support.ts';
+
+const BUCKETS = ['arn:<AWS::Partition>:s3:::example-bucket', 'arn:<AWS::Partition>:s3:::sandbox-bucket'];
+const OBJECTS = BUCKETS.map((arn) => `${arn}/*`);
+
+function allStatements(context: Record<string, unknown>): Statement[] {
+  const { template } = synth(context);
+  return Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(
+    (policy) => (policy.Properties.PolicyDocument as unknown as { Statement: Statement[] }).Statement,
+  );
+}
+
+describe('IAM of the restore functions (two allowed buckets, delete mode on)', () => {
+  const { stack, template } = synth(FULL_CONTEXT);
+  const workBucket = `<${logicalIdOf(stack.workBucket.bucket)}.Arn>`;
+  const restoreArea = {
+    's3:GetObject': [`${workBucket}/restores/*`],
+    's3:ListBucket': [`${workBucket} if {"StringLike":{"s3:prefix":["restores/*"]}}`],
+    's3:PutObject': [`${workBucket}/restores/*`],
+  };
+  const basics = (fn: RestoreFunction) => ({
+    'logs:CreateLogStream': [`<${logicalIdOf(fn.functionLogGroup)}.Arn>`],
+    'logs:PutLogEvents': [`<${logicalIdOf(fn.functionLogGroup)}.Arn>`],
+    'xray:PutTelemetryRecords': ['*'],
+    'xray:PutTraceSegments': ['*'],
+  });
+  const permissions = (fn: RestoreFunction) => permissionsOf(template, logicalIdOf(fn.executionRole));
+  const fns = stack.restores.functions;
+
+  test('validate-request may only read the versioning and Object Lock configuration of the allowed buckets', () => {
+    expect(permissions(fns.validateRequest)).toEqual({
+      ...basics(fns.validateRequest),
+      's3:GetBucketObjectLockConfiguration': BUCKETS,
+      's3:GetBucketVersioning': BUCKETS,
+    });
+  });
+
+  test('list-versions may list the history of the allowed buckets and read and write the restore area of the work bucket', () => {
+    expect(permissions(fns.listVersions)).toEqual(
+      sorted({
+        ...basics(fns.listVersions),
+        ...restoreArea,
+        's3:GetBucketObjectLockConfiguration': BUCKETS,
+        's3:GetBucketVersioning': BUCKETS,
+        's3:ListBucketVersions': BUCKETS,
+      }),
+    );
+  });
+
+  test('copy-version may copy versions and add delete markers in the allowed buckets, but not delete a version', () => {
+    expect(permissions(fns.copyVersion)).toEqual(
+      sorted({
+        ...basics(fns.copyVersion),
+        's3:GetBucketVersioning': BUCKETS,
+        's3:ListBucketVersions': BUCKETS,
+        's3:AbortMultipartUpload': OBJECTS,
+        's3:DeleteObject': OBJECTS,
+        's3:GetObjectVersion': OBJECTS,
+        's3:GetObjectVersionTagging': OBJECTS,
+        's3:PutObjectTagging': OBJECTS,
+        's3:GetObject': restoreArea['s3:GetObject'],
+        's3:ListBucket': restoreArea['s3:ListBucket'],
+        's3:PutObject': [...OBJECTS, ...restoreArea['s3:PutObject']].sort(),
+      }),
+    );
+  });
+
+  test('delete-newer-versions may delete versions in the allowed buckets and see their Object Lock, nothing more', () => {
+    const deleteNewer = fns.deleteNewerVersions!;
+    expect(permissions(deleteNewer)).toEqual(
+      sorted({
+        ...basics(deleteNewer),
+        ...restoreArea,
+        's3:GetBucketObjectLockConfiguration': BUCKETS,
+        's3:GetBucketVersioning': BUCKETS,
+        's3:ListBucketVersions': BUCKETS,
+        's3:DeleteObjectVersion': OBJECTS,
+        's3:GetObjectLegalHold': OBJECTS,
+        's3:GetObjectRetention': OBJECTS,
+        's3:GetObjectVersion': OBJECTS,
+      }),
+    );
+  });
+
+  test('report may only read and write the restore area of the work bucket', () => {
+    expect(permissions(fns.report)).toEqual(sorted({ ...basics(fns.report), ...restoreArea }));
+  });
+
+  test('the API may start and describe restores, list versions in the allowed buckets and read the restore area', () => {
+    const api = stack.api.handler;
+    const machine = logicalIdOf(stack.restores.stateMachine);
+    expect(permissionsOf(template, logicalIdOf(api.executionRole))).toEqual(
+      sorted({
+        ...basics(api),
+        's3:GetObject': restoreArea['s3:GetObject'],
+        's3:ListBucket': restoreArea['s3:ListBucket'],
+        's3:ListBucketVersions': BUCKETS,
+        'states:StartExecution': [`<${machine}>`],
+        'states:DescribeExecution': [`arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*`],
+      }),
+    );
+  });
+
+  test('the state machine may invoke exactly the restore functions and put events on the default bus', () => {
+    const role = logicalIdOf(stack.restores.stateMachine.role);
+    expect(fns.all).toHaveLength(5);
+    const invoked = fns.all
+      .map((fn) => `<${logicalIdOf(fn)}.Arn>`)
+      .flatMap((arn) => [arn, `${arn}:*`])
+      .sort();
+    const permissions = permissionsOf(template, role);
+    expect(permissions['lambda:InvokeFunction']).toEqual(invoked);
+    expect(permissions['events:PutEvents']).toEqual(['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default']);
+    expect(Object.keys(permissions).filter((action) => action.startsWith('s3:'))).toEqual([]);
+  });
+});
+
+describe('IAM across the stack', () => {
+  test('no statement grants a wildcard action', () => {
+    for (const context of [{}, FULL_CONTEXT]) {
+      const wildcards = allStatements(context).flatMap(actionsOf).filter((action) => action.includes('*'));
+      expect(wildcards).toEqual([]);
+    }
+  });
+
+  test('nothing may bypass Object Lock governance retention', () => {
+    for (const context of [{}, FULL_CONTEXT]) {
+      expect(allStatements(context).flatMap(actionsOf)).not.toContain('s3:BypassGovernanceRetention');
+    }
+  });
+
+  test('with delete mode off, no function deletes versions and no delete-newer-versions function exists', () => {
+    const { stack, template } = synth({ 's3-rewind:deleteModeAllowed': false });
+    expect(stack.restores.functions.deleteNewerVersions).toBeUndefined();
+    expect(allStatements({ 's3-rewind:deleteModeAllowed': false }).flatMap(actionsOf)).not.toContain('s3:DeleteObjectVersion');
+    const handlers = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).map(
+      (fn) => (fn.Properties.Environment as { Variables: Record<string, string> }).Variables.S3_REWIND_HANDLER,
+    );
+    expect(handlers.sort()).toEqual(['api', 'copy-version', 'list-versions', 'report', 'validate-request']);
+  });
+
+  test('with delete mode on, only the delete-newer-versions role may delete versions', () => {
+    const { stack, template } = synth(FULL_CONTEXT);
+    const roles = resourcesOf(template, 'AWS::IAM::Role');
+    const deleters = Object.keys(roles).filter((role) => 's3:DeleteObjectVersion' in permissionsOf(template, role));
+    expect(deleters).toEqual([logicalIdOf(stack.restores.functions.deleteNewerVersions!.executionRole)]);
+  });
+
+  test('S3 permissions name only the allowed buckets and the work bucket', () => {
+    const { stack, template } = synth(FULL_CONTEXT);
+    const workBucket = `<${logicalIdOf(stack.workBucket.bucket)}.Arn>`;
+    const allowed = new Set([...BUCKETS, ...OBJECTS]);
+    for (const role of Object.keys(resourcesOf(template, 'AWS::IAM::Role'))) {
+      for (const [action, resources] of Object.entries(permissionsOf(template, role))) {
+        if (!action.startsWith('s3:')) continue;
+        for (const resource of resources) {
+          expect(allowed.has(resource) || resource.startsWith(workBucket)).toBe(true);
+        }
+      }
+    }
+  });
+});
+
+function sorted(permissions: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(permissions)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([action, where]) => [action, [...where].sort()]),
+  );
+}
