@@ -1,0 +1,40 @@
+/**
+ * What the API Lambda needs from its environment, read and checked once at cold
+ * start: a missing setting fails the deployment's first call loudly instead of
+ * every call vaguely.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { policyFromEnv, type RestorePolicy } from '#core/policy.ts';
+
+export interface ApiConfig {
+  /** The restore state machine (`STATE_MACHINE_ARN`). */
+  readonly stateMachineArn: string;
+  /** Where restores keep plans, outcomes and reports (`WORK_BUCKET`). */
+  readonly workBucket: string;
+  /** `ALLOWED_BUCKETS`, `DELETE_MODE_ALLOWED`. */
+  readonly policy: RestorePolicy;
+}
+
+/** What the routes work with. */
+export interface ApiContext {
+  readonly sfn: SFNClient;
+  readonly s3: S3Client;
+  readonly config: ApiConfig;
+  readonly logger: Logger;
+}
+
+export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
+  const stateMachineArn = env.STATE_MACHINE_ARN ?? '';
+  if (!/^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(stateMachineArn)) {
+    throw new Error('STATE_MACHINE_ARN must be set to the ARN of a state machine (arn:aws:states:<region>:<account>:stateMachine:<name>)');
+  }
+  const workBucket = env.WORK_BUCKET ?? '';
+  if (!workBucket) throw new Error('WORK_BUCKET must be set to the bucket restores keep their plans and reports in');
+  return { stateMachineArn, workBucket, policy: policyFromEnv(env) };
+}
+
+/** The ARN of the execution named `name` of the state machine. */
+export const executionArnOf = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

@@ -1,0 +1,256 @@
+/**
+ * `POST /restores` starts a restore; `GET /restores/{id}` tells how it is going.
+ *
+ * A restore's id is derived from its request (`restoreIdOf`) and is the name of
+ * its execution, so asking twice for the same restore starts one execution:
+ * StartExecution with the same name and the same input is idempotent while the
+ * execution runs. The input is therefore made canonical before it is sent.
+ *
+ * Once an execution has ended, Step Functions keeps its name taken (90 days for
+ * standard workflows) and answers ExecutionAlreadyExists. Asking again for a
+ * restore that already ran gets 409, pointing at the earlier run's status and
+ * result: a restore is not repeated silently. To run it again, change the
+ * request (another restore point, say).
+ */
+import { ListObjectsV2Command, GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  StartExecutionCommand,
+  type DescribeExecutionOutput,
+  type ExecutionStatus,
+} from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { RequestError } from '#core/errors.ts';
+import { checkPolicy } from '#core/policy.ts';
+import { parseRestoreRequest, restoreIdOf, type RestoreRequest } from '#core/request.ts';
+import { workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps.ts';
+import { executionArnOf, type ApiContext } from './config.ts';
+import { ConflictError, json, jsonBody, NotFoundError } from './http.ts';
+
+/** The format `restoreIdOf` gives. */
+export const RESTORE_ID = /^(plan|copy|delete)-[0-9a-f]{20}$/;
+
+/** Pages of the work bucket listed per status call: counts above this many thousand chunks are lower bounds. */
+const MAX_PROGRESS_PAGES = 5;
+
+/** Errors of the execution that are the caller's to fix; their message is shown, any other failure's is not. */
+const CALLER_ERRORS = new Set(['RequestError', 'RefusedError']);
+
+export interface StartedRestore {
+  readonly restoreId: string;
+  readonly executionArn: string;
+  readonly statusUrl: string;
+}
+
+export interface RestoreStatus {
+  readonly restoreId: string;
+  readonly status: ExecutionStatus | string;
+  readonly startDate?: string;
+  readonly stopDate?: string;
+  /** While running: chunks planned and acted on so far, counted from the work bucket. */
+  readonly progress?: RestoreProgress;
+  /** Once ended: the report step's summary, with where the report is; null if the run ended before writing one. */
+  readonly summary?: RestoreSummary | null;
+  /** A failure the caller can act on (a refused bucket, a version id that does not exist). */
+  readonly failure?: { readonly error: string; readonly message: string };
+}
+
+export interface RestoreProgress {
+  readonly chunksPlanned: number;
+  readonly chunksDone: number;
+  /** True when there were more objects than one status call lists: the counts are lower bounds. */
+  readonly atLeast: boolean;
+}
+
+export async function startRestore(event: APIGatewayProxyEvent, api: ApiContext): Promise<APIGatewayProxyResult> {
+  const request = canonicalRequest(parseRestoreRequest(jsonBody(event)));
+  checkPolicy(request, api.config.policy);
+  const restoreId = restoreIdOf(request);
+  const statusUrl = statusUrlOf(event, restoreId);
+  const input: RestoreExecutionInput = { request, restoreId };
+  try {
+    const started = await api.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: api.config.stateMachineArn, name: restoreId, input: JSON.stringify(input) }),
+    );
+    // The request holds bucket, key or prefix, version ids and times: nothing of an object's contents.
+    api.logger.info('restore started', { restoreId, request });
+    const body: StartedRestore = { restoreId, executionArn: started.executionArn ?? '', statusUrl };
+    return json(202, body, { location: statusUrl });
+  } catch (error) {
+    if (error instanceof ExecutionAlreadyExists) throw await conflictWith(restoreId, statusUrl, api);
+    throw error;
+  }
+}
+
+export async function restoreStatus(event: APIGatewayProxyEvent, api: ApiContext): Promise<APIGatewayProxyResult> {
+  const restoreId = event.pathParameters?.id ?? '';
+  if (!RESTORE_ID.test(restoreId)) {
+    throw new RequestError('not a restore id', ['id: is not a restore id: plan-, copy- or delete- and 20 hexadecimal digits']);
+  }
+  let execution: DescribeExecutionOutput;
+  try {
+    execution = await api.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnOf(api.config.stateMachineArn, restoreId) }));
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) throw new NotFoundError(`no restore ${restoreId}`);
+    throw error;
+  }
+  const status = execution.status ?? 'UNKNOWN';
+  const running = status === 'RUNNING' || status === 'PENDING_REDRIVE';
+  const body: RestoreStatus = {
+    restoreId,
+    status,
+    ...(execution.startDate ? { startDate: execution.startDate.toISOString() } : {}),
+    ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
+    ...(running ? await whileRunning(restoreId, api) : await onceEnded(execution, restoreId, api)),
+  };
+  return json(200, body);
+}
+
+/**
+ * The request as the execution receives it: the fields `restoreIdOf` covers, in
+ * a fixed order, times as UTC instants. Two requests for the same restore
+ * (`"at": "...T10:00:00+01:00"` and `"...T09:00:00.000Z"`, fields in any order,
+ * a needless `confirmPermanentDelete` in copy mode) send byte-identical input,
+ * which is what keeps StartExecution idempotent.
+ */
+export function canonicalRequest(request: RestoreRequest): RestoreRequest {
+  const instant = (time: string) => new Date(Date.parse(time)).toISOString();
+  const r = request;
+  return {
+    bucket: r.bucket,
+    ...(r.key !== undefined ? { key: r.key } : { prefix: r.prefix ?? '' }),
+    ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
+    ...(r.beforeVersionId !== undefined ? { beforeVersionId: r.beforeVersionId } : {}),
+    ...(r.at !== undefined ? { at: instant(r.at) } : {}),
+    ...(r.undelete ? { undelete: true as const } : {}),
+    ...(r.since !== undefined ? { since: instant(r.since) } : {}),
+    mode: r.mode,
+    dryRun: r.dryRun,
+    ...(r.mode === 'delete' && !r.dryRun ? { confirmPermanentDelete: true } : {}),
+  };
+}
+
+/**
+ * `/restores/{id}` under the stage the caller used: on the execute-api domain
+ * `requestContext.path` is `/<stage>/restores`, behind a custom domain it
+ * carries the base path mapping instead, so the prefix is whatever precedes the
+ * resource path. Without a domain (a console test, a local call) the path alone.
+ */
+export function statusUrlOf(event: APIGatewayProxyEvent, restoreId: string): string {
+  const path = `/restores/${restoreId}`;
+  const context = event.requestContext;
+  if (!context?.domainName) return path;
+  const requested = context.path ?? '';
+  const base = event.path && requested.endsWith(event.path)
+    ? requested.slice(0, requested.length - event.path.length)
+    : context.stage ? `/${context.stage}` : '';
+  return `https://${context.domainName}${base}${path}`;
+}
+
+/** The 409 for a name Step Functions has already: says whether that restore runs or ran, and where to look. */
+async function conflictWith(restoreId: string, statusUrl: string, api: ApiContext): Promise<ConflictError> {
+  let existing: DescribeExecutionOutput | undefined;
+  try {
+    existing = await api.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnOf(api.config.stateMachineArn, restoreId) }));
+  } catch (error) {
+    api.logger.warn('could not describe the existing execution', { error: error as Error, restoreId });
+  }
+  const status = existing?.status;
+  const details = { restoreId, statusUrl, ...(status ? { status } : {}) };
+  if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+    return new ConflictError(
+      `restore ${restoreId} is already running for this request (started with a different input); ` +
+        `follow it at ${statusUrl} and ask again once it has ended`,
+      details,
+    );
+  }
+  const ended = status ? ` and ended ${status}${existing?.stopDate ? ` at ${existing.stopDate.toISOString()}` : ''}` : '';
+  return new ConflictError(
+    `restore ${restoreId} already ran for this request${ended}; its result is at ${statusUrl}. ` +
+      'A restore id stays taken for 90 days after its run ends: to restore again now, change the request (another restore point, say)',
+    details,
+  );
+}
+
+/** An ended restore's summary (from the execution's output, else from the work bucket) and a failure the caller can act on. */
+async function onceEnded(
+  execution: DescribeExecutionOutput,
+  restoreId: string,
+  api: ApiContext,
+): Promise<Pick<RestoreStatus, 'summary' | 'failure'>> {
+  const summary = summaryFromOutput(execution.output, restoreId, api) ?? (await storedSummary(restoreId, api));
+  const failure = callerFailure(execution);
+  return { summary, ...(failure ? { failure } : {}) };
+}
+
+/** The summary the state machine ended with; undefined if there is none or it is not one. */
+function summaryFromOutput(output: string | undefined, restoreId: string, api: ApiContext): RestoreSummary | undefined {
+  if (!output) return undefined;
+  try {
+    const summary = JSON.parse(output) as RestoreSummary;
+    if (typeof summary === 'object' && summary !== null && summary.restoreId === restoreId) return summary;
+  } catch {
+    // fall through: logged below
+  }
+  api.logger.warn('execution output is not a restore summary', { restoreId });
+  return undefined;
+}
+
+/** A run that failed has no output; the report step may still have written its summary to the work bucket. */
+async function storedSummary(restoreId: string, api: ApiContext): Promise<RestoreSummary | null> {
+  try {
+    const object = await api.s3.send(new GetObjectCommand({ Bucket: api.config.workBucket, Key: workKeys(restoreId).summary }));
+    return JSON.parse((await object.Body?.transformToString()) ?? 'null') as RestoreSummary | null;
+  } catch (error) {
+    if (!(error instanceof NoSuchKey)) api.logger.warn('could not read the stored summary', { error: error as Error, restoreId });
+    return null;
+  }
+}
+
+/**
+ * Counts so far, kept cheap: one listing of the plan prefix and one of the
+ * outcomes prefix (one object per chunk each), at most a few pages. Best
+ * effort: if the work bucket can't be listed the status answers without them.
+ */
+async function whileRunning(restoreId: string, api: ApiContext): Promise<Pick<RestoreStatus, 'progress'>> {
+  const keys = workKeys(restoreId);
+  try {
+    const [planned, done] = await Promise.all([countObjects(keys.planPrefix, api), countObjects(keys.outcomesPrefix, api)]);
+    return { progress: { chunksPlanned: planned.count, chunksDone: done.count, atLeast: planned.atLeast || done.atLeast } };
+  } catch (error) {
+    api.logger.warn('could not count progress', { error: error as Error, restoreId });
+    return {};
+  }
+}
+
+async function countObjects(prefix: string, api: ApiContext): Promise<{ count: number; atLeast: boolean }> {
+  let count = 0;
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PROGRESS_PAGES; page++) {
+    const listed = await api.s3.send(
+      new ListObjectsV2Command({ Bucket: api.config.workBucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    count += listed.KeyCount ?? listed.Contents?.length ?? 0;
+    token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+    if (!token) return { count, atLeast: false };
+  }
+  return { count, atLeast: true };
+}
+
+/**
+ * A failure raised as one of our caller errors (Lambda's cause is
+ * `{"errorType","errorMessage","trace"}`): its message only, never the trace.
+ * Any other failure is ours and stays in the logs and the summary.
+ */
+function callerFailure(execution: DescribeExecutionOutput): RestoreStatus['failure'] {
+  if (!execution.error || !CALLER_ERRORS.has(execution.error)) return undefined;
+  try {
+    const cause = JSON.parse(execution.cause ?? '') as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') return { error: execution.error, message: cause.errorMessage };
+  } catch {
+    // not Lambda's format: show the error name alone
+  }
+  return { error: execution.error, message: execution.error };
+}

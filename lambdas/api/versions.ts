@@ -1,0 +1,80 @@
+/**
+ * `GET /versions?bucket=&key=`: one key's versions and delete markers, newest
+ * first, in S3's listing order. Exactly that key: `doc` never lists `doc.bak`.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { RequestError } from '#core/errors.ts';
+import { keyHistories } from '#core/listing.ts';
+import type { HistoryEntry } from '#core/model.ts';
+import { checkPolicy } from '#core/policy.ts';
+import { describeIssues, RestoreRequestSchema } from '#core/request.ts';
+import type { ApiContext } from './config.ts';
+import { json, NotFoundError } from './http.ts';
+
+/** Entries answered at most: a response stays far below API Gateway's and Lambda's payload limits. */
+export const MAX_VERSIONS = 1000;
+
+const VersionsQuery = z.object({
+  bucket: RestoreRequestSchema.shape.bucket,
+  key: RestoreRequestSchema.shape.key.unwrap(),
+});
+
+export interface KeyVersion {
+  readonly versionId: string;
+  readonly isDeleteMarker: boolean;
+  readonly isLatest: boolean;
+  /** ISO 8601, UTC. */
+  readonly lastModified: string;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly storageClass?: string;
+}
+
+export interface KeyVersions {
+  readonly bucket: string;
+  readonly key: string;
+  /** Newest first, delete markers where S3 lists them. */
+  readonly versions: KeyVersion[];
+  /** True when the key has more than `MAX_VERSIONS` entries: the oldest are left out. */
+  readonly truncated: boolean;
+}
+
+export async function keyVersions(event: APIGatewayProxyEvent, api: ApiContext): Promise<APIGatewayProxyResult> {
+  const { bucket, key } = parseQuery(event.queryStringParameters);
+  checkPolicy({ bucket, mode: 'copy' }, api.config.policy);
+  const entries: HistoryEntry[] = [];
+  try {
+    for await (const history of keyHistories(api.s3, bucket, { kind: 'key', key })) entries.push(...history.entries);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchBucket') throw new NotFoundError(`bucket "${bucket}" does not exist`);
+    throw error;
+  }
+  const body: KeyVersions = {
+    bucket,
+    key,
+    versions: entries.slice(0, MAX_VERSIONS).map(keyVersion),
+    truncated: entries.length > MAX_VERSIONS,
+  };
+  return json(200, body);
+}
+
+function parseQuery(query: APIGatewayProxyEvent['queryStringParameters']): z.output<typeof VersionsQuery> {
+  const parsed = VersionsQuery.safeParse(
+    { bucket: query?.bucket, key: query?.key },
+    { error: (issue) => (issue.input === undefined ? 'is required' : undefined) },
+  );
+  if (parsed.success) return parsed.data;
+  const issues = describeIssues(parsed.error);
+  throw new RequestError(`invalid query: ${issues.join('; ')}`, issues);
+}
+
+const keyVersion = (e: HistoryEntry): KeyVersion => ({
+  versionId: e.versionId,
+  isDeleteMarker: e.isDeleteMarker,
+  isLatest: e.isLatest,
+  lastModified: new Date(e.lastModified).toISOString(),
+  ...(e.size !== undefined ? { size: e.size } : {}),
+  ...(e.etag !== undefined ? { etag: e.etag } : {}),
+  ...(e.storageClass !== undefined ? { storageClass: e.storageClass } : {}),
+});
