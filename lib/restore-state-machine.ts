@@ -58,6 +58,9 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
+/** Errors of the request itself: retrying can't help. */
+export const CALLER_ERRORS = ['RequestError', 'RefusedError'] as const;
+
 export interface RestoreStateMachineProps {
   /** Where plans, outcomes and reports go. */
   readonly workBucket: s3.IBucket;
@@ -194,7 +197,7 @@ export class RestoreStateMachine extends Construct {
       },
       resultPath: '$.report',
     });
-    reportFailure.addCatch(summariseWithoutReport, { resultPath: '$.reportError' });
+    this.retryWhole(reportFailure).addCatch(summariseWithoutReport, { resultPath: '$.reportError' });
     reportFailure.next(announceFailure);
     summariseWithoutReport.next(announceFailure);
     const onFailure = { resultPath: '$.failure' };
@@ -244,14 +247,14 @@ export class RestoreStateMachine extends Construct {
       },
       resultPath: '$.plan',
     });
-    plan.addCatch(reportFailure, onFailure);
+    this.retryWhole(plan).addCatch(reportFailure, onFailure);
 
     const report = this.invoke('Report', fns.report, {
       payload: sfn.TaskInput.fromObject({ ...context, totals: J.objectAt('$.plan.totals') }),
       resultSelector: { summary: J.objectAt('$.Payload') },
       resultPath: '$.report',
     });
-    report.addCatch(reportFailure, onFailure);
+    this.retryWhole(report).addCatch(reportFailure, onFailure);
     report
       .next(this.announce('Announce Completion', DETAIL_TYPES.completed, '$.report.summary', props.eventBus))
       .next(new sfn.Succeed(this, 'Restored', { outputPath: '$.report.summary' }));
@@ -282,9 +285,9 @@ export class RestoreStateMachine extends Construct {
 
   /** The child workflow of the map: one chunk, acted on by the function of the request's mode. */
   private actOnChunk(): sfn.IChainable {
-    const copy = this.invoke('Copy Versions', this.functions.copyVersion, { outputPath: '$.Payload' });
+    const copy = this.retryWhole(this.invoke('Copy Versions', this.functions.copyVersion, { outputPath: '$.Payload' }));
     const deleteNewer: sfn.IChainable = this.functions.deleteNewerVersions
-      ? this.invoke('Delete Newer Versions', this.functions.deleteNewerVersions, { outputPath: '$.Payload' })
+      ? this.retryWhole(this.invoke('Delete Newer Versions', this.functions.deleteNewerVersions, { outputPath: '$.Payload' }))
       : new sfn.Fail(this, 'Delete Mode Disabled', {
           error: 'DeleteModeDisabled',
           cause: 'delete mode is disabled in this deployment; use copy mode',
@@ -295,7 +298,26 @@ export class RestoreStateMachine extends Construct {
       .otherwise(new sfn.Fail(this, 'Unknown Mode', { error: 'UnknownMode', cause: 'the request mode is neither copy nor delete' }));
   }
 
-  /** A Lambda task in the form the local runner executes too (`lambda:invoke`, result under `Payload`), retrying Lambda's own errors only. */
+  /**
+   * Plan, act and report steps are idempotent (plan chunks are rewritten from the same
+   * cursor; act re-lists its chunk and skips keys already restored; report re-reads
+   * outcomes), so a step that failed as a whole (S3 still throttling after the SDK's
+   * retries, a timeout) is run again. A caller's error (`RequestError`, `RefusedError`)
+   * is not: it would fail the same way.
+   */
+  private retryWhole(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
+    task.addRetry({ errors: [...CALLER_ERRORS], maxAttempts: 0 });
+    task.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+
+  /** A Lambda task in the form the local runner executes too (`lambda:invoke`, result under `Payload`), retrying Lambda's own errors. */
   private invoke(
     id: string,
     fn: lambda.IFunction,

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { checkDefinition, placeholderFunctionArn, renderDefinition, type AslStateMachine, type CfnTemplate } from '../../lib/definition.ts';
-import { LAMBDA_SERVICE_ERRORS } from '../../lib/restore-state-machine.ts';
+import { LAMBDA_SERVICE_ERRORS, CALLER_ERRORS } from '../../lib/restore-state-machine.ts';
 import { FULL_CONTEXT, ROOT, synth } from './support.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -135,11 +135,26 @@ describe.each([
     }
   });
 
-  test('every Lambda task retries exactly the Lambda service errors, with backoff', () => {
+  test('every Lambda task retries the Lambda service errors first, with backoff', () => {
     const states = allStates(definition);
     for (const task of rendered.lambdaTasks) {
-      expect(states[task.stateName]!.Retry).toEqual([
+      expect(states[task.stateName]!.Retry?.[0]).toEqual(
         expect.objectContaining({ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], BackoffRate: 2, MaxAttempts: 6 }),
+      );
+    }
+  });
+
+  test('idempotent steps (plan, act, report) are retried whole on any error but a caller error; validation never is', () => {
+    const states = allStates(definition);
+    for (const task of rendered.lambdaTasks) {
+      const retry = states[task.stateName]!.Retry as Array<{ ErrorEquals: string[]; MaxAttempts?: number }>;
+      if (task.handler === 'validate-request') {
+        expect(retry).toHaveLength(1);
+        continue;
+      }
+      expect(retry.slice(1)).toEqual([
+        expect.objectContaining({ ErrorEquals: [...CALLER_ERRORS], MaxAttempts: 0 }),
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }),
       ]);
     }
   });
