@@ -1,0 +1,196 @@
+/**
+ * The two ways a restore runs, behind one interface: the local runner (the
+ * deployed definition executed in this process, plans and reports under
+ * ~/.s3-rewind or $S3_REWIND_HOME) and a deployed stack's state machine (plans
+ * and reports in its work bucket). Each loads its runner on first use, so a
+ * command pays only for the engine it runs on.
+ */
+import { rename, rm, stat } from 'node:fs/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { KeyAction, KeyOutcome } from '#core/model.ts';
+import { restoreIdOf, type RestoreRequest } from '#core/request.ts';
+import { workKeys, type RestoreSummary } from '#core/steps.ts';
+import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
+import { FileWorkStore } from './file-work-store.ts';
+import { RestoreFailedError, UsageError } from './exit.ts';
+import type { Progress } from './progress.ts';
+
+export interface RunHooks {
+  readonly progress: Progress;
+  readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /** A line for the operator on stderr. */
+  readonly notice: (message: string) => void;
+}
+
+export interface Engine {
+  readonly kind: 'local' | 'deployed';
+  /** Runs the restore (or dry run) to its end. Caller errors are `UsageError`s; a run that failed without a summary, `RestoreFailedError`. */
+  run(request: RestoreRequest, hooks: RunHooks): Promise<RestoreSummary>;
+  /** Every key action of the restore's plan, in key order. */
+  planActions(summary: RestoreSummary): Promise<KeyAction[]>;
+  /** The per-key report, as CSV or JSON lines. */
+  reportText(summary: RestoreSummary, format: 'csv' | 'jsonl'): Promise<string>;
+}
+
+/** Failures of a run that are the operator's to fix: nothing was written (exit 2). */
+const CALLER_ERRORS = ['RequestError', 'RefusedError', 'NoSuchBucket', 'CredentialsProviderError', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'];
+
+async function readPlan(store: WorkStore, planPrefix: string): Promise<KeyAction[]> {
+  const actions: KeyAction[] = [];
+  for await (const key of store.keys(planPrefix)) actions.push(...(await store.getLines<KeyAction>(key)));
+  return actions;
+}
+
+const PLAN_CHUNK = /\/plan\/\d+\.jsonl$/;
+
+/** The store, telling progress how many key actions each plan chunk holds as it is written. */
+function observed(store: WorkStore, onPlanned: (actions: number) => void): WorkStore {
+  return {
+    putLines: async (key, rows) => {
+      await store.putLines(key, rows);
+      if (PLAN_CHUNK.test(key)) onPlanned(rows.length);
+    },
+    putText: (key, body, contentType) => store.putText(key, body, contentType),
+    getText: (key) => store.getText(key),
+    getLines: (key) => store.getLines(key),
+    keys: (prefix) => store.keys(prefix),
+    locationOf: (key) => store.locationOf(key),
+  };
+}
+
+export interface LocalEngineOptions {
+  readonly s3: S3Client;
+  readonly concurrency?: number;
+  readonly store?: FileWorkStore;
+}
+
+export function localEngine(options: LocalEngineOptions): Engine {
+  const store = options.store ?? new FileWorkStore();
+  return {
+    kind: 'local',
+    async run(request, hooks) {
+      const { runRestoreLocally } = require('./local-runner.ts') as typeof import('./local-runner.ts');
+      const restoreId = restoreIdOf(request);
+      await setAsidePreviousRun(store, restoreId, request.dryRun, hooks.notice);
+      try {
+        return await runRestoreLocally(
+          { request, restoreId },
+          {
+            s3: options.s3,
+            store: observed(store, (n) => hooks.progress.onPlanned(n)),
+            ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+            onPage: (entries) => hooks.progress.onPage(entries),
+            onOutcome: (outcome) => {
+              hooks.progress.onOutcome(outcome);
+              hooks.onOutcome?.(outcome);
+            },
+          },
+        );
+      } catch (error) {
+        const summary = await storedSummary(store, restoreId);
+        const caller = callerFailure(error, summary);
+        if (caller) throw new UsageError(caller, 'nothing was written');
+        if (summary) return summary;
+        throw new RestoreFailedError(`the restore failed: ${failureMessage(error)}`);
+      }
+    },
+    planActions: (summary) => readPlan(store, workKeys(summary.restoreId).planPrefix),
+    reportText: (summary, format) => store.getText(format === 'csv' ? workKeys(summary.restoreId).reportCsv : workKeys(summary.restoreId).reportJsonl),
+  };
+}
+
+/**
+ * A restore id names the request, so running the same request again reuses its
+ * directory: an earlier plan is removed, an earlier run's files (its report) are
+ * kept beside it, renamed `<restoreId>.<time>`, so they don't mix with this run's.
+ */
+async function setAsidePreviousRun(store: FileWorkStore, restoreId: string, dryRun: boolean, notice: (m: string) => void) {
+  const dir = store.locationOf(workKeys(restoreId).root);
+  const exists = await stat(dir).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return;
+  if (dryRun) {
+    await rm(dir, { recursive: true, force: true });
+    return;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  await rename(dir, `${dir}.${stamp}`);
+  notice(`this restore ran before: its earlier files are kept in ${dir}.${stamp}`);
+}
+
+async function storedSummary(store: WorkStore, restoreId: string): Promise<RestoreSummary | undefined> {
+  try {
+    return JSON.parse(await store.getText(workKeys(restoreId).summary)) as RestoreSummary;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The message of a caller error anywhere in the failure (the task's own error, the Fail state's, the summary's). */
+export function callerFailure(error: unknown, summary?: RestoreSummary): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (CALLER_ERRORS.includes(e.name)) return unwrapMessage(e.message);
+    for (const name of CALLER_ERRORS) {
+      const prefix = new RegExp(`^(?:Execution has failed with the following error: )?${name}: `);
+      if (prefix.test(e.message)) return unwrapMessage(e.message.replace(prefix, ''));
+    }
+  }
+  const stated = summary?.error && new RegExp(`^(${CALLER_ERRORS.join('|')}): (.*)$`, 's').exec(summary.error);
+  return stated ? unwrapMessage(stated[2]!) : undefined;
+}
+
+/** Lambda's cause format `{"errorType","errorMessage"}` → the message. */
+function unwrapMessage(message: string): string {
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // a plain message
+  }
+  return message;
+}
+
+function failureMessage(error: unknown): string {
+  let e: unknown = error;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? `${e.name}: ${unwrapMessage(e.message)}` : String(error);
+}
+
+export interface DeployedEngineOptions {
+  readonly s3: S3Client;
+  readonly stateMachineArn: string;
+  readonly profile?: string;
+}
+
+export function deployedEngine(options: DeployedEngineOptions): Engine {
+  const runner = () => require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
+  /** The work bucket's store and the key a `s3://work-bucket/key` location names. */
+  const at = (location: string): { store: WorkStore; key: string } => {
+    const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(location);
+    if (!match) throw new RestoreFailedError(`the summary names "${location}", which is not in a work bucket`);
+    return { store: new S3WorkStore(options.s3, match[1]!), key: match[2]! };
+  };
+  return {
+    kind: 'deployed',
+    async run(request, hooks) {
+      const { createSfnClient, runRestoreDeployed } = runner();
+      return runRestoreDeployed(request, {
+        sfn: createSfnClient(options.stateMachineArn, { ...(options.profile ? { profile: options.profile } : {}) }),
+        stateMachineArn: options.stateMachineArn,
+        onStatus: (status, elapsed) => hooks.progress.onStatus(status, elapsed),
+        onNotice: hooks.notice,
+      });
+    },
+    planActions(summary) {
+      const { store, key } = at(summary.plan);
+      return readPlan(store, key);
+    },
+    reportText(summary, format) {
+      if (!summary.report) throw new RestoreFailedError(`restore ${summary.restoreId} has no report`);
+      const { store, key } = at(format === 'csv' ? summary.report.csv : summary.report.jsonl);
+      return store.getText(key);
+    },
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * The `s3-rewind` command line: commander wiring only. Each command's module is
+ * loaded when that command runs, so `--help` and usage errors answer at once.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { GlobalOptions } from './aws-options.ts';
+import { describeError, ExitCode, exitCodeOf, setupError } from './exit.ts';
+import type { RestoreCommandOptions } from './restore-command.ts';
+import type { StatusOptions } from './status-command.ts';
+import type { VersionsOptions } from './versions-command.ts';
+
+const restoreCommand = () => require('./restore-command.ts') as typeof import('./restore-command.ts');
+const versionsCommand = () => require('./versions-command.ts') as typeof import('./versions-command.ts');
+const statusCommand = () => require('./status-command.ts') as typeof import('./status-command.ts');
+
+const URIS = `
+URIs (as aws s3 takes them; the key is literal, no wildcards):
+  s3://bucket/key                  exactly that key: never its siblings (doc does not touch doc.bak)
+  s3://bucket/prefix/ --recursive  every key under the prefix; a prefix is a plain prefix,
+                                   so s3://bucket/doc --recursive also takes doc.bak
+  s3://bucket --recursive          every key in the bucket
+  s3://bucket/dir/                 without --recursive: the exact key "dir/" (S3 allows it; a warning says so)`;
+
+const TIMES = `
+Times (--at, --since): ISO 8601 with Z or an offset, like 2026-11-20T10:00:00Z or
+  2026-11-20T11:00:00+01:00, or relative: 90s ago, 30m ago, 2h ago, 1d ago, 1w ago.
+  A time without a zone is refused, not guessed; so is a time in the future.`;
+
+const EXIT_CODES = `
+Exit codes:
+  0  done: every key restored, or already as asked
+  1  some keys failed, or the run failed part-way (the summary says where the report is)
+  2  usage or input error (bad URI, time, flag, request; bucket refused): nothing was written`;
+
+const ENVIRONMENT = `
+Environment:
+  AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN    as for the aws CLI
+  S3_REWIND_STATE_MACHINE_ARN                 run restores on this deployed state machine
+  S3_REWIND_HOME                              where local runs keep plans and reports (default ~/.s3-rewind)`;
+
+const ENGINE = `
+Engine: by default the restore runs in this process (the deployed state machine's
+definition, executed locally against the endpoint); plans and reports go to
+$S3_REWIND_HOME or ~/.s3-rewind. With --state-machine-arn (or S3_REWIND_STATE_MACHINE_ARN)
+it starts that deployed state machine and follows it to the end.`;
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1024) throw new InvalidArgumentError('give a whole number from 1 to 1024.');
+  return n;
+}
+
+const modeOption = () =>
+  new Option('--mode <mode>', 'copy: copy the old version over as a new version (keeps everything); delete: permanently delete every newer version')
+    .choices(['copy', 'delete'])
+    .default('copy');
+
+const stateMachineOption = () => new Option('--state-machine-arn <arn>', 'run on this deployed state machine instead of locally').env('S3_REWIND_STATE_MACHINE_ARN');
+
+/** Options of the commands that run a restore; `writes` false for `plan`, which never writes. */
+function runOptions(command: Command, writes: boolean): Command {
+  command.addOption(modeOption());
+  if (writes) {
+    command
+      .option('--dry-run', 'plan only: print what would change, write nothing')
+      .option('--yes', 'confirm delete mode without asking (needed when stdin is not a terminal)')
+      .option('--concurrency <n>', 'requests in flight at once (local runs)', positiveInteger)
+      .option('--report <file>', 'copy the per-key report here: CSV if it ends in .csv, else JSON lines');
+  }
+  const document = writes ? 'the summary (with --dry-run: { summary, actions })' : '{ summary, actions }';
+  return command
+    .option('--json', `print one JSON document on stdout, nothing else: ${document}`)
+    .option('--no-progress', 'no progress display on stderr')
+    .addOption(stateMachineOption());
+}
+
+export function buildProgram(onExit: (code: ExitCode) => void): Command {
+  const program = new Command('s3-rewind');
+  const version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  program
+    .description('Restore a versioned S3 bucket, a prefix or one key to a point in time or a version; undelete; see a key\'s versions.')
+    .version(version)
+    .option('--endpoint-url <url>', 'S3 endpoint (Ceph RGW, MinIO...), with path-style addressing; default $AWS_ENDPOINT_URL_S3 or $AWS_ENDPOINT_URL')
+    .option('--region <region>', 'the buckets\' region; default $AWS_REGION')
+    .option('--profile <profile>', 'the AWS profile for credentials; default $AWS_PROFILE')
+    .showHelpAfterError('hint: s3-rewind --help')
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .addHelpText('after', `${URIS}\n${TIMES}\n${EXIT_CODES}\n${ENVIRONMENT}\n${ENGINE}\n
+Examples:
+  s3-rewind versions s3://photos/albums/2024/cover.jpg
+  s3-rewind plan s3://photos/albums/ --recursive --at 2026-11-20T10:00:00Z
+  s3-rewind restore s3://photos/albums/ --recursive --at "2h ago"
+  s3-rewind restore s3://photos/albums/cover.jpg --version-id 3HL4kqtJlcpXroDTDmJ
+  s3-rewind undelete s3://photos/albums/ --recursive --since "1d ago"`);
+
+  const action =
+    <A extends unknown[]>(name: string, run: (...args: A) => Promise<ExitCode>) =>
+    async (...args: A) => {
+      try {
+        onExit(await run(...args));
+      } catch (thrown) {
+        const error = setupError(thrown) ?? thrown;
+        process.stderr.write(describeError(error, `s3-rewind ${name} --help`));
+        onExit(exitCodeOf(error));
+      }
+    };
+  const globals = (command: Command) => command.optsWithGlobals() as GlobalOptions;
+  const sub = (name: string) => program.command(name).showHelpAfterError(`hint: s3-rewind ${name} --help`);
+
+  sub('versions')
+    .description("list a key's versions and delete markers, newest first (exactly that key)")
+    .argument('<uri>', 's3://bucket/key')
+    .option('--json', 'print one JSON document: { bucket, key, versions: [...] }')
+    .addHelpText('after', URIS)
+    .action(
+      action('versions', (uri: string, options: VersionsOptions, command: Command) =>
+        versionsCommand().runVersionsCommand(uri, options, globals(command)),
+      ),
+    );
+
+  runOptions(
+    sub('plan')
+      .description('show what a restore would change, per key and in totals, without writing anything')
+      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
+      .option('--recursive', 'every key under the prefix')
+      .option('--at <time>', 'restore point: each key as it was at this time')
+      .option('--version-id <id>', 'restore point: this version of the key')
+      .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)')
+      .option('--undelete', 'plan an undelete instead: keys whose latest entry is a delete marker')
+      .option('--since <time>', 'with --undelete: only keys deleted at or after this time')
+      .option('--all', 'list unchanged keys too'),
+    false,
+  )
+    .addHelpText('after', `${URIS}\n${TIMES}\n${EXIT_CODES}`)
+    .action(
+      action('plan', (uri: string, options: RestoreCommandOptions, command: Command) =>
+        restoreCommand().runRestoreCommand('plan', uri, options, globals(command)),
+      ),
+    );
+
+  runOptions(
+    sub('restore')
+      .description('restore a key to a version, or keys to a point in time')
+      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
+      .option('--recursive', 'every key under the prefix')
+      .option('--at <time>', 'restore point: each key as it was at this time')
+      .option('--version-id <id>', 'restore point: this version of the key')
+      .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)'),
+    true,
+  )
+    .addHelpText(
+      'after',
+      `${URIS}\n${TIMES}\n
+Delete mode asks for confirmation on a terminal (type the bucket name or "yes");
+elsewhere it needs --yes. Copy mode writes new versions only and asks nothing.\n${EXIT_CODES}`,
+    )
+    .action(
+      action('restore', (uri: string, options: RestoreCommandOptions, command: Command) =>
+        restoreCommand().runRestoreCommand('restore', uri, options, globals(command)),
+      ),
+    );
+
+  runOptions(
+    sub('undelete')
+      .description('bring back deleted keys: the newest version under each key\'s delete markers becomes current')
+      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
+      .option('--recursive', 'every key under the prefix')
+      .option('--since <time>', 'only keys deleted at or after this time'),
+    true,
+  )
+    .addHelpText(
+      'after',
+      `${URIS}\n${TIMES}\n
+Copy mode (the default) copies the newest version over the delete marker; delete mode
+permanently deletes the delete markers instead (asks for confirmation, or --yes).\n${EXIT_CODES}`,
+    )
+    .action(
+      action('undelete', (uri: string, options: RestoreCommandOptions, command: Command) =>
+        restoreCommand().runRestoreCommand('undelete', uri, options, globals(command)),
+      ),
+    );
+
+  sub('status')
+    .description('how a restore started on a deployed stack is going, or ended (or a local run\'s summary)')
+    .argument('<restore-id>', 'the restore id a restore printed, e.g. copy-0123456789abcdef0123')
+    .addOption(stateMachineOption())
+    .option('--wait', 'follow a running restore to its end')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--no-progress', 'no progress display on stderr (with --wait)')
+    .addHelpText('after', EXIT_CODES)
+    .action(
+      action('status', (restoreId: string, options: StatusOptions, command: Command) =>
+        statusCommand().runStatusCommand(restoreId, options, globals(command)),
+      ),
+    );
+
+  return program;
+}
+
+/** Runs the command line; resolves once the command ended, with `process.exitCode` set. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  let code: ExitCode = ExitCode.ok;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    const shown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
+    code = shown ? ExitCode.ok : ExitCode.usage;
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,133 @@
+/**
+ * What the CLI prints on stdout: a key's versions as a table, a plan's per-key
+ * actions and totals, a restore's summary; or, with `--json`, exactly one JSON
+ * document. Progress, warnings and errors go to stderr, never here.
+ */
+import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/model.ts';
+import type { PlanTotals } from '#core/planner.ts';
+import type { RestoreRequest } from '#core/request.ts';
+import type { RestoreSummary } from '#core/steps.ts';
+
+export type Write = (text: string) => void;
+
+export const stdout: Write = (text) => void process.stdout.write(text);
+export const stderr: Write = (text) => void process.stderr.write(text);
+
+/** The one JSON document of `--json`. */
+export const printJson = (value: unknown, write: Write = stdout): void => write(`${JSON.stringify(value, null, 2)}\n`);
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const time = (ms: number) => new Date(ms).toISOString();
+
+/** Left-aligned columns, two spaces apart; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** One entry of `versions`, as `--json` prints it (the same fields as the API's `GET /versions`). */
+export interface VersionRow {
+  readonly versionId: string;
+  readonly isDeleteMarker: boolean;
+  readonly isLatest: boolean;
+  /** ISO 8601, UTC. */
+  readonly lastModified: string;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly storageClass?: string;
+}
+
+export function formatVersions(uri: string, versions: readonly VersionRow[]): string {
+  const rows = versions.map((v) => [
+    v.isLatest ? '*' : '',
+    v.lastModified,
+    v.isDeleteMarker ? 'delete marker' : 'version',
+    v.isDeleteMarker ? '-' : fmt(v.size ?? 0),
+    v.isDeleteMarker ? '-' : (v.storageClass ?? 'STANDARD'),
+    v.versionId,
+  ]);
+  const entries = `${versions.length} ${versions.length === 1 ? 'entry' : 'entries'}`;
+  return `${uri}: ${entries}, newest first\n` + table(['LATEST', 'LAST MODIFIED', 'TYPE', 'SIZE', 'STORAGE CLASS', 'VERSION ID'], rows, [3]);
+}
+
+/** What an action leads to, in the words of the plan's totals. */
+export const actionLabel = (action: KeyAction): 'restore' | 'delete' | 'undelete' | 'unchanged' => {
+  if (action.action === 'unchanged') return 'unchanged';
+  const outcome = action.outcome;
+  return outcome === 'restored' ? 'restore' : outcome === 'deleted' ? 'delete' : 'undelete';
+};
+
+const describeEntry = (e: EntryRef) =>
+  e.isDeleteMarker ? `delete marker ${e.versionId}` : `version ${e.versionId} (${time(e.lastModified)}, ${fmt(e.size ?? 0)} bytes)`;
+
+/** One line of detail per key: what will be written or deleted. */
+export function describeAction(action: KeyAction): string {
+  switch (action.action) {
+    case 'unchanged':
+      return action.reason;
+    case 'copy':
+      return `copy ${describeEntry(action.source)} over ${action.current ? describeEntry(action.current) : 'nothing'}`;
+    case 'addDeleteMarker':
+      return `add a delete marker over ${describeEntry(action.current)}: the key did not exist at the restore point`;
+    case 'deleteEntries': {
+      const after = action.restoresTo ? `${describeEntry(action.restoresTo)} becomes current` : 'the key is then absent';
+      const n = action.entries.length;
+      return `permanently delete ${n} newer ${n === 1 ? 'entry' : 'entries'}; ${after}`;
+    }
+  }
+}
+
+export function formatPlan(actions: readonly KeyAction[], showUnchanged: boolean): string {
+  const shown = showUnchanged ? actions : actions.filter((a) => a.action !== 'unchanged');
+  if (shown.length === 0) return actions.length ? 'every key is already at the restore point\n' : '';
+  return table(['ACTION', 'KEY', 'DETAIL'], shown.map((a) => [actionLabel(a), a.key, describeAction(a)]));
+}
+
+export function formatTotals(totals: PlanTotals): string {
+  const writes = [`${fmt(totals.copies)} ${totals.copies === 1 ? 'copy' : 'copies'}`, `${fmt(totals.deletions)} ${totals.deletions === 1 ? 'deletion' : 'deletions'}`];
+  return (
+    `totals: ${fmt(totals.keys)} keys: restore ${fmt(totals.restore)}, delete ${fmt(totals.delete)}, ` +
+    `undelete ${fmt(totals.undelete)}, unchanged ${fmt(totals.unchanged)} (${writes.join(', ')})\n`
+  );
+}
+
+/** `to 2026-11-20T10:00:00.000Z`, `to version X`, ... */
+export function describePoint(request: RestoreRequest): string {
+  if (request.versionId !== undefined) return `to version ${request.versionId}`;
+  if (request.beforeVersionId !== undefined) return `to the entry before version ${request.beforeVersionId}`;
+  if (request.at !== undefined) return `to ${request.at}`;
+  return request.since !== undefined ? `undelete keys deleted since ${request.since}` : 'undelete';
+}
+
+const STATUSES: readonly TaskStatus[] = ['restored', 'deleted', 'undeleted', 'unchanged', 'failed'];
+
+export interface SummaryExtras {
+  /** The first failed keys, to show without opening the report. */
+  readonly failures?: readonly KeyOutcome[];
+  /** Where `--report` copied the report. */
+  readonly reportFile?: string;
+}
+
+/** The summary in a few lines; `request` (when known) says what the restore point was. */
+export function formatSummary(summary: RestoreSummary, request: RestoreRequest | undefined, extras: SummaryExtras = {}): string {
+  const point = request ? ` ${describePoint(request)}` : '';
+  const lines = [
+    `${summary.status}: ${summary.scope}${point} (${summary.mode} mode${summary.dryRun ? ', dry run' : ''})`,
+    `  ${STATUSES.map((s) => `${s} ${fmt(summary.counts[s])}`).join(', ')}`,
+    `  restore id: ${summary.restoreId}`,
+  ];
+  if (summary.error) lines.push(`  error: ${summary.error}`);
+  if (summary.report) lines.push(`  report: ${summary.report.csv}`);
+  if (extras.reportFile) lines.push(`  report copied to: ${extras.reportFile}`);
+  const failures = extras.failures ?? [];
+  if (failures.length) {
+    lines.push(`  failed keys${summary.counts.failed > failures.length ? ` (first ${failures.length})` : ''}:`);
+    for (const f of failures) lines.push(`    ${f.Key}: ${f.ErrorCode}${f.HTTPStatusCode ? ` (${f.HTTPStatusCode})` : ''} ${f.ResultMessage}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,118 @@
+/**
+ * From what the operator typed to a validated `RestoreRequest`: the URI and
+ * `--recursive` give the scope, `--at` / `--version-id` / `--before-version-id` /
+ * `--undelete [--since]` the restore point. Flag combinations are checked here
+ * with messages in flag names; the shared schema (`parseRestoreRequest`) then
+ * checks the whole request, so the CLI accepts exactly what the API accepts.
+ * Nothing here touches the network.
+ */
+import { RequestError } from '#core/errors.ts';
+import type { RestoreMode } from '#core/model.ts';
+import { parseRestoreRequest, type RestoreRequest, type RestoreRequestInput } from '#core/request.ts';
+import { UsageError } from './exit.ts';
+import { parseS3Uri, scopeOf } from './s3-uri.ts';
+import { parseTime } from './time.ts';
+
+export type RestoreCommand = 'restore' | 'plan' | 'undelete';
+
+/** Options of `restore`, `plan` and `undelete`, as commander parsed them. */
+export interface RestoreArgs {
+  readonly recursive?: boolean;
+  readonly at?: string;
+  readonly versionId?: string;
+  readonly beforeVersionId?: string;
+  readonly undelete?: boolean;
+  readonly since?: string;
+  readonly mode?: RestoreMode;
+  readonly dryRun?: boolean;
+}
+
+export interface ParsedRestore {
+  /** Valid as it is, except that delete mode still needs `confirmPermanentDelete` (see `confirmed`). */
+  readonly request: RestoreRequest;
+  /** True when running it permanently deletes versions: the operator must confirm first. */
+  readonly deletesPermanently: boolean;
+  readonly warnings: readonly string[];
+}
+
+/** The schema's field names, as the flags that set them. */
+const FLAG_OF: Record<string, string> = {
+  at: '--at',
+  since: '--since',
+  versionId: '--version-id',
+  beforeVersionId: '--before-version-id',
+  undelete: '--undelete',
+  mode: '--mode',
+  key: 'the key',
+  prefix: 'the prefix',
+  bucket: 'the bucket',
+  confirmPermanentDelete: '--yes',
+};
+
+/** Builds and validates the request; throws `UsageError` for anything wrong with the input. */
+export function requestFromArgs(command: RestoreCommand, uri: string, args: RestoreArgs, now: number = Date.now()): ParsedRestore {
+  const hint = `s3-rewind ${command} --help`;
+  const location = parseS3Uri(uri);
+  const { scope, warning } = scopeOf(location, args.recursive ?? false, command);
+  const undelete = command === 'undelete' || args.undelete === true;
+  const points = [
+    args.at !== undefined && '--at',
+    args.versionId !== undefined && '--version-id',
+    args.beforeVersionId !== undefined && '--before-version-id',
+    command !== 'undelete' && args.undelete === true && '--undelete',
+  ].filter((p): p is string => typeof p === 'string');
+
+  if (command === 'undelete' && points.length > 0) {
+    throw new UsageError(`undelete takes no ${points.join(' or ')}: it brings back the newest version under each delete marker`, hint);
+  }
+  if (command !== 'undelete' && points.length === 0) {
+    const undeleteToo = command === 'plan' ? ', or --undelete' : '';
+    throw new UsageError(`${command} needs a restore point: --at TIME, --version-id ID or --before-version-id ID${undeleteToo}`, hint);
+  }
+  if (points.length > 1) throw new UsageError(`give one restore point, not ${points.join(' and ')}`, hint);
+  for (const flag of ['versionId', 'beforeVersionId'] as const) {
+    if (args[flag] !== undefined && scope.kind === 'prefix') {
+      throw new UsageError(`${FLAG_OF[flag]} restores one key: give s3://bucket/key without --recursive`, hint);
+    }
+  }
+  if (args.since !== undefined && !undelete) throw new UsageError('--since goes with --undelete (keys deleted since then)', hint);
+
+  const mode = args.mode ?? 'copy';
+  const dryRun = args.dryRun ?? false;
+  const input: RestoreRequestInput = {
+    bucket: location.bucket,
+    ...(scope.kind === 'key' ? { key: scope.key } : { prefix: scope.prefix }),
+    ...(args.versionId !== undefined ? { versionId: args.versionId } : {}),
+    ...(args.beforeVersionId !== undefined ? { beforeVersionId: args.beforeVersionId } : {}),
+    ...(args.at !== undefined ? { at: parseTime(args.at, '--at', now) } : {}),
+    ...(undelete ? { undelete: true as const } : {}),
+    ...(args.since !== undefined ? { since: parseTime(args.since, '--since', now) } : {}),
+    mode,
+    dryRun,
+  };
+  const deletesPermanently = mode === 'delete' && !dryRun;
+  // Checked as if confirmed: the confirmation is asked for only once everything else is right.
+  const request = validated({ ...input, ...(deletesPermanently ? { confirmPermanentDelete: true } : {}) }, hint);
+  const { confirmPermanentDelete: _unconfirmed, ...unconfirmed } = request;
+  return { request: unconfirmed as RestoreRequest, deletesPermanently, warnings: warning ? [warning] : [] };
+}
+
+/** The request with the operator's confirmation that delete mode may permanently delete versions. */
+export const confirmed = (request: RestoreRequest): RestoreRequest => ({ ...request, confirmPermanentDelete: true });
+
+function validated(input: RestoreRequestInput, hint: string): RestoreRequest {
+  try {
+    return parseRestoreRequest(input);
+  } catch (error) {
+    if (!(error instanceof RequestError)) throw error;
+    throw new UsageError(inFlagNames(error.issues).join('; ') || error.message, hint);
+  }
+}
+
+/** `at: "…" is in the future` → `--at "…" is in the future`. */
+export const inFlagNames = (issues: readonly string[]): string[] =>
+  issues.map((issue) => {
+    const match = /^([A-Za-z]+): (.*)$/.exec(issue);
+    const flag = match && FLAG_OF[match[1]!];
+    return flag ? `${flag}: ${match[2]}` : issue;
+  });

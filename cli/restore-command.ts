@@ -1,0 +1,153 @@
+/**
+ * `restore`, `undelete` and `plan` (a dry run): check everything the operator
+ * typed, ask for confirmation when delete mode will permanently delete, run the
+ * restore on the chosen engine with progress, then print the plan or the
+ * summary and copy the report. Every input error is found before any client
+ * call, so an exit 2 has written nothing.
+ */
+import { stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { KeyOutcome } from '#core/model.ts';
+import { restoreIdOf, type RestoreRequest } from '#core/request.ts';
+import { createS3Client } from '#core/s3-client.ts';
+import type { RestoreSummary } from '#core/steps.ts';
+import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
+import { confirmPermanentDelete } from './confirm.ts';
+import { deployedEngine, localEngine, type Engine } from './engines.ts';
+import { ExitCode, UsageError } from './exit.ts';
+import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
+import { createProgress } from './progress.ts';
+import { confirmed, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
+
+export interface RestoreCommandOptions extends RestoreArgs {
+  readonly yes?: boolean;
+  readonly concurrency?: number;
+  readonly report?: string;
+  readonly json?: boolean;
+  /** `--no-progress` sets it false. */
+  readonly progress?: boolean;
+  /** `plan --all`: list unchanged keys too. */
+  readonly all?: boolean;
+  readonly stateMachineArn?: string;
+}
+
+/** Failed keys shown in the summary; the report has them all. */
+const FAILURES_SHOWN = 10;
+
+export async function runRestoreCommand(
+  command: RestoreCommand,
+  uri: string,
+  options: RestoreCommandOptions,
+  globals: GlobalOptions,
+): Promise<ExitCode> {
+  const hint = `s3-rewind ${command} --help`;
+  const dryRun = command === 'plan' || options.dryRun === true;
+  const parsed = requestFromArgs(command, uri, { ...options, dryRun });
+  const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, dryRun, hint);
+  const engine = engineFor(options, globals, hint);
+  for (const warning of parsed.warnings) stderr(`warning: ${warning}\n`);
+
+  let request: RestoreRequest = parsed.request;
+  if (parsed.deletesPermanently) {
+    await confirmPermanentDelete({
+      bucket: request.bucket,
+      what: `s3://${request.bucket}/${request.key ?? request.prefix ?? ''} ${describePoint(request)}`,
+      yes: options.yes === true,
+      command,
+    });
+    request = confirmed(request);
+  }
+
+  const failures: KeyOutcome[] = [];
+  const progress = createProgress({ enabled: options.progress !== false });
+  let summary: RestoreSummary;
+  const interrupted = () => {
+    progress.stop();
+    stderr(interruptionNotice(engine, request));
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  try {
+    summary = await engine.run(request, {
+      progress,
+      notice: (message) => stderr(`${message}\n`),
+      onOutcome: (outcome) => {
+        if (outcome.TaskStatus === 'failed' && failures.length < FAILURES_SHOWN) failures.push(outcome);
+      },
+    });
+  } finally {
+    process.off('SIGINT', interrupted);
+    progress.stop();
+  }
+
+  if (request.dryRun) return printPlan(engine, summary, options);
+
+  const copied = reportFile && summary.report ? reportFile : undefined;
+  if (copied) await writeFile(copied, await engine.reportText(summary, /\.csv$/i.test(copied) ? 'csv' : 'jsonl'), 'utf8');
+  if (options.json) printJson(summary);
+  else stdout(formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }));
+  return exitCodeOfSummary(summary, copied);
+}
+
+/** 0 when every key is done; 1 (with where the report is, on stderr) otherwise. */
+function exitCodeOfSummary(summary: RestoreSummary, reportFile: string | undefined): ExitCode {
+  if (summary.status === 'SUCCEEDED') return ExitCode.ok;
+  const where = reportFile ?? summary.report?.csv;
+  const failed = summary.counts.failed;
+  stderr(
+    summary.status === 'PARTIAL'
+      ? `error: ${failed.toLocaleString('en-US')} ${failed === 1 ? 'key' : 'keys'} failed${where ? `: see the report at ${where}` : ''}\n`
+      : `error: the restore failed${summary.error ? `: ${summary.error}` : ''}${where ? `; report: ${where}` : ''}\n`,
+  );
+  return ExitCode.failed;
+}
+
+async function printPlan(engine: Engine, summary: RestoreSummary, options: RestoreCommandOptions): Promise<ExitCode> {
+  const actions = summary.status === 'FAILED' ? [] : await engine.planActions(summary);
+  if (options.json) {
+    printJson({ summary, actions });
+  } else {
+    stdout(formatPlan(actions, options.all === true));
+    stdout(formatTotals(summary.planned));
+    stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
+  }
+  if (summary.status !== 'FAILED') return ExitCode.ok;
+  stderr(`error: planning failed${summary.error ? `: ${summary.error}` : ''}\n`);
+  return ExitCode.failed;
+}
+
+/** `--report FILE`: an acting run, into a directory that exists. */
+async function checkReportFile(file: string, dryRun: boolean, hint: string): Promise<string> {
+  if (dryRun) throw new UsageError('--report goes with a restore that acts: a dry run writes no report (its plan is printed)', hint);
+  const path = resolve(file);
+  const dir = await stat(dirname(path)).catch(() => undefined);
+  if (!dir?.isDirectory()) throw new UsageError(`--report ${file}: directory ${dirname(path)} does not exist`, hint);
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UsageError(`--report ${file} is a directory: give a file name (.csv for CSV, else JSON lines)`, hint);
+  return path;
+}
+
+/** The deployed state machine when one is named (its ARN checked), else the local runner; no network yet. */
+function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint: string): Engine {
+  const stateMachineArn = stateMachineArnOf(options.stateMachineArn);
+  if (!stateMachineArn) {
+    const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
+    return localEngine({ s3, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
+  }
+  if (options.concurrency !== undefined) {
+    throw new UsageError('--concurrency sets a local run; a deployed state machine runs at its own concurrency', hint);
+  }
+  const { regionOfStateMachine } = require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
+  regionOfStateMachine(stateMachineArn);
+  const s3 = createS3Client(s3OptionsOf(globals));
+  return deployedEngine({ s3, stateMachineArn, ...(globals.profile ? { profile: globals.profile } : {}) });
+}
+
+function interruptionNotice(engine: Engine, request: RestoreRequest): string {
+  if (engine.kind === 'deployed') {
+    return `\ninterrupted: the restore goes on in the state machine; follow it with s3-rewind status ${restoreIdOf(request)}\n`;
+  }
+  return request.dryRun
+    ? '\ninterrupted: nothing was written\n'
+    : '\ninterrupted: the restore stopped part-way; run the same command again to finish it (keys already done come out unchanged)\n';
+}
