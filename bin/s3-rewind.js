@@ -20,16 +20,10 @@ process.emitWarning = function filteredEmitWarning(warning, ...rest) {
 const root = path.join(__dirname, '..');
 // Our tsconfig, not whatever the current directory has.
 process.env.TSX_TSCONFIG_PATH = path.join(root, 'tsconfig.json');
-// CommonJS hooks for require(). The commands that run a restore locally also need
-// ESM hooks, for the import() of a .ts file (the local runner loads the CDK app
-// that way); registering them costs about 0.2 s, so other commands skip it.
+// tsx's CommonJS hooks: cli/main.ts and everything it requires load as TypeScript.
 require('tsx/cjs/api').register();
-const RUNS_LOCALLY = new Set(['plan', 'restore', 'undelete']);
-const esmHooks = process.argv.slice(2).some((arg) => RUNS_LOCALLY.has(arg))
-  ? import('tsx/esm/api').then(({ register }) => void register())
-  : Promise.resolve();
 
-esmHooks
+Promise.resolve()
   .then(() => require(path.join(root, 'cli', 'main.ts')).main(process.argv))
   .catch((error) => {
     process.stderr.write(`error: ${error && error.stack ? error.stack : error}\n`);

@@ -15,8 +15,8 @@ import {
 import type { RestoreRequest } from '#core/request.ts';
 import { restoreIdOf } from '#core/request.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps.ts';
-import { executionArnOf } from '../lambdas/api/config.ts';
-import { canonicalRequest, RESTORE_ID } from '../lambdas/api/restores.ts';
+import { executionArnOf } from '#core/steps.ts';
+import { canonicalRequest, RESTORE_ID } from '#core/request.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<name>` */

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AslStateMachine } from '../lib/definition.ts';
-import { defaultWorkDir } from './file-work-store.ts';
+import { homedir } from 'node:os';
 import { isHandlerName, type HandlerName } from './local-runner.ts';
 
 export interface LocalDefinition {
@@ -42,32 +42,35 @@ function sourceHash(): string {
 
 let cached: LocalDefinition | undefined;
 
+/** Where synthesized definitions are kept: `$S3_REWIND_CACHE`, else `$XDG_CACHE_HOME/s3-rewind`, else `~/.cache/s3-rewind`. */
+export const definitionCacheDir = (): string =>
+  process.env.S3_REWIND_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 's3-rewind');
+
 /**
  * The definition, synthesized once per change of its sources: later runs read it
- * from `~/.s3-rewind/definitions/` (synthesis takes seconds; reading it, milliseconds).
+ * from the cache (synthesis takes seconds; reading it, milliseconds).
  */
 export async function loadDefinition(): Promise<LocalDefinition> {
   if (cached) return cached;
-  const file = join(defaultWorkDir(), 'definitions', `${sourceHash()}.json`);
+  const file = join(definitionCacheDir(), `definition-${sourceHash()}.json`);
   try {
     cached = JSON.parse(readFileSync(file, 'utf8')) as LocalDefinition;
     return cached;
   } catch {
     // not synthesized yet for these sources
   }
-  cached = await synthesizeDefinition();
+  cached = synthesizeDefinition();
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(cached));
   return cached;
 }
 
 /** Synthesizes the stack in this process and renders its state machine definition. */
-export async function synthesizeDefinition(): Promise<LocalDefinition> {
-  const [{ createApp }, { CONTEXT_KEYS }, { renderDefinition }] = await Promise.all([
-    import('../lib/app.ts'),
-    import('../lib/config.ts'),
-    import('../lib/definition.ts'),
-  ]);
+export function synthesizeDefinition(): LocalDefinition {
+  // Loaded here, not at the top: aws-cdk-lib takes seconds to load, and a cached definition doesn't need it.
+  const { createApp } = require('../lib/app.ts') as typeof import('../lib/app.ts');
+  const { CONTEXT_KEYS } = require('../lib/config.ts') as typeof import('../lib/config.ts');
+  const { renderDefinition } = require('../lib/definition.ts') as typeof import('../lib/definition.ts');
   const { app, stack } = createApp({
     context: {
       ...cdkContext(),

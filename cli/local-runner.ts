@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { KeyOutcome } from '#core/model.ts';
 import type { RestorePolicy } from '#core/policy.ts';
+import { parseRestoreRequest, restoreIdOf } from '#core/request.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps.ts';
 import type { WorkStore } from '#core/work-store.ts';
 import type { StepDeps } from '../lambdas/commons/clients.ts';
@@ -116,7 +117,11 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     };
   }
   const machine = new StateMachine(definition.asl as never, { validationOptions: { checkArn: false } });
-  const execution = machine.run(input as unknown as JSONValue, { overrides: { taskResourceLocalHandlers: handlers } });
+  const restoreId = input.restoreId ?? restoreIdOf(parseRestoreRequest(input.request));
+  const execution = machine.run(input as unknown as JSONValue, {
+    overrides: { taskResourceLocalHandlers: handlers },
+    context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:s3-rewind:${restoreId}`, Name: restoreId } },
+  });
   try {
     return (await execution.result) as unknown as RestoreSummary;
   } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { parseRestoreRequest, type RestoreRequest } from '#core/request.ts';
 import { workKeys, type RestoreSummary } from '#core/steps.ts';
-import { executionArnOf } from '../lambdas/api/config.ts';
+import { executionArnOf } from '#core/steps.ts';
 import { STATE_MACHINE_ENV, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { checkRestoreId, createSfnClient, describe, executionFailure, followExecution, parseSummary } from './deployed-runner.ts';
 import { ExitCode, UsageError } from './exit.ts';

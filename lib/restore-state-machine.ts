@@ -220,6 +220,8 @@ export class RestoreStateMachine extends Construct {
 
     // ── validate ──
     const validate = this.invoke('Validate Request', fns.validateRequest, {
+      // The execution's name is the restore id: unique per execution, and the one callers look it up by.
+      payload: sfn.TaskInput.fromObject({ input: J.objectAt('$$.Execution.Input'), executionName: J.stringAt('$$.Execution.Name') }),
       // The state becomes { context }: the request as validated, with its restore id and work bucket.
       resultSelector: { context: J.objectAt('$.Payload') },
     });

@@ -35,6 +35,3 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
   return { stateMachineArn, workBucket, policy: policyFromEnv(env) };
 }
 
-/** The ARN of the execution named `name` of the state machine. */
-export const executionArnOf = (stateMachineArn: string, name: string): string =>
-  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

@@ -24,13 +24,11 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '#core/errors.ts';
 import { checkPolicy } from '#core/policy.ts';
-import { parseRestoreRequest, restoreIdOf, type RestoreRequest } from '#core/request.ts';
-import { workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps.ts';
-import { executionArnOf, type ApiContext } from './config.ts';
+import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf } from '#core/request.ts';
+import { executionArnOf, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps.ts';
+import type { ApiContext } from './config.ts';
 import { ConflictError, json, jsonBody, NotFoundError } from './http.ts';
 
-/** The format `restoreIdOf` gives. */
-export const RESTORE_ID = /^(plan|copy|delete)-[0-9a-f]{20}$/;
 
 /** Pages of the work bucket listed per status call: counts above this many thousand chunks are lower bounds. */
 const MAX_PROGRESS_PAGES = 5;
@@ -106,30 +104,6 @@ export async function restoreStatus(event: APIGatewayProxyEvent, api: ApiContext
     ...(running ? await whileRunning(restoreId, api) : await onceEnded(execution, restoreId, api)),
   };
   return json(200, body);
-}
-
-/**
- * The request as the execution receives it: the fields `restoreIdOf` covers, in
- * a fixed order, times as UTC instants. Two requests for the same restore
- * (`"at": "...T10:00:00+01:00"` and `"...T09:00:00.000Z"`, fields in any order,
- * a needless `confirmPermanentDelete` in copy mode) send byte-identical input,
- * which is what keeps StartExecution idempotent.
- */
-export function canonicalRequest(request: RestoreRequest): RestoreRequest {
-  const instant = (time: string) => new Date(Date.parse(time)).toISOString();
-  const r = request;
-  return {
-    bucket: r.bucket,
-    ...(r.key !== undefined ? { key: r.key } : { prefix: r.prefix ?? '' }),
-    ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
-    ...(r.beforeVersionId !== undefined ? { beforeVersionId: r.beforeVersionId } : {}),
-    ...(r.at !== undefined ? { at: instant(r.at) } : {}),
-    ...(r.undelete ? { undelete: true as const } : {}),
-    ...(r.since !== undefined ? { since: instant(r.since) } : {}),
-    mode: r.mode,
-    dryRun: r.dryRun,
-    ...(r.mode === 'delete' && !r.dryRun ? { confirmPermanentDelete: true } : {}),
-  };
 }
 
 /**

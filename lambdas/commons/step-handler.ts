@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 's3-rewind' });
 
-export function stepHandler<In extends { restoreId?: string }, Out>(
+export function stepHandler<In extends object, Out>(
   parse: (event: unknown) => In,
   run: (input: In, context: Context) => Promise<Out>,
 ) {
@@ -18,7 +18,8 @@ export function stepHandler<In extends { restoreId?: string }, Out>(
     .use(injectLambdaContext(logger))
     .handler(async (event, context) => {
       const input = parse(event);
-      if (input.restoreId) logger.appendKeys({ restoreId: input.restoreId });
+      const restoreId = 'restoreId' in input ? input.restoreId : 'executionName' in input ? input.executionName : undefined;
+      if (typeof restoreId === 'string') logger.appendKeys({ restoreId });
       return run(input, context);
     });
 }

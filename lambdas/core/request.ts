@@ -124,3 +124,30 @@ export function restoreIdOf(request: RestoreRequest): string {
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
   return `${request.dryRun ? 'plan' : spec.mode}-${digest}`;
 }
+
+/** The format `restoreIdOf` gives. */
+export const RESTORE_ID = /^(plan|copy|delete)-[0-9a-f]{20}$/;
+
+/**
+ * The request as the execution receives it: the fields `restoreIdOf` covers, in
+ * a fixed order, times as UTC instants. Two requests for the same restore
+ * (`"at": "...T10:00:00+01:00"` and `"...T09:00:00.000Z"`, fields in any order,
+ * a needless `confirmPermanentDelete` in copy mode) send byte-identical input,
+ * which is what keeps StartExecution idempotent.
+ */
+export function canonicalRequest(request: RestoreRequest): RestoreRequest {
+  const instant = (time: string) => new Date(Date.parse(time)).toISOString();
+  const r = request;
+  return {
+    bucket: r.bucket,
+    ...(r.key !== undefined ? { key: r.key } : { prefix: r.prefix ?? '' }),
+    ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
+    ...(r.beforeVersionId !== undefined ? { beforeVersionId: r.beforeVersionId } : {}),
+    ...(r.at !== undefined ? { at: instant(r.at) } : {}),
+    ...(r.undelete ? { undelete: true as const } : {}),
+    ...(r.since !== undefined ? { since: instant(r.since) } : {}),
+    mode: r.mode,
+    dryRun: r.dryRun,
+    ...(r.mode === 'delete' && !r.dryRun ? { confirmPermanentDelete: true } : {}),
+  };
+}

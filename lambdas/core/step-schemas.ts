@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { RequestError } from './errors.ts';
 import { describeIssues, RestoreRequestSchema } from './request.ts';
-import type { ActStepInput, PlanStepInput, ReportStepInput, RestoreExecutionInput } from './steps.ts';
+import type { ActStepInput, PlanStepInput, ReportStepInput, ValidateStepInput } from './steps.ts';
 
 /** Also a Step Functions execution name: 1-80 of letters, digits, `-` and `_`. */
 export const restoreId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, - or _');
@@ -27,6 +27,9 @@ const totals = z.object({
 });
 
 export const ExecutionInputSchema = z.object({ request: z.unknown(), restoreId: restoreId.optional() });
+
+/** What the validate step receives: the execution's input and its name (the restore id). */
+export const ValidateStepInputSchema = z.object({ input: ExecutionInputSchema, executionName: restoreId.optional() });
 
 export const PlanStepInputSchema = z.object({
   ...context,
@@ -63,7 +66,8 @@ function parseWith<T>(schema: z.ZodType, what: string, event: unknown): T {
   return parsed.data as T;
 }
 
-export const parseExecutionInput = (event: unknown) => parseWith<RestoreExecutionInput>(ExecutionInputSchema, 'restore', event);
+export const parseValidateStepInput = (event: unknown) =>
+  parseWith<ValidateStepInput>(ValidateStepInputSchema, 'validate-request', event);
 export const parsePlanStepInput = (event: unknown) => parseWith<PlanStepInput>(PlanStepInputSchema, 'list-versions', event);
 export const parseActStepInput = (event: unknown) => parseWith<ActStepInput>(ActStepInputSchema, 'act', event);
 export const parseReportStepInput = (event: unknown) => parseWith<ReportStepInput>(ReportStepInputSchema, 'report', event);

@@ -14,6 +14,13 @@ export interface RestoreExecutionInput {
   readonly restoreId?: string;
 }
 
+/** What the validate step receives from the state machine. */
+export interface ValidateStepInput {
+  readonly input: RestoreExecutionInput;
+  /** The execution's name: the restore id. */
+  readonly executionName?: string;
+}
+
 /** The validated request with where its plan and report go. */
 export interface RestoreContext {
   readonly restoreId: string;
@@ -96,3 +103,7 @@ export const workKeys = (restoreId: string) => ({
   reportJsonl: `restores/${restoreId}/report.jsonl`,
   summary: `restores/${restoreId}/summary.json`,
 });
+
+/** The ARN of the execution named `name` of the state machine. */
+export const executionArnOf = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

@@ -6,16 +6,21 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from './bucket-guard.ts';
 import { checkPolicy, type RestorePolicy } from './policy.ts';
 import { parseRestoreRequest, restoreIdOf } from './request.ts';
-import type { RestoreContext, RestoreExecutionInput } from './steps.ts';
+import type { RestoreContext, ValidateStepInput } from './steps.ts';
 
+/**
+ * The restore id is the execution's name (unique per execution: the API and CLI
+ * name executions `restoreIdOf(request)`; EventBridge gives each a fresh one), so
+ * two runs of one request never share a work prefix.
+ */
 export async function validateRestore(
   s3: S3Client,
-  input: RestoreExecutionInput,
+  { input, executionName }: ValidateStepInput,
   policy: RestorePolicy,
   workBucket: string,
 ): Promise<RestoreContext> {
   const request = parseRestoreRequest(input?.request);
   checkPolicy(request, policy);
   await checkBucket(s3, request.bucket, request.mode);
-  return { restoreId: input.restoreId ?? restoreIdOf(request), request, workBucket };
+  return { restoreId: executionName ?? input.restoreId ?? restoreIdOf(request), request, workBucket };
 }

@@ -1,6 +1,6 @@
 /** validate-request: the request is valid and allowed, and its bucket safe to restore; nothing is written. */
 import { policyFromEnv, type RestorePolicy } from '#core/policy.ts';
-import { parseExecutionInput } from '#core/step-schemas.ts';
+import { parseValidateStepInput } from '#core/step-schemas.ts';
 import { validateRestore } from '#core/validate.ts';
 import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { stepHandler } from '../commons/step-handler.ts';
@@ -9,6 +9,6 @@ export const makeHandler = (
   deps: StepDeps = lambdaDeps,
   policy: RestorePolicy = policyFromEnv(),
   workBucket: string = process.env.WORK_BUCKET ?? '',
-) => stepHandler(parseExecutionInput, (input) => validateRestore(deps.s3, input, policy, workBucket));
+) => stepHandler(parseValidateStepInput, (input) => validateRestore(deps.s3, input, policy, workBucket));
 
 export const handler = makeHandler();

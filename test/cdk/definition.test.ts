@@ -138,7 +138,7 @@ describe.each([
   test('every Lambda task retries the Lambda service errors first, with backoff', () => {
     const states = allStates(definition);
     for (const task of rendered.lambdaTasks) {
-      expect(states[task.stateName]!.Retry?.[0]).toEqual(
+      expect((states[task.stateName]!.Retry as unknown[])[0]).toEqual(
         expect.objectContaining({ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], BackoffRate: 2, MaxAttempts: 6 }),
       );
     }

@@ -5,7 +5,7 @@
  * S3_REWIND_HOME, stdin a pipe (not a terminal) and no state machine configured.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -67,16 +67,13 @@ function warmHome(): Promise<TempHome> {
 }
 
 /**
- * A fresh S3_REWIND_HOME with no restores in it, removed by `remove`. It starts
- * with whatever the local runner prepared in the warm home (not its restores),
- * so each test doesn't pay for that preparation again.
+ * A fresh, empty S3_REWIND_HOME, removed by `remove`. The warm-up run before the
+ * first one synthesizes the state machine definition into the shared cache, so
+ * no test pays for that.
  */
 export async function tempHome(): Promise<TempHome> {
-  const source = (await warmHome()).dir;
+  await warmHome();
   const dir = mkdtempSync(join(tmpdir(), 's3-rewind-cli-'));
-  for (const name of existsSync(source) ? readdirSync(source) : []) {
-    if (name !== 'restores') cpSync(join(source, name), join(dir, name), { recursive: true });
-  }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
