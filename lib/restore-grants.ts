@@ -22,10 +22,14 @@ export const objectsArn = (bucket: string): string => `arn:${Aws.PARTITION}:s3::
 export const RESTORE_ACTIONS = {
   /** Validate: is the bucket versioned, MFA Delete, Object Lock? */
   inspectBuckets: { bucket: ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'], objects: [] },
-  /** Plan: list every version and delete marker. */
+  /**
+   * Plan: list every version and delete marker; read the headers and tags of a
+   * version only where the listing can't tell a copy of the target from another
+   * upload of the same bytes.
+   */
   listHistory: {
     bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
-    objects: [],
+    objects: ['s3:GetObjectVersion', 's3:GetObjectVersionTagging'],
   },
   /**
    * Copy mode: copy a version over the key as a new version (tags copied, >5 GB by
@@ -39,6 +43,7 @@ export const RESTORE_ACTIONS = {
       's3:GetObjectVersionTagging',
       's3:PutObject',
       's3:PutObjectTagging',
+      's3:PutObjectVersionTagging',
       's3:DeleteObject',
       's3:AbortMultipartUpload',
     ],

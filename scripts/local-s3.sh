@@ -11,7 +11,12 @@
 # Everything (config, mon store, logs, pid files, env file) lives in one state
 # directory. Data is kept in RAM by the OSD (memstore) and is disposable: a
 # `start` that finds nothing answering wipes the state dir and builds a new
-# cluster (about 15 s), a `start` that finds it answering does nothing.
+# cluster (about 3 s on an idle 2-CPU machine, up to ~10 s on a busy one), a
+# `start` that finds it answering does nothing. Either way it prints the env
+# file, $STATE_DIR/env:
+#   export AWS_ENDPOINT_URL_S3=http://127.0.0.1:PORT
+#   export AWS_ACCESS_KEY_ID=...  AWS_SECRET_ACCESS_KEY=...  AWS_REGION=us-east-1
+# Use path-style addressing (forcePathStyle: true) against it.
 #
 # Environment (all optional):
 #   S3_REWIND_LOCAL_DIR        state dir              (default: <repo>/.local-s3)
@@ -22,6 +27,8 @@
 #   S3_REWIND_LOCAL_SECRET_KEY secret key             (default: s3rewind-secret)
 #   S3_REWIND_LOCAL_MEMSTORE_BYTES OSD RAM capacity   (default: 8 GiB)
 #   S3_REWIND_LOCAL_TIMEOUT    seconds to wait for each startup phase (default: 120)
+#   S3_REWIND_LOCAL_EXTRA_CONF file whose ceph.conf lines are appended to the generated ceph.conf
+#   S3_REWIND_LOCAL_DEBUG=1    print how long each startup phase took
 #   S3_REWIND_LOCAL_SKIP_INSTALL=1  never run apt-get
 #   S3_REWIND_LOCAL_SKIP_VERIFY=1   skip the S3 round-trip check after start
 set -euo pipefail
@@ -60,6 +67,8 @@ log() { printf '[local-s3] %s\n' "$*" >&2; }
 die() { printf '[local-s3] ERROR: %s\n' "$*" >&2; exit 1; }
 
 now_ms() { date +%s%3N; }
+T_START="$(now_ms)"
+phase() { [ -z "${S3_REWIND_LOCAL_DEBUG:-}" ] || log "+$(( $(now_ms) - T_START )) ms: $*"; }
 
 # ---------------------------------------------------------------- processes
 
@@ -114,7 +123,8 @@ spawn() { # name logfile cmd...
   shift 2
   # New session, no controlling terminal, stdio detached: the caller
   # (e.g. Node's execFileSync) does not wait for the daemon.
-  setsid nohup "$@" </dev/null >>"$out" 2>&1 &
+  # fd 9 (the lock) is closed so that daemons do not hold it.
+  setsid nohup "$@" </dev/null >>"$out" 2>&1 9>&- &
   echo "$!" >"$PID_DIR/$name.pid"
 }
 
@@ -214,13 +224,17 @@ NODE
 }
 
 verify_s3_curl() { # endpoint
+  # curl's --aws-sigv4 (7.75+) needs an explicit payload hash for RGW and
+  # "?versioning=" rather than "?versioning" to sign what RGW verifies.
   local ep="$1" b="local-s3-verify-$$-$RANDOM" out
-  local sig=(--aws-sigv4 "aws:amz:$REGION:s3" --user "$ACCESS_KEY:$SECRET_KEY" -s -f -m 20)
+  local sig=(--aws-sigv4 "aws:amz:$REGION:s3" --user "$ACCESS_KEY:$SECRET_KEY" -s -f -m 20
+    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
   curl "${sig[@]}" -X PUT -H 'x-amz-bucket-object-lock-enabled: true' "$ep/$b" -o /dev/null ||
-    die "verify: could not create an object-lock bucket"
-  out="$(curl "${sig[@]}" "$ep/$b?versioning")" || die "verify: GetBucketVersioning failed"
+    { echo "verify: could not create an object-lock bucket" >&2; return 1; }
+  out="$(curl "${sig[@]}" "$ep/$b?versioning=")" || { echo "verify: GetBucketVersioning failed" >&2; return 1; }
   curl "${sig[@]}" -X DELETE "$ep/$b" -o /dev/null || true
-  [[ "$out" == *"<Status>Enabled</Status>"* ]] || die "verify: object-lock bucket is not versioned: $out"
+  [[ "$out" == *"<Status>Enabled</Status>"* ]] ||
+    { echo "verify: object-lock bucket is not versioned: $out" >&2; return 1; }
 }
 
 # ------------------------------------------------------------------ install
@@ -243,10 +257,12 @@ ensure_installed() {
   log "installing radosgw ceph-mon ceph-osd ceph-common (missing: ${missing[*]})"
   local t0
   t0="$(now_ms)"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  # DPkg::Lock::Timeout: a fresh VM may still be running unattended-upgrades.
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq -o DPkg::Lock::Timeout=300 >&2 ||
+    log "apt-get update failed; trying to install from the current package lists"
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    radosgw ceph-mon ceph-osd ceph-common >&2
+    -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    radosgw ceph-mon ceph-osd ceph-common >&2 || die "apt-get install of the ceph packages failed"
   hash -r
   for bin in radosgw ceph-mon ceph-osd ceph radosgw-admin monmaptool; do
     command -v "$bin" >/dev/null 2>&1 || die "$bin still missing after apt-get install"
@@ -270,19 +286,6 @@ remove_state_dir() {
 
 # ------------------------------------------------------------------- start
 
-wait_for() { # description seconds command...
-  local what="$1" secs="$2" deadline
-  shift 2
-  deadline=$(( $(date +%s) + secs ))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "timed out after ${secs}s waiting for $what"
-      return 1
-    fi
-    sleep 0.2
-  done
-}
-
 ceph_cli() { ceph -c "$CONF" --connect-timeout 15 "$@"; }
 
 dump_logs() {
@@ -294,10 +297,9 @@ dump_logs() {
   done
 }
 
-fail_start() {
+fail_start() { # only called inside fresh_start's subshell
   log "$1"
   dump_logs
-  do_stop || true
   exit 1
 }
 
@@ -330,21 +332,39 @@ osd crush chooseleaf type = 0
 mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
+mon warn on insecure global id reclaim allowed = false
 mon max pg per osd = 1000
 mon data avail warn = 2
 mon data avail crit = 1
+# a single monitor: commit map changes right away instead of batching for 1 s
+paxos propose interval = 0.01
+paxos min wait = 0.001
+# No logging (nor in-memory log gathering) on the request path: it costs CPU.
 debug ms = 0
 debug mon = 0
 debug paxos = 0
 debug osd = 0
-debug rados = 0
-debug objclass = 0
 debug memstore = 0
-debug rgw = 0
-debug civetweb = 0
+debug objclass = 0
+debug rados = 0
+debug objecter = 0
+debug optracker = 0
+debug throttle = 0
+debug finisher = 0
+debug heartbeatmap = 0
+debug context = 0
+debug crush = 0
+debug perfcounter = 0
+debug timer = 0
+debug buffer = 0
+debug tp = 0
 debug asok = 0
 debug monc = 0
+debug mgrc = 0
 debug auth = 0
+debug rgw = 0
+debug rgw sync = 0
+debug civetweb = 0
 
 [mon]
 mon data = $STATE_DIR/mon/\$cluster-\$id
@@ -353,12 +373,18 @@ mon data = $STATE_DIR/mon/\$cluster-\$id
 osd data = $STATE_DIR/osd/\$cluster-\$id
 osd objectstore = memstore
 memstore device bytes = $MEMSTORE_BYTES
-osd crush update on start = true
+# The script puts osd.0 into the CRUSH map itself. Left to the OSD, its
+# boot-time "crush set-device-class/create-or-move" commands can race its
+# first monmap (mon log: "handle_command on fsid 0000... != ...") and the
+# OSD never comes up.
+osd crush update on start = false
+osd class update on start = false
+osd enable op tracker = false
 
 [$RGW_NAME]
 rgw frontends = beast endpoint=127.0.0.1:$3
 rgw data = $STATE_DIR/rgw
-rgw thread pool size = 256
+rgw thread pool size = 128
 rgw max concurrent requests = 1024
 rgw dynamic resharding = false
 rgw enable usage log = false
@@ -366,10 +392,115 @@ rgw enable ops log = false
 rgw crypt require ssl = false
 rgw s3 auth use sts = false
 EOF
+  if [ -n "${S3_REWIND_LOCAL_EXTRA_CONF:-}" ]; then
+    # Appended last, so its sections/options win.
+    cat "$S3_REWIND_LOCAL_EXTRA_CONF" >>"$CONF"
+  fi
 }
 
+# wait_daemon NAME COMM WHAT CMD...: poll CMD until it succeeds; give up after
+# $TIMEOUT s or as soon as the daemon NAME has died.
+wait_daemon() {
+  local name="$1" comm="$2" what="$3" deadline
+  shift 3
+  deadline=$(( $(date +%s) + TIMEOUT ))
+  until "$@" >/dev/null 2>&1; do
+    [ -n "$(live_pid "$name" "$comm")" ] || { log "$name exited while waiting for $what"; return 1; }
+    [ "$(date +%s)" -lt "$deadline" ] || { log "timed out after ${TIMEOUT}s waiting for $what"; return 1; }
+    sleep 0.1
+  done
+}
+
+osd_up() { # "1 osds: 1 up (since 2s), 1 in (since 2s); epoch: e12"
+  ceph_cli osd stat 2>/dev/null | grep -Eq '(^|[^0-9])1 up'
+}
+
+# Build a new cluster in the (already removed) state dir. Runs in a subshell:
+# `exit 1` (fail_start) aborts only this attempt.
+fresh_start() ( # rgw_port mon_port
+  set -euo pipefail
+  local rgw_port="$1" mon_port="$2" fsid osd_uuid osd_id pool existing ep attempt
+  mkdir -p "$STATE_DIR"
+  : >"$STATE_DIR/$MARKER"
+  mkdir -p "$LOG_DIR" "$PID_DIR" "$RUN_DIR" "$STATE_DIR/crash" "$STATE_DIR/rgw" \
+    "$STATE_DIR/mon/ceph-a" "$STATE_DIR/osd/ceph-0"
+  fsid="$(cat /proc/sys/kernel/random/uuid)"
+  write_conf "$fsid" "$mon_port" "$rgw_port"
+  : >"$STATE_DIR/keyring"
+
+  # --- monitor
+  phase "creating monitor"
+  monmaptool --create --clobber --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" \
+    "$STATE_DIR/monmap" >"$LOG_DIR/setup.log" 2>&1 || fail_start "monmaptool failed"
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$STATE_DIR/monmap" --keyring "$STATE_DIR/keyring" \
+    >>"$LOG_DIR/setup.log" 2>&1 || fail_start "ceph-mon --mkfs failed"
+  spawn mon "$LOG_DIR/mon.out" ceph-mon -f -c "$CONF" -i a
+
+  # --- OSD store, made while the monitor comes up
+  phase "monitor spawned"
+  osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
+  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" \
+    >>"$LOG_DIR/setup.log" 2>&1 || fail_start "ceph-osd --mkfs failed"
+  phase "osd store made"
+  wait_daemon mon ceph-mon "the monitor" ceph_cli mon stat || fail_start "ceph-mon did not come up"
+  phase "monitor answers"
+  osd_id="$(ceph_cli osd new "$osd_uuid" 0 2>>"$LOG_DIR/setup.log")" || fail_start "ceph osd new failed"
+  [ "$osd_id" = "0" ] || fail_start "expected osd id 0, got '$osd_id'"
+  spawn osd "$LOG_DIR/osd.out" ceph-osd -f -c "$CONF" -i 0
+  phase "osd spawned"
+
+  # Put the OSD into CRUSH and create RGW's pools (RGW would create them one
+  # by one on first use) in a single `ceph` session while the OSD boots.
+  # Interactive `ceph` always exits 0, hence the `osd pool ls` check.
+  local pools=(.rgw.root default.rgw.log default.rgw.control default.rgw.meta
+    default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec)
+  existing="$(
+    {
+      echo "osd crush add osd.0 1.0 root=default"
+      for pool in "${pools[@]}"; do echo "osd pool create $pool 8 8"; done
+      echo "osd pool ls"
+    } | ceph_cli 2>&1
+  )" || fail_start "could not create the RGW pools"
+  printf '%s\n' "$existing" >>"$LOG_DIR/setup.log"
+  for pool in "${pools[@]}"; do
+    grep -qxF "$pool" <<<"$existing" || fail_start "pool $pool was not created"
+  done
+  phase "pools created"
+  wait_daemon osd ceph-osd "the OSD to be up" osd_up || fail_start "ceph-osd did not come up"
+  phase "osd up"
+
+  # --- RGW
+  spawn rgw "$LOG_DIR/rgw.out" radosgw -f -c "$CONF" -n "$RGW_NAME"
+  ep="http://127.0.0.1:$rgw_port"
+  wait_daemon rgw radosgw "RGW at $ep" http_answers "$ep" || fail_start "radosgw did not answer at $ep"
+  phase "rgw answers"
+  radosgw-admin -c "$CONF" -n "$RGW_NAME" --admin-socket="" --log-file="$LOG_DIR/radosgw-admin.log" \
+    user create --uid=s3rewind --display-name="s3-rewind tests" \
+    --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$LOG_DIR/setup.log" 2>&1 ||
+    fail_start "radosgw-admin user create failed"
+  phase "user created"
+
+  # A new user can take a moment to reach RGW's cache: retry briefly.
+  for attempt in 1 2 3 4 5 6; do
+    if verify_s3 "$ep" 2>"$LOG_DIR/verify.err"; then
+      phase "S3 verified"
+      {
+        echo "export AWS_ENDPOINT_URL_S3=$ep"
+        echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY"
+        echo "export AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
+        echo "export AWS_REGION=$REGION"
+      } >"$ENV_FILE.tmp"
+      mv "$ENV_FILE.tmp" "$ENV_FILE"
+      exit 0
+    fi
+    sleep 1
+  done
+  cat "$LOG_DIR/verify.err" >&2
+  fail_start "S3 verification against $ep failed"
+)
+
 do_start() {
-  local t0 t1 fsid mon_port rgw_port ep
+  local t0 rgw_port mon_port attempt
   t0="$(now_ms)"
 
   if is_running; then
@@ -382,106 +513,37 @@ do_start() {
   command -v curl >/dev/null 2>&1 || die "curl is required"
   command -v setsid >/dev/null 2>&1 || die "setsid (util-linux) is required"
 
-  # Whatever is left (stale pid files, half-dead daemons, old mon store) goes.
+  for attempt in 1 2; do
+    # Whatever is left (stale pid files, half-dead daemons, old store) goes.
+    do_stop
+    remove_state_dir
+
+    if [ -n "$PORT_REQUESTED" ]; then
+      rgw_port="$PORT_REQUESTED"
+      ! port_in_use "$rgw_port" || die "port $rgw_port (S3_REWIND_LOCAL_PORT) is already in use"
+    elif port_in_use 7480; then
+      rgw_port="$(free_port_from 17480)"
+      log "port 7480 is taken; using $rgw_port"
+    else
+      rgw_port=7480
+    fi
+    if [ -n "$MON_PORT_REQUESTED" ]; then
+      mon_port="$MON_PORT_REQUESTED"
+      ! port_in_use "$mon_port" || die "port $mon_port (S3_REWIND_LOCAL_MON_PORT) is already in use"
+    else
+      mon_port="$(free_port_from 16789)"
+    fi
+    [ "$mon_port" != "$rgw_port" ] || die "mon and S3 ports are both $rgw_port"
+
+    if fresh_start "$rgw_port" "$mon_port"; then
+      log "S3 up and verified in $(( $(now_ms) - t0 )) ms (state: $STATE_DIR)"
+      cat "$ENV_FILE"
+      return 0
+    fi
+    [ "$attempt" = 2 ] || log "start failed; wiping and retrying once"
+  done
   do_stop
-  remove_state_dir
-
-  if [ -n "$PORT_REQUESTED" ]; then
-    rgw_port="$PORT_REQUESTED"
-    port_in_use "$rgw_port" && die "port $rgw_port (S3_REWIND_LOCAL_PORT) is already in use"
-  elif port_in_use 7480; then
-    rgw_port="$(free_port_from 17480)"
-    log "port 7480 is taken; using $rgw_port"
-  else
-    rgw_port=7480
-  fi
-  if [ -n "$MON_PORT_REQUESTED" ]; then
-    mon_port="$MON_PORT_REQUESTED"
-    port_in_use "$mon_port" && die "port $mon_port (S3_REWIND_LOCAL_MON_PORT) is already in use"
-  else
-    mon_port="$(free_port_from 16789)"
-  fi
-  [ "$mon_port" != "$rgw_port" ] || die "mon and S3 ports are both $rgw_port"
-
-  mkdir -p "$STATE_DIR"
-  : >"$STATE_DIR/$MARKER"
-  mkdir -p "$LOG_DIR" "$PID_DIR" "$RUN_DIR" "$STATE_DIR/crash" "$STATE_DIR/rgw" \
-    "$STATE_DIR/mon/ceph-a" "$STATE_DIR/osd/ceph-0"
-  fsid="$(cat /proc/sys/kernel/random/uuid)"
-  write_conf "$fsid" "$mon_port" "$rgw_port"
-  : >"$STATE_DIR/keyring"
-
-  # --- monitor
-  monmaptool --create --clobber --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" \
-    "$STATE_DIR/monmap" >"$LOG_DIR/setup.log" 2>&1 || fail_start "monmaptool failed"
-  ceph-mon -c "$CONF" --mkfs -i a --monmap "$STATE_DIR/monmap" --keyring "$STATE_DIR/keyring" \
-    >>"$LOG_DIR/setup.log" 2>&1 || fail_start "ceph-mon --mkfs failed"
-  spawn mon "$LOG_DIR/mon.out" ceph-mon -f -c "$CONF" -i a
-
-  # --- OSD: make its store while the monitor comes up
-  local osd_uuid
-  osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
-  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" \
-    >>"$LOG_DIR/setup.log" 2>&1 || fail_start "ceph-osd --mkfs failed"
-
-  wait_for "ceph-mon" "$TIMEOUT" ceph_cli mon stat || fail_start "ceph-mon did not come up"
-  local osd_id
-  osd_id="$(ceph_cli osd new "$osd_uuid" 0 2>>"$LOG_DIR/setup.log")" || fail_start "ceph osd new failed"
-  [ "$osd_id" = "0" ] || fail_start "expected osd id 0, got '$osd_id'"
-  spawn osd "$LOG_DIR/osd.out" ceph-osd -f -c "$CONF" -i 0
-
-  # RGW creates the pools it needs one by one on first use; creating them
-  # here while the OSD boots is faster and avoids a multipart-upload stall
-  # on the first CompleteMultipartUpload (non-ec pool).
-  local pool
-  for pool in .rgw.root default.rgw.log default.rgw.control default.rgw.meta \
-    default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do
-    ceph_cli osd pool create "$pool" 8 8 >>"$LOG_DIR/setup.log" 2>&1 ||
-      fail_start "could not create pool $pool"
-    ceph_cli osd pool application enable "$pool" rgw >>"$LOG_DIR/setup.log" 2>&1 || true
-  done
-
-  wait_for "the OSD to be up" "$TIMEOUT" osd_up || fail_start "ceph-osd did not come up"
-
-  # --- RGW
-  spawn rgw "$LOG_DIR/rgw.out" radosgw -f -c "$CONF" -n "$RGW_NAME"
-  ep="http://127.0.0.1:$rgw_port"
-  wait_for "RGW at $ep" "$TIMEOUT" rgw_answers "$ep" || fail_start "radosgw did not answer at $ep"
-
-  radosgw-admin -c "$CONF" -n "$RGW_NAME" user create --uid=s3rewind --display-name="s3-rewind tests" \
-    --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$LOG_DIR/setup.log" 2>&1 ||
-    fail_start "radosgw-admin user create failed"
-
-  cat >"$ENV_FILE" <<EOF
-export AWS_ENDPOINT_URL_S3=$ep
-export AWS_ACCESS_KEY_ID=$ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$SECRET_KEY
-export AWS_REGION=$REGION
-EOF
-
-  t1="$(now_ms)"
-  # A freshly created user can take a moment to be visible to RGW's cache.
-  local attempt ok=""
-  for attempt in 1 2 3 4 5; do
-    if verify_s3 "$ep" 2>"$LOG_DIR/verify.err"; then ok=1; break; fi
-    sleep 1
-  done
-  if [ -z "$ok" ]; then
-    cat "$LOG_DIR/verify.err" >&2
-    fail_start "S3 verification against $ep failed"
-  fi
-  log "cluster up in $(( t1 - t0 )) ms, S3 verified in $(( $(now_ms) - t1 )) ms (state: $STATE_DIR)"
-  cat "$ENV_FILE"
-}
-
-osd_up() {
-  # "1 osds: 1 up (since ...), 1 in" -> up count must be 1
-  ceph_cli osd stat 2>/dev/null | grep -Eq '1 up'
-}
-
-rgw_answers() { # endpoint
-  [ -n "$(live_pid rgw radosgw)" ] || return 1
-  http_answers "$1"
+  die "could not start local S3 (logs are in $LOG_DIR)"
 }
 
 # -------------------------------------------------------------------- main

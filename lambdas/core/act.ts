@@ -18,6 +18,7 @@ import { compareKeys, keyHistories } from './listing.ts';
 import type { HistoryEntry, KeyAction, KeyOutcome, RestoreSpec, TaskStatus } from './model.ts';
 import { lockedReason } from './object-lock.ts';
 import { planKey } from './planner.ts';
+import { confirmSameVersion } from './same-version.ts';
 import { countOutcomes } from './report.ts';
 import { specOf } from './request.ts';
 import { DEFAULT_CONCURRENCY } from './s3-client.ts';
@@ -74,6 +75,8 @@ function doneOutcome(action: Exclude<KeyAction, { action: 'unchanged' }>): Outco
   }
 }
 
+const ALREADY_DONE = 'already at the restore point (an earlier attempt or someone else did it)';
+
 /** True when the key's newest entry is one the plan did not know: someone wrote after planning. */
 function changedSincePlan(planned: KeyAction | undefined, history: readonly HistoryEntry[]): boolean {
   const top = history[0];
@@ -109,32 +112,26 @@ export async function actOnChunk(
   const carryOut = (key: string, action: Exclude<KeyAction, { action: 'unchanged' }>, write: () => Promise<void>) =>
     writes.push(write().then(() => record(key, doneOutcome(action)), (error) => record(key, failedWith(doneOutcome(action).VersionId, error))));
 
-  for await (const { key, entries } of keyHistories(s3, bucket, spec.scope, range)) {
-    const plannedAction = plannedByKey.get(key);
-    plannedByKey.delete(key);
-    let action: KeyAction;
-    try {
-      action = planKey(key, entries, spec.point, spec.mode);
-    } catch (error) {
-      record(key, failedWith('', error));
-      continue;
-    }
+  const confirms: Promise<void>[] = [];
+
+  /** Decides a key from its fresh action: done already, changed by someone else, or to carry out. */
+  const settle = (key: string, entries: readonly HistoryEntry[], plannedAction: KeyAction | undefined, action: KeyAction) => {
     if (action.action === 'unchanged') {
       const already = plannedAction && plannedAction.action !== 'unchanged';
       record(
         key,
         already
-          ? { ...doneOutcome(plannedAction), ResultMessage: 'already at the restore point (an earlier attempt or someone else did it)' }
+          ? { ...doneOutcome(plannedAction), ResultMessage: ALREADY_DONE }
           : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
       );
-      continue;
+      return;
     }
     if (changedSincePlan(plannedAction, entries)) {
       record(
         key,
         failed('', 'ChangedSincePlan', 409, 'the key changed after the plan was made; not overwritten (re-run the restore to plan it again)'),
       );
-      continue;
+      return;
     }
     switch (action.action) {
       case 'copy': {
@@ -168,11 +165,38 @@ export async function actOnChunk(
         break;
       }
     }
+  };
+
+  for await (const { key, entries } of keyHistories(s3, bucket, spec.scope, range)) {
+    const plannedAction = plannedByKey.get(key);
+    plannedByKey.delete(key);
+    let action: KeyAction;
+    try {
+      action = planKey(key, entries, spec.point, spec.mode);
+    } catch (error) {
+      record(key, failedWith('', error));
+      continue;
+    }
+    if (action.action === 'unchanged' && action.sameAs) {
+      const same = action;
+      confirms.push(
+        limit(() => confirmSameVersion(s3, bucket, same)).then(
+          (resolved) => settle(key, entries, plannedAction, resolved),
+          (error) => record(key, failedWith(same.sameAs?.versionId ?? '', error)),
+        ),
+      );
+      continue;
+    }
+    settle(key, entries, plannedAction, action);
   }
   for (const [key, action] of plannedByKey) {
     if (action.action === 'unchanged') record(key, succeeded('unchanged', action.current?.versionId ?? '', action.reason));
+    // Every entry of a key created after the restore point went: an earlier attempt finished it.
+    else if (action.action === 'deleteEntries' && action.restoresTo === null) record(key, { ...doneOutcome(action), ResultMessage: ALREADY_DONE });
     else record(key, failed('', 'ChangedSincePlan', 409, 'the key has no history any more; someone deleted its versions after the plan was made'));
   }
+  // Copies decided by a confirmation are queued when it resolves: wait for those first.
+  await Promise.all(confirms);
   await Promise.all(lockChecks);
   await batcher.flush();
   await Promise.all(writes);

@@ -12,6 +12,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutObjectTaggingCommand,
   UploadPartCopyCommand,
   type S3Client,
   type StorageClass,
@@ -26,6 +27,7 @@ export const SINGLE_COPY_LIMIT = 5 * GiB;
 const MIN_PART = 5 * MiB;
 const MAX_PART = 5 * GiB;
 const MAX_PARTS = 10_000;
+const MULTIPART_ETAG = /-\d+"?$/;
 
 export interface CopyOptions {
   /** Objects larger than this are copied part by part. @default 5 GiB */
@@ -65,8 +67,12 @@ export async function copyVersionOver(
     throw new ArchivedVersionError(key, source.versionId, source.storageClass);
   }
   const size = source.size ?? 0;
-  if (size > (options.multipartThreshold ?? SINGLE_COPY_LIMIT)) {
-    await multipartCopy(s3, bucket, key, source, size, options);
+  const large = size > (options.multipartThreshold ?? SINGLE_COPY_LIMIT);
+  // A source uploaded in parts has a `-N` ETag that a CopyObject would not keep (on AWS):
+  // copied in the same parts it keeps it, so a re-run sees the key as already restored.
+  const ownParts = large || MULTIPART_ETAG.test(source.etag ?? '') ? await sourcePartSize(s3, bucket, key, source.versionId, size) : undefined;
+  if (large || ownParts !== undefined) {
+    await multipartCopy(s3, bucket, key, source, size, ownParts, options);
     return;
   }
   await s3.send(
@@ -110,15 +116,16 @@ async function multipartCopy(
   key: string,
   source: EntryRef,
   size: number,
+  ownPartSize: number | undefined,
   options: CopyOptions,
 ): Promise<void> {
   const versionId = source.versionId;
-  const [head, tagging, ownPartSize] = await Promise.all([
+  const [head, tagging] = await Promise.all([
     s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
     s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
-    sourcePartSize(s3, bucket, key, versionId, size),
   ]);
-  const tags = new URLSearchParams((tagging.TagSet ?? []).map((t): [string, string] => [t.Key ?? '', t.Value ?? ''])).toString();
+  const tagSet = tagging.TagSet ?? [];
+  const tags = new URLSearchParams(tagSet.map((t): [string, string] => [t.Key ?? '', t.Value ?? ''])).toString();
   const upload = await s3.send(
     new CreateMultipartUploadCommand({
       Bucket: bucket,
@@ -156,9 +163,20 @@ async function multipartCopy(
         }),
       ),
     );
-    await s3.send(
+    const completed = await s3.send(
       new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
     );
+    // Some S3 implementations (Ceph RGW) ignore the tagging header of CreateMultipartUpload: set the tags again.
+    if (tagSet.length > 0) {
+      await s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(completed.VersionId ? { VersionId: completed.VersionId } : {}),
+          Tagging: { TagSet: tagSet },
+        }),
+      );
+    }
   } catch (error) {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
     throw error;

@@ -59,6 +59,12 @@ export type KeyAction =
       readonly action: 'unchanged';
       readonly reason: string;
       readonly current: EntryRef | null;
+      /**
+       * Copy mode: the current version is another version with the target's bytes
+       * (same ETag and size), typically an earlier restore's copy. Unchanged only if
+       * its headers, metadata and tags are the target's too (`confirmSameVersion`).
+       */
+      readonly sameAs?: EntryRef;
     }
   | {
       /** Copy mode: copy `source` over the key as a new version. */

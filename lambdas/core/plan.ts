@@ -5,11 +5,13 @@
  * prefix size fits in Lambda's 15 minutes and Step Functions' payload limit.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
 import { RequestError } from './errors.ts';
 import { keyHistories } from './listing.ts';
 import type { KeyAction } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
 import { specOf } from './request.ts';
+import { confirmSameVersion } from './same-version.ts';
 import { workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
 import type { WorkStore } from './work-store.ts';
 
@@ -25,6 +27,8 @@ export interface PlanOptions {
   readonly now?: () => number;
   /** Called once per listed page, with its entry count (progress). */
   readonly onPage?: (entries: number) => void;
+  /** Requests in flight for keys the listing can't decide alone. @default 16 */
+  readonly concurrency?: number;
 }
 
 interface Cursor {
@@ -50,22 +54,25 @@ export async function planStep(
   const resumeAfter = decodeCursor(input.cursor)?.after ?? '';
   let nextChunk = input.nextChunk ?? 0;
   const chunks: ChunkRef[] = [];
-  let pending: KeyAction[] = [];
+  let pending: Array<KeyAction | Promise<KeyAction>> = [];
   let writes = 0;
   let startAfter = resumeAfter;
+  const limit = pLimit(options.concurrency ?? 16);
 
   const writeChunk = async () => {
     if (pending.length === 0) return;
+    const actions = await Promise.all(pending);
     const index = nextChunk++;
-    const lastKey = pending.at(-1)!.key;
-    await store.putLines(keys.plan(index), pending);
+    const lastKey = actions.at(-1)!.key;
+    await store.putLines(keys.plan(index), actions);
+    for (const action of actions) countAction(totals, action);
     chunks.push({
       restoreId: input.restoreId,
       workBucket: input.workBucket,
       planKey: keys.plan(index),
       index,
-      writes,
-      actions: pending.length,
+      writes: actions.filter((a) => a.action !== 'unchanged').length,
+      actions: actions.length,
       startAfter,
       lastKey,
     });
@@ -81,9 +88,9 @@ export async function planStep(
   })) {
     seen = true;
     const action = planKey(key, entries, spec.point, spec.mode);
-    countAction(totals, action);
-    pending.push(action);
-    if (action.action !== 'unchanged') writes += 1;
+    const confirm = action.action === 'unchanged' && action.sameAs !== undefined;
+    pending.push(confirm ? limit(() => confirmSameVersion(s3, spec.bucket, action)) : action);
+    if (action.action !== 'unchanged' || confirm) writes += 1;
     if (writes >= chunkWrites || pending.length >= chunkActions) {
       await writeChunk();
       const outOfTime = options.deadline !== undefined && now() >= options.deadline;

@@ -56,11 +56,9 @@ function resolve(key: string, history: readonly HistoryEntry[], point: RestorePo
   }
 }
 
-/** Same content as the target: same version, or a copy of it (a copy keeps ETag and size). */
+/** The same bytes as the target: a copy of it keeps ETag and size. */
 const sameContent = (current: HistoryEntry, target: HistoryEntry): boolean =>
-  !current.isDeleteMarker &&
-  (current.versionId === target.versionId ||
-    (current.etag !== undefined && current.etag === target.etag && current.size === target.size));
+  !current.isDeleteMarker && current.etag !== undefined && current.etag === target.etag && current.size === target.size;
 
 /**
  * Plans one key. `history` is the key's whole history, newest first, as listed.
@@ -95,7 +93,10 @@ export function planKey(key: string, history: readonly HistoryEntry[], point: Re
     if (latest.isDeleteMarker) return { key, action: 'unchanged', reason: 'already absent', current };
     return { key, action: 'addDeleteMarker', outcome: 'deleted', current };
   }
-  if (sameContent(latest, target)) return { key, action: 'unchanged', reason: 'already current', current };
+  if (latest.versionId === target.versionId) return { key, action: 'unchanged', reason: 'already current', current };
+  if (sameContent(latest, target)) {
+    return { key, action: 'unchanged', reason: 'already current (a copy of the target)', current, sameAs: refOf(target) };
+  }
   return { key, action: 'copy', outcome, source: refOf(target), current };
 }
 

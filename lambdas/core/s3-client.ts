@@ -28,6 +28,10 @@ export function createS3Client(options: S3Options = {}): S3Client {
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(options.profile ? { profile: options.profile } : {}),
     retryMode: 'adaptive',
+    // Checksums only where S3 requires them (DeleteObjects): S3-compatible stores such
+    // as Ceph RGW reject the trailing checksums the SDK otherwise adds to every upload.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: options.maxAttempts ?? 8,
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),

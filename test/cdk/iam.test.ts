@@ -41,7 +41,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     });
   });
 
-  test('list-versions may list the history of the allowed buckets and read and write the restore area of the work bucket', () => {
+  test('list-versions may list the history of the allowed buckets, read their versions\' headers and tags, and read and write the restore area', () => {
     expect(permissions(fns.listVersions)).toEqual(
       sorted({
         ...basics(fns.listVersions),
@@ -49,6 +49,8 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
         's3:GetBucketObjectLockConfiguration': BUCKETS,
         's3:GetBucketVersioning': BUCKETS,
         's3:ListBucketVersions': BUCKETS,
+        's3:GetObjectVersion': OBJECTS,
+        's3:GetObjectVersionTagging': OBJECTS,
       }),
     );
   });
@@ -64,6 +66,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
         's3:GetObjectVersion': OBJECTS,
         's3:GetObjectVersionTagging': OBJECTS,
         's3:PutObjectTagging': OBJECTS,
+        's3:PutObjectVersionTagging': OBJECTS,
         's3:GetObject': restoreArea['s3:GetObject'],
         's3:ListBucket': restoreArea['s3:ListBucket'],
         's3:PutObject': [...OBJECTS, ...restoreArea['s3:PutObject']].sort(),
