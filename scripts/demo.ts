@@ -99,6 +99,7 @@ async function verify(s3: S3Client, bucket: string, healthy: Map<string, string>
 }
 
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   ensureLocalS3();
   process.env.S3_REWIND_HOME ??= mkdtempSync(join(tmpdir(), 's3-rewind-demo-'));
   const s3 = createS3Client();

@@ -28,6 +28,8 @@ export function parseEnvLines(text: string): Record<string, string> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // The AWS SDK's Node < 22 notice, once per worker, is noise in test output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (process.env.AWS_ENDPOINT_URL_S3) return;
 
   // Was it already running (a developer's `npm run local-s3 start`)? Then it is not ours to stop.
