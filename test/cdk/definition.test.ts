@@ -203,7 +203,10 @@ async function execute(input: unknown, handlers: Partial<Record<string, Handler>
     };
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
-  const execution = machine.run(input as never, { overrides: { taskResourceLocalHandlers: local as never } });
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: local as never },
+    context: { Execution: { Name: CONTEXT.restoreId } },
+  });
   try {
     return { output: (await execution.result) as Record<string, unknown>, calls, events };
   } catch (error) {
@@ -242,6 +245,12 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(acted).toEqual([0, 1, 2].map((i) => ({ ...CONTEXT, chunk: chunk(i) })));
     expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload)).toEqual([{ ...CONTEXT, totals: TOTALS(3) }]);
     expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
+  });
+
+  test('the validate step receives the execution input and the execution name, which becomes the restore id', async () => {
+    const input = { request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z' } };
+    const run = await execute(input, { 'validate-request': fail('RequestError', 'stop here') });
+    expect(run.calls.map((c) => c.payload)).toEqual([{ input, executionName: CONTEXT.restoreId }]);
   });
 
   test('a dry run plans to the end without acting', async () => {
