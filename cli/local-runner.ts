@@ -7,6 +7,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { localManifestSource } from '#core/manifest.ts';
 import type { KeyOutcome } from '#core/model.ts';
 import type { RestorePolicy } from '#core/policy.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/request.ts';
@@ -92,6 +93,8 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     s3: options.s3,
     workStore: () => store,
     concurrency: options.concurrency ?? 32,
+    // A local run reads file:// manifests too (the CLI's --manifest FILE); nothing is uploaded.
+    manifests: localManifestSource(options.s3),
     ...(options.onPage ? { onPage: options.onPage } : {}),
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
   };

@@ -77,6 +77,15 @@ function runOptions(command: Command, writes: boolean): Command {
     .addOption(stateMachineOption());
 }
 
+/** Batch restores: a manifest of keys, another place to restore to, the engine. */
+function batchOptions(command: Command): Command {
+  return command
+    .option('--manifest <file|s3-uri>', 'restore the keys a manifest lists: S3 Batch Operations CSV (Bucket,Key[,VersionId], keys URL-encoded) or JSON lines; a line without a version restores to --at')
+    .option('--to <s3-uri>', 'write the restored state under s3://bucket/prefix/ (key = prefix + source key); the source is never written')
+    .option('--with-history', "with --to: reproduce each key's versions and delete markers up to the restore point, oldest first")
+    .addOption(new Option('--engine <engine>', 'what copies: lambda (default) or batch-operations (S3 Batch Operations jobs; not yet run by the state machine)').choices(['lambda', 'batch-operations']));
+}
+
 export function buildProgram(onExit: (code: ExitCode) => void): Command {
   const program = new Command('s3-rewind');
   const version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -123,10 +132,10 @@ Examples:
     );
 
   runOptions(
-    sub('plan')
+    batchOptions(sub('plan')
       .description('show what a restore would change, per key and in totals, without writing anything')
-      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
-      .option('--recursive', 'every key under the prefix')
+      .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
+      .option('--recursive', 'every key under the prefix'))
       .option('--at <time>', 'restore point: each key as it was at this time')
       .option('--version-id <id>', 'restore point: this version of the key')
       .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)')
@@ -137,16 +146,16 @@ Examples:
   )
     .addHelpText('after', `${URIS}\n${TIMES}\n${EXIT_CODES}`)
     .action(
-      action('plan', (uri: string, options: RestoreCommandOptions, command: Command) =>
+      action('plan', (uri: string | undefined, options: RestoreCommandOptions, command: Command) =>
         restoreCommand().runRestoreCommand('plan', uri, options, globals(command)),
       ),
     );
 
   runOptions(
-    sub('restore')
+    batchOptions(sub('restore')
       .description('restore a key to a version, or keys to a point in time')
-      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
-      .option('--recursive', 'every key under the prefix')
+      .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
+      .option('--recursive', 'every key under the prefix'))
       .option('--at <time>', 'restore point: each key as it was at this time')
       .option('--version-id <id>', 'restore point: this version of the key')
       .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)'),
@@ -159,7 +168,7 @@ Delete mode asks for confirmation on a terminal (type the bucket name or "yes");
 elsewhere it needs --yes. Copy mode writes new versions only and asks nothing.\n${EXIT_CODES}`,
     )
     .action(
-      action('restore', (uri: string, options: RestoreCommandOptions, command: Command) =>
+      action('restore', (uri: string | undefined, options: RestoreCommandOptions, command: Command) =>
         restoreCommand().runRestoreCommand('restore', uri, options, globals(command)),
       ),
     );

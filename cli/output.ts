@@ -3,6 +3,7 @@
  * actions and totals, a restore's summary; or, with `--json`, exactly one JSON
  * document. Progress, warnings and errors go to stderr, never here.
  */
+import type { DestinationAction } from '#core/destination.ts';
 import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/model.ts';
 import type { PlanTotals } from '#core/planner.ts';
 import type { RestoreRequest } from '#core/request.ts';
@@ -56,7 +57,7 @@ export function formatVersions(uri: string, versions: readonly VersionRow[]): st
 }
 
 /** What an action leads to, in the words of the plan's totals. */
-export const actionLabel = (action: KeyAction): 'restore' | 'delete' | 'undelete' | 'unchanged' => {
+export const actionLabel = (action: KeyAction | DestinationAction): 'restore' | 'delete' | 'undelete' | 'unchanged' => {
   if (action.action === 'unchanged') return 'unchanged';
   const outcome = action.outcome;
   return outcome === 'restored' ? 'restore' : outcome === 'deleted' ? 'delete' : 'undelete';
@@ -66,7 +67,13 @@ const describeEntry = (e: EntryRef) =>
   e.isDeleteMarker ? `delete marker ${e.versionId}` : `version ${e.versionId} (${time(e.lastModified)}, ${fmt(e.size ?? 0)} bytes)`;
 
 /** One line of detail per key: what will be written or deleted. */
-export function describeAction(action: KeyAction): string {
+export function describeAction(action: KeyAction | DestinationAction): string {
+  if (action.action === 'copyTo') {
+    const latest = action.writes.at(-1)!;
+    const n = action.writes.length;
+    const what = n === 1 ? (latest.isDeleteMarker ? 'a delete marker' : `copy ${describeEntry(latest)}`) : `copy ${n} entries, oldest first, ending with ${describeEntry(latest)},`;
+    return `${what} to ${action.destinationKey}`;
+  }
   switch (action.action) {
     case 'unchanged':
       return action.reason;
@@ -82,7 +89,7 @@ export function describeAction(action: KeyAction): string {
   }
 }
 
-export function formatPlan(actions: readonly KeyAction[], showUnchanged: boolean): string {
+export function formatPlan(actions: readonly (KeyAction | DestinationAction)[], showUnchanged: boolean): string {
   const shown = showUnchanged ? actions : actions.filter((a) => a.action !== 'unchanged');
   if (shown.length === 0) return actions.length ? 'every key is already at the restore point\n' : '';
   return table(['ACTION', 'KEY', 'DETAIL'], shown.map((a) => [actionLabel(a), a.key, describeAction(a)]));

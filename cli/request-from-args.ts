@@ -6,6 +6,7 @@
  * checks the whole request, so the CLI accepts exactly what the API accepts.
  * Nothing here touches the network.
  */
+import { resolve, sep } from 'node:path';
 import { RequestError } from '#core/errors.ts';
 import type { RestoreMode } from '#core/model.ts';
 import { parseRestoreRequest, type RestoreRequest, type RestoreRequestInput } from '#core/request.ts';
@@ -25,6 +26,12 @@ export interface RestoreArgs {
   readonly since?: string;
   readonly mode?: RestoreMode;
   readonly dryRun?: boolean;
+  /** `--manifest FILE|s3://bucket/key`: the keys to restore, instead of a key or prefix. */
+  readonly manifest?: string;
+  /** `--to s3://bucket/prefix/`: write the restored state there; the source is only read. */
+  readonly to?: string;
+  readonly withHistory?: boolean;
+  readonly engine?: 'lambda' | 'batch-operations';
 }
 
 export interface ParsedRestore {
@@ -44,6 +51,10 @@ const FLAG_OF: Record<string, string> = {
   undelete: '--undelete',
   mode: '--mode',
   key: 'the key',
+  manifest: '--manifest',
+  to: '--to',
+  withHistory: '--with-history',
+  engine: '--engine',
   prefix: 'the prefix',
   bucket: 'the bucket',
   confirmPermanentDelete: '--yes',
@@ -53,7 +64,11 @@ const FLAG_OF: Record<string, string> = {
 export function requestFromArgs(command: RestoreCommand, uri: string, args: RestoreArgs, now: number = Date.now()): ParsedRestore {
   const hint = `s3-rewind ${command} --help`;
   const location = parseS3Uri(uri);
-  const { scope, warning } = scopeOf(location, args.recursive ?? false, command);
+  if (args.manifest !== undefined && (location.key !== '' || args.recursive)) {
+    throw new UsageError(`with --manifest give s3://${location.bucket} alone (or no URI): the manifest lists the keys`, hint);
+  }
+  const { scope, warning } =
+    args.manifest !== undefined ? { scope: { kind: 'prefix' as const, prefix: '' }, warning: undefined } : scopeOf(location, args.recursive ?? false, command);
   const undelete = command === 'undelete' || args.undelete === true;
   const points = [
     args.at !== undefined && '--at',
@@ -65,7 +80,7 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
   if (command === 'undelete' && points.length > 0) {
     throw new UsageError(`undelete takes no ${points.join(' or ')}: it brings back the newest version under each delete marker`, hint);
   }
-  if (command !== 'undelete' && points.length === 0) {
+  if (command !== 'undelete' && points.length === 0 && args.manifest === undefined) {
     const undeleteToo = command === 'plan' ? ', or --undelete' : '';
     throw new UsageError(`${command} needs a restore point: --at TIME, --version-id ID or --before-version-id ID${undeleteToo}`, hint);
   }
@@ -81,7 +96,14 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
   const dryRun = args.dryRun ?? false;
   const input: RestoreRequestInput = {
     bucket: location.bucket,
-    ...(scope.kind === 'key' ? { key: scope.key } : { prefix: scope.prefix }),
+    ...(args.manifest !== undefined
+      ? { manifest: manifestLocation(args.manifest) }
+      : scope.kind === 'key'
+        ? { key: scope.key }
+        : { prefix: scope.prefix }),
+    ...(args.to !== undefined ? { to: args.to } : {}),
+    ...(args.withHistory ? { withHistory: true as const } : {}),
+    ...(args.engine !== undefined ? { engine: args.engine } : {}),
     ...(args.versionId !== undefined ? { versionId: args.versionId } : {}),
     ...(args.beforeVersionId !== undefined ? { beforeVersionId: args.beforeVersionId } : {}),
     ...(args.at !== undefined ? { at: parseTime(args.at, '--at', now) } : {}),
@@ -95,6 +117,15 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
   const request = validated({ ...input, ...(deletesPermanently ? { confirmPermanentDelete: true } : {}) }, hint);
   const { confirmPermanentDelete: _unconfirmed, ...unconfirmed } = request;
   return { request: unconfirmed as RestoreRequest, deletesPermanently, warnings: warning ? [warning] : [] };
+}
+
+/**
+ * `--manifest`: an `s3://` URI as it is; anything else is a local file, passed as a
+ * `file://` URL that only the local runner reads (nothing is uploaded).
+ */
+export function manifestLocation(text: string): string {
+  if (text.startsWith('s3://')) return text;
+  return 'file://' + resolve(text).split(sep).map(encodeURIComponent).join('/');
 }
 
 /** The request with the operator's confirmation that delete mode may permanently delete versions. */

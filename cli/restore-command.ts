@@ -7,6 +7,8 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { RequestError } from '#core/errors.ts';
+import { localManifestSource, manifestLines } from '#core/manifest.ts';
 import type { KeyOutcome } from '#core/model.ts';
 import { restoreIdOf, type RestoreRequest } from '#core/request.ts';
 import { createS3Client } from '#core/s3-client.ts';
@@ -17,7 +19,7 @@ import { deployedEngine, localEngine, type Engine } from './engines.ts';
 import { ExitCode, UsageError } from './exit.ts';
 import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
 import { createProgress } from './progress.ts';
-import { confirmed, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
+import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
 
 export interface RestoreCommandOptions extends RestoreArgs {
   readonly yes?: boolean;
@@ -36,18 +38,23 @@ const FAILURES_SHOWN = 10;
 
 export async function runRestoreCommand(
   command: RestoreCommand,
-  uri: string,
+  uri: string | undefined,
   options: RestoreCommandOptions,
   globals: GlobalOptions,
 ): Promise<ExitCode> {
   const hint = `s3-rewind ${command} --help`;
   const dryRun = command === 'plan' || options.dryRun === true;
-  const parsed = requestFromArgs(command, uri, { ...options, dryRun });
+  if (uri === undefined && options.manifest === undefined) throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
+  const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
+  const parsed = requestFromArgs(command, source, { ...options, dryRun });
   const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, dryRun, hint);
   const engine = engineFor(options, globals, hint);
   for (const warning of parsed.warnings) stderr(`warning: ${warning}\n`);
 
   let request: RestoreRequest = parsed.request;
+  if (engine.kind === 'deployed' && request.manifest?.startsWith('file://')) {
+    throw new UsageError(`--manifest ${options.manifest}: a local file is read by local runs only; upload it and give --manifest s3://bucket/key`, hint);
+  }
   if (parsed.deletesPermanently) {
     await confirmPermanentDelete({
       bucket: request.bucket,
@@ -114,6 +121,21 @@ async function printPlan(engine: Engine, summary: RestoreSummary, options: Resto
   if (summary.status !== 'FAILED') return ExitCode.ok;
   stderr(`error: planning failed${summary.error ? `: ${summary.error}` : ''}\n`);
   return ExitCode.failed;
+}
+
+/** The source bucket of a manifest given without a URI: its first line's (every line must name the same one). */
+async function manifestBucket(manifest: string, globals: GlobalOptions, hint: string): Promise<string> {
+  const location = manifestLocation(manifest);
+  const s3 = createS3Client(s3OptionsOf(globals));
+  try {
+    for await (const { entry } of manifestLines(localManifestSource(s3), location)) return entry.bucket;
+  } catch (error) {
+    if (error instanceof RequestError) throw new UsageError(`--manifest ${manifest}: ${error.message}`, hint);
+    throw error;
+  } finally {
+    s3.destroy();
+  }
+  throw new UsageError(`--manifest ${manifest} has no lines`, hint);
 }
 
 /** `--report FILE`: an acting run, into a directory that exists. */

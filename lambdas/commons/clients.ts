@@ -1,5 +1,6 @@
 /** SDK clients and stores, created once per Lambda container; the local runner passes its own. */
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ManifestSource } from '#core/manifest.ts';
 import type { KeyOutcome } from '#core/model.ts';
 import { createS3Client } from '#core/s3-client.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
@@ -14,6 +15,8 @@ export interface StepDeps {
   /** Progress hooks (the CLI's progress bar); unset in Lambda. */
   readonly onPage?: (entries: number) => void;
   readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /** Reads manifests; S3 only when unset (a Lambda can't read the caller's files). */
+  readonly manifests?: ManifestSource;
 }
 
 const concurrency = Number(process.env.S3_CONCURRENCY ?? 64);

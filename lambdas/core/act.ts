@@ -14,8 +14,8 @@ import { checkBucket } from './bucket-guard.ts';
 import { copyVersionOver, type CopyOptions } from './copy-version.ts';
 import { DeleteBatcher } from './delete-batch.ts';
 import { RequestError, s3ErrorOf } from './errors.ts';
-import { compareKeys, keyHistories } from './listing.ts';
-import type { HistoryEntry, KeyAction, KeyOutcome, RestoreSpec, TaskStatus } from './model.ts';
+import { compareKeys, keyHistories, type KeyHistory } from './listing.ts';
+import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint, RestoreSpec, TaskStatus } from './model.ts';
 import { lockedReason } from './object-lock.ts';
 import { planKey } from './planner.ts';
 import { confirmSameVersion } from './same-version.ts';
@@ -23,6 +23,7 @@ import { countOutcomes } from './report.ts';
 import { specOf } from './request.ts';
 import { DEFAULT_CONCURRENCY } from './s3-client.ts';
 import { workKeys, type ActStepInput, type ActStepOutput } from './steps.ts';
+import { actBatchStep, isBatchRequest } from './batch-plan.ts';
 import type { WorkStore } from './work-store.ts';
 
 export interface ActOptions extends CopyOptions {
@@ -30,6 +31,10 @@ export interface ActOptions extends CopyOptions {
   readonly concurrency?: number;
   /** Called as each key's outcome is known (progress). */
   readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /** The chunk's keys as listed again, when not the range of `spec.scope` (a manifest's keys). */
+  readonly histories?: AsyncIterable<KeyHistory> | Iterable<KeyHistory>;
+  /** A key's own restore point (a manifest line's version), instead of `spec.point`. */
+  readonly pointOf?: (key: string) => RestorePoint | undefined;
 }
 
 /** The keys a chunk covers: after `startAfter` ('' = from the scope's start) up to `lastKey`. */
@@ -167,12 +172,12 @@ export async function actOnChunk(
     }
   };
 
-  for await (const { key, entries } of keyHistories(s3, bucket, spec.scope, range)) {
+  for await (const { key, entries } of options.histories ?? keyHistories(s3, bucket, spec.scope, range)) {
     const plannedAction = plannedByKey.get(key);
     plannedByKey.delete(key);
     let action: KeyAction;
     try {
-      action = planKey(key, entries, spec.point, spec.mode);
+      action = planKey(key, entries, options.pointOf?.(key) ?? spec.point, spec.mode);
     } catch (error) {
       record(key, failedWith('', error));
       continue;
@@ -218,6 +223,8 @@ export async function actStep(
   if (spec.mode !== mode) {
     throw new RequestError(`this step carries out ${mode} mode, but the restore is in ${spec.mode} mode`);
   }
+  // A manifest's keys, or a restore to another place: batch-plan.ts.
+  if (isBatchRequest(input.request)) return actBatchStep(s3, store, input, options);
   const planned = await store.getLines<KeyAction>(input.chunk.planKey);
   const outcomes = await actOnChunk(s3, spec, planned, input.chunk, options);
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);

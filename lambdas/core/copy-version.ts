@@ -56,12 +56,19 @@ export const copySource = (bucket: string, key: string, versionId: string): stri
 const keptStorageClass = (storageClass: string | undefined): StorageClass | undefined =>
   storageClass && storageClass !== 'STANDARD' ? (storageClass as StorageClass) : undefined;
 
+/** Where a copied version is read from, when not the key it is copied over (a restore to another bucket or prefix). */
+export interface CopyFrom {
+  readonly bucket: string;
+  readonly key: string;
+}
+
 export async function copyVersionOver(
   s3: S3Client,
   bucket: string,
   key: string,
   source: EntryRef,
   options: CopyOptions = {},
+  from: CopyFrom = { bucket, key },
 ): Promise<void> {
   if (source.storageClass && ARCHIVED.has(source.storageClass)) {
     throw new ArchivedVersionError(key, source.versionId, source.storageClass);
@@ -70,16 +77,16 @@ export async function copyVersionOver(
   const large = size > (options.multipartThreshold ?? SINGLE_COPY_LIMIT);
   // A source uploaded in parts has a `-N` ETag that a CopyObject would not keep (on AWS):
   // copied in the same parts it keeps it, so a re-run sees the key as already restored.
-  const ownParts = large || MULTIPART_ETAG.test(source.etag ?? '') ? await sourcePartSize(s3, bucket, key, source.versionId, size) : undefined;
+  const ownParts = large || MULTIPART_ETAG.test(source.etag ?? '') ? await sourcePartSize(s3, from.bucket, from.key, source.versionId, size) : undefined;
   if (large || ownParts !== undefined) {
-    await multipartCopy(s3, bucket, key, source, size, ownParts, options);
+    await multipartCopy(s3, bucket, key, source, size, ownParts, options, from);
     return;
   }
   await s3.send(
     new CopyObjectCommand({
       Bucket: bucket,
       Key: key,
-      CopySource: copySource(bucket, key, source.versionId),
+      CopySource: copySource(from.bucket, from.key, source.versionId),
       ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
       StorageClass: keptStorageClass(source.storageClass),
     }),
@@ -118,11 +125,12 @@ async function multipartCopy(
   size: number,
   ownPartSize: number | undefined,
   options: CopyOptions,
+  from: CopyFrom = { bucket, key },
 ): Promise<void> {
   const versionId = source.versionId;
   const [head, tagging] = await Promise.all([
-    s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
-    s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })),
+    s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })),
+    s3.send(new GetObjectTaggingCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })),
   ]);
   const tagSet = tagging.TagSet ?? [];
   const tags = new URLSearchParams(tagSet.map((t): [string, string] => [t.Key ?? '', t.Value ?? ''])).toString();
@@ -154,7 +162,7 @@ async function multipartCopy(
               Key: key,
               UploadId: uploadId,
               PartNumber: index + 1,
-              CopySource: copySource(bucket, key, versionId),
+              CopySource: copySource(from.bucket, from.key, versionId),
               CopySourceRange: `bytes=${range.start}-${range.end}`,
               ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
             }),

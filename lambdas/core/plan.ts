@@ -7,7 +7,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { RequestError } from './errors.ts';
+import { isBatchRequest, planBatchStep } from './batch-plan.ts';
 import { keyHistories } from './listing.ts';
+import type { ManifestSource } from './manifest.ts';
 import type { KeyAction } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
 import { specOf } from './request.ts';
@@ -29,6 +31,8 @@ export interface PlanOptions {
   readonly onPage?: (entries: number) => void;
   /** Requests in flight for keys the listing can't decide alone. @default 16 */
   readonly concurrency?: number;
+  /** Reads a request's manifest. @default the S3 client (`s3://` only) */
+  readonly manifests?: ManifestSource;
 }
 
 interface Cursor {
@@ -44,6 +48,8 @@ export async function planStep(
   input: PlanStepInput,
   options: PlanOptions = {},
 ): Promise<PlanStepOutput> {
+  // A manifest's keys, or a restore to another place: batch-plan.ts.
+  if (isBatchRequest(input.request)) return planBatchStep(s3, store, input, options);
   const spec = specOf(input.request);
   const keys = workKeys(input.restoreId);
   const chunkWrites = options.chunkWrites ?? 1000;

@@ -25,7 +25,8 @@ export function countOutcomes(rows: readonly KeyOutcome[], into: OutcomeCounts =
 }
 
 export const scopeLabel = (request: ReportStepInput['request']): string =>
-  `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`;
+  (request.manifest !== undefined ? `s3://${request.bucket} keys of manifest ${request.manifest}` : `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`) +
+  (request.to !== undefined ? ` to ${request.to}${request.withHistory ? ' with history' : ''}` : '');
 
 export async function writeReport(store: WorkStore, input: ReportStepInput): Promise<RestoreSummary> {
   const keys = workKeys(input.restoreId);

@@ -38,6 +38,49 @@ const objectKey = z
   .refine((k) => Buffer.byteLength(k, 'utf8') <= 1024, 'is longer than 1,024 bytes')
   .refine((k) => !CONTROL_CHARS.test(k), 'contains control characters');
 
+/** `s3://bucket/key` (the key non-empty). */
+const S3_OBJECT_URI = /^s3:\/\/([^/]+)\/(.+)$/s;
+/** `s3://bucket` or `s3://bucket/prefix`. */
+const S3_PREFIX_URI = /^s3:\/\/([^/]+)(?:\/(.*))?$/s;
+
+/** Where a manifest is: `s3://bucket/key`, or `file:///path` (local runs only). */
+export type ManifestLocation = { readonly kind: 's3'; readonly bucket: string; readonly key: string } | { readonly kind: 'file'; readonly path: string };
+
+/** Parses a manifest location; undefined when it is neither form. */
+export function manifestLocationOf(text: string): ManifestLocation | undefined {
+  const s3 = S3_OBJECT_URI.exec(text);
+  if (s3) return { kind: 's3', bucket: s3[1]!, key: s3[2]! };
+  if (text.startsWith('file:///')) return { kind: 'file', path: decodeURIComponent(text.slice('file://'.length)) };
+  return undefined;
+}
+
+/** Where a restore to another place writes: a bucket and a key prefix ('' = the bucket's root). */
+export interface Destination {
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+export function destinationOf(text: string): Destination {
+  const match = S3_PREFIX_URI.exec(text);
+  if (!match) throw new RequestError(`"${text}" is not an s3://bucket/prefix URI`);
+  return { bucket: match[1]!, prefix: match[2] ?? '' };
+}
+
+const manifestLocation = z
+  .string()
+  .max(2048)
+  .refine((m) => !CONTROL_CHARS.test(m), 'contains control characters')
+  .refine((m) => manifestLocationOf(m) !== undefined, 'is not s3://bucket/key (or, for a local run, file:///path)');
+
+const destinationLocation = z
+  .string()
+  .max(1100)
+  .refine((t) => !CONTROL_CHARS.test(t), 'contains control characters')
+  .refine((t) => {
+    const match = S3_PREFIX_URI.exec(t);
+    return !!match && BUCKET_NAME.test(match[1]!) && Buffer.byteLength(match[2] ?? '', 'utf8') <= 1024;
+  }, 'is not s3://bucket/prefix with a valid bucket name');
+
 export const RestoreRequestSchema = z
   .object({
     bucket: z
@@ -56,17 +99,57 @@ export const RestoreRequestSchema = z
     dryRun: z.boolean().default(false),
     /** Delete mode permanently deletes versions: the caller must say so. */
     confirmPermanentDelete: z.boolean().optional(),
+    /**
+     * The keys to restore, listed in a manifest (S3 Batch Operations CSV or JSON lines): `s3://bucket/key`,
+     * or `file:///absolute/path` which only the CLI's local runner can read. Instead of key or prefix.
+     */
+    manifest: manifestLocation.optional(),
+    /** Write the restored state under this `s3://bucket/prefix` instead of over the source (which is never written). */
+    to: destinationLocation.optional(),
+    /** With `to`: reproduce each key's history up to the restore point, not only the state there. */
+    withHistory: z.literal(true).optional(),
+    /** What carries out the copies: the state machine's Lambdas (default) or S3 Batch Operations jobs. */
+    engine: z.enum(['lambda', 'batch-operations']).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (r.key === undefined && r.prefix === undefined) issue('key', 'give a key or a prefix');
-    if (r.key !== undefined && r.prefix !== undefined) issue('prefix', 'give a key or a prefix, not both');
     const targets = [r.versionId, r.beforeVersionId, r.at, r.undelete].filter((t) => t !== undefined).length;
-    if (targets === 0) issue('at', 'give a restore point: versionId, beforeVersionId, at or undelete');
+    if (r.manifest !== undefined) {
+      // The manifest lists the keys; each line's version id (or else `at`) is its restore point.
+      if (r.key !== undefined || r.prefix !== undefined) issue('manifest', 'a manifest lists the keys: give no key or prefix with it');
+      if (r.versionId !== undefined || r.beforeVersionId !== undefined) {
+        issue('manifest', "a manifest's lines carry their own version ids: give at (for lines without one), not versionId");
+      }
+    } else {
+      if (r.key === undefined && r.prefix === undefined) issue('key', 'give a key or a prefix (or a manifest)');
+      if (r.key !== undefined && r.prefix !== undefined) issue('prefix', 'give a key or a prefix, not both');
+      if (targets === 0) issue('at', 'give a restore point: versionId, beforeVersionId, at or undelete');
+    }
+    if (r.to !== undefined) {
+      if (r.mode === 'delete') issue('to', 'a restore to another place only copies: delete mode would delete from the source');
+      if (r.undelete) issue('to', 'undelete works in place: give at or a version id to restore to another place');
+      const to = S3_PREFIX_URI.exec(r.to);
+      if (to && to[1] === r.bucket) {
+        const source = r.key ?? r.prefix ?? '';
+        const dest = to[2] ?? '';
+        if (dest === '' || (r.manifest === undefined && (dest.startsWith(source) || source.startsWith(dest)))) {
+          issue('to', `the destination ${r.to} overlaps what is restored from s3://${r.bucket}/${source}: give another bucket or a prefix outside it`);
+        }
+      }
+    }
+    if (r.withHistory && r.to === undefined) issue('withHistory', 'withHistory reproduces versions in another place: give to');
+    if (r.engine === 'batch-operations' && r.mode === 'delete') {
+      issue('engine', 'S3 Batch Operations only copies: delete mode runs on the lambda engine');
+    }
+    // Batch Operations' TargetKeyPrefix puts a `/` between prefix and key: only a prefix ending in `/` says the same.
+    const toPrefix = r.to !== undefined ? (S3_PREFIX_URI.exec(r.to)?.[2] ?? '') : '';
+    if (r.engine === 'batch-operations' && toPrefix !== '' && !toPrefix.endsWith('/')) {
+      issue('to', 'with S3 Batch Operations the destination prefix must end in / (Batch Operations adds one after it)');
+    }
     if (targets > 1) issue('at', 'give one restore point: versionId, beforeVersionId, at or undelete');
-    if (r.versionId !== undefined && r.key === undefined) issue('versionId', 'a version id restores one key: give key, not prefix');
-    if (r.beforeVersionId !== undefined && r.key === undefined) {
+    if (r.versionId !== undefined && r.key === undefined && r.manifest === undefined) issue('versionId', 'a version id restores one key: give key, not prefix');
+    if (r.beforeVersionId !== undefined && r.key === undefined && r.manifest === undefined) {
       issue('beforeVersionId', 'a version id restores one key: give key, not prefix');
     }
     if (r.since !== undefined && !r.undelete) issue('since', 'since goes with undelete');
@@ -100,9 +183,26 @@ export function parseRestoreRequest(input: unknown): RestoreRequest {
   return parsed.data;
 }
 
+/**
+ * The restore point a request gives for every key (a manifest line's own version id overrides it);
+ * undefined for a manifest whose lines must all carry version ids.
+ */
+export function requestPointOf(request: RestoreRequest): RestorePoint | undefined {
+  if ([request.versionId, request.beforeVersionId, request.at, request.undelete].every((t) => t === undefined)) return undefined;
+  return specOf(request).point;
+}
+
+/**
+ * The bucket, scope and point of a key or prefix restore. A manifest request's scope is the
+ * whole bucket (its keys come from the manifest) and, when it gives no `at`, its point is
+ * `version ''`: each line says its own (see `requestPointOf`, lambdas/core/manifest-plan.ts).
+ */
 export function specOf(request: RestoreRequest): RestoreSpec {
   const scope: RestoreScope =
     request.key !== undefined ? { kind: 'key', key: request.key } : { kind: 'prefix', prefix: request.prefix ?? '' };
+  if (request.manifest !== undefined && [request.at, request.undelete].every((t) => t === undefined)) {
+    return { bucket: request.bucket, scope, point: { kind: 'version', versionId: '' }, mode: request.mode };
+  }
   const point: RestorePoint =
     request.versionId !== undefined
       ? { kind: 'version', versionId: request.versionId }
@@ -120,7 +220,13 @@ export function specOf(request: RestoreRequest): RestoreSpec {
  */
 export function restoreIdOf(request: RestoreRequest): string {
   const spec = specOf(request);
-  const canonical = JSON.stringify([spec.bucket, spec.scope, spec.point, spec.mode, request.dryRun]);
+  // Batch fields join the hash only when present, so the ids of key and prefix restores stay as they were.
+  const batch = [
+    ...(request.manifest !== undefined ? [{ manifest: request.manifest }] : []),
+    ...(request.to !== undefined ? [{ to: request.to, withHistory: request.withHistory ?? false }] : []),
+    ...(request.engine === 'batch-operations' ? [{ engine: request.engine }] : []),
+  ];
+  const canonical = JSON.stringify([spec.bucket, spec.scope, spec.point, spec.mode, request.dryRun, ...batch]);
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
   return `${request.dryRun ? 'plan' : spec.mode}-${digest}`;
 }
@@ -140,7 +246,7 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
   const r = request;
   return {
     bucket: r.bucket,
-    ...(r.key !== undefined ? { key: r.key } : { prefix: r.prefix ?? '' }),
+    ...(r.manifest !== undefined ? { manifest: r.manifest } : r.key !== undefined ? { key: r.key } : { prefix: r.prefix ?? '' }),
     ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
     ...(r.beforeVersionId !== undefined ? { beforeVersionId: r.beforeVersionId } : {}),
     ...(r.at !== undefined ? { at: instant(r.at) } : {}),
@@ -149,5 +255,8 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
     mode: r.mode,
     dryRun: r.dryRun,
     ...(r.mode === 'delete' && !r.dryRun ? { confirmPermanentDelete: true } : {}),
+    ...(r.to !== undefined ? { to: r.to } : {}),
+    ...(r.withHistory ? { withHistory: true as const } : {}),
+    ...(r.engine === 'batch-operations' ? { engine: r.engine } : {}),
   };
 }

@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from './bucket-guard.ts';
 import { checkPolicy, type RestorePolicy } from './policy.ts';
-import { parseRestoreRequest, restoreIdOf } from './request.ts';
+import { destinationOf, parseRestoreRequest, restoreIdOf } from './request.ts';
 import type { RestoreContext, ValidateStepInput } from './steps.ts';
 
 /**
@@ -22,5 +22,7 @@ export async function validateRestore(
   const request = parseRestoreRequest(input?.request);
   checkPolicy(request, policy);
   await checkBucket(s3, request.bucket, request.mode);
+  // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
+  if (request.to !== undefined) await checkBucket(s3, destinationOf(request.to).bucket, 'copy');
   return { restoreId: executionName ?? input.restoreId ?? restoreIdOf(request), request, workBucket };
 }

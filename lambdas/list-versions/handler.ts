@@ -9,6 +9,7 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) =>
     planStep(deps.s3, deps.workStore(input.workBucket), input, {
       deadline: deadlineOf(context, 60_000),
       ...(deps.onPage ? { onPage: deps.onPage } : {}),
+      ...(deps.manifests ? { manifests: deps.manifests } : {}),
     }),
   );
 

@@ -45,7 +45,7 @@ test('POST /restores validates its body against a model with exactly the fields 
   const schema = model.Schema as { properties: Record<string, unknown>; additionalProperties: boolean; required: string[] };
   expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(RestoreRequestSchema.shape).sort());
   expect(Object.keys(schema.properties).sort()).toEqual(
-    ['bucket', 'key', 'prefix', 'versionId', 'beforeVersionId', 'at', 'undelete', 'since', 'mode', 'dryRun', 'confirmPermanentDelete'].sort(),
+    ['bucket', 'key', 'prefix', 'versionId', 'beforeVersionId', 'at', 'undelete', 'since', 'mode', 'dryRun', 'confirmPermanentDelete', 'manifest', 'to', 'withHistory', 'engine'].sort(),
   );
   expect(schema.additionalProperties).toBe(false);
   expect(schema.required).toEqual(['bucket']);

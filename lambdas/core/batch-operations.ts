@@ -1,0 +1,291 @@
+/**
+ * The S3 Batch Operations engine: a restore's plan becomes Batch Operations CSV
+ * manifests in the work bucket and S3 Control `CreateJob` requests for
+ * PutObjectCopy jobs with completion reports.
+ *
+ * - Batch Operations copies a manifest's objects in no particular order. When
+ *   order matters (with history), a key's non-current entries go in a first job
+ *   and its current entry in a second, created only once the first is Complete
+ *   (the S3 guide's advice), so each key's latest version is the state at T.
+ *   Within the first job the order of one key's non-current versions is not
+ *   guaranteed: where it matters, use the Lambda engine.
+ * - What a PutObjectCopy job can't do stays on the Lambda path (act steps):
+ *   versions above 5 GiB (COPY's limit), archived versions (GLACIER,
+ *   DEEP_ARCHIVE: they need RestoreObject first, which the Lambda path reports),
+ *   delete markers (a marker is not an object to copy: a key whose history to
+ *   reproduce holds one goes to Lambda whole, to keep its order), and anything
+ *   but copies (delete markers added, versions deleted).
+ * - One job copies in one storage class: a phase has a job per storage class,
+ *   so a copy keeps its version's class as the Lambda path does.
+ * - `CreateJob` is idempotent per phase and storage class through a
+ *   `ClientRequestToken` derived from the restore id and the manifest's ETag.
+ *
+ * Not this module: running the phases from the state machine (a wait loop on
+ * `advanceBatchJobs`) and the IAM role Batch Operations assumes (see docs/batch.md).
+ */
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateJobCommand,
+  DescribeJobCommand,
+  type CreateJobCommandInput,
+  type JobStatus,
+  type S3ControlClient,
+} from '@aws-sdk/client-s3-control';
+import { createHash } from 'node:crypto';
+import type { BatchAction } from './batch-plan.ts';
+import { SINGLE_COPY_LIMIT } from './copy-version.ts';
+import { compareKeys } from './listing.ts';
+import { decodeManifestKey, csvFields, manifestCsvLine } from './manifest.ts';
+import type { EntryRef, KeyOutcome } from './model.ts';
+import type { Destination } from './request.ts';
+import { workKeys } from './steps.ts';
+
+/** The two jobs of an ordered restore: every non-current entry, then every current one. */
+export type BatchPhase = 'noncurrent' | 'current';
+export const PHASES: readonly BatchPhase[] = ['noncurrent', 'current'];
+
+/** One object version Batch Operations copies. */
+export interface BatchCopy {
+  readonly key: string;
+  readonly versionId: string;
+  readonly storageClass: string;
+}
+
+/** A plan split between Batch Operations and the Lambda path. */
+export interface BatchWork {
+  readonly copies: Record<BatchPhase, BatchCopy[]>;
+  /** Actions Batch Operations can't carry out: acted on by the Lambda path, with why. */
+  readonly lambda: Array<{ readonly action: BatchAction; readonly reason: string }>;
+}
+
+const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+/** Why Batch Operations can't copy this entry, or undefined when it can. */
+function notCopyable(entry: EntryRef): string | undefined {
+  if (entry.isDeleteMarker) return 'a delete marker is reproduced with DeleteObject';
+  if ((entry.size ?? 0) > SINGLE_COPY_LIMIT) return 'larger than 5 GiB: copied in parts';
+  if (entry.storageClass && ARCHIVED.has(entry.storageClass)) return `in ${entry.storageClass}: needs RestoreObject first`;
+  return undefined;
+}
+
+const copyOf = (key: string, entry: EntryRef): BatchCopy => ({ key, versionId: entry.versionId, storageClass: entry.storageClass ?? 'STANDARD' });
+
+/** Splits a plan's actions into the two phases' copies and the rest (Lambda). */
+export function batchWorkOf(actions: Iterable<BatchAction>): BatchWork {
+  const work: BatchWork = { copies: { noncurrent: [], current: [] }, lambda: [] };
+  for (const action of actions) {
+    switch (action.action) {
+      case 'unchanged':
+        break;
+      case 'copy': {
+        const reason = notCopyable(action.source);
+        if (reason) work.lambda.push({ action, reason });
+        else work.copies.current.push(copyOf(action.key, action.source));
+        break;
+      }
+      case 'copyTo': {
+        const reason = action.writes.map(notCopyable).find((r) => r !== undefined);
+        if (reason) {
+          work.lambda.push({ action, reason });
+          break;
+        }
+        for (const entry of action.writes.slice(0, -1)) work.copies.noncurrent.push(copyOf(action.key, entry));
+        work.copies.current.push(copyOf(action.key, action.writes.at(-1)!));
+        break;
+      }
+      default:
+        work.lambda.push({ action, reason: 'not a copy' });
+    }
+  }
+  for (const phase of PHASES) work.copies[phase].sort((a, b) => compareKeys(a.key, b.key));
+  return work;
+}
+
+/** One job to create: its manifest in the work bucket, and once created its id and status. */
+export interface BatchJob {
+  readonly phase: BatchPhase;
+  readonly storageClass: string;
+  readonly manifestKey: string;
+  readonly manifestEtag: string;
+  readonly tasks: number;
+  readonly jobId?: string;
+  readonly status?: JobStatus | string;
+}
+
+/** Where an engine run stands; small, so it can travel in the state machine's state. */
+export interface BatchJobsState {
+  readonly restoreId: string;
+  readonly workBucket: string;
+  readonly jobs: readonly BatchJob[];
+}
+
+export const batchKeys = (restoreId: string) => {
+  const root = `${workKeys(restoreId).root}batch-operations/`;
+  return {
+    manifest: (phase: BatchPhase, storageClass: string) => `${root}manifests/${phase}-${storageClass}.csv`,
+    reportPrefix: `${root}reports`,
+  };
+};
+
+/** The CSV manifest of some copies, exactly as Batch Operations reads it: `Bucket,Key,VersionId`, keys URL-encoded. */
+export const manifestCsv = (sourceBucket: string, copies: readonly BatchCopy[]): string =>
+  copies.map((c) => manifestCsvLine(sourceBucket, c.key, c.versionId) + '\n').join('');
+
+/**
+ * Writes one manifest per phase and storage class into the work bucket (with
+ * the S3 client: CreateJob needs each manifest's ETag) and returns the jobs to
+ * create, phases in order. A phase without copies has no job.
+ */
+export async function writeBatchManifests(
+  s3: S3Client,
+  workBucket: string,
+  restoreId: string,
+  sourceBucket: string,
+  work: BatchWork,
+): Promise<BatchJobsState> {
+  const jobs: BatchJob[] = [];
+  for (const phase of PHASES) {
+    const byClass = new Map<string, BatchCopy[]>();
+    for (const copy of work.copies[phase]) byClass.set(copy.storageClass, [...(byClass.get(copy.storageClass) ?? []), copy]);
+    for (const storageClass of [...byClass.keys()].sort()) {
+      const copies = byClass.get(storageClass)!;
+      const manifestKey = batchKeys(restoreId).manifest(phase, storageClass);
+      const put = await s3.send(
+        new PutObjectCommand({ Bucket: workBucket, Key: manifestKey, Body: manifestCsv(sourceBucket, copies), ContentType: 'text/csv' }),
+      );
+      if (!put.ETag) throw new Error(`PutObject of s3://${workBucket}/${manifestKey} returned no ETag`);
+      jobs.push({ phase, storageClass, manifestKey, manifestEtag: put.ETag, tasks: copies.length });
+    }
+  }
+  return { restoreId, workBucket, jobs };
+}
+
+export interface BatchJobOptions {
+  readonly accountId: string;
+  /** The role Batch Operations assumes: reads the source and the manifest, writes the destination and the reports. */
+  readonly roleArn: string;
+  /** @default 10 */
+  readonly priority?: number;
+  /** ARN partition. @default 'aws' */
+  readonly partition?: string;
+}
+
+/** The `CreateJob` request of one job: PutObjectCopy of its manifest's versions to the destination, a report of all tasks. */
+export function createJobInput(
+  state: Pick<BatchJobsState, 'restoreId' | 'workBucket'>,
+  job: BatchJob,
+  destination: Destination,
+  options: BatchJobOptions,
+): CreateJobCommandInput {
+  const arn = (resource: string) => `arn:${options.partition ?? 'aws'}:s3:::${resource}`;
+  // TargetKeyPrefix "p" gives "p/<key>": our prefix "p/" without its slash.
+  const targetKeyPrefix = destination.prefix.replace(/\/$/, '');
+  const token = createHash('sha256').update(JSON.stringify([state.restoreId, job.phase, job.storageClass, job.manifestEtag])).digest('hex');
+  return {
+    AccountId: options.accountId,
+    ConfirmationRequired: false,
+    Operation: {
+      S3PutObjectCopy: {
+        TargetResource: arn(destination.bucket),
+        ...(targetKeyPrefix ? { TargetKeyPrefix: targetKeyPrefix } : {}),
+        MetadataDirective: 'COPY',
+        ...(job.storageClass !== 'STANDARD' ? { StorageClass: job.storageClass as never } : {}),
+      },
+    },
+    Manifest: {
+      Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key', 'VersionId'] },
+      Location: { ObjectArn: arn(`${state.workBucket}/${job.manifestKey}`), ETag: job.manifestEtag },
+    },
+    Report: {
+      Bucket: arn(state.workBucket),
+      Prefix: batchKeys(state.restoreId).reportPrefix,
+      Format: 'Report_CSV_20180820',
+      Enabled: true,
+      ReportScope: 'AllTasks',
+    },
+    Priority: options.priority ?? 10,
+    RoleArn: options.roleArn,
+    ClientRequestToken: token.slice(0, 64),
+    Description: `s3-rewind ${state.restoreId}: ${job.phase} versions (${job.storageClass})`,
+  };
+}
+
+export interface BatchProgress {
+  readonly state: BatchJobsState;
+  /** Every job Complete. */
+  readonly done: boolean;
+  /** A job that Failed or was Cancelled: the restore's failure. */
+  readonly failure?: string;
+}
+
+const FINISHED_BADLY = new Set(['Failed', 'Cancelled']);
+
+/**
+ * One step of the engine: creates the current phase's jobs if they aren't yet,
+ * else asks each its status; when a phase is Complete, creates the next
+ * phase's jobs (never before). Call it again until `done` or `failure`.
+ */
+export async function advanceBatchJobs(
+  control: S3ControlClient,
+  state: BatchJobsState,
+  destination: Destination,
+  options: BatchJobOptions,
+): Promise<BatchProgress> {
+  const jobs = [...state.jobs];
+  for (const phase of PHASES) {
+    const indexes = jobs.flatMap((job, i) => (job.phase === phase ? [i] : []));
+    if (indexes.length === 0) continue;
+    for (const i of indexes) {
+      const job = jobs[i]!;
+      if (job.jobId === undefined) {
+        const created = await control.send(new CreateJobCommand(createJobInput(state, job, destination, options)));
+        if (!created.JobId) throw new Error(`CreateJob for ${job.manifestKey} returned no JobId`);
+        jobs[i] = { ...job, jobId: created.JobId, status: 'New' };
+      } else if (job.status !== 'Complete') {
+        const described = await control.send(new DescribeJobCommand({ AccountId: options.accountId, JobId: job.jobId }));
+        const status = described.Job?.Status ?? 'Unknown';
+        jobs[i] = { ...job, status };
+        if (FINISHED_BADLY.has(status)) {
+          const reasons = (described.Job?.FailureReasons ?? []).map((r) => `${r.FailureCode}: ${r.FailureReason}`).join('; ');
+          return { state: { ...state, jobs }, done: false, failure: `Batch Operations job ${job.jobId} (${phase}) ${status}${reasons ? `: ${reasons}` : ''}` };
+        }
+      }
+    }
+    // This phase still runs: the next one waits.
+    if (indexes.some((i) => jobs[i]!.status !== 'Complete')) return { state: { ...state, jobs }, done: false };
+  }
+  return { state: { ...state, jobs }, done: true };
+}
+
+/**
+ * Folds Batch Operations completion reports (CSV: Bucket, Key, VersionId,
+ * TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage; keys URL-encoded) into
+ * s3-rewind report rows, one per key: failed if any of its tasks failed, else
+ * restored with the version its current-phase task copied.
+ */
+export function foldCompletionReports(reports: readonly { phase: BatchPhase; csv: string }[]): KeyOutcome[] {
+  const rows = new Map<string, KeyOutcome>();
+  for (const { phase, csv } of reports) {
+    let line = 0;
+    for (const text of csv.split('\n')) {
+      line += 1;
+      if (text.trim() === '') continue;
+      const [bucket = '', encodedKey = '', versionId = '', status = '', errorCode = '', httpStatus = '', ...message] = csvFields(text.replace(/\r$/, ''), line);
+      const key = decodeManifestKey(encodedKey, line);
+      const failed = status !== 'succeeded';
+      const earlier = rows.get(key);
+      if (earlier?.TaskStatus === 'failed') continue;
+      if (!failed && earlier && phase === 'noncurrent') continue;
+      rows.set(key, {
+        Bucket: bucket,
+        Key: key,
+        VersionId: versionId,
+        TaskStatus: failed ? 'failed' : 'restored',
+        ErrorCode: errorCode,
+        HTTPStatusCode: Number(httpStatus) || 0,
+        ResultMessage: failed ? message.join(',') : `copied version ${versionId} by S3 Batch Operations (${phase} job)`,
+      });
+    }
+  }
+  return [...rows.values()].sort((a, b) => compareKeys(a.Key, b.Key));
+}

@@ -1,0 +1,274 @@
+/**
+ * Planning and acting for batch restores: a manifest's keys (each line its own
+ * restore point) and restores to another bucket or prefix (`to`). The plan
+ * step and the act step branch here for such requests, so the state machine,
+ * its payloads and the report are the same as for a key or prefix restore.
+ *
+ * - Manifest: the first plan step reads the whole manifest once and refuses a
+ *   bad line (with its number), a line of another bucket, or a line without a
+ *   version id when the request has no `at`, before anything is written. Then
+ *   each step plans a run of lines (cursor: next line number and byte offset, so
+ *   a resumed step reads from there with a ranged GET), listing each key's
+ *   history exactly (`keyHistories` with a key scope: `doc` never lists
+ *   `doc.bak`), and writes the lines beside the chunk (`items/`), which the act
+ *   step reads to list the same keys again.
+ * - `to`: each key's destination history is listed too (see destination.ts).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import { actOnChunk, type ActOptions } from './act.ts';
+import { actOnDestination, planDestinationKey, destinationKeyOf, type DestinationAction, type SourceKey } from './destination.ts';
+import { RequestError } from './errors.ts';
+import { keyHistories, type KeyHistory } from './listing.ts';
+import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from './manifest.ts';
+import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint } from './model.ts';
+import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
+import { destinationOf, requestPointOf, specOf, type RestoreRequest } from './request.ts';
+import { confirmSameVersion } from './same-version.ts';
+import { countOutcomes } from './report.ts';
+import { workKeys, type ActStepInput, type ActStepOutput, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
+import type { WorkStore } from './work-store.ts';
+
+/** A manifest line as a chunk keeps it for its act step. */
+export interface ManifestItem {
+  readonly line: number;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+/** A plan chunk's action: in place, or to another place. */
+export type BatchAction = KeyAction | DestinationAction;
+
+export const isBatchRequest = (request: Pick<RestoreRequest, 'manifest' | 'to'>): boolean =>
+  request.manifest !== undefined || request.to !== undefined;
+
+/** Where a chunk's manifest lines are kept, beside its plan. */
+export const itemsKey = (restoreId: string, index: number): string =>
+  `${workKeys(restoreId).root}items/${String(index).padStart(6, '0')}.jsonl`;
+
+export interface BatchPlanOptions {
+  /** Keys per chunk (each is listed, so chunks are smaller than a prefix restore's). @default 1000 */
+  readonly chunkWrites?: number;
+  readonly chunkActions?: number;
+  readonly maxChunks?: number;
+  readonly deadline?: number;
+  readonly now?: () => number;
+  readonly onPage?: (entries: number) => void;
+  readonly concurrency?: number;
+  /** Reads the manifest; the S3 client's by default (no `file://`). */
+  readonly manifests?: ManifestSource;
+}
+
+type Cursor = { readonly manifest: ManifestCursor } | { readonly after: string };
+
+/** The restore point of a manifest line: its own version, else the request's. */
+export function pointOfLine(request: RestoreRequest, line: { line: number; versionId?: string }): RestorePoint {
+  if (line.versionId !== undefined) return { kind: 'version', versionId: line.versionId };
+  const point = requestPointOf(request);
+  if (!point) throw new RequestError(`manifest line ${line.line} has no version id, and the request gives no at for such lines`);
+  return point;
+}
+
+/** Reads the whole manifest once: every line well-formed, of the request's bucket, with a restore point. */
+export async function checkManifest(source: ManifestSource, request: RestoreRequest): Promise<number> {
+  let lines = 0;
+  for await (const { entry } of manifestLines(source, request.manifest!)) {
+    if (entry.bucket !== request.bucket) {
+      throw new RequestError(
+        `manifest line ${entry.line}: bucket "${entry.bucket}" is not the request's bucket "${request.bucket}" (one restore, one source bucket: split the manifest)`,
+      );
+    }
+    pointOfLine(request, entry);
+    lines += 1;
+  }
+  if (lines === 0) throw new RequestError(`manifest ${request.manifest} has no lines`);
+  return lines;
+}
+
+/** Each key's whole history, listed exactly, in the order given (a key with none: no entries). */
+async function historiesOf(s3: S3Client, bucket: string, keys: readonly string[], concurrency: number): Promise<KeyHistory[]> {
+  const limit = pLimit(concurrency);
+  return Promise.all(
+    keys.map((key) =>
+      limit(async () => {
+        let entries: readonly HistoryEntry[] = [];
+        for await (const found of keyHistories(s3, bucket, { kind: 'key', key })) entries = found.entries;
+        return { key, entries };
+      }),
+    ),
+  );
+}
+
+/** Plan totals, counting a copy to another place by the entries it writes. */
+function countBatchAction(totals: PlanTotals, action: BatchAction): PlanTotals {
+  if (action.action !== 'copyTo') return countAction(totals, action);
+  totals.keys += 1;
+  totals[action.outcome === 'deleted' ? 'delete' : 'restore'] += 1;
+  const markers = action.writes.filter((w) => w.isDeleteMarker).length;
+  totals.deletions += markers;
+  totals.copies += action.writes.length - markers;
+  return totals;
+}
+
+/** Why a key will fail, shown in the plan (acting records it as failed). */
+const wontDo = (key: string, error: unknown): KeyAction => {
+  if (!(error instanceof Error) || !(error instanceof RequestError || error.name === 'DestinationHistoryDiffers')) throw error;
+  return { key, action: 'unchanged', reason: `will fail: ${error.message}`, current: null };
+};
+
+export async function planBatchStep(
+  s3: S3Client,
+  store: WorkStore,
+  input: PlanStepInput,
+  options: BatchPlanOptions = {},
+): Promise<PlanStepOutput> {
+  const request = input.request;
+  const spec = specOf(request);
+  const to = request.to !== undefined ? destinationOf(request.to) : undefined;
+  const keys = workKeys(input.restoreId);
+  const chunkActions = Math.min(options.chunkWrites ?? 1000, options.chunkActions ?? 1000);
+  const maxChunks = options.maxChunks ?? 100;
+  const now = options.now ?? Date.now;
+  const concurrency = options.concurrency ?? 16;
+  const limit = pLimit(concurrency);
+  const source = options.manifests ?? s3ManifestSource(s3);
+  const totals: PlanTotals = { ...emptyTotals(), ...input.totals };
+  const cursor = input.cursor ? (JSON.parse(input.cursor) as Cursor) : null;
+  let nextChunk = input.nextChunk ?? 0;
+  const chunks: ChunkRef[] = [];
+
+  if (request.manifest !== undefined && cursor === null) await checkManifest(source, request);
+
+  /** Plans one key from its source history (and, for `to`, its destination history). */
+  const planOne = async (history: KeyHistory, point: RestorePoint): Promise<BatchAction> => {
+    try {
+      if (to) {
+        let destination: readonly HistoryEntry[] = [];
+        for await (const found of keyHistories(s3, to.bucket, { kind: 'key', key: destinationKeyOf(to, history.key) })) destination = found.entries;
+        return planDestinationKey(history.key, history.entries, point, destination, to, request.withHistory === true);
+      }
+      const action = planKey(history.key, history.entries, point, spec.mode);
+      return action.action === 'unchanged' && action.sameAs ? await confirmSameVersion(s3, spec.bucket, action) : action;
+    } catch (error) {
+      return wontDo(history.key, error);
+    }
+  };
+
+  const writeChunk = async (actions: BatchAction[], startAfter: string, items?: ManifestItem[]) => {
+    const index = nextChunk++;
+    await store.putLines(keys.plan(index), actions);
+    if (items) await store.putLines(itemsKey(input.restoreId, index), items);
+    for (const action of actions) countBatchAction(totals, action);
+    chunks.push({
+      restoreId: input.restoreId,
+      workBucket: input.workBucket,
+      planKey: keys.plan(index),
+      index,
+      writes: actions.filter((a) => a.action !== 'unchanged').length,
+      actions: actions.length,
+      startAfter,
+      lastKey: actions.at(-1)!.key,
+    });
+  };
+  const stopHere = () => chunks.length >= maxChunks || (options.deadline !== undefined && now() >= options.deadline);
+
+  if (request.manifest !== undefined) {
+    let position: ManifestCursor = cursor && 'manifest' in cursor ? cursor.manifest : { line: 1, offset: 0 };
+    let batch: ManifestItem[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const seen = new Map<string, number>();
+      for (const item of batch) {
+        const earlier = seen.get(item.key);
+        if (earlier !== undefined) throw new RequestError(`manifest line ${item.line} repeats the key of line ${earlier}: list each key once`);
+        seen.set(item.key, item.line);
+      }
+      const histories = await historiesOf(s3, spec.bucket, batch.map((i) => i.key), concurrency);
+      options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
+      const actions = await Promise.all(histories.map((h, i) => limit(() => planOne(h, pointOfLine(request, batch[i]!)))));
+      await writeChunk(actions, '', batch);
+      batch = [];
+    };
+    for await (const { entry, cursor: after } of manifestLines(source, request.manifest, position)) {
+      batch.push({ line: entry.line, key: entry.key, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) });
+      position = after;
+      if (batch.length >= chunkActions) {
+        await flush();
+        if (stopHere()) return { chunks, cursor: JSON.stringify({ manifest: position } satisfies Cursor), done: false, nextChunk, totals };
+      }
+    }
+    await flush();
+    return { chunks, cursor: null, done: true, nextChunk, totals };
+  }
+
+  // A key or prefix restored to another place: the listing's key order, chunked by key range.
+  const resumeAfter = cursor && 'after' in cursor ? cursor.after : '';
+  let startAfter = resumeAfter;
+  let pending: KeyHistory[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const actions = await Promise.all(pending.map((h) => limit(() => planOne(h, spec.point))));
+    await writeChunk(actions, startAfter);
+    startAfter = pending.at(-1)!.key;
+    pending = [];
+  };
+  let seen = false;
+  for await (const history of keyHistories(s3, spec.bucket, spec.scope, {
+    startAfter: resumeAfter,
+    ...(options.onPage ? { onPage: options.onPage } : {}),
+  })) {
+    seen = true;
+    pending.push(history);
+    if (pending.length >= chunkActions) {
+      await flush();
+      if (stopHere()) return { chunks, cursor: JSON.stringify({ after: history.key } satisfies Cursor), done: false, nextChunk, totals };
+    }
+  }
+  await flush();
+  if (!seen && !resumeAfter && spec.scope.kind === 'key') {
+    throw new RequestError(`bucket "${spec.bucket}" has no key "${spec.scope.key}" (no versions or delete markers)`);
+  }
+  return { chunks, cursor: null, done: true, nextChunk, totals };
+}
+
+/**
+ * The act step of a batch restore: lists the chunk's keys again (a manifest
+ * chunk's keys one by one, a range chunk's range) and carries them out, in
+ * place through `actOnChunk` (re-planned, re-verified, deletes batched, as for
+ * any restore) or to another place through `actOnDestination`.
+ */
+export async function actBatchStep(s3: S3Client, store: WorkStore, input: ActStepInput, options: ActOptions = {}): Promise<ActStepOutput> {
+  const request = input.request;
+  const spec = specOf(request);
+  const concurrency = options.concurrency ?? 32;
+  const planned = await store.getLines<BatchAction>(input.chunk.planKey);
+  let sources: SourceKey[] | AsyncIterable<SourceKey>;
+  if (request.manifest !== undefined) {
+    const items = await store.getLines<ManifestItem>(itemsKey(input.restoreId, input.chunk.index));
+    const histories = await historiesOf(s3, spec.bucket, items.map((i) => i.key), concurrency);
+    sources = histories.map((h, i) => ({ ...h, point: pointOfLine(request, items[i]!) }));
+  } else {
+    sources = (async function* () {
+      for await (const h of keyHistories(s3, spec.bucket, spec.scope, input.chunk)) yield { ...h, point: spec.point };
+    })();
+  }
+  let outcomes: KeyOutcome[];
+  if (request.to !== undefined) {
+    outcomes = await actOnDestination(
+      s3,
+      spec.bucket,
+      destinationOf(request.to),
+      request.withHistory === true,
+      new Map(planned.map((a) => [a.key, a])),
+      sources,
+      options,
+    );
+  } else {
+    const list = sources as SourceKey[];
+    const points = new Map(list.map((s) => [s.key, s.point]));
+    outcomes = await actOnChunk(s3, spec, planned as KeyAction[], input.chunk, { ...options, histories: list, pointOf: (key) => points.get(key) });
+  }
+  const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);
+  await store.putLines(outcomesKey, outcomes);
+  return { index: input.chunk.index, counts: countOutcomes(outcomes), outcomesKey };
+}

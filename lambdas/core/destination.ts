@@ -1,0 +1,242 @@
+/**
+ * Restoring to another bucket or prefix (`to`): the source is only read; the
+ * destination key is the destination prefix followed by the source key, whole
+ * (`s3://src/app/a.txt` to `s3://dst/restore/` is `s3://dst/restore/app/a.txt`,
+ * as S3 Batch Operations' `TargetKeyPrefix` does).
+ *
+ * - Without history: the state at the restore point is written there: the
+ *   target version copied (unless the destination's current version has its
+ *   ETag and size), or a delete marker when the key was absent at the restore
+ *   point and the destination has it.
+ * - With history: every entry of the key up to the restore point, oldest first,
+ *   versions copied and delete markers reproduced as delete markers, so the
+ *   destination's history reads like the source's up to T (with new version ids
+ *   and times: S3 sets both).
+ *
+ * Re-runs write nothing twice: the destination's history, oldest first, is
+ * compared entry by entry with the source's (delete marker, or ETag and size).
+ * When it is a prefix of it, only the rest is written; when it is the whole of
+ * it, the key is unchanged; when it differs, the key fails
+ * (`DestinationHistoryDiffers`) and nothing is written: someone else wrote there.
+ *
+ * Order: a key's entries are written one after the other. Across the keys of an
+ * act step, every non-current entry is written before any current one (two
+ * passes), as the S3 guide advises for Batch Operations; so while a restore runs
+ * the destination's latest version of a key is either absent or the state at T.
+ */
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import { copyVersionOver, type CopyOptions } from './copy-version.ts';
+import { s3ErrorOf } from './errors.ts';
+import { compareKeys, keyHistories } from './listing.ts';
+import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from './model.ts';
+import { planKey } from './planner.ts';
+import type { Destination } from './request.ts';
+
+/** What the plan does for one key restored to another place. */
+export type DestinationAction =
+  | {
+      readonly key: string;
+      readonly action: 'unchanged';
+      readonly reason: string;
+      /** The destination key's current entry. */
+      readonly current: EntryRef | null;
+      readonly destinationKey: string;
+    }
+  | {
+      readonly key: string;
+      /** Write `writes` (source entries, oldest first) to the destination key, in that order. */
+      readonly action: 'copyTo';
+      readonly outcome: 'restored' | 'deleted';
+      readonly writes: readonly EntryRef[];
+      readonly current: EntryRef | null;
+      readonly destinationKey: string;
+    };
+
+/** The destination already holds a history for the key that is not the source's. */
+export class DestinationHistoryDiffers extends Error {
+  readonly name = 'DestinationHistoryDiffers';
+  readonly $metadata = { httpStatusCode: 409 };
+}
+
+export const destinationKeyOf = (to: Destination, key: string): string => to.prefix + key;
+
+/** A marker to write where the key was absent at the restore point (no source entry to name). */
+const ABSENT: EntryRef = { versionId: '', isDeleteMarker: true, lastModified: 0 };
+
+/** The key's entries up to and including the restore point, newest first (throws `RequestError` for an unknown version). */
+export function entriesUpTo(key: string, history: readonly HistoryEntry[], point: RestorePoint): readonly HistoryEntry[] {
+  // Delete mode's plan names exactly the entries newer than the restore point.
+  const newer = planKey(key, history, point, 'delete');
+  return newer.action === 'deleteEntries' ? history.slice(newer.entries.length) : history;
+}
+
+/** What makes two entries the same for a re-run: both delete markers, or the same ETag and size. */
+const sameEntry = (a: EntryRef, b: EntryRef): boolean =>
+  a.isDeleteMarker || b.isDeleteMarker ? a.isDeleteMarker && b.isDeleteMarker : a.etag !== undefined && a.etag === b.etag && a.size === b.size;
+
+/**
+ * Plans one key. `source` and `destination` are whole histories, newest first.
+ * Throws `RequestError` for an unknown version id and `DestinationHistoryDiffers`.
+ */
+export function planDestinationKey(
+  key: string,
+  source: readonly HistoryEntry[],
+  point: RestorePoint,
+  destination: readonly HistoryEntry[],
+  to: Destination,
+  withHistory: boolean,
+): DestinationAction {
+  const destinationKey = destinationKeyOf(to, key);
+  const latest = destination[0];
+  const current = latest ? refOf(latest) : null;
+  const upTo = entriesUpTo(key, source, point);
+  const unchanged = (reason: string): DestinationAction => ({ key, action: 'unchanged', reason, current, destinationKey });
+  if (!withHistory) {
+    const target = upTo[0];
+    if (!target || target.isDeleteMarker) {
+      if (!current || current.isDeleteMarker) return unchanged('absent at the restore point');
+      return { key, action: 'copyTo', outcome: 'deleted', writes: [target ? refOf(target) : ABSENT], current, destinationKey };
+    }
+    if (current && sameEntry(current, refOf(target))) return unchanged('already at the restore point there');
+    return { key, action: 'copyTo', outcome: 'restored', writes: [refOf(target)], current, destinationKey };
+  }
+  const wanted = [...upTo].reverse().map(refOf);
+  const have = [...destination].reverse().map(refOf);
+  const agrees = have.length <= wanted.length && have.every((entry, i) => sameEntry(entry, wanted[i]!));
+  if (!agrees) {
+    throw new DestinationHistoryDiffers(
+      `the destination key "${destinationKey}" has ${have.length} entries that are not the first of the source's ${wanted.length} up to the restore point; nothing written`,
+    );
+  }
+  if (wanted.length === 0) return unchanged('absent at the restore point');
+  if (have.length === wanted.length) return unchanged('history already reproduced there');
+  const last = wanted.at(-1)!;
+  return { key, action: 'copyTo', outcome: last.isDeleteMarker ? 'deleted' : 'restored', writes: wanted.slice(have.length), current, destinationKey };
+}
+
+/** One key of an act step: its fresh source history and the restore point that applies to it. */
+export interface SourceKey {
+  readonly key: string;
+  readonly entries: readonly HistoryEntry[];
+  readonly point: RestorePoint;
+}
+
+export interface DestinationActOptions extends CopyOptions {
+  readonly concurrency?: number;
+  readonly onOutcome?: (outcome: KeyOutcome) => void;
+}
+
+const describeWrites = (writes: readonly EntryRef[]): string => {
+  const markers = writes.filter((w) => w.isDeleteMarker).length;
+  const versions = writes.length - markers;
+  return [versions && `${versions} version${versions === 1 ? '' : 's'}`, markers && `${markers} delete marker${markers === 1 ? '' : 's'}`]
+    .filter(Boolean)
+    .join(' and ');
+};
+
+/**
+ * Carries out a chunk of a restore to another place: each key's destination
+ * history is listed again and the key planned afresh (so a retried step writes
+ * only what is missing), then non-current entries are written in a first pass
+ * and current ones in a second. One outcome per key; never throws for a key.
+ */
+export async function actOnDestination(
+  s3: S3Client,
+  sourceBucket: string,
+  to: Destination,
+  withHistory: boolean,
+  planned: ReadonlyMap<string, { readonly action: string }>,
+  sources: AsyncIterable<SourceKey> | Iterable<SourceKey>,
+  options: DestinationActOptions = {},
+): Promise<KeyOutcome[]> {
+  const limit = pLimit(options.concurrency ?? 32);
+  const outcomes: KeyOutcome[] = [];
+  const record = (key: string, outcome: Omit<KeyOutcome, 'Bucket' | 'Key'>) => {
+    const row: KeyOutcome = { Bucket: sourceBucket, Key: key, ...outcome };
+    outcomes.push(row);
+    options.onOutcome?.(row);
+  };
+  const fail = (key: string, versionId: string, error: unknown) => {
+    const e = s3ErrorOf(error);
+    record(key, { VersionId: versionId, TaskStatus: 'failed', ErrorCode: e.code, HTTPStatusCode: e.status, ResultMessage: e.message });
+  };
+
+  // Plan every key against its destination history, listed now.
+  const toWrite: Array<{ key: string; action: Extract<DestinationAction, { action: 'copyTo' }> }> = [];
+  const planning: Promise<void>[] = [];
+  for await (const source of sources) {
+    planning.push(
+      limit(async () => {
+        const destinationKey = destinationKeyOf(to, source.key);
+        let history: readonly HistoryEntry[] = [];
+        for await (const found of keyHistories(s3, to.bucket, { kind: 'key', key: destinationKey })) history = found.entries;
+        return planDestinationKey(source.key, source.entries, source.point, history, to, withHistory);
+      }).then(
+        (action) => {
+          if (action.action === 'copyTo') {
+            toWrite.push({ key: source.key, action });
+            return;
+          }
+          const already = planned.get(source.key)?.action === 'copyTo';
+          record(source.key, {
+            VersionId: '',
+            TaskStatus: 'unchanged',
+            ErrorCode: '',
+            HTTPStatusCode: 200,
+            ResultMessage: already ? `already at the restore point in s3://${to.bucket}/${action.destinationKey} (an earlier attempt did it)` : action.reason,
+          });
+        },
+        (error) => fail(source.key, '', error),
+      ),
+    );
+  }
+  await Promise.all(planning);
+
+  const write = async (destinationKey: string, key: string, entry: EntryRef) => {
+    if (entry.isDeleteMarker) {
+      await s3.send(new DeleteObjectCommand({ Bucket: to.bucket, Key: destinationKey }));
+    } else {
+      await copyVersionOver(s3, to.bucket, destinationKey, entry, options, { bucket: sourceBucket, key });
+    }
+  };
+
+  // Pass 1: every non-current entry, a key's in order; pass 2: the current entries.
+  const failed = new Set<string>();
+  await Promise.all(
+    toWrite.map(({ key, action }) =>
+      limit(async () => {
+        try {
+          for (const entry of action.writes.slice(0, -1)) await write(action.destinationKey, key, entry);
+        } catch (error) {
+          failed.add(key);
+          fail(key, '', error);
+        }
+      }),
+    ),
+  );
+  await Promise.all(
+    toWrite
+      .filter(({ key }) => !failed.has(key))
+      .map(({ key, action }) =>
+        limit(async () => {
+          const last = action.writes.at(-1)!;
+          try {
+            await write(action.destinationKey, key, last);
+            record(key, {
+              VersionId: last.isDeleteMarker ? '' : last.versionId,
+              TaskStatus: action.outcome,
+              ErrorCode: '',
+              HTTPStatusCode: 200,
+              ResultMessage: `wrote ${describeWrites(action.writes)} to s3://${to.bucket}/${action.destinationKey}; ${
+                last.isDeleteMarker ? 'a delete marker is latest there' : `version ${last.versionId} is latest there`
+              }`,
+            });
+          } catch (error) {
+            fail(key, last.versionId, error);
+          }
+        }),
+      ),
+  );
+  return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+}
