@@ -3,6 +3,7 @@
  * actions and totals, a restore's summary; or, with `--json`, exactly one JSON
  * document. Progress, warnings and errors go to stderr, never here.
  */
+import type { KeyVersion } from '#core/key-version.ts';
 import type { DestinationAction } from '#core/destination.ts';
 import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/model.ts';
 import type { PlanTotals } from '#core/planner.ts';
@@ -32,16 +33,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 /** One entry of `versions`, as `--json` prints it (the same fields as the API's `GET /versions`). */
-export interface VersionRow {
-  readonly versionId: string;
-  readonly isDeleteMarker: boolean;
-  readonly isLatest: boolean;
-  /** ISO 8601, UTC. */
-  readonly lastModified: string;
-  readonly size?: number;
-  readonly etag?: string;
-  readonly storageClass?: string;
-}
+export type VersionRow = KeyVersion;
 
 export function formatVersions(uri: string, versions: readonly VersionRow[]): string {
   const rows = versions.map((v) => [

@@ -8,6 +8,7 @@ import type { HistoryEntry } from '#core/model.ts';
 import { createS3Client } from '#core/s3-client.ts';
 import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
 import { ExitCode, UsageError } from './exit.ts';
+import { keyVersionOf } from '#core/key-version.ts';
 import { formatVersions, printJson, stderr, stdout, type VersionRow } from './output.ts';
 import { formatS3Uri, parseS3Uri, scopeOf } from './s3-uri.ts';
 
@@ -46,18 +47,9 @@ export async function runVersionsCommand(uri: string, options: VersionsOptions, 
       'the key is exact: case matters and a prefix lists nothing (try aws s3 ls to find the key)',
     );
   }
-  const versions = entries.map(versionRow);
+  const versions = entries.map(keyVersionOf);
   if (options.json) printJson({ bucket: location.bucket, key: scope.key, versions } satisfies KeyVersionsDocument);
   else stdout(formatVersions(uriText, versions));
   return ExitCode.ok;
 }
 
-const versionRow = (e: HistoryEntry): VersionRow => ({
-  versionId: e.versionId,
-  isDeleteMarker: e.isDeleteMarker,
-  isLatest: e.isLatest,
-  lastModified: new Date(e.lastModified).toISOString(),
-  ...(e.size !== undefined ? { size: e.size } : {}),
-  ...(e.etag !== undefined ? { etag: e.etag } : {}),
-  ...(e.storageClass !== undefined ? { storageClass: e.storageClass } : {}),
-});

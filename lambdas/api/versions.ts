@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { RequestError } from '#core/errors.ts';
+import { keyVersionOf, type KeyVersion } from '#core/key-version.ts';
 import { keyHistories } from '#core/listing.ts';
 import type { HistoryEntry } from '#core/model.ts';
 import { checkPolicy } from '#core/policy.ts';
@@ -19,17 +20,6 @@ const VersionsQuery = z.object({
   bucket: RestoreRequestSchema.shape.bucket,
   key: RestoreRequestSchema.shape.key.unwrap(),
 });
-
-export interface KeyVersion {
-  readonly versionId: string;
-  readonly isDeleteMarker: boolean;
-  readonly isLatest: boolean;
-  /** ISO 8601, UTC. */
-  readonly lastModified: string;
-  readonly size?: number;
-  readonly etag?: string;
-  readonly storageClass?: string;
-}
 
 export interface KeyVersions {
   readonly bucket: string;
@@ -53,7 +43,7 @@ export async function keyVersions(event: APIGatewayProxyEvent, api: ApiContext):
   const body: KeyVersions = {
     bucket,
     key,
-    versions: entries.slice(0, MAX_VERSIONS).map(keyVersion),
+    versions: entries.slice(0, MAX_VERSIONS).map(keyVersionOf),
     truncated: entries.length > MAX_VERSIONS,
   };
   return json(200, body);
@@ -69,12 +59,3 @@ function parseQuery(query: APIGatewayProxyEvent['queryStringParameters']): z.out
   throw new RequestError(`invalid query: ${issues.join('; ')}`, issues);
 }
 
-const keyVersion = (e: HistoryEntry): KeyVersion => ({
-  versionId: e.versionId,
-  isDeleteMarker: e.isDeleteMarker,
-  isLatest: e.isLatest,
-  lastModified: new Date(e.lastModified).toISOString(),
-  ...(e.size !== undefined ? { size: e.size } : {}),
-  ...(e.etag !== undefined ? { etag: e.etag } : {}),
-  ...(e.storageClass !== undefined ? { storageClass: e.storageClass } : {}),
-});

@@ -23,6 +23,7 @@ import { keyHistories, type KeyHistory } from './listing.ts';
 import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from './manifest.ts';
 import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
+import type { PlanOptions } from './plan.ts';
 import { destinationOf, requestPointOf, specOf, type RestoreRequest } from './request.ts';
 import { confirmSameVersion } from './same-version.ts';
 import { countOutcomes } from './report.ts';
@@ -46,18 +47,8 @@ export const isBatchRequest = (request: Pick<RestoreRequest, 'manifest' | 'to'>)
 export const itemsKey = (restoreId: string, index: number): string =>
   `${workKeys(restoreId).root}items/${String(index).padStart(6, '0')}.jsonl`;
 
-export interface BatchPlanOptions {
-  /** Keys per chunk (each is listed, so chunks are smaller than a prefix restore's). @default 1000 */
-  readonly chunkWrites?: number;
-  readonly chunkActions?: number;
-  readonly maxChunks?: number;
-  readonly deadline?: number;
-  readonly now?: () => number;
-  readonly onPage?: (entries: number) => void;
-  readonly concurrency?: number;
-  /** Reads the manifest; the S3 client's by default (no `file://`). */
-  readonly manifests?: ManifestSource;
-}
+/** The same options as a prefix plan's; chunks count keys, since each is listed. */
+export type BatchPlanOptions = PlanOptions;
 
 type Cursor = { readonly manifest: ManifestCursor } | { readonly after: string };
 
