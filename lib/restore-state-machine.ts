@@ -58,6 +58,9 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
+/** Longer than any restore function may run (Lambda's 15 minutes). */
+export const TASK_TIMEOUT = Duration.minutes(16);
+
 /** Errors of the request itself: retrying can't help. */
 export const CALLER_ERRORS = ['RequestError', 'RefusedError'] as const;
 
@@ -325,7 +328,15 @@ export class RestoreStateMachine extends Construct {
     fn: lambda.IFunction,
     props: Pick<tasks.LambdaInvokeProps, 'payload' | 'resultSelector' | 'resultPath' | 'outputPath'>,
   ): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, id, { lambdaFunction: fn, retryOnServiceExceptions: false, ...props });
+    const task = new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      retryOnServiceExceptions: false,
+      // Wait for the function itself (at most 15 minutes): without a TimeoutSeconds the
+      // States Language default of 60 s applies where the definition runs locally, and a
+      // step still writing would be run a second time beside itself.
+      taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
+      ...props,
+    });
     task.addRetry({
       errors: [...LAMBDA_SERVICE_ERRORS],
       interval: Duration.seconds(2),

@@ -156,7 +156,18 @@ async function onceEnded(
 ): Promise<Pick<RestoreStatus, 'summary' | 'failure'>> {
   const summary = summaryFromOutput(execution.output, restoreId, api) ?? (await storedSummary(restoreId, api));
   const failure = callerFailure(execution);
-  return { summary, ...(failure ? { failure } : {}) };
+  return { summary: summary && withoutInternals(summary), ...(failure ? { failure } : {}) };
+}
+
+/**
+ * The summary as a caller may see it: the message of a caller's error (a bad request,
+ * a refused bucket) is theirs to read; any other error keeps only its name, since its
+ * message can name roles and accounts. The work bucket keeps the full text.
+ */
+function withoutInternals(summary: RestoreSummary): RestoreSummary {
+  const error = summary.error;
+  if (error === undefined || /^(RequestError|RefusedError)\b/.test(error)) return summary;
+  return { ...summary, error: error.split(':')[0]!.trim() || 'internal error' };
 }
 
 /** The summary the state machine ended with; undefined if there is none or it is not one. */

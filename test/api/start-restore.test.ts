@@ -39,6 +39,17 @@ describe('POST /restores refuses bad input with 400 naming the field, and starts
     ['a time without a zone', { ...restore, at: '2026-01-10T10:00:00' }, 'at:'],
     ['a version id with a prefix', { bucket: 'photos', prefix: 'a/', versionId: 'v1' }, 'versionId:'],
     ['delete mode without confirmPermanentDelete', { ...restore, mode: 'delete' }, 'confirmPermanentDelete:'],
+    ['a JSON null body', 'null', 'body:'],
+    ['a JSON string body', '"restore photos please"', 'body:'],
+    ['a key and a prefix at once', { ...restore, key: 'albums/2024/cover.jpg' }, 'prefix: give a key or a prefix, not both'],
+    ['two restore points', { bucket: 'photos', key: 'a.jpg', at: restore.at, versionId: 'v1' }, 'at: give one restore point'],
+    ['a time in the future', { ...restore, at: '2099-01-01T00:00:00Z' }, 'at: 2099-01-01T00:00:00Z is in the future'],
+    ['an unknown mode', { ...restore, mode: 'wipe' }, 'mode:'],
+    ['a key with control characters', { bucket: 'photos', key: 'albums/\u0007cover.jpg', at: restore.at }, 'key: contains control characters'],
+    ['a key over 1,024 bytes', { bucket: 'photos', key: 'é'.repeat(513), at: restore.at }, 'key: is longer than 1,024 bytes'],
+    ['since without undelete', { ...restore, since: restore.at }, 'since: since goes with undelete'],
+    ['a bucket name that is an IP address', { ...restore, bucket: '192.168.1.10' }, 'bucket:'],
+    ['confirmPermanentDelete that is not a boolean', { ...restore, mode: 'delete', confirmPermanentDelete: 'yes' }, 'confirmPermanentDelete:'],
   ])('%s', async (_case, body, field) => {
     // Act
     const response = await api()(postRestore(body));

@@ -144,6 +144,11 @@ describe.each([
     }
   });
 
+  test('every Lambda task waits longer than a function can run (no 60 s default timeout)', () => {
+    const states = allStates(definition);
+    for (const task of rendered.lambdaTasks) expect(states[task.stateName]!.TimeoutSeconds).toBe(16 * 60);
+  });
+
   test('idempotent steps (plan, act, report) are retried whole on any error but a caller error; validation never is', () => {
     const states = allStates(definition);
     for (const task of rendered.lambdaTasks) {

@@ -11,6 +11,8 @@ import { messageLines, removeWarmHome, runCli, runCliOnTerminal, tempHome, type 
 let s3: S3Client;
 let bucket: string;
 let suspended: string;
+let unversioned: string;
+let markerOfB: string;
 let before: string[];
 let versionOfA: string;
 let home: TempHome;
@@ -23,9 +25,11 @@ beforeAll(async () => {
   versionOfA = await writer.put('docs/a.txt', 'a1');
   await writer.put('docs/a.txt', 'a2');
   await writer.put('docs/b.txt', 'b1');
-  await writer.del('docs/b.txt');
+  markerOfB = await writer.del('docs/b.txt');
   suspended = await createVersionedBucket(s3, 'cli-suspended', { versioning: 'Suspended' });
   await new HistoryWriter(s3, suspended).put('docs/a.txt', 'a1');
+  unversioned = await createVersionedBucket(s3, 'cli-unversioned', { versioning: 'none' });
+  await new HistoryWriter(s3, unversioned).put('docs/a.txt', 'only');
   before = historyLines(await listHistory(s3, bucket));
 });
 
@@ -34,6 +38,7 @@ afterAll(async () => {
   await removeWarmHome();
   await emptyAndDeleteBucket(s3, bucket);
   await emptyAndDeleteBucket(s3, suspended);
+  await emptyAndDeleteBucket(s3, unversioned);
 });
 
 /** Runs the binary and checks the shape every input error has. */
@@ -74,6 +79,9 @@ describe('bad URIs, times and flags: exit 2 with a reason and a hint, nothing wr
     ['an endpoint that is not a URL', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--endpoint-url', 'localhost:7480'], '--endpoint-url "localhost:7480" is not an http:// or https:// URL'],
     ['a malformed state machine ARN', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--state-machine-arn', 'arn:nope'], '"arn:nope" is not a state machine ARN'],
     ['a malformed restore id', () => ['status', 'copy-123'], '"copy-123" is not a restore id'],
+    ['a key with a control character', () => ['restore', `s3://${bucket}/docs/a\u0001.txt`, '--at', '1h ago'], 'contains control characters'],
+    ['--before-version-id with --recursive', () => ['restore', uri(), '--recursive', '--before-version-id', versionOfA], '--before-version-id restores one key'],
+    ['--since without --undelete', () => ['plan', uri(), '--recursive', '--at', '1h ago', '--since', '2h ago'], '--since goes with --undelete'],
   ];
 
   const text = (value: string | (() => string) | undefined) => (typeof value === 'function' ? value() : value);
@@ -99,6 +107,17 @@ describe('requests the state machine refuses: exit 2, nothing written', () => {
     const suspendedBefore = historyLines(await listHistory(s3, suspended));
     await refused(['restore', `s3://${suspended}/docs/`, '--recursive', '--at', '1h ago'], 'has versioning Suspended');
     expect(historyLines(await listHistory(s3, suspended))).toEqual(suspendedBefore);
+  });
+
+  test.concurrent("a delete marker's id as the version to restore", async () => {
+    await refused(['restore', `s3://${bucket}/docs/b.txt`, '--version-id', markerOfB], markerOfB, 'nothing was written');
+    expect(historyLines(await listHistory(s3, bucket))).toEqual(before);
+  });
+
+  test.concurrent('a bucket that was never versioned', async () => {
+    const unversionedBefore = historyLines(await listHistory(s3, unversioned));
+    await refused(['restore', `s3://${unversioned}/docs/`, '--recursive', '--at', '1h ago'], 'is not versioned: it has no earlier versions to restore');
+    expect(historyLines(await listHistory(s3, unversioned))).toEqual(unversionedBefore);
   });
 
   test.concurrent('a bucket that does not exist', async () => {

@@ -1,0 +1,68 @@
+/**
+ * Faults in delete mode: a point-in-time restore of 2,000 keys through the
+ * local runner, behind the fault proxy: 10% of requests answered `503
+ * SlowDown`, 1% of connections reset (half after S3 did the work), 10% of
+ * DeleteObjects batches answered with every entry `SlowDown` (the per-entry
+ * retry), the first batch so too, the second carried out by S3 but its response
+ * lost (the SDK sends it again), and one listing failing every SDK attempt (a
+ * step fails whole and is run again). Exactly the entries newer than T must be
+ * gone and every other entry as it was.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { runRestoreLocally } from '../../cli/local-runner.ts';
+import { FaultProxy } from '../support/fault-proxy.ts';
+import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
+import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough, workStores } from './faulty-s3.ts';
+import { deleteModeDifference, historyNow, keysNotAtRestorePoint, keysToChange, seedIncident } from './scenario.ts';
+
+const KEYS = 2_000;
+
+let plain: S3Client;
+let proxy: FaultProxy;
+let bucket: string | undefined;
+const stores = workStores();
+
+beforeAll(async () => {
+  plain = testS3Client();
+  proxy = await FaultProxy.start({ seed: 20_261_126 });
+});
+
+afterAll(async () => {
+  await proxy.stop();
+  if (bucket) await emptyAndDeleteBucket(plain, bucket).catch(() => undefined);
+  stores.removeAll();
+  plain.destroy();
+}, 120_000);
+
+test('with 10% SlowDown, 1% resets and throttled delete batches, a delete-mode restore of 2,000 keys deletes exactly the entries newer than T and nothing else', async () => {
+  bucket = await createVersionedBucket(plain, 'faults-delete');
+  const incident = await seedIncident(plain, bucket, KEYS);
+  const s3 = restoreClientThrough(proxy);
+  proxy.setRates({ ...FAULTS, deleteEntrySlowDown: 0.1 });
+  proxy.addRule(failOneListingAfterFirstWrite(proxy));
+  proxy.addRule({
+    name: 'first batch: every entry SlowDown',
+    times: 1,
+    when: () => true,
+    action: { kind: 'deleteEntryErrors', codeOf: () => 'SlowDown' },
+  });
+  proxy.addRule({
+    name: 'a batch S3 carried out, its response lost',
+    times: 1,
+    when: (r) => r.operation === 'DeleteObjects',
+    action: { kind: 'reset', when: 'after' },
+  });
+
+  const summary = await runRestoreLocally({ request: requestFor(incident, 'delete') }, { s3, store: stores.make() }).finally(() => s3.destroy());
+
+  const after = await historyNow(plain, incident);
+  expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { failed: 0, unchanged: KEYS - keysToChange(incident).length } });
+  expect(deleteModeDifference(incident, after)).toEqual({ wronglyDeleted: [], leftOver: [] });
+  expect(keysNotAtRestorePoint(incident, after)).toEqual([]);
+  // Delete mode sends few requests (listings, batches of 1,000 entries): the random faults
+  // are few; the rules make sure of the cases that matter to deletions.
+  expect(proxy.faultsInjected).toBeGreaterThan(0);
+  expect(proxy.stats.rules['first batch: every entry SlowDown']).toBe(1);
+  expect(proxy.stats.rules['a batch S3 carried out, its response lost']).toBe(1);
+  expect(proxy.stats.rules[LISTING_FAILS]).toBe(MAX_ATTEMPTS);
+}, 240_000);

@@ -1,0 +1,62 @@
+/**
+ * MFA Delete: versions of such a bucket can only be deleted with a person's MFA
+ * token, which an unattended restore does not have. Delete mode is refused
+ * before anything is listed or written, at validation and again when a chunk is
+ * acted on; copy mode (which deletes nothing) goes ahead. RGW can't enable MFA
+ * Delete without a token device, so S3's answers are mocked here.
+ */
+import {
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectLockConfigurationCommand,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { actOnChunk } from '#core/act.ts';
+import { RefusedError } from '#core/errors.ts';
+import { validateRestore } from '#core/validate.ts';
+
+const s3Mock = mockClient(S3Client);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const policy = { allowedBuckets: ['vault'], deleteModeAllowed: true } as const;
+const at = new Date(Date.now() - 3_600_000).toISOString();
+
+beforeEach(() => {
+  s3Mock.reset();
+  s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled', MFADelete: 'Enabled' });
+  s3Mock.on(GetObjectLockConfigurationCommand).rejects(Object.assign(new Error('none'), { name: 'ObjectLockConfigurationNotFoundError' }));
+  s3Mock.on(ListObjectVersionsCommand).resolves({ Versions: [], DeleteMarkers: [], IsTruncated: false });
+});
+
+const writes = () => s3Mock.commandCalls(DeleteObjectsCommand).length;
+
+test('a delete-mode restore of an MFA Delete bucket is refused at validation, naming the bucket, before anything is listed', async () => {
+  const error = await validateRestore(
+    s3,
+    { input: { request: { bucket: 'vault', prefix: 'docs/', at, mode: 'delete', confirmPermanentDelete: true } } },
+    policy,
+    'work',
+  ).catch((e: unknown) => e);
+
+  expect(error).toBeInstanceOf(RefusedError);
+  expect(error).toMatchObject({ code: 'MfaDeleteEnabled', message: expect.stringContaining('bucket "vault" has MFA Delete') });
+  expect(s3Mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(0);
+  expect(writes()).toBe(0);
+});
+
+test('a delete-mode chunk is refused again when it is acted on (MFA Delete turned on after the plan), and nothing is deleted', async () => {
+  const spec = { bucket: 'vault', scope: { kind: 'prefix', prefix: 'docs/' }, point: { kind: 'pointInTime', at: Date.parse(at) }, mode: 'delete' } as const;
+
+  const error = await actOnChunk(s3, spec, [], { startAfter: '', lastKey: 'docs/z' }).catch((e: unknown) => e);
+
+  expect(error).toMatchObject({ name: 'RefusedError', code: 'MfaDeleteEnabled' });
+  expect(s3Mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(0);
+  expect(writes()).toBe(0);
+});
+
+test('a copy-mode restore of an MFA Delete bucket goes ahead: it deletes no version', async () => {
+  const context = await validateRestore(s3, { input: { request: { bucket: 'vault', prefix: 'docs/', at } } }, policy, 'work');
+
+  expect(context.request).toMatchObject({ bucket: 'vault', mode: 'copy' });
+});
