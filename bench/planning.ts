@@ -1,0 +1,144 @@
+/**
+ * Planning alone, no S3: the real plan step (`planStep`: listing pages parsed
+ * by the SDK, entries put back in listing order, grouped by key, `planKey`,
+ * chunks serialized as JSON lines) over the synthetic listing of
+ * bench/synthetic-s3.ts: histories with the seed's fates, pages generated as
+ * they are asked for, so the listing itself takes no memory. Run in a child
+ * process: prints one JSON line.
+ *
+ *   node --import tsx bench/planning.ts '{"entries":10000000}'
+ */
+import type { HistoryEntry } from '#core/model.ts';
+import { planStep } from '#core/plan.ts';
+import { countAction, emptyTotals, planKey } from '#core/planner.ts';
+import type { PlanStepOutput } from '#core/steps.ts';
+import { toLines, type WorkStore } from '#core/work-store.ts';
+import { seedTotals } from './seed.ts';
+import { ENTRIES_PER_KEY, history, keyName, SYNTHETIC_BUCKET as BUCKET, SYNTHETIC_CUT as CUT, SYNTHETIC_PREFIX as PREFIX, syntheticS3 } from './synthetic-s3.ts';
+
+/** A store that serializes chunks as the work bucket would and keeps nothing. */
+class DiscardingStore implements WorkStore {
+  bytes = 0;
+  async putLines(_key: string, rows: readonly unknown[]) {
+    this.bytes += toLines(rows).length;
+  }
+  async putText(_key: string, body: string) {
+    this.bytes += body.length;
+  }
+  getText(): Promise<string> {
+    throw new Error('not kept');
+  }
+  getLines<T>(): Promise<T[]> {
+    throw new Error('not kept');
+  }
+  async *keys(): AsyncGenerator<string> {}
+  locationOf(key: string) {
+    return key;
+  }
+}
+
+export interface PlanningResult {
+  readonly entries: number;
+  readonly keys: number;
+  readonly chunks: number;
+  readonly planSteps: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly entriesPerSecond: number;
+  readonly entriesPerCpuSecond: number;
+  readonly planBytes: number;
+  readonly peakRssMiB: number;
+  readonly baselineRssMiB: number;
+  /** `planKey` alone on the same histories, already as objects: no XML, no grouping, no JSON. */
+  readonly planKeyEntriesPerCpuSecond: number;
+}
+
+/** Entries per CPU second of `planKey` itself, over `keys` generated histories. */
+function measurePlanKey(keys: number): number {
+  const point = { kind: 'pointInTime' as const, at: CUT };
+  const totals = emptyTotals();
+  let entries = 0;
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < keys; i++) {
+    const key = keyName(i);
+    const listed: HistoryEntry[] = history(i).map((e, n) => ({
+      key,
+      versionId: e.versionId,
+      isDeleteMarker: e.marker,
+      isLatest: n === 0,
+      lastModified: e.at,
+      ...(e.marker ? {} : { etag: `"${e.versionId}"`, size: 1024, storageClass: 'STANDARD' }),
+    }));
+    entries += listed.length;
+    countAction(totals, planKey(key, listed, point, 'copy'));
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return Math.round(entries / ((cpu.user + cpu.system) / 1e6));
+}
+
+export async function measurePlanning(targetEntries: number): Promise<PlanningResult> {
+  const keys = Math.ceil(targetEntries / ENTRIES_PER_KEY);
+  const s3 = syntheticS3(keys);
+  const store = new DiscardingStore();
+  const request = { bucket: BUCKET, prefix: PREFIX, at: new Date(CUT).toISOString(), mode: 'copy' as const, dryRun: false };
+  let entries = 0;
+  let planned: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: undefined as never };
+  let steps = 0;
+  let chunks = 0;
+  const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
+  const cpu0 = process.cpuUsage();
+  const started = Date.now();
+  do {
+    planned = await planStep(
+      s3,
+      store,
+      {
+        restoreId: 'bench-planning',
+        workBucket: 'discarded',
+        request: { ...request, key: undefined, versionId: undefined, beforeVersionId: undefined, undelete: undefined, since: undefined, confirmPermanentDelete: undefined },
+        cursor: planned.cursor,
+        nextChunk: planned.nextChunk,
+        ...(planned.totals ? { totals: planned.totals } : {}),
+      },
+      { onPage: (n) => (entries += n) },
+    );
+    steps += 1;
+    chunks += planned.chunks.length;
+  } while (!planned.done);
+  const wallMs = Date.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  // A plan step that stops mid-page leaves the page's rest to the next step, which lists it again: `entries` counts what was listed.
+  const expected = seedTotals(keys);
+  if (planned.totals.keys !== keys || entries < expected.entries) {
+    throw new Error(`planned ${planned.totals.keys} keys from ${entries} entries; the synthetic listing has ${keys} keys, ${expected.entries} entries`);
+  }
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return {
+    entries,
+    keys: planned.totals.keys,
+    chunks,
+    planSteps: steps,
+    wallMs,
+    cpuMs,
+    entriesPerSecond: Math.round(entries / (wallMs / 1000)),
+    entriesPerCpuSecond: Math.round(entries / (cpuMs / 1000)),
+    planBytes: store.bytes,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    baselineRssMiB,
+    planKeyEntriesPerCpuSecond: measurePlanKey(Math.min(keys, 1_000_000)),
+  };
+}
+
+if (require.main === module) {
+  const { entries } = JSON.parse(process.argv[2] ?? '{}') as { entries?: number };
+  measurePlanning(entries ?? 10_000_000).then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

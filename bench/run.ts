@@ -1,0 +1,329 @@
+/**
+ * `npm run bench`: s3-rewind against the floor (bare SDK calls) on the same
+ * seeded history, side by side, on the local Ceph RGW (or AWS_ENDPOINT_URL_S3).
+ *
+ *   --keys N              keys seeded per bucket (default 5000; 100000 works, slowly)
+ *   --concurrency C       requests in flight, both tools (default 32)
+ *   --only LIST           restore,listing,planning,memory (default: restore,listing,planning)
+ *   --memory              add the memory section: plan, and plan + restore, at --memory-keys
+ *   --memory-keys A,B     default 10000,100000
+ *   --memory-rgw          memory section on seeded RGW buckets instead of the synthetic S3
+ *   --planning-entries E  synthetic listing size (default 1,000,000; 10,000,000 with --only planning)
+ *   --prototype           also bench/pipelined.ts (plan and act overlapped): two more buckets
+ *   --seed-concurrency S  PUTs in flight while seeding (default 128)
+ *   --json-out FILE       default bench/results/<timestamp>.json
+ *   --keep                keep the buckets (when the RGW was already running)
+ *
+ * Every measured variant runs in its own child process, so its peak RSS is its own.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '#core/s3-client.ts';
+import { ensureEndpoint } from './local-s3.ts';
+import { listParallel, listSequential } from './parallel-listing.ts';
+import type { PlanningResult } from './planning.ts';
+import {
+  describeOverBound,
+  overBound,
+  RESTORE_HEADER,
+  requestBound,
+  restoreRows,
+  restoreTargets,
+  table,
+  totalRequests,
+  verdicts,
+  type Target,
+} from './report.ts';
+import { createVersionedBucket, removeBucket, seedBuckets, seedTotals } from './seed.ts';
+import { SYNTHETIC_BUCKET, SYNTHETIC_CUT, SYNTHETIC_PREFIX } from './synthetic-s3.ts';
+import type { VariantInput, VariantResult } from './variant.ts';
+
+const ROOT = join(__dirname, '..');
+const PREFIX = 'data/';
+const SECTIONS = ['restore', 'listing', 'planning', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
+type Options = ReturnType<typeof options>;
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      keys: { type: 'string', default: '5000' },
+      concurrency: { type: 'string', default: '32' },
+      only: { type: 'string' },
+      memory: { type: 'boolean', default: false },
+      'memory-keys': { type: 'string', default: '10000,100000' },
+      'memory-rgw': { type: 'boolean', default: false },
+      'planning-entries': { type: 'string' },
+      prototype: { type: 'boolean', default: false },
+      'seed-concurrency': { type: 'string', default: '128' },
+      'json-out': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const sections = new Set<Section>(
+    values.only ? (values.only.split(',') as Section[]) : ['restore', 'listing', 'planning', ...(values.memory ? (['memory'] as const) : [])],
+  );
+  for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown --only section "${s}"; sections: ${SECTIONS.join(', ')}`);
+  const onlyPlanning = sections.size === 1 && sections.has('planning');
+  return {
+    keys: Number(values.keys),
+    concurrency: Number(values.concurrency),
+    sections,
+    memoryKeys: values['memory-keys'].split(',').map(Number),
+    memoryRgw: values['memory-rgw'],
+    planningEntries: Number(values['planning-entries'] ?? (onlyPlanning ? 10_000_000 : 1_000_000)),
+    prototype: values.prototype,
+    seedConcurrency: Number(values['seed-concurrency']),
+    jsonOut: values['json-out'] ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    keep: values.keep,
+  };
+}
+
+/** Runs a bench script in a child process and returns the JSON line it prints last. */
+function child<T>(script: string, input: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', script), JSON.stringify(input)], {
+      cwd: ROOT,
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    proc.on('error', reject);
+    proc.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? 'null') as T) : reject(new Error(`bench/${script} exited with ${code}`)),
+    );
+  });
+}
+
+/** What the sections share: the seeding client, the buckets made, the definition file, the output. */
+interface Run {
+  readonly opts: Options;
+  readonly s3: S3Client;
+  readonly definitionFile: string;
+  readonly results: Record<string, unknown>;
+  readonly printed: string[];
+  readonly targets: Target[];
+  bucket(label: string): Promise<string>;
+}
+
+async function restoreAndListing(run: Run): Promise<void> {
+  const { opts } = run;
+  const seed = seedTotals(opts.keys);
+  const restore = opts.sections.has('restore');
+  const labels = restore
+    ? ['rewind-copy', 'floor-copy', 'floor-delete', 'rewind-delete', ...(opts.prototype ? ['pipelined-copy', 'pipelined-delete'] : [])]
+    : ['listing'];
+  const buckets = await Promise.all(labels.map((label) => run.bucket(label)));
+  log(`seeding ${labels.length} bucket(s) with ${opts.keys} keys each (${seed.entries} entries per bucket)`);
+  const seeded = await seedBuckets(run.s3, buckets, opts.keys, { prefix: PREFIX, concurrency: opts.seedConcurrency, log });
+  log(`seeded in ${seeded.seconds.toFixed(0)} s (${Math.round(seeded.requests / seeded.seconds)} writes/s)`);
+  run.results.seed = { ...seed, cut: seeded.cut.toISOString(), seconds: seeded.seconds, requests: seeded.requests };
+
+  if (restore) {
+    const variant = (i: number, tool: VariantInput['tool'], mode: VariantInput['mode']) => {
+      log(`running ${tool} ${mode}`);
+      const input: VariantInput = { tool, mode, bucket: buckets[i]!, prefix: PREFIX, cut: seeded.cut.getTime(), concurrency: opts.concurrency, definitionFile: run.definitionFile };
+      return child<VariantResult>('variant.ts', input);
+    };
+    // ABBA order, so a drifting machine load favours neither tool.
+    const rewindCopy = await variant(0, 's3-rewind', 'copy');
+    const floorCopy = await variant(1, 'floor', 'copy');
+    const floorDelete = await variant(2, 'floor', 'delete');
+    const rewindDelete = await variant(3, 's3-rewind', 'delete');
+    const prototypes = opts.prototype ? [await variant(4, 's3-rewind-pipelined', 'copy'), await variant(5, 's3-rewind-pipelined', 'delete')] : [];
+    for (const floor of [floorCopy, floorDelete]) {
+      if (floor.changedKeys !== seed.changed) throw new Error(`the floor changed ${floor.changedKeys} keys, the seed ${seed.changed}`);
+    }
+    const variants = [rewindCopy, floorCopy, rewindDelete, floorDelete, ...prototypes];
+    run.targets.push(...restoreTargets(seed, rewindCopy, floorCopy), ...restoreTargets(seed, rewindDelete, floorDelete));
+    const ratio = (a: VariantResult, b: VariantResult) => ({ wall: a.wallMs / b.wallMs, requests: totalRequests(a) / totalRequests(b) });
+    run.results.restore = {
+      variants,
+      bounds: { copy: requestBound(seed, 'copy'), delete: requestBound(seed, 'delete') },
+      overBound: { copy: overBound(seed, rewindCopy), delete: overBound(seed, rewindDelete) },
+      ratios: { copy: ratio(rewindCopy, floorCopy), delete: ratio(rewindDelete, floorDelete) },
+    };
+    const ratioLine = (a: VariantResult, b: VariantResult) =>
+      `${a.tool} ${a.mode} / floor: wall ${ratio(a, b).wall.toFixed(2)} ×, requests ${ratio(a, b).requests.toFixed(3)} ×`;
+    run.printed.push(
+      `Restore of data/ to T: ${opts.keys} keys, ${seed.entries} entries, ${seed.changed} changed ` +
+        `(copy mode: ${seed.copies} copies + ${seed.newMarkers} delete markers; delete mode: ${seed.deletions} entries), concurrency ${opts.concurrency}`,
+      table(RESTORE_HEADER, restoreRows(variants)),
+      [
+        ratioLine(rewindCopy, floorCopy),
+        ratioLine(rewindDelete, floorDelete),
+        ...prototypes.map((p) => ratioLine(p, p.mode === 'copy' ? floorCopy : floorDelete)),
+        `request bound (copies + ⌈deletions/1000⌉ + ⌈entries/1000⌉): copy ${requestBound(seed, 'copy')}, delete ${requestBound(seed, 'delete')}`,
+        describeOverBound(seed, rewindCopy),
+        describeOverBound(seed, rewindDelete),
+      ].join('\n'),
+    );
+  }
+
+  if (opts.sections.has('listing')) {
+    // After the copy-mode restore its bucket holds more entries (the copies); any bucket of the run will do.
+    log('listing: one chain vs one chain per sub-prefix');
+    const sequential = await listSequential(createS3Client({ maxSockets: opts.concurrency }), buckets[0]!, PREFIX);
+    const parallel = await listParallel(createS3Client({ maxSockets: opts.concurrency }), buckets[0]!, PREFIX, opts.concurrency);
+    if (parallel.entries !== sequential.entries) throw new Error(`parallel listing saw ${parallel.entries} entries, sequential ${sequential.entries}`);
+    run.results.listing = { sequential, parallel };
+    run.printed.push(
+      table(
+        ['listing', 'chains', 'entries', 'wall s', 'entries/s'],
+        [
+          ['one chain (as planStep)', sequential],
+          ['per sub-prefix (prototype)', parallel],
+        ].map(([label, l]) => {
+          const r = l as typeof sequential;
+          return [label as string, String(r.chains), String(r.entries), (r.wallMs / 1000).toFixed(2), String(Math.round(r.entries / (r.wallMs / 1000)))];
+        }),
+      ),
+    );
+  }
+}
+
+async function planning(run: Run): Promise<void> {
+  log(`planning ${run.opts.planningEntries.toLocaleString('en')} synthetic entries (no S3)`);
+  const p = await child<PlanningResult>('planning.ts', { entries: run.opts.planningEntries });
+  run.results.planning = p;
+  run.printed.push(
+    table(
+      ['planning, no S3', 'entries', 'wall s', 'entries/s', 'entries/CPU-s', 'planKey alone/CPU-s', 'peak RSS MiB'],
+      [
+        [
+          'planStep (parse, order, group, plan, chunk)',
+          p.entries.toLocaleString('en'),
+          (p.wallMs / 1000).toFixed(1),
+          p.entriesPerSecond.toLocaleString('en'),
+          p.entriesPerCpuSecond.toLocaleString('en'),
+          p.planKeyEntriesPerCpuSecond.toLocaleString('en'),
+          p.peakRssMiB.toFixed(0),
+        ],
+      ],
+    ),
+  );
+}
+
+async function memory(run: Run): Promise<void> {
+  const { opts } = run;
+  const rows: string[][] = [];
+  const measured: Array<{ keys: number; on: string; seedSeconds?: number; plan: VariantResult; restore: VariantResult }> = [];
+  run.results.memory = measured;
+  for (const keys of opts.memoryKeys) {
+    let base: VariantInput;
+    let seedSeconds: number | undefined;
+    if (opts.memoryRgw) {
+      const bucket = await run.bucket(`memory-${keys}`);
+      log(`memory: seeding ${keys} keys`);
+      const seeded = await seedBuckets(run.s3, [bucket], keys, { prefix: PREFIX, concurrency: opts.seedConcurrency, log });
+      seedSeconds = seeded.seconds;
+      base = { tool: 's3-rewind', mode: 'copy', bucket, prefix: PREFIX, cut: seeded.cut.getTime(), concurrency: opts.concurrency, definitionFile: run.definitionFile };
+    } else {
+      base = { tool: 's3-rewind', mode: 'copy', bucket: SYNTHETIC_BUCKET, prefix: SYNTHETIC_PREFIX, cut: SYNTHETIC_CUT, concurrency: opts.concurrency, definitionFile: run.definitionFile, synthetic: keys };
+    }
+    log(`memory: planning ${keys} keys (dry run)`);
+    const plan = await child<VariantResult>('variant.ts', { ...base, dryRun: true });
+    log(`memory: planning and restoring ${keys} keys`);
+    const restore = await child<VariantResult>('variant.ts', base);
+    const changed = seedTotals(keys).changed;
+    for (const r of [plan, restore]) {
+      if (r.changedKeys !== changed || r.failedKeys) throw new Error(`memory run at ${keys} keys: ${r.changedKeys} keys changed, ${r.failedKeys} failed; the seed has ${changed}`);
+    }
+    measured.push({ keys, on: opts.memoryRgw ? 'rgw' : 'synthetic', ...(seedSeconds === undefined ? {} : { seedSeconds }), plan, restore });
+    for (const [what, r] of [['plan only (dry run)', plan], ['plan + restore', restore]] as const) {
+      rows.push([`${keys} keys: ${what}`, r.peakRssMiB.toFixed(0), (r.peakRssMiB - r.baselineRssMiB).toFixed(0), (r.wallMs / 1000).toFixed(1), (r.cpuMs / Math.max(1, r.changedKeys)).toFixed(2)]);
+    }
+  }
+  run.printed.push(
+    table([`memory: s3-rewind copy mode on ${opts.memoryRgw ? 'the local RGW' : 'the synthetic S3'}`, 'peak RSS MiB', 'over baseline', 'wall s', 'CPU ms/key'], rows),
+  );
+  const small = measured[0];
+  const large = measured.at(-1);
+  if (small && large && small !== large) {
+    for (const what of ['plan', 'restore'] as const) {
+      const ratio = large[what].peakRssMiB / small[what].peakRssMiB;
+      run.targets.push({
+        name: `memory, ${what === 'plan' ? 'plan only' : 'plan + restore'}: ${large.keys} keys ≤ 1.2 × ${small.keys}`,
+        pass: ratio <= 1.2,
+        detail: `${large[what].peakRssMiB.toFixed(0)} vs ${small[what].peakRssMiB.toFixed(0)} MiB (${ratio.toFixed(2)} ×)`,
+      });
+    }
+  }
+}
+
+async function main() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const opts = options();
+  const scratch = mkdtempSync(join(tmpdir(), 's3rw-bench-'));
+  const made: string[] = [];
+  const runId = Date.now().toString(36);
+  const needsS3 = opts.sections.has('restore') || opts.sections.has('listing') || (opts.sections.has('memory') && opts.memoryRgw);
+  const endpoint = needsS3 ? ensureEndpoint(log) : undefined;
+  const s3 = createS3Client({ maxSockets: opts.seedConcurrency });
+  const run: Run = {
+    opts,
+    s3,
+    definitionFile: join(scratch, 'definition.json'),
+    results: {
+      startedAt: new Date().toISOString(),
+      options: { ...opts, sections: [...opts.sections] },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage: loadavg(), node: process.version, endpoint: endpoint?.url ?? null },
+    },
+    printed: [],
+    targets: [],
+    bucket: async (label) => {
+      const bucket = `bench-${runId}-${label}`;
+      await createVersionedBucket(s3, bucket);
+      made.push(bucket);
+      return bucket;
+    },
+  };
+  const save = () => {
+    run.results.targets = run.targets;
+    mkdirSync(dirname(opts.jsonOut), { recursive: true });
+    writeFileSync(opts.jsonOut, JSON.stringify(run.results, null, 2));
+  };
+  const errors: Record<string, string> = {};
+  const section = async (name: string, body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (error) {
+      log(`${name} failed: ${(error as Error).stack ?? String(error)}`);
+      errors[name] = (error as Error).message;
+      run.results.errors = errors;
+    }
+    save();
+  };
+
+  try {
+    if (opts.sections.has('restore') || opts.sections.has('memory')) {
+      log('preparing the state machine definition');
+      await child('warm-definition.ts', { file: run.definitionFile });
+    }
+    if (opts.sections.has('restore') || opts.sections.has('listing')) await section('restore', () => restoreAndListing(run));
+    if (opts.sections.has('planning')) await section('planning', () => planning(run));
+    if (opts.sections.has('memory')) await section('memory', () => memory(run));
+  } finally {
+    if (endpoint && !endpoint.startedHere && !opts.keep) {
+      await Promise.all(made.map((bucket) => removeBucket(s3, bucket).catch((e: Error) => log(`could not remove ${bucket}: ${e.message}`))));
+    }
+    endpoint?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  save();
+  const failed = Object.entries(errors).map(([name, message]) => `${name} FAILED: ${message}`);
+  console.log(['', ...run.printed, ...(run.targets.length ? [verdicts(run.targets)] : []), ...failed, `results: ${opts.jsonOut}`].join('\n\n'));
+  if (failed.length) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
