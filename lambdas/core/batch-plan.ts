@@ -27,7 +27,7 @@ import type { PlanOptions } from './plan.ts';
 import { destinationOf, requestPointOf, specOf, type RestoreRequest } from './request.ts';
 import { confirmSameVersion } from './same-version.ts';
 import { countOutcomes } from './report.ts';
-import { workKeys, type ActStepInput, type ActStepOutput, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
+import { chunkRefOf, workKeys, type ActStepInput, type ActStepOutput, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
 import type { WorkStore } from './work-store.ts';
 
 /** A manifest line as a chunk keeps it for its act step. */
@@ -150,16 +150,7 @@ export async function planBatchStep(
     await store.putLines(keys.plan(index), actions);
     if (items) await store.putLines(itemsKey(input.restoreId, index), items);
     for (const action of actions) countBatchAction(totals, action);
-    chunks.push({
-      restoreId: input.restoreId,
-      workBucket: input.workBucket,
-      planKey: keys.plan(index),
-      index,
-      writes: actions.filter((a) => a.action !== 'unchanged').length,
-      actions: actions.length,
-      startAfter,
-      lastKey: actions.at(-1)!.key,
-    });
+    chunks.push(chunkRefOf(input, index, actions, startAfter));
   };
   const stopHere = () => chunks.length >= maxChunks || (options.deadline !== undefined && now() >= options.deadline);
 

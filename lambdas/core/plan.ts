@@ -14,7 +14,7 @@ import type { KeyAction } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
 import { specOf } from './request.ts';
 import { confirmSameVersion } from './same-version.ts';
-import { workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
+import { chunkRefOf, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
 import type { WorkStore } from './work-store.ts';
 
 export interface PlanOptions {
@@ -72,16 +72,7 @@ export async function planStep(
     const lastKey = actions.at(-1)!.key;
     await store.putLines(keys.plan(index), actions);
     for (const action of actions) countAction(totals, action);
-    chunks.push({
-      restoreId: input.restoreId,
-      workBucket: input.workBucket,
-      planKey: keys.plan(index),
-      index,
-      writes: actions.filter((a) => a.action !== 'unchanged').length,
-      actions: actions.length,
-      startAfter,
-      lastKey,
-    });
+    chunks.push(chunkRefOf(input, index, actions, startAfter));
     startAfter = lastKey;
     pending = [];
     writes = 0;

@@ -107,3 +107,20 @@ export const workKeys = (restoreId: string) => ({
 /** The ARN of the execution named `name` of the state machine. */
 export const executionArnOf = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+/** The descriptor of plan chunk `index`, holding `actions` for the keys after `startAfter`. */
+export const chunkRefOf = (
+  context: Pick<RestoreContext, 'restoreId' | 'workBucket'>,
+  index: number,
+  actions: ReadonlyArray<{ readonly key: string; readonly action: string }>,
+  startAfter: string,
+): ChunkRef => ({
+  restoreId: context.restoreId,
+  workBucket: context.workBucket,
+  planKey: workKeys(context.restoreId).plan(index),
+  index,
+  writes: actions.filter((a) => a.action !== 'unchanged').length,
+  actions: actions.length,
+  startAfter,
+  lastKey: actions.at(-1)!.key,
+});
