@@ -67,6 +67,7 @@ export async function runVariant(input: VariantInput): Promise<VariantResult> {
   const started = Date.now();
   let changedKeys: number;
   let failedKeys = 0;
+  let wallMs: number;
   try {
     const request = {
       bucket: input.bucket,
@@ -89,10 +90,10 @@ export async function runVariant(input: VariantInput): Promise<VariantResult> {
       changedKeys = input.dryRun ? summary.planned.keys - summary.planned.unchanged : done.restored + done.deleted + done.undeleted;
       failedKeys = done.failed;
     }
+    wallMs = Date.now() - started;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  const wallMs = Date.now() - started;
   const cpu = process.cpuUsage(cpu0);
   const firstWrite = counter.firstAt(...WRITES);
   return {
