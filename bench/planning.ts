@@ -15,6 +15,7 @@ import type { PlanStepOutput } from '#core/steps.ts';
 import { toLines, type WorkStore } from '#core/work-store.ts';
 import { seedTotals } from './seed.ts';
 import { ENTRIES_PER_KEY, history, keyName, SYNTHETIC_BUCKET as BUCKET, SYNTHETIC_CUT as CUT, SYNTHETIC_PREFIX as PREFIX, syntheticS3 } from './synthetic-s3.ts';
+import { runAsChild } from './child.ts';
 
 /** A store that serializes chunks as the work bucket would and keeps nothing. */
 class DiscardingStore implements WorkStore {
@@ -131,14 +132,5 @@ export async function measurePlanning(targetEntries: number): Promise<PlanningRe
 
 if (require.main === module) {
   const { entries } = JSON.parse(process.argv[2] ?? '{}') as { entries?: number };
-  measurePlanning(entries ?? 10_000_000).then(
-    (result) => {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  runAsChild(() => measurePlanning(entries ?? 10_000_000));
 }

@@ -16,6 +16,7 @@ import { countRequests, type RequestCounts } from './counting.ts';
 import { floorRestore } from './floor.ts';
 import { pipelinedRestore } from './pipelined.ts';
 import { syntheticS3 } from './synthetic-s3.ts';
+import { runAsChild } from './child.ts';
 
 export interface VariantInput {
   /** `s3-rewind-pipelined`: bench/pipelined.ts, a prototype orchestration of the engine's steps. */
@@ -113,14 +114,5 @@ export async function runVariant(input: VariantInput): Promise<VariantResult> {
 }
 
 if (require.main === module) {
-  runVariant(JSON.parse(process.argv[2] ?? '{}') as VariantInput).then(
-    (result) => {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  runAsChild(() => runVariant(JSON.parse(process.argv[2] ?? '{}') as VariantInput));
 }
