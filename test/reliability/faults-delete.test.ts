@@ -64,5 +64,8 @@ test('with 10% SlowDown, 1% resets and throttled delete batches, a delete-mode r
   expect(proxy.faultsInjected).toBeGreaterThan(0);
   expect(proxy.stats.rules['first batch: every entry SlowDown']).toBe(1);
   expect(proxy.stats.rules['a batch S3 carried out, its response lost']).toBe(1);
-  expect(proxy.stats.rules[LISTING_FAILS]).toBe(MAX_ATTEMPTS);
+  // The SDK gives up on that listing after at most MAX_ATTEMPTS attempts (fewer once its
+  // retry quota is spent by the random SlowDowns); the step is then retried whole.
+  expect(proxy.stats.rules[LISTING_FAILS]).toBeGreaterThanOrEqual(1);
+  expect(proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
 }, 240_000);

@@ -78,7 +78,10 @@ test('with 10% SlowDown and 1% resets, a copy-mode restore of 2,000 keys puts ev
   const injected = proxy.stats.injected;
   expect(injected.slowDown).toBeGreaterThan(100);
   expect({ resetBefore: injected.resetBefore > 0, resetAfter: injected.resetAfter > 0 }).toEqual({ resetBefore: true, resetAfter: true });
-  expect(proxy.stats.rules[LISTING_FAILS]).toBe(MAX_ATTEMPTS);
+  // The SDK gives up on that listing after at most MAX_ATTEMPTS attempts (fewer once its
+  // retry quota is spent by the random SlowDowns); the step is then retried whole.
+  expect(proxy.stats.rules[LISTING_FAILS]).toBeGreaterThanOrEqual(1);
+  expect(proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
 }, 240_000);
 
 // Adaptive mode slows itself down at every SlowDown: at a steady 10% it settles near
