@@ -83,7 +83,7 @@ export async function measurePlanning(targetEntries: number): Promise<PlanningRe
   const store = new DiscardingStore();
   const request = { bucket: BUCKET, prefix: PREFIX, at: new Date(CUT).toISOString(), mode: 'copy' as const, dryRun: false };
   let entries = 0;
-  let planned: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: undefined as never };
+  let planned: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: undefined as never, actPhase: 'all' };
   let steps = 0;
   let chunks = 0;
   const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;

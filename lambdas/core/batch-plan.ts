@@ -23,11 +23,11 @@ import { keyHistories, type KeyHistory } from './listing.ts';
 import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from './manifest.ts';
 import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
-import type { PlanOptions } from './plan.ts';
+import type { PlanOptions, PlannedChunks } from './plan.ts';
 import { destinationOf, requestPointOf, specOf, type RestoreRequest } from './request.ts';
 import { confirmSameVersion } from './same-version.ts';
 import { countOutcomes } from './report.ts';
-import { chunkRefOf, workKeys, type ActStepInput, type ActStepOutput, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
+import { chunkRefOf, workKeys, type ActStepInput, type ActStepOutput, type ChunkRef, type PlanStepInput } from './steps.ts';
 import type { WorkStore } from './work-store.ts';
 
 /** A manifest line as a chunk keeps it for its act step. */
@@ -112,7 +112,7 @@ export async function planBatchStep(
   store: WorkStore,
   input: PlanStepInput,
   options: BatchPlanOptions = {},
-): Promise<PlanStepOutput> {
+): Promise<PlannedChunks> {
   const request = input.request;
   const spec = specOf(request);
   const to = request.to !== undefined ? destinationOf(request.to) : undefined;

@@ -14,7 +14,7 @@ import type { KeyAction } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
 import { specOf } from './request.ts';
 import { confirmSameVersion } from './same-version.ts';
-import { chunkRefOf, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
+import { actPhaseOf, chunkRefOf, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
 import type { WorkStore } from './work-store.ts';
 
 export interface PlanOptions {
@@ -41,7 +41,14 @@ interface Cursor {
 
 const decodeCursor = (cursor: string | null | undefined): Cursor | null => (cursor ? (JSON.parse(cursor) as Cursor) : null);
 
-/** Plans from `input.cursor` on; returns the chunks written and where to resume. */
+/** What one plan step found; the phase its chunks are acted on in is the request's. */
+export type PlannedChunks = Omit<PlanStepOutput, 'actPhase'>;
+
+/**
+ * Plans from `input.cursor` on; returns the chunks written and where to resume.
+ * The step's chunk refs are kept too (one page per step), for the passes after
+ * planning (`chunk-pass.ts`).
+ */
 export async function planStep(
   s3: S3Client,
   store: WorkStore,
@@ -49,7 +56,14 @@ export async function planStep(
   options: PlanOptions = {},
 ): Promise<PlanStepOutput> {
   // A manifest's keys, or a restore to another place: batch-plan.ts.
-  if (isBatchRequest(input.request)) return planBatchStep(s3, store, input, options);
+  const planned = isBatchRequest(input.request) ? await planBatchStep(s3, store, input, options) : await planScopeStep(s3, store, input, options);
+  const first = planned.chunks[0];
+  if (first) await store.putLines(workKeys(input.restoreId).chunkRefs('plan', first.index), planned.chunks);
+  return { ...planned, actPhase: actPhaseOf(input.request) };
+}
+
+/** Plans a key or prefix in place, in the listing's key order. */
+async function planScopeStep(s3: S3Client, store: WorkStore, input: PlanStepInput, options: PlanOptions): Promise<PlannedChunks> {
   const spec = specOf(input.request);
   const keys = workKeys(input.restoreId);
   const chunkWrites = options.chunkWrites ?? 1000;

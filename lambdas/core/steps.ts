@@ -3,6 +3,7 @@
  * and outcomes live in the work bucket under `restores/<restoreId>/`, so no
  * state payload grows with the size of the scope.
  */
+import type { BatchJobsState, BatchPhase } from './batch-operations.ts';
 import type { OutcomeCounts } from './model.ts';
 import type { PlanTotals } from './planner.ts';
 import type { RestoreRequest, RestoreRequestInput } from './request.ts';
@@ -41,6 +42,12 @@ export interface ChunkRef {
   /** The chunk covers keys after `startAfter` (exclusive, '' = scope start) up to `lastKey` (inclusive). */
   readonly startAfter: string;
   readonly lastKey: string;
+  /**
+   * Work-bucket key of the exact keys to act on (JSON lines of `{ line, key, versionId? }`),
+   * each listed exactly, instead of the range: a manifest's lines, or the keys
+   * the S3 Batch Operations engine leaves to the Lambda path.
+   */
+  readonly itemsKey?: string;
 }
 
 export interface PlanStepInput extends RestoreContext {
@@ -59,10 +66,69 @@ export interface PlanStepOutput {
   readonly nextChunk: number;
   /** Running totals over every invocation so far. */
   readonly totals: PlanTotals;
+  /** What the act steps run while planning write: `noncurrent` when order matters (with history), else `all`. */
+  readonly actPhase: ActPhase;
 }
+
+/**
+ * Which of a chunk's writes an act step carries out. With history, every
+ * non-current entry of every key is written (`noncurrent`, while planning)
+ * before any current one (`current`, a second pass over every chunk), as the
+ * S3 guide advises; a step re-plans from a fresh listing, so `current` also
+ * writes whatever an earlier phase left unwritten, in the key's order.
+ */
+export type ActPhase = 'all' | 'noncurrent' | 'current';
 
 export interface ActStepInput extends RestoreContext {
   readonly chunk: ChunkRef;
+  /** @default 'all' */
+  readonly phase?: ActPhase;
+}
+
+/**
+ * A pass over chunks already written, after planning: the current versions of
+ * a restore with history (`plan` chunks), or the keys the Batch Operations
+ * engine leaves to Lambda (`batch` chunks). The state machine pages through it.
+ */
+export interface ChunkPass {
+  readonly source: 'plan' | 'batch';
+  readonly phase: ActPhase;
+  /** Where the workflow goes once every chunk was acted on. */
+  readonly then: 'report' | 'batch';
+  /** The last chunk-ref page handed out; null before the first. */
+  readonly after: string | null;
+}
+
+export interface NextChunksInput extends RestoreContext {
+  readonly pass: ChunkPass;
+}
+
+export interface NextChunksOutput extends ChunkPass {
+  /** The next page of chunks to act on (may be empty). */
+  readonly chunks: ChunkRef[];
+  /** No page after this one. */
+  readonly done: boolean;
+}
+
+/**
+ * Where the S3 Batch Operations engine stands: its jobs, the phase whose jobs
+ * run now, and where the workflow goes next (wait and ask again; run the
+ * Lambda path's current pass before the current-phase jobs; report; fail).
+ */
+export interface BatchStage {
+  readonly jobs: BatchJobsState;
+  readonly stage: BatchPhase;
+  readonly next: 'wait' | 'current-pass' | 'report' | 'fail';
+  readonly failure?: string;
+}
+
+/** The prepare step: after planning, the plan chunks become manifests and the Lambda path's chunks from `nextChunk` on. */
+export interface PrepareBatchInput extends RestoreContext {
+  readonly nextChunk: number;
+}
+
+export interface AdvanceBatchInput extends RestoreContext {
+  readonly batch: BatchStage;
 }
 
 export interface ActStepOutput {
@@ -102,7 +168,14 @@ export const workKeys = (restoreId: string) => ({
   reportCsv: `restores/${restoreId}/report.csv`,
   reportJsonl: `restores/${restoreId}/report.jsonl`,
   summary: `restores/${restoreId}/summary.json`,
+  /** The refs of the chunks one plan (or prepare) step wrote, from chunk `firstIndex` on, for later passes. */
+  chunkRefs: (source: ChunkPass['source'], firstIndex: number) =>
+    `restores/${restoreId}/chunk-refs/${source}/${String(firstIndex).padStart(6, '0')}.jsonl`,
+  chunkRefsPrefix: (source: ChunkPass['source']) => `restores/${restoreId}/chunk-refs/${source}/`,
 });
+
+/** The phase act steps run in while planning: with history, non-current entries first. */
+export const actPhaseOf = (request: Pick<RestoreRequest, 'withHistory'>): ActPhase => (request.withHistory ? 'noncurrent' : 'all');
 
 /** The ARN of the execution named `name` of the state machine. */
 export const executionArnOf = (stateMachineArn: string, name: string): string =>

@@ -150,7 +150,7 @@ export async function planChunksStep(
 
 /** Every Plan Chunks step until done, acting on nothing: the whole plan. */
 export async function planAll(s3: S3Client, context: RestoreContext, options: Pick<RestoreDriveOptions, 'chunkWrites' | 'planTimeoutMs'> = {}) {
-  let plan: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals() };
+  let plan: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals(), actPhase: 'all' };
   const chunks: ChunkRef[] = [];
   do {
     plan = await planChunksStep(s3, context, plan, options);
@@ -195,7 +195,7 @@ export async function runRestore(s3: S3Client, request: RestoreRequestInput, opt
   } catch (error) {
     throw new RestoreStepError('Validate Request', error);
   }
-  let plan: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals() };
+  let plan: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals(), actPhase: 'all' };
   const chunks: ChunkRef[] = [];
   const acts: ActStepOutput[] = [];
   let planSteps = 0;
