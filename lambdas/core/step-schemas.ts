@@ -5,7 +5,15 @@
 import { z } from 'zod';
 import { RequestError } from './errors.ts';
 import { describeIssues, RestoreRequestSchema } from './request.ts';
-import type { ActStepInput, PlanStepInput, ReportStepInput, ValidateStepInput } from './steps.ts';
+import type {
+  ActStepInput,
+  AdvanceBatchInput,
+  NextChunksInput,
+  PlanStepInput,
+  PrepareBatchInput,
+  ReportStepInput,
+  ValidateStepInput,
+} from './steps.ts';
 
 /** Also a Step Functions execution name: 1-80 of letters, digits, `-` and `_`. */
 export const restoreId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, - or _');
@@ -47,9 +55,50 @@ export const ChunkRefSchema = z.object({
   actions: z.number().int().nonnegative(),
   startAfter: z.string(),
   lastKey: z.string(),
+  itemsKey: z.string().min(1).optional(),
 });
 
-export const ActStepInputSchema = z.object({ ...context, chunk: ChunkRefSchema });
+const actPhase = z.enum(['all', 'noncurrent', 'current']);
+
+export const ActStepInputSchema = z.object({ ...context, chunk: ChunkRefSchema, phase: actPhase.optional() });
+
+export const NextChunksInputSchema = z.object({
+  ...context,
+  pass: z.object({
+    source: z.enum(['plan', 'batch']),
+    phase: actPhase,
+    then: z.enum(['report', 'batch']),
+    after: z.string().nullable(),
+  }),
+});
+
+export const PrepareBatchInputSchema = z.object({ ...context, nextChunk: z.number().int().nonnegative() });
+
+const batchPhase = z.enum(['noncurrent', 'current']);
+
+export const AdvanceBatchInputSchema = z.object({
+  ...context,
+  batch: z.object({
+    jobs: z.object({
+      restoreId,
+      workBucket: z.string(),
+      jobs: z.array(
+        z.object({
+          phase: batchPhase,
+          storageClass: z.string().min(1),
+          manifestKey: z.string().min(1),
+          manifestEtag: z.string().min(1),
+          tasks: z.number().int().nonnegative(),
+          jobId: z.string().min(1).optional(),
+          status: z.string().optional(),
+        }),
+      ),
+    }),
+    stage: batchPhase,
+    next: z.enum(['wait', 'current-pass', 'report', 'fail']),
+    failure: z.string().optional(),
+  }),
+});
 
 export const ReportStepInputSchema = z.object({
   ...context,
@@ -71,3 +120,6 @@ export const parseValidateStepInput = (event: unknown) =>
 export const parsePlanStepInput = (event: unknown) => parseWith<PlanStepInput>(PlanStepInputSchema, 'list-versions', event);
 export const parseActStepInput = (event: unknown) => parseWith<ActStepInput>(ActStepInputSchema, 'act', event);
 export const parseReportStepInput = (event: unknown) => parseWith<ReportStepInput>(ReportStepInputSchema, 'report', event);
+export const parseNextChunksInput = (event: unknown) => parseWith<NextChunksInput>(NextChunksInputSchema, 'next-chunks', event);
+export const parsePrepareBatchInput = (event: unknown) => parseWith<PrepareBatchInput>(PrepareBatchInputSchema, 'prepare-batch-jobs', event);
+export const parseAdvanceBatchInput = (event: unknown) => parseWith<AdvanceBatchInput>(AdvanceBatchInputSchema, 'advance-batch-jobs', event);
