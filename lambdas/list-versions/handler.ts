@@ -4,10 +4,13 @@ import { parsePlanStepInput } from '#core/step-schemas.ts';
 import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { deadlineOf, stepHandler } from '../commons/step-handler.ts';
 
+/** The stack's planning budget per step (`PLAN_TIME_BUDGET_MS`); the function's remaining time bounds it too. */
+const budgetMs = Number(process.env.PLAN_TIME_BUDGET_MS) || Infinity;
+
 export const makeHandler = (deps: StepDeps = lambdaDeps) =>
   stepHandler(parsePlanStepInput, (input, context) =>
     planStep(deps.s3, deps.workStore(input.workBucket), input, {
-      deadline: deadlineOf(context, 60_000),
+      deadline: Math.min(deadlineOf(context, 60_000), Date.now() + budgetMs),
       ...(deps.onPage ? { onPage: deps.onPage } : {}),
       ...(deps.manifests ? { manifests: deps.manifests } : {}),
     }),
