@@ -23,7 +23,7 @@ import { countOutcomes } from './report.ts';
 import { specOf } from './request.ts';
 import { DEFAULT_CONCURRENCY } from './s3-client.ts';
 import { workKeys, type ActStepInput, type ActStepOutput } from './steps.ts';
-import { actBatchStep, isBatchRequest } from './batch-plan.ts';
+import { actBatchStep, isBatchAct } from './batch-plan.ts';
 import type { WorkStore } from './work-store.ts';
 
 export interface ActOptions extends CopyOptions {
@@ -223,8 +223,8 @@ export async function actStep(
   if (spec.mode !== mode) {
     throw new RequestError(`this step carries out ${mode} mode, but the restore is in ${spec.mode} mode`);
   }
-  // A manifest's keys, or a restore to another place: batch-plan.ts.
-  if (isBatchRequest(input.request)) return actBatchStep(s3, store, input, options);
+  // A manifest's keys, a restore to another place, a chunk of exact keys or a phase: batch-plan.ts.
+  if (isBatchAct(input)) return actBatchStep(s3, store, input, options);
   const planned = await store.getLines<KeyAction>(input.chunk.planKey);
   const outcomes = await actOnChunk(s3, spec, planned, input.chunk, options);
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);

@@ -10,9 +10,16 @@
  *   each step plans a run of lines (cursor: next line number and byte offset, so
  *   a resumed step reads from there with a ranged GET), listing each key's
  *   history exactly (`keyHistories` with a key scope: `doc` never lists
- *   `doc.bak`), and writes the lines beside the chunk (`items/`), which the act
- *   step reads to list the same keys again.
+ *   `doc.bak`), and writes the lines beside the chunk (`items/`, the chunk's
+ *   `itemsKey`), which the act step reads to list the same keys again.
  * - `to`: each key's destination history is listed too (see destination.ts).
+ *   With history, act steps run in phases so that every non-current entry of
+ *   every key is written before any current one, across chunks: `noncurrent`
+ *   while planning, `current` in a pass over every chunk afterwards
+ *   (chunk-pass.ts; the order itself is destination.ts's).
+ * - Any chunk with an `itemsKey` (a manifest's, or one the Batch Operations
+ *   engine leaves to the Lambda path, for any request) is acted on for exactly
+ *   the keys listed there, each listed exactly, never its key range.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -42,6 +49,14 @@ export type BatchAction = KeyAction | DestinationAction;
 
 export const isBatchRequest = (request: Pick<RestoreRequest, 'manifest' | 'to'>): boolean =>
   request.manifest !== undefined || request.to !== undefined;
+
+/**
+ * Whether `actBatchStep` carries out an act step: a batch request's, a chunk
+ * of exact keys (`itemsKey`, any request), or a `noncurrent` phase (which, in
+ * place, has nothing to write).
+ */
+export const isBatchAct = (input: Pick<ActStepInput, 'request' | 'chunk' | 'phase'>): boolean =>
+  isBatchRequest(input.request) || input.chunk.itemsKey !== undefined || input.phase === 'noncurrent';
 
 /** Where a chunk's manifest lines are kept, beside its plan. */
 export const itemsKey = (restoreId: string, index: number): string =>
@@ -148,9 +163,10 @@ export async function planBatchStep(
   const writeChunk = async (actions: BatchAction[], startAfter: string, items?: ManifestItem[]) => {
     const index = nextChunk++;
     await store.putLines(keys.plan(index), actions);
-    if (items) await store.putLines(itemsKey(input.restoreId, index), items);
+    const itemsAt = items ? itemsKey(input.restoreId, index) : undefined;
+    if (items && itemsAt) await store.putLines(itemsAt, items);
     for (const action of actions) countBatchAction(totals, action);
-    chunks.push(chunkRefOf(input, index, actions, startAfter));
+    chunks.push(chunkRefOf(input, index, actions, startAfter, itemsAt));
   };
   const stopHere = () => chunks.length >= maxChunks || (options.deadline !== undefined && now() >= options.deadline);
 
@@ -214,43 +230,63 @@ export async function planBatchStep(
 }
 
 /**
- * The act step of a batch restore: lists the chunk's keys again (a manifest
- * chunk's keys one by one, a range chunk's range) and carries them out, in
- * place through `actOnChunk` (re-planned, re-verified, deletes batched, as for
- * any restore) or to another place through `actOnDestination`.
+ * The keys an act step acts on, listed again: exactly the keys of the chunk's
+ * items (a manifest's lines, or keys the Batch Operations engine leaves to the
+ * Lambda path), each to its line's restore point; else the chunk's key range.
+ */
+async function chunkSources(s3: S3Client, store: WorkStore, input: ActStepInput, concurrency: number): Promise<SourceKey[] | AsyncIterable<SourceKey>> {
+  const request = input.request;
+  const spec = specOf(request);
+  // Chunk refs written before `itemsKey` existed name their manifest lines by index.
+  const items = input.chunk.itemsKey ?? (request.manifest !== undefined ? itemsKey(input.restoreId, input.chunk.index) : undefined);
+  if (items !== undefined) {
+    const lines = await store.getLines<ManifestItem>(items);
+    const histories = await historiesOf(s3, spec.bucket, lines.map((i) => i.key), concurrency);
+    return histories.map((h, i) => ({ ...h, point: pointOfLine(request, lines[i]!) }));
+  }
+  return (async function* () {
+    for await (const h of keyHistories(s3, spec.bucket, spec.scope, input.chunk)) yield { ...h, point: spec.point };
+  })();
+}
+
+/**
+ * The act step of a batch restore, or of any chunk with exact keys (`itemsKey`):
+ * lists the chunk's keys again and carries them out, in place through
+ * `actOnChunk` (re-planned, re-verified, deletes batched, as for any restore)
+ * or to another place through `actOnDestination`, in the step's phase.
+ *
+ * In place a key has no non-current entry to write: the `noncurrent` phase
+ * writes nothing, not even rows (nothing was acted on; the `current` pass
+ * writes the chunk's outcomes).
  */
 export async function actBatchStep(s3: S3Client, store: WorkStore, input: ActStepInput, options: ActOptions = {}): Promise<ActStepOutput> {
   const request = input.request;
   const spec = specOf(request);
-  const concurrency = options.concurrency ?? 32;
-  const planned = await store.getLines<BatchAction>(input.chunk.planKey);
-  let sources: SourceKey[] | AsyncIterable<SourceKey>;
-  if (request.manifest !== undefined) {
-    const items = await store.getLines<ManifestItem>(itemsKey(input.restoreId, input.chunk.index));
-    const histories = await historiesOf(s3, spec.bucket, items.map((i) => i.key), concurrency);
-    sources = histories.map((h, i) => ({ ...h, point: pointOfLine(request, items[i]!) }));
-  } else {
-    sources = (async function* () {
-      for await (const h of keyHistories(s3, spec.bucket, spec.scope, input.chunk)) yield { ...h, point: spec.point };
-    })();
-  }
-  let outcomes: KeyOutcome[];
-  if (request.to !== undefined) {
-    outcomes = await actOnDestination(
-      s3,
-      spec.bucket,
-      destinationOf(request.to),
-      request.withHistory === true,
-      new Map(planned.map((a) => [a.key, a])),
-      sources,
-      options,
-    );
-  } else {
-    const list = sources as SourceKey[];
-    const points = new Map(list.map((s) => [s.key, s.point]));
-    outcomes = await actOnChunk(s3, spec, planned as KeyAction[], input.chunk, { ...options, histories: list, pointOf: (key) => points.get(key) });
-  }
+  const phase = input.phase ?? 'all';
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);
+  let outcomes: KeyOutcome[];
+  if (request.to === undefined && phase === 'noncurrent') {
+    outcomes = [];
+  } else {
+    const planned = await store.getLines<BatchAction>(input.chunk.planKey);
+    const sources = await chunkSources(s3, store, input, options.concurrency ?? 32);
+    if (request.to !== undefined) {
+      outcomes = await actOnDestination(
+        s3,
+        spec.bucket,
+        destinationOf(request.to),
+        request.withHistory === true,
+        new Map(planned.map((a) => [a.key, a])),
+        sources,
+        { ...options, phase },
+      );
+    } else if (Array.isArray(sources)) {
+      const points = new Map(sources.map((s) => [s.key, s.point]));
+      outcomes = await actOnChunk(s3, spec, planned as KeyAction[], input.chunk, { ...options, histories: sources, pointOf: (key) => points.get(key) });
+    } else {
+      outcomes = await actOnChunk(s3, spec, planned as KeyAction[], input.chunk, options);
+    }
+  }
   await store.putLines(outcomesKey, outcomes);
   return { index: input.chunk.index, counts: countOutcomes(outcomes), outcomesKey };
 }

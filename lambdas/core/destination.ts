@@ -19,10 +19,23 @@
  * it, the key is unchanged; when it differs, the key fails
  * (`DestinationHistoryDiffers`) and nothing is written: someone else wrote there.
  *
- * Order: a key's entries are written one after the other. Across the keys of an
- * act step, every non-current entry is written before any current one (two
- * passes), as the S3 guide advises for Batch Operations; so while a restore runs
- * the destination's latest version of a key is either absent or the state at T.
+ * Order: a key's entries are written one after the other, oldest first. With
+ * history, every non-current entry of every key is written before any current
+ * one, as the S3 guide advises: an act step runs in a phase (`ActPhase`,
+ * steps.ts). While planning, act steps run `noncurrent`: each key's entries
+ * except its last. Once every chunk is planned and acted on, a second pass over
+ * every chunk runs `current`: whatever is still missing, so normally the latest
+ * entry only, and the whole rest for a key whose `noncurrent` write failed (its
+ * own order holds; only that key's place in the global order is lost). `all`
+ * (and `current`) writes a step's non-current entries before its current ones
+ * (two passes within the step). A key's destination latest version is the
+ * state at T once its last entry is written; until then it is absent or one of
+ * the key's earlier entries.
+ *
+ * Rows of the `noncurrent` phase are overwritten by the `current` pass (the same
+ * outcomes file). Until then they say what was done: `failed`, `unchanged`, or
+ * the status the key will have with a message saying its latest entry is yet to
+ * be written (a report of a run that stopped there is FAILED as a whole).
  */
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -32,6 +45,7 @@ import { compareKeys, keyHistories } from './listing.ts';
 import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from './model.ts';
 import { planKey } from './planner.ts';
 import type { Destination } from './request.ts';
+import type { ActPhase } from './steps.ts';
 
 /** What the plan does for one key restored to another place. */
 export type DestinationAction =
@@ -125,7 +139,12 @@ export interface SourceKey {
 export interface DestinationActOptions extends CopyOptions {
   readonly concurrency?: number;
   readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /** Which writes this step carries out (see the header). @default 'all' */
+  readonly phase?: ActPhase;
 }
+
+/** What the plan (made before any write) said for a key: its writes, when it had some. */
+export type PlannedDestination = { readonly action: string; readonly writes?: readonly EntryRef[] };
 
 const describeWrites = (writes: readonly EntryRef[]): string => {
   const markers = writes.filter((w) => w.isDeleteMarker).length;
@@ -135,21 +154,37 @@ const describeWrites = (writes: readonly EntryRef[]): string => {
     .join(' and ');
 };
 
+const sameWrite = (a: EntryRef, b: EntryRef): boolean => a.versionId === b.versionId && a.isDeleteMarker === b.isDeleteMarker;
+
+/**
+ * What this restore wrote for a key once its last write is done: the plan's
+ * writes when this step's are the end of them (an earlier phase or attempt wrote
+ * the rest), else this step's own.
+ */
+function restoreWrites(planned: PlannedDestination | undefined, writes: readonly EntryRef[]): readonly EntryRef[] {
+  const all = planned?.action === 'copyTo' ? planned.writes : undefined;
+  if (!all || all.length < writes.length) return writes;
+  const offset = all.length - writes.length;
+  return writes.every((w, i) => sameWrite(w, all[offset + i]!)) ? all : writes;
+}
+
 /**
  * Carries out a chunk of a restore to another place: each key's destination
- * history is listed again and the key planned afresh (so a retried step writes
- * only what is missing), then non-current entries are written in a first pass
- * and current ones in a second. One outcome per key; never throws for a key.
+ * history is listed again and the key planned afresh (so a retried step, or a
+ * later phase, writes only what is missing), then the phase's writes are made:
+ * non-current entries in a first pass and, unless the phase is `noncurrent`,
+ * current ones in a second. One outcome per key; never throws for a key.
  */
 export async function actOnDestination(
   s3: S3Client,
   sourceBucket: string,
   to: Destination,
   withHistory: boolean,
-  planned: ReadonlyMap<string, { readonly action: string }>,
+  planned: ReadonlyMap<string, PlannedDestination>,
   sources: AsyncIterable<SourceKey> | Iterable<SourceKey>,
   options: DestinationActOptions = {},
 ): Promise<KeyOutcome[]> {
+  const phase = options.phase ?? 'all';
   const limit = pLimit(options.concurrency ?? 32);
   const outcomes: KeyOutcome[] = [];
   const record = (key: string, outcome: Omit<KeyOutcome, 'Bucket' | 'Key'>) => {
@@ -161,6 +196,7 @@ export async function actOnDestination(
     const e = s3ErrorOf(error);
     record(key, { VersionId: versionId, TaskStatus: 'failed', ErrorCode: e.code, HTTPStatusCode: e.status, ResultMessage: e.message });
   };
+  const where = (destinationKey: string) => `s3://${to.bucket}/${destinationKey}`;
 
   // Plan every key against its destination history, listed now.
   const toWrite: Array<{ key: string; action: Extract<DestinationAction, { action: 'copyTo' }> }> = [];
@@ -184,7 +220,7 @@ export async function actOnDestination(
             TaskStatus: 'unchanged',
             ErrorCode: '',
             HTTPStatusCode: 200,
-            ResultMessage: already ? `already at the restore point in s3://${to.bucket}/${action.destinationKey} (an earlier attempt did it)` : action.reason,
+            ResultMessage: already ? `already at the restore point in ${where(action.destinationKey)} (an earlier attempt did it)` : action.reason,
           });
         },
         (error) => fail(source.key, '', error),
@@ -201,7 +237,7 @@ export async function actOnDestination(
     }
   };
 
-  // Pass 1: every non-current entry, a key's in order; pass 2: the current entries.
+  // Pass 1: every non-current entry, a key's in order.
   const failed = new Set<string>();
   await Promise.all(
     toWrite.map(({ key, action }) =>
@@ -215,28 +251,43 @@ export async function actOnDestination(
       }),
     ),
   );
+  const written = toWrite.filter(({ key }) => !failed.has(key));
+  if (phase === 'noncurrent') {
+    // The latest entries wait for the current pass, which rewrites these rows.
+    for (const { key, action } of written) {
+      const earlier = action.writes.slice(0, -1);
+      record(key, {
+        VersionId: '',
+        TaskStatus: action.outcome,
+        ErrorCode: '',
+        HTTPStatusCode: 200,
+        ResultMessage: `${earlier.length ? `wrote ${describeWrites(earlier)} to ${where(action.destinationKey)}` : 'nothing written yet'}; the latest entry is written in the current pass`,
+      });
+    }
+    return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+  }
+
+  // Pass 2: the current entries.
   await Promise.all(
-    toWrite
-      .filter(({ key }) => !failed.has(key))
-      .map(({ key, action }) =>
-        limit(async () => {
-          const last = action.writes.at(-1)!;
-          try {
-            await write(action.destinationKey, key, last);
-            record(key, {
-              VersionId: last.isDeleteMarker ? '' : last.versionId,
-              TaskStatus: action.outcome,
-              ErrorCode: '',
-              HTTPStatusCode: 200,
-              ResultMessage: `wrote ${describeWrites(action.writes)} to s3://${to.bucket}/${action.destinationKey}; ${
-                last.isDeleteMarker ? 'a delete marker is latest there' : `version ${last.versionId} is latest there`
-              }`,
-            });
-          } catch (error) {
-            fail(key, last.versionId, error);
-          }
-        }),
-      ),
+    written.map(({ key, action }) =>
+      limit(async () => {
+        const last = action.writes.at(-1)!;
+        try {
+          await write(action.destinationKey, key, last);
+          record(key, {
+            VersionId: last.isDeleteMarker ? '' : last.versionId,
+            TaskStatus: action.outcome,
+            ErrorCode: '',
+            HTTPStatusCode: 200,
+            ResultMessage: `wrote ${describeWrites(restoreWrites(planned.get(key), action.writes))} to ${where(action.destinationKey)}; ${
+              last.isDeleteMarker ? 'a delete marker is latest there' : `version ${last.versionId} is latest there`
+            }`,
+          });
+        } catch (error) {
+          fail(key, last.versionId, error);
+        }
+      }),
+    ),
   );
   return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
 }

@@ -181,12 +181,16 @@ export const actPhaseOf = (request: Pick<RestoreRequest, 'withHistory'>): ActPha
 export const executionArnOf = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
-/** The descriptor of plan chunk `index`, holding `actions` for the keys after `startAfter`. */
+/**
+ * The descriptor of plan chunk `index`, holding `actions` for the keys after
+ * `startAfter`, or for exactly the keys listed at `itemsKey` when given.
+ */
 export const chunkRefOf = (
   context: Pick<RestoreContext, 'restoreId' | 'workBucket'>,
   index: number,
   actions: ReadonlyArray<{ readonly key: string; readonly action: string }>,
   startAfter: string,
+  itemsKey?: string,
 ): ChunkRef => ({
   restoreId: context.restoreId,
   workBucket: context.workBucket,
@@ -196,4 +200,5 @@ export const chunkRefOf = (
   actions: actions.length,
   startAfter,
   lastKey: actions.at(-1)!.key,
+  ...(itemsKey !== undefined ? { itemsKey } : {}),
 });

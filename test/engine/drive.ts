@@ -3,8 +3,11 @@
  * through the real step handlers, in-process, against the local S3:
  *
  *   Validate Request → Plan Chunks (list-versions, again while not done)
- *     → Act On Chunks (copy-version or delete-newer-versions, one per chunk;
- *       skipped on a dry run) → Report (or Report Failure when a step throws).
+ *     → Act On Chunks (copy-version or delete-newer-versions, one per chunk,
+ *       in the plan's `actPhase`; skipped on a dry run)
+ *     → with history, the current pass: Next Chunks (next-chunks) over the
+ *       plan's chunks, page by page, each chunk acted on in phase `current`
+ *     → Report (or Report Failure when a step throws).
  *
  * Every event and result goes through JSON, as Step Functions payloads do.
  * Where a test is about chunking or copy options themselves, `chunkWrites`
@@ -21,9 +24,12 @@ import type { RestorePolicy } from '#core/policy.ts';
 import type { RestoreRequestInput } from '#core/request.ts';
 import {
   workKeys,
+  type ActPhase,
   type ActStepInput,
+  type ChunkPass,
   type ActStepOutput,
   type ChunkRef,
+  type NextChunksOutput,
   type PlanStepInput,
   type PlanStepOutput,
   type RestoreContext,
@@ -34,6 +40,7 @@ import type { StepDeps } from '../../lambdas/commons/clients.ts';
 import { makeHandler as copyVersionHandler } from '../../lambdas/copy-version/handler.ts';
 import { makeHandler as deleteNewerVersionsHandler } from '../../lambdas/delete-newer-versions/handler.ts';
 import { makeHandler as listVersionsHandler } from '../../lambdas/list-versions/handler.ts';
+import { makeHandler as nextChunksHandler } from '../../lambdas/next-chunks/handler.ts';
 import { makeHandler as reportHandler } from '../../lambdas/report/handler.ts';
 import { makeHandler as validateRequestHandler } from '../../lambdas/validate-request/handler.ts';
 import { lambdaContext } from '../support/lambda.ts';
@@ -63,6 +70,8 @@ export interface RestoreDriveOptions {
   readonly policy?: RestorePolicy;
   /** Called after each plan step, before its chunks are acted on (e.g. someone else writes meanwhile). */
   readonly afterPlan?: (plan: PlanStepOutput, context: RestoreContext) => Promise<void>;
+  /** Called after planning (and acting while planning), before the pass over the plan's chunks with history. */
+  readonly beforePass?: (pass: ChunkPass, context: RestoreContext) => Promise<void>;
   /** Act on each chunk twice, as a Step Functions retry of the whole task would. */
   readonly actTwice?: boolean;
   /**
@@ -73,13 +82,17 @@ export interface RestoreDriveOptions {
   readonly planTimeoutMs?: number;
 }
 
+export interface PhasedAct extends ActStepOutput {
+  readonly phase: ActPhase;
+}
+
 export interface RestoreRun {
   readonly context: RestoreContext;
   readonly chunks: readonly ChunkRef[];
   readonly planSteps: number;
   readonly totals: PlanTotals;
-  /** Every act step's result, in the order they ran (twice per chunk with `actTwice`). */
-  readonly acts: readonly ActStepOutput[];
+  /** Every act step's result with its phase, in the order they ran (twice per chunk with `actTwice`). */
+  readonly acts: readonly PhasedAct[];
   readonly summary: RestoreSummary;
   /** The report's rows (report.jsonl), one per key. */
   readonly rows: readonly KeyOutcome[];
@@ -159,18 +172,27 @@ export async function planAll(s3: S3Client, context: RestoreContext, options: Pi
   return { chunks, totals: plan.totals };
 }
 
-/** One act step on one chunk, by the function of the request's mode (the map's child workflow). */
+/**
+ * One act step on one chunk, by the function of the request's mode (the map's child workflow);
+ * in `phase` when given (the state machine always gives one: the plan's `actPhase` or the pass's).
+ */
 export async function actChunkStep(
   s3: S3Client,
   context: RestoreContext,
   chunk: ChunkRef,
   options: Pick<RestoreDriveOptions, 'actOptions'> = {},
+  phase?: ActPhase,
 ): Promise<ActStepOutput> {
-  const input: ActStepInput = { ...context, chunk };
+  const input: ActStepInput = { ...context, chunk, ...(phase ? { phase } : {}) };
   const mode = context.request.mode;
   if (options.actOptions) return viaJson(await actStep(s3, new S3WorkStore(s3, context.workBucket), viaJson(input), mode, options.actOptions));
   const handler = mode === 'copy' ? copyVersionHandler(depsOf(s3)) : deleteNewerVersionsHandler(depsOf(s3));
   return invoke<ActStepOutput>(handler, mode === 'copy' ? 'copy-version' : 'delete-newer-versions', input);
+}
+
+/** One Next Chunks step: the next page of a pass over chunks written earlier. */
+export async function nextChunksStep(s3: S3Client, context: RestoreContext, pass: ChunkPass): Promise<NextChunksOutput> {
+  return invoke<NextChunksOutput>(nextChunksHandler(depsOf(s3)), 'next-chunks', { ...context, pass });
 }
 
 /** Report (or Report Failure, with `failure`). */
@@ -197,9 +219,13 @@ export async function runRestore(s3: S3Client, request: RestoreRequestInput, opt
   }
   let plan: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals(), actPhase: 'all' };
   const chunks: ChunkRef[] = [];
-  const acts: ActStepOutput[] = [];
+  const acts: PhasedAct[] = [];
   let planSteps = 0;
   let step = 'Plan Chunks';
+  const act = async (chunk: ChunkRef, phase: ActPhase) => {
+    acts.push({ ...(await actChunkStep(s3, context, chunk, options, phase)), phase });
+    if (options.actTwice) acts.push({ ...(await actChunkStep(s3, context, chunk, options, phase)), phase });
+  };
   try {
     do {
       step = 'Plan Chunks';
@@ -209,11 +235,21 @@ export async function runRestore(s3: S3Client, request: RestoreRequestInput, opt
       if (context.request.dryRun) continue;
       await options.afterPlan?.(plan, context);
       step = 'Act On Chunks';
-      for (const chunk of plan.chunks) {
-        acts.push(await actChunkStep(s3, context, chunk, options));
-        if (options.actTwice) acts.push(await actChunkStep(s3, context, chunk, options));
-      }
+      for (const chunk of plan.chunks) await act(chunk, plan.actPhase);
     } while (!plan.done);
+    if (!context.request.dryRun && context.request.withHistory) {
+      // The current pass: every plan chunk again, page by page, in phase `current`.
+      let pass: ChunkPass = { source: 'plan', phase: 'current', then: 'report', after: null };
+      await options.beforePass?.(pass, context);
+      let page: NextChunksOutput;
+      do {
+        step = 'Next Chunks';
+        page = await nextChunksStep(s3, context, pass);
+        pass = { source: page.source, phase: page.phase, then: page.then, after: page.after };
+        step = 'Act On Chunks';
+        for (const chunk of page.chunks) await act(chunk, page.phase);
+      } while (!page.done);
+    }
   } catch (error) {
     const summary = await reportStep(s3, context, plan.totals, failureOf(error)).catch(() => undefined);
     throw new RestoreStepError(step, error, summary);
