@@ -19,11 +19,13 @@
  *   so a copy keeps its version's class as the Lambda path does.
  * - `CreateJob` is idempotent per phase and storage class through a
  *   `ClientRequestToken` derived from the restore id and the manifest's ETag.
+ * - Completion reports: S3 writes `<report prefix>/job-<id>/manifest.json`,
+ *   whose `Results[]` name the CSV files (bucket and whole key) of the tasks that
+ *   ran; they fold into one s3-rewind report row per key.
  *
- * Not this module: running the phases from the state machine (a wait loop on
- * `advanceBatchJobs`) and the IAM role Batch Operations assumes (see docs/batch.md).
+ * The steps the state machine runs (prepare, advance) are in batch-jobs.ts.
  */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateJobCommand,
   DescribeJobCommand,
@@ -121,9 +123,18 @@ export interface BatchJobsState {
 
 export const batchKeys = (restoreId: string) => {
   const root = `${workKeys(restoreId).root}batch-operations/`;
+  const reportPrefix = `${root}reports`;
+  // Outcomes files of this engine sit beside the act steps' (`outcomes/000042.jsonl`) under names those never take.
+  const outcomes = `${workKeys(restoreId).outcomesPrefix}batch-operations-`;
   return {
     manifest: (phase: BatchPhase, storageClass: string) => `${root}manifests/${phase}-${storageClass}.csv`,
-    reportPrefix: `${root}reports`,
+    reportPrefix,
+    /** Where S3 writes a job's completion report manifest (the report prefix gets `/job-<id>/` after it). */
+    reportManifest: (jobId: string) => `${reportPrefix}/job-${jobId}/manifest.json`,
+    /** Rows of plan chunk `index`'s keys that neither path writes (unchanged, will fail). */
+    plannedOutcomes: (index: number) => `${outcomes}planned-${String(index).padStart(6, '0')}.jsonl`,
+    /** Rows folded from the jobs' completion reports. */
+    jobOutcomes: `${outcomes}jobs.jsonl`,
   };
 };
 
@@ -131,10 +142,37 @@ export const batchKeys = (restoreId: string) => {
 export const manifestCsv = (sourceBucket: string, copies: readonly BatchCopy[]): string =>
   copies.map((c) => manifestCsvLine(sourceBucket, c.key, c.versionId) + '\n').join('');
 
+/** One phase's manifest of one storage class: its CSV lines, as `manifestCsv` writes them. */
+export interface ManifestBody {
+  readonly phase: BatchPhase;
+  readonly storageClass: string;
+  readonly csv: string;
+  readonly tasks: number;
+}
+
 /**
- * Writes one manifest per phase and storage class into the work bucket (with
- * the S3 client: CreateJob needs each manifest's ETag) and returns the jobs to
- * create, phases in order. A phase without copies has no job.
+ * Writes manifests into the work bucket (with the S3 client: CreateJob needs
+ * each manifest's ETag) and returns the jobs to create, in the order given.
+ */
+export async function putManifests(
+  s3: S3Client,
+  workBucket: string,
+  restoreId: string,
+  manifests: Iterable<ManifestBody>,
+): Promise<BatchJobsState> {
+  const jobs: BatchJob[] = [];
+  for (const { phase, storageClass, csv, tasks } of manifests) {
+    const manifestKey = batchKeys(restoreId).manifest(phase, storageClass);
+    const put = await s3.send(new PutObjectCommand({ Bucket: workBucket, Key: manifestKey, Body: csv, ContentType: 'text/csv' }));
+    if (!put.ETag) throw new Error(`PutObject of s3://${workBucket}/${manifestKey} returned no ETag`);
+    jobs.push({ phase, storageClass, manifestKey, manifestEtag: put.ETag, tasks });
+  }
+  return { restoreId, workBucket, jobs };
+}
+
+/**
+ * Writes one manifest per phase and storage class into the work bucket and
+ * returns the jobs to create, phases in order. A phase without copies has no job.
  */
 export async function writeBatchManifests(
   s3: S3Client,
@@ -143,21 +181,16 @@ export async function writeBatchManifests(
   sourceBucket: string,
   work: BatchWork,
 ): Promise<BatchJobsState> {
-  const jobs: BatchJob[] = [];
+  const manifests: ManifestBody[] = [];
   for (const phase of PHASES) {
     const byClass = new Map<string, BatchCopy[]>();
     for (const copy of work.copies[phase]) byClass.set(copy.storageClass, [...(byClass.get(copy.storageClass) ?? []), copy]);
     for (const storageClass of [...byClass.keys()].sort()) {
       const copies = byClass.get(storageClass)!;
-      const manifestKey = batchKeys(restoreId).manifest(phase, storageClass);
-      const put = await s3.send(
-        new PutObjectCommand({ Bucket: workBucket, Key: manifestKey, Body: manifestCsv(sourceBucket, copies), ContentType: 'text/csv' }),
-      );
-      if (!put.ETag) throw new Error(`PutObject of s3://${workBucket}/${manifestKey} returned no ETag`);
-      jobs.push({ phase, storageClass, manifestKey, manifestEtag: put.ETag, tasks: copies.length });
+      manifests.push({ phase, storageClass, csv: manifestCsv(sourceBucket, copies), tasks: copies.length });
     }
   }
-  return { restoreId, workBucket, jobs };
+  return putManifests(s3, workBucket, restoreId, manifests);
 }
 
 export interface BatchJobOptions {
@@ -221,18 +254,20 @@ export interface BatchProgress {
 const FINISHED_BADLY = new Set(['Failed', 'Cancelled']);
 
 /**
- * One step of the engine: creates the current phase's jobs if they aren't yet,
- * else asks each its status; when a phase is Complete, creates the next
- * phase's jobs (never before). Call it again until `done` or `failure`.
+ * One step of the engine: creates a phase's jobs if they aren't yet, else asks
+ * each its status; a phase's jobs are created only once every job of the phase
+ * before is Complete (never before). `through` stops at that phase: `done` then
+ * means every job up to it is Complete. Call it again until `done` or `failure`.
  */
 export async function advanceBatchJobs(
   control: S3ControlClient,
   state: BatchJobsState,
   destination: Destination,
   options: BatchJobOptions,
+  through: BatchPhase = 'current',
 ): Promise<BatchProgress> {
   const jobs = [...state.jobs];
-  for (const phase of PHASES) {
+  for (const phase of PHASES.slice(0, PHASES.indexOf(through) + 1)) {
     const indexes = jobs.flatMap((job, i) => (job.phase === phase ? [i] : []));
     if (indexes.length === 0) continue;
     for (const i of indexes) {
@@ -257,35 +292,136 @@ export async function advanceBatchJobs(
   return { state: { ...state, jobs }, done: true };
 }
 
+/** One CSV file of a job's completion report, with the job's phase. */
+export interface CompletionReport {
+  readonly phase: BatchPhase;
+  readonly csv: string;
+}
+
+interface ReportManifest {
+  readonly Results?: ReadonlyArray<{ readonly Bucket?: string; readonly Key?: string; readonly TaskExecutionStatus?: string }>;
+}
+
+const isNoSuchKey = (error: unknown): boolean => (error as { name?: string })?.name === 'NoSuchKey';
+
+async function textOf(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await object.Body?.transformToString('utf8')) ?? '';
+}
+
+/**
+ * The completion report files of the jobs created so far, one at a time,
+ * non-current jobs' first. With `required`, a job that has tasks and no report
+ * is an error (a Complete job has one); without, such a job is skipped (a job
+ * that Failed before any task ran has none).
+ */
+export async function* completionReports(
+  s3: S3Client,
+  state: BatchJobsState,
+  options: { readonly required: boolean },
+): AsyncGenerator<CompletionReport> {
+  const jobs = [...state.jobs].sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase));
+  for (const job of jobs) {
+    if (job.jobId === undefined) continue;
+    const manifestKey = batchKeys(state.restoreId).reportManifest(job.jobId);
+    let manifest: ReportManifest;
+    try {
+      manifest = JSON.parse(await textOf(s3, state.workBucket, manifestKey)) as ReportManifest;
+    } catch (error) {
+      if (!isNoSuchKey(error)) throw error;
+      if (options.required && job.tasks > 0) {
+        throw new Error(`Batch Operations job ${job.jobId} (${job.phase}) has no completion report at s3://${state.workBucket}/${manifestKey}`);
+      }
+      continue;
+    }
+    for (const result of manifest.Results ?? []) {
+      if (result.Key) yield { phase: job.phase, csv: await textOf(s3, result.Bucket ?? state.workBucket, result.Key) };
+    }
+  }
+}
+
+/** The HTTP status and error code of a report line: real reports put the status first, though their schema names the code first. */
+function statusAndCode(a: string, b: string): { status: number; code: string } {
+  if (/^\d+$/.test(a)) return { status: Number(a), code: b };
+  if (/^\d+$/.test(b)) return { status: Number(b), code: a };
+  return { status: 0, code: a || b };
+}
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /**
  * Folds Batch Operations completion reports (CSV: Bucket, Key, VersionId,
- * TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage; keys URL-encoded) into
- * s3-rewind report rows, one per key: failed if any of its tasks failed, else
- * restored with the version its current-phase task copied.
+ * TaskStatus, then the HTTP status and the error code, then ResultMessage; keys
+ * URL-encoded) into s3-rewind report rows, one per key: failed if any of its
+ * tasks failed, else restored with the version its current-phase task copied;
+ * a key whose non-current versions were copied but whose current one was not
+ * (its job never ran that task) fails: its latest version is not the state at T.
+ * Non-current reports must come before current ones (`completionReports` order).
+ * It holds a row per key, not the reports.
+ *
+ * The ReportSchema says `ErrorCode, HTTPStatusCode`, but the lines S3 writes
+ * (the guide's own examples, and reports seen in the wild) read
+ * `succeeded,200,,Successful` and `failed,404,NoSuchKey,...`: the numeric
+ * field of the two is taken as the status, whichever comes first.
  */
-export function foldCompletionReports(reports: readonly { phase: BatchPhase; csv: string }[]): KeyOutcome[] {
-  const rows = new Map<string, KeyOutcome>();
-  for (const { phase, csv } of reports) {
+export class CompletionReportFold {
+  private readonly rowsByKey = new Map<string, KeyOutcome>();
+  private readonly earlier = new Map<string, number>();
+  private readonly failed = new Set<string>();
+
+  constructor(private readonly destination?: Destination) {}
+
+  add({ phase, csv }: CompletionReport): void {
     let line = 0;
     for (const text of csv.split('\n')) {
       line += 1;
       if (text.trim() === '') continue;
-      const [bucket = '', encodedKey = '', versionId = '', status = '', errorCode = '', httpStatus = '', ...message] = csvFields(text.replace(/\r$/, ''), line);
+      const [bucket = '', encodedKey = '', versionId = '', status = '', a = '', b = '', ...message] = csvFields(text.replace(/\r$/, ''), line);
       const key = decodeManifestKey(encodedKey, line);
-      const failed = status !== 'succeeded';
-      const earlier = rows.get(key);
-      if (earlier?.TaskStatus === 'failed') continue;
-      if (!failed && earlier && phase === 'noncurrent') continue;
-      rows.set(key, {
+      if (this.failed.has(key)) continue;
+      if (status !== 'succeeded') {
+        this.failed.add(key);
+        const { status: http, code } = statusAndCode(a, b);
+        this.rowsByKey.set(key, { Bucket: bucket, Key: key, VersionId: versionId, TaskStatus: 'failed', ErrorCode: code, HTTPStatusCode: http, ResultMessage: message.join(',') });
+        continue;
+      }
+      if (phase === 'noncurrent') {
+        const copied = (this.earlier.get(key) ?? 0) + 1;
+        this.earlier.set(key, copied);
+        this.rowsByKey.set(key, {
+          Bucket: bucket,
+          Key: key,
+          VersionId: '',
+          TaskStatus: 'failed',
+          ErrorCode: 'CurrentVersionNotCopied',
+          HTTPStatusCode: 0,
+          ResultMessage: `${plural(copied, 'earlier version')} copied by S3 Batch Operations, but not the current one: the job of current versions did not run it`,
+        });
+        continue;
+      }
+      const before = this.earlier.get(key) ?? 0;
+      const where = this.destination ? ` to s3://${this.destination.bucket}/${this.destination.prefix}${key}` : ' over the current version';
+      this.rowsByKey.set(key, {
         Bucket: bucket,
         Key: key,
         VersionId: versionId,
-        TaskStatus: failed ? 'failed' : 'restored',
-        ErrorCode: errorCode,
-        HTTPStatusCode: Number(httpStatus) || 0,
-        ResultMessage: failed ? message.join(',') : `copied version ${versionId} by S3 Batch Operations (${phase} job)`,
+        TaskStatus: 'restored',
+        ErrorCode: '',
+        HTTPStatusCode: 200,
+        ResultMessage: `copied version ${versionId}${before ? ` after ${plural(before, 'earlier version')}` : ''}${where} by S3 Batch Operations`,
       });
     }
   }
-  return [...rows.values()].sort((a, b) => compareKeys(a.Key, b.Key));
+
+  /** One row per key, in key order. */
+  rows(): KeyOutcome[] {
+    return [...this.rowsByKey.values()].sort((x, y) => compareKeys(x.Key, y.Key));
+  }
+}
+
+/** `CompletionReportFold` over reports in any order. */
+export function foldCompletionReports(reports: readonly CompletionReport[], destination?: Destination): KeyOutcome[] {
+  const fold = new CompletionReportFold(destination);
+  for (const report of [...reports].sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase))) fold.add(report);
+  return fold.rows();
 }

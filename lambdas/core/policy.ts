@@ -1,6 +1,8 @@
 /**
- * What a deployment allows: the buckets restores may touch and whether delete
- * mode may run at all. Checked before anything is listed or written.
+ * What a deployment allows: the buckets restores may touch, whether delete
+ * mode may run at all, and whether the S3 Batch Operations engine can run
+ * (it needs S3 Control: a deployed stack has it, the CLI's local runner not).
+ * Checked before anything is listed or written.
  */
 import { RefusedError } from './errors.ts';
 import { destinationOf, manifestLocationOf, type RestoreRequest } from './request.ts';
@@ -10,26 +12,35 @@ export interface RestorePolicy {
   readonly allowedBuckets: readonly string[] | '*';
   /** Delete mode permanently deletes versions; off unless configured. */
   readonly deleteModeAllowed: boolean;
+  /** S3 Batch Operations jobs can be created and followed (S3 Control and a role for the jobs). @default false */
+  readonly batchOperations?: boolean;
 }
 
-/** The policy a Lambda runs under, from its environment (`ALLOWED_BUCKETS` comma-separated, `DELETE_MODE_ALLOWED`). */
+/**
+ * The policy a Lambda runs under, from its environment: `ALLOWED_BUCKETS`
+ * comma-separated, `DELETE_MODE_ALLOWED`, and `BATCH_OPERATIONS_ROLE_ARN`
+ * (set: the engine runs).
+ */
 export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): RestorePolicy {
   const buckets = (env.ALLOWED_BUCKETS ?? '')
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
-  return { allowedBuckets: buckets, deleteModeAllowed: env.DELETE_MODE_ALLOWED === 'true' };
+  return {
+    allowedBuckets: buckets,
+    deleteModeAllowed: env.DELETE_MODE_ALLOWED === 'true',
+    batchOperations: (env.BATCH_OPERATIONS_ROLE_ARN ?? '').trim() !== '',
+  };
 }
 
 export function checkPolicy(
   request: Pick<RestoreRequest, 'bucket' | 'mode'> & Partial<Pick<RestoreRequest, 'to' | 'manifest' | 'engine' | 'dryRun'>>,
   policy: RestorePolicy,
 ): void {
-  if (request.engine === 'batch-operations' && !request.dryRun) {
-    // batch-operations.ts makes the manifests and jobs; the workflow that waits on them is not built yet (docs/batch.md).
+  if (request.engine === 'batch-operations' && !request.dryRun && !policy.batchOperations) {
     throw new RefusedError(
       'EngineNotAvailable',
-      'the S3 Batch Operations engine is not run by this state machine yet: leave engine unset (lambda), or plan with dryRun',
+      'the S3 Batch Operations engine needs a deployed stack (S3 Control and a role for the jobs), which a local run has not: run it on the deployed state machine, leave engine unset (lambda), or plan with dryRun',
     );
   }
   if (policy.allowedBuckets !== '*' && !policy.allowedBuckets.includes(request.bucket)) {

@@ -194,13 +194,60 @@ test('a Failed job fails the engine with its reasons, and the next phase is neve
   expect(control.commandCalls(CreateJobCommand)).toHaveLength(1);
 });
 
-test('completion reports fold into one report row per key, keys decoded, a failed task failing its key', () => {
-  const rows = foldCompletionReports([
-    { phase: 'current', csv: 'src,a%20b%2Bc.txt,v3,succeeded,,200,Successful\nsrc,k,k3,failed,AccessDenied,403,"Access Denied, really"\n' },
-    { phase: 'noncurrent', csv: 'src,a%20b%2Bc.txt,v1,succeeded,,200,Successful\nsrc,a%20b%2Bc.txt,v2,succeeded,,200,Successful\n' },
-  ]);
+test('completion reports fold into one report row per key, keys decoded, the HTTP status read where S3 writes it, a failed task failing its key', () => {
+  // Lines as S3 writes them: `succeeded,200,,Successful`, `failed,<status>,<code>,<message>` (its ReportSchema names the code first).
+  const rows = foldCompletionReports(
+    [
+      { phase: 'current', csv: 'src,a%20b%2Bc.txt,v3,succeeded,200,,Successful\nsrc,k,k3,failed,403,AccessDenied,"Access Denied, really"\n' },
+      { phase: 'noncurrent', csv: 'src,a%20b%2Bc.txt,v1,succeeded,200,,Successful\r\nsrc,a%20b%2Bc.txt,v2,succeeded,200,,Successful\r\n' },
+    ],
+    DESTINATION,
+  );
   expect(rows).toEqual([
-    { Bucket: 'src', Key: 'a b+c.txt', VersionId: 'v3', TaskStatus: 'restored', ErrorCode: '', HTTPStatusCode: 200, ResultMessage: 'copied version v3 by S3 Batch Operations (current job)' },
+    {
+      Bucket: 'src',
+      Key: 'a b+c.txt',
+      VersionId: 'v3',
+      TaskStatus: 'restored',
+      ErrorCode: '',
+      HTTPStatusCode: 200,
+      ResultMessage: 'copied version v3 after 2 earlier versions to s3://restored-bucket/restored/a b+c.txt by S3 Batch Operations',
+    },
     { Bucket: 'src', Key: 'k', VersionId: 'k3', TaskStatus: 'failed', ErrorCode: 'AccessDenied', HTTPStatusCode: 403, ResultMessage: 'Access Denied, really' },
+  ]);
+});
+
+test('completion report lines in the order their schema names (code before status) fold the same', () => {
+  const rows = foldCompletionReports([{ phase: 'current', csv: 'src,k,k3,failed,NoSuchVersion,404,no such version\nsrc,in%20place,p1,succeeded,,200,Successful\n' }]);
+  expect(rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode, r.HTTPStatusCode, r.ResultMessage])).toEqual([
+    ['in place', 'restored', '', 200, 'copied version p1 over the current version by S3 Batch Operations'],
+    ['k', 'failed', 'NoSuchVersion', 404, 'no such version'],
+  ]);
+});
+
+test('a key whose earlier versions were copied but not its current one fails, and a failed earlier version fails its key whatever the current job did', () => {
+  const rows = foldCompletionReports([
+    { phase: 'noncurrent', csv: 'src,only-earlier,e1,succeeded,200,,Successful\nsrc,gap,g1,failed,500,InternalError,try again\nsrc,gap,g2,succeeded,200,,Successful\n' },
+    { phase: 'current', csv: 'src,gap,g3,succeeded,200,,Successful\n' },
+  ]);
+  expect(rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode, r.VersionId])).toEqual([
+    ['gap', 'failed', 'InternalError', 'g1'],
+    ['only-earlier', 'failed', 'CurrentVersionNotCopied', ''],
+  ]);
+});
+
+test('advancing through the non-current phase only: its jobs are created and followed to Complete, the current ones never created', async () => {
+  control.on(CreateJobCommand).resolves({ JobId: 'job-noncurrent' });
+  control.on(DescribeJobCommand).resolves({ Job: { Status: 'Complete' } });
+
+  const first = await advanceBatchJobs(control as unknown as S3ControlClient, STATE, DESTINATION, OPTIONS, 'noncurrent');
+  const second = await advanceBatchJobs(control as unknown as S3ControlClient, first.state, DESTINATION, OPTIONS, 'noncurrent');
+
+  expect([first.done, second.done]).toEqual([false, true]);
+  expect(control.commandCalls(CreateJobCommand)).toHaveLength(1);
+  expect(second.state.jobs.map((j) => [j.jobId, j.status])).toEqual([
+    ['job-noncurrent', 'Complete'],
+    [undefined, undefined],
+    [undefined, undefined],
   ]);
 });

@@ -1,0 +1,25 @@
+/** advance-batch-jobs: creates the S3 Batch Operations jobs of the current stage or asks their status; folds their reports at the end. */
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
+import { advanceBatchStep } from '#core/batch-jobs.ts';
+import { RefusedError } from '#core/errors.ts';
+import { parseAdvanceBatchInput } from '#core/step-schemas.ts';
+import { batchOperationsFromEnv, lambdaDeps, type StepDeps } from '../commons/clients.ts';
+import { stepHandler } from '../commons/step-handler.ts';
+
+export const makeHandler = (deps: StepDeps = lambdaDeps) =>
+  stepHandler(parseAdvanceBatchInput, (input) => {
+    const batch = deps.batchOperations;
+    if (!batch) {
+      throw new RefusedError(
+        'EngineNotAvailable',
+        'advance-batch-jobs has no S3 Control: set BATCH_OPERATIONS_ACCOUNT_ID and BATCH_OPERATIONS_ROLE_ARN (a deployed stack sets both)',
+      );
+    }
+    // The partition of the role's ARN is the jobs' (aws, aws-cn, aws-us-gov).
+    const partition = batch.roleArn.split(':')[1] || 'aws';
+    return advanceBatchStep(batch.control, deps.s3, deps.workStore(input.workBucket), input, { accountId: batch.accountId, roleArn: batch.roleArn, partition });
+  });
+
+const batchOperations = batchOperationsFromEnv(() => new S3ControlClient({}));
+
+export const handler = makeHandler({ ...lambdaDeps, ...(batchOperations ? { batchOperations } : {}) });

@@ -1,0 +1,224 @@
+/**
+ * The two steps of the S3 Batch Operations engine the state machine runs after
+ * planning (batch-operations.ts holds the manifests, jobs and reports).
+ *
+ * Prepare Batch Jobs reads every plan chunk once, in order, and splits it:
+ * - copies Batch Operations can make go to one CSV manifest per phase and
+ *   storage class (their lines are held until written: about 100 bytes per
+ *   version copied, so some ten million copies per GB of the step's memory;
+ *   `@aws-sdk/lib-storage`, which would stream them, is not a dependency);
+ * - the rest (delete markers, versions above 5 GiB, archived versions, anything
+ *   but a copy) become Lambda chunks of their own from `nextChunk` on: a plan
+ *   file with those actions, an items file naming their keys exactly (a
+ *   manifest request's own lines), and chunk-ref pages the passes page through;
+ * - keys neither path writes (the plan says unchanged, or "will fail: ...") get
+ *   their report rows now, as an act step would have written them.
+ * Everything it writes has a fixed name and content, so a retried step writes
+ * the same again, and the manifests keep their ETags (one job per manifest).
+ *
+ * Advance Batch Jobs creates or follows the jobs of one stage: `noncurrent`,
+ * then (after the Lambda keys' current pass) `current`; once those are Complete
+ * it folds every job's completion report into one outcomes file, so the report
+ * has one row per key (the fold reads one report file at a time and holds a
+ * row per key copied: a few hundred bytes each). A job that Failed or was
+ * Cancelled fails the restore, after folding what reports there are.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3ControlClient } from '@aws-sdk/client-s3-control';
+import {
+  advanceBatchJobs,
+  batchKeys,
+  batchWorkOf,
+  completionReports,
+  CompletionReportFold,
+  putManifests,
+  PHASES,
+  type BatchJobOptions,
+  type BatchJobsState,
+  type BatchPhase,
+  type ManifestBody,
+} from './batch-operations.ts';
+import { itemsKey, type BatchAction, type ManifestItem } from './batch-plan.ts';
+import { manifestCsvLine } from './manifest.ts';
+import type { KeyOutcome } from './model.ts';
+import { destinationOf, type Destination, type RestoreRequest } from './request.ts';
+import { chunkRefOf, workKeys, type AdvanceBatchInput, type BatchStage, type ChunkRef, type PrepareBatchInput } from './steps.ts';
+import type { WorkStore } from './work-store.ts';
+
+export interface PrepareBatchOptions {
+  /** Keys per Lambda chunk. @default 1000 */
+  readonly chunkKeys?: number;
+  /** Chunk refs per chunk-ref page. @default 100 */
+  readonly refsPerPage?: number;
+  /** Plan chunks read at once (processed in order). @default 8 */
+  readonly concurrency?: number;
+}
+
+const WILL_FAIL = 'will fail: ';
+/** The message `DestinationHistoryDiffers` carries (destination.ts); any other planned failure is a `RequestError`. */
+const HISTORY_DIFFERS = /^the destination key ".*" has \d+ entries that are not the first of the source's/s;
+
+type Unchanged = Extract<BatchAction, { action: 'unchanged' }>;
+
+/**
+ * The report row of a key the plan leaves as it is, as an act step reports it:
+ * unchanged with its reason, or failed with the error the plan met
+ * (`RequestError`, or `DestinationHistoryDiffers` 409).
+ */
+export function plannedOutcome(bucket: string, action: Unchanged): KeyOutcome {
+  if (action.reason.startsWith(WILL_FAIL)) {
+    const message = action.reason.slice(WILL_FAIL.length);
+    const differs = HISTORY_DIFFERS.test(message);
+    return {
+      Bucket: bucket,
+      Key: action.key,
+      VersionId: '',
+      TaskStatus: 'failed',
+      ErrorCode: differs ? 'DestinationHistoryDiffers' : 'RequestError',
+      HTTPStatusCode: differs ? 409 : 0,
+      ResultMessage: message,
+    };
+  }
+  // In place the row names the current version; to another place, none (as the act steps write them).
+  const versionId = 'destinationKey' in action ? '' : (action.current?.versionId ?? '');
+  return { Bucket: bucket, Key: action.key, VersionId: versionId, TaskStatus: 'unchanged', ErrorCode: '', HTTPStatusCode: 200, ResultMessage: action.reason };
+}
+
+/** The chunk index of a plan file (`plan/000042.jsonl`), or undefined for anything else. */
+function planIndexOf(restoreId: string, key: string): number | undefined {
+  const match = /^(\d+)\.jsonl$/.exec(key.slice(workKeys(restoreId).planPrefix.length));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Runs `read` over `items` a few at a time and hands the results to `use` in order. */
+async function inOrder<T, R>(items: readonly T[], concurrency: number, read: (item: T) => Promise<R>, use: (result: R, item: T) => Promise<void>) {
+  for (let i = 0; i < items.length; i += concurrency) {
+    const window = items.slice(i, i + concurrency);
+    const results = await Promise.all(window.map(read));
+    for (let j = 0; j < window.length; j += 1) await use(results[j]!, window[j]!);
+  }
+}
+
+/**
+ * Prepare Batch Jobs: the plan (chunks below `input.nextChunk`) becomes the
+ * jobs' manifests, the Lambda path's chunks (from `input.nextChunk` on) and
+ * the rows of keys neither writes. Returns the first stage: the non-current jobs.
+ */
+export async function prepareBatchJobs(
+  s3: S3Client,
+  store: WorkStore,
+  input: PrepareBatchInput,
+  options: PrepareBatchOptions = {},
+): Promise<BatchStage> {
+  const { restoreId, request } = input;
+  const keys = workKeys(restoreId);
+  const chunkKeys = options.chunkKeys ?? 1000;
+  const refsPerPage = options.refsPerPage ?? 100;
+
+  // Only the planner's chunks: a retried step finds its own Lambda chunks at nextChunk and beyond.
+  const planFiles: Array<{ key: string; index: number }> = [];
+  for await (const key of store.keys(keys.planPrefix)) {
+    const index = planIndexOf(restoreId, key);
+    if (index !== undefined && index < input.nextChunk) planFiles.push({ key, index });
+  }
+  planFiles.sort((a, b) => a.index - b.index);
+
+  const manifests = new Map<string, { phase: BatchPhase; storageClass: string; lines: string[] }>();
+  const addCopy = (phase: BatchPhase, storageClass: string, line: string) => {
+    const id = `${phase} ${storageClass}`;
+    let manifest = manifests.get(id);
+    if (!manifest) manifests.set(id, (manifest = { phase, storageClass, lines: [] }));
+    manifest.lines.push(line);
+  };
+
+  let nextIndex = input.nextChunk;
+  let pending: Array<{ action: BatchAction; item: ManifestItem }> = [];
+  let page: ChunkRef[] = [];
+  const writePage = async () => {
+    if (page.length === 0) return;
+    await store.putLines(keys.chunkRefs('batch', page[0]!.index), page);
+    page = [];
+  };
+  const writeLambdaChunk = async () => {
+    if (pending.length === 0) return;
+    const index = nextIndex++;
+    const actions = pending.map((p) => p.action);
+    const items = itemsKey(restoreId, index);
+    await store.putLines(keys.plan(index), actions);
+    await store.putLines(items, pending.map((p) => p.item));
+    page.push(chunkRefOf(input, index, actions, '', items));
+    pending = [];
+    if (page.length >= refsPerPage) await writePage();
+  };
+
+  await inOrder(
+    planFiles,
+    options.concurrency ?? 8,
+    async ({ key, index }) => {
+      const actions = await store.getLines<BatchAction>(key);
+      const work = batchWorkOf(actions);
+      // A manifest's chunk keeps its lines beside it: a Lambda key keeps its line (and version id).
+      const lines =
+        request.manifest !== undefined && work.lambda.length > 0
+          ? new Map((await store.getLines<ManifestItem>(itemsKey(restoreId, index))).map((item) => [item.key, item]))
+          : undefined;
+      return { actions, work, lines };
+    },
+    async ({ actions, work, lines }, { index }) => {
+      for (const phase of PHASES) for (const copy of work.copies[phase]) addCopy(phase, copy.storageClass, manifestCsvLine(request.bucket, copy.key, copy.versionId));
+      for (const { action } of work.lambda) {
+        const item = lines?.get(action.key) ?? { line: 0, key: action.key };
+        pending.push({ action, item });
+        if (pending.length >= chunkKeys) await writeLambdaChunk();
+      }
+      const rows = actions.filter((a): a is Unchanged => a.action === 'unchanged').map((a) => plannedOutcome(request.bucket, a));
+      if (rows.length > 0) await store.putLines(batchKeys(restoreId).plannedOutcomes(index), rows);
+    },
+  );
+  await writeLambdaChunk();
+  await writePage();
+
+  const bodies: ManifestBody[] = [...manifests.values()]
+    .sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) || (a.storageClass < b.storageClass ? -1 : a.storageClass > b.storageClass ? 1 : 0))
+    .map((m) => ({ phase: m.phase, storageClass: m.storageClass, csv: m.lines.map((line) => `${line}\n`).join(''), tasks: m.lines.length }));
+  const jobs = await putManifests(s3, input.workBucket, restoreId, bodies);
+  return { jobs, stage: 'noncurrent', next: 'wait' };
+}
+
+/** Where the jobs copy to: the destination, or the source bucket itself in place. */
+export const batchDestinationOf = (request: Pick<RestoreRequest, 'bucket' | 'to'>): Destination =>
+  request.to !== undefined ? destinationOf(request.to) : { bucket: request.bucket, prefix: '' };
+
+/** Folds the jobs' completion reports into the engine's outcomes file. */
+async function foldJobOutcomes(s3: S3Client, store: WorkStore, state: BatchJobsState, request: RestoreRequest, required: boolean): Promise<void> {
+  const fold = new CompletionReportFold(request.to !== undefined ? destinationOf(request.to) : undefined);
+  for await (const report of completionReports(s3, state, { required })) fold.add(report);
+  const rows = fold.rows();
+  if (rows.length > 0) await store.putLines(batchKeys(state.restoreId).jobOutcomes, rows);
+}
+
+/**
+ * Advance Batch Jobs: one look at the jobs of `input.batch.stage` (created if
+ * they aren't yet, else asked their status). Non-current stage Complete (or no
+ * jobs): on to the Lambda keys' current pass, then the current stage. Current
+ * stage Complete: the reports are folded into outcomes, and on to the report.
+ */
+export async function advanceBatchStep(
+  control: S3ControlClient,
+  s3: S3Client,
+  store: WorkStore,
+  input: AdvanceBatchInput,
+  options: BatchJobOptions,
+): Promise<BatchStage> {
+  const { stage } = input.batch;
+  const progress = await advanceBatchJobs(control, input.batch.jobs, batchDestinationOf(input.request), options, stage);
+  const jobs = progress.state;
+  if (progress.failure !== undefined) {
+    await foldJobOutcomes(s3, store, jobs, input.request, false);
+    return { jobs, stage, next: 'fail', failure: progress.failure };
+  }
+  if (!progress.done) return { jobs, stage, next: 'wait' };
+  if (stage === 'noncurrent') return { jobs, stage: 'current', next: 'current-pass' };
+  await foldJobOutcomes(s3, store, jobs, input.request, true);
+  return { jobs, stage: 'current', next: 'report' };
+}
