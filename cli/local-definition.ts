@@ -17,6 +17,8 @@ export interface LocalDefinition {
   readonly asl: AslStateMachine;
   readonly lambdaTasks: ReadonlyArray<{ readonly stateName: string; readonly handler: HandlerName }>;
   readonly eventTasks: readonly string[];
+  /** Wait states, whose time a local run may shorten. */
+  readonly waitStates: readonly string[];
 }
 
 /** The bucket name IAM is scoped to in the local synthesis; IAM plays no part in a local run. */
@@ -29,13 +31,15 @@ const cdkContext = (): Record<string, unknown> => {
   return cdkJson.context ?? {};
 };
 
-/** Everything the synthesized definition depends on: the stack's sources, cdk.json and the CDK version. */
+/** Everything the synthesized definition depends on: the stack's sources, cdk.json, the CDK version and this reader. */
 function sourceHash(): string {
   const hash = createHash('sha256');
   const libDir = join(ROOT, 'lib');
   for (const name of readdirSync(libDir).sort()) if (name.endsWith('.ts')) hash.update(name).update(readFileSync(join(libDir, name)));
   hash.update(readFileSync(join(ROOT, 'cdk.json')));
   hash.update(readFileSync(join(ROOT, 'lambdas', 'core', 'request.ts')));
+  // The cached shape is this file's.
+  hash.update(readFileSync(__filename));
   hash.update(readFileSync(join(dirname(require.resolve('aws-cdk-lib/package.json')), 'package.json')));
   return hash.digest('hex').slice(0, 16);
 }
@@ -65,6 +69,13 @@ export async function loadDefinition(): Promise<LocalDefinition> {
   return cached;
 }
 
+/** Every Wait state, in the Distributed Maps' item processors too. */
+function waitStatesOf(machine: AslStateMachine): string[] {
+  return Object.entries(machine.States).flatMap(([name, state]) => {
+    return [...(state.Type === 'Wait' ? [name] : []), ...(state.ItemProcessor ? waitStatesOf(state.ItemProcessor) : [])];
+  });
+}
+
 /** Synthesizes the stack in this process and renders its state machine definition. */
 export function synthesizeDefinition(): LocalDefinition {
   // Loaded here, not at the top: aws-cdk-lib takes seconds to load, and a cached definition doesn't need it.
@@ -88,5 +99,5 @@ export function synthesizeDefinition(): LocalDefinition {
     if (!isHandlerName(handler)) throw new Error(`task "${stateName}" runs "${handler}", which the local runner has no handler for`);
     return { stateName, handler };
   });
-  return { asl: rendered.definition, lambdaTasks, eventTasks: rendered.eventTasks };
+  return { asl: rendered.definition, lambdaTasks, eventTasks: rendered.eventTasks, waitStates: waitStatesOf(rendered.definition) };
 }

@@ -12,11 +12,14 @@ import type { KeyOutcome } from '#core/model.ts';
 import type { RestorePolicy } from '#core/policy.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/request.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps.ts';
-import type { WorkStore } from '#core/work-store.ts';
+import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
 import type { StepDeps } from '../lambdas/commons/clients.ts';
+import { makeHandler as advanceBatchJobs } from '../lambdas/advance-batch-jobs/handler.ts';
 import { makeHandler as copyVersion } from '../lambdas/copy-version/handler.ts';
 import { makeHandler as deleteNewerVersions } from '../lambdas/delete-newer-versions/handler.ts';
 import { makeHandler as listVersions } from '../lambdas/list-versions/handler.ts';
+import { makeHandler as nextChunks } from '../lambdas/next-chunks/handler.ts';
+import { makeHandler as prepareBatchJobs } from '../lambdas/prepare-batch-jobs/handler.ts';
 import { makeHandler as report } from '../lambdas/report/handler.ts';
 import { makeHandler as validateRequest } from '../lambdas/validate-request/handler.ts';
 import { FileWorkStore } from './file-work-store.ts';
@@ -52,13 +55,23 @@ export interface LocalRunOptions {
   /** The `Restore Completed` / `Restore Failed` events the deployed machine puts on EventBridge. */
   readonly onEvent?: (event: RestoreEvent) => void;
   readonly definition?: LocalDefinition;
+  /**
+   * S3 Control for the Batch Operations engine. A local endpoint has none, so
+   * the engine is refused locally unless this is given (tests give a fake).
+   */
+  readonly batchOperations?: StepDeps['batchOperations'];
+  /** Seconds the `Wait` states wait (the deployed machine polls Batch Operations every few minutes). @default as deployed */
+  readonly waitSeconds?: number;
 }
 
 const HANDLERS = {
-  'validate-request': (deps: StepDeps, policy: RestorePolicy) => validateRequest(deps, policy, LOCAL_WORK_BUCKET),
+  'validate-request': (deps: StepDeps, policy: RestorePolicy, workBucket: string) => validateRequest(deps, policy, workBucket),
   'list-versions': (deps: StepDeps) => listVersions(deps),
   'copy-version': (deps: StepDeps) => copyVersion(deps),
   'delete-newer-versions': (deps: StepDeps) => deleteNewerVersions(deps),
+  'next-chunks': (deps: StepDeps) => nextChunks(deps),
+  'prepare-batch-jobs': (deps: StepDeps) => prepareBatchJobs(deps),
+  'advance-batch-jobs': (deps: StepDeps) => advanceBatchJobs(deps),
   report: (deps: StepDeps) => report(deps),
 } as const;
 
@@ -89,6 +102,8 @@ type JSONValue = Parameters<StateMachine['run']>[0];
 /** Executes the restore as the deployed state machine would and returns its summary. */
 export async function runRestoreLocally(input: RestoreExecutionInput, options: LocalRunOptions): Promise<RestoreSummary> {
   const store = options.store ?? new FileWorkStore();
+  // A store in a bucket is the work bucket (Batch Operations reads its manifests there); a directory has a placeholder name.
+  const workBucket = store instanceof S3WorkStore ? store.bucket : LOCAL_WORK_BUCKET;
   const deps: StepDeps = {
     s3: options.s3,
     workStore: () => store,
@@ -97,12 +112,13 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     manifests: localManifestSource(options.s3),
     ...(options.onPage ? { onPage: options.onPage } : {}),
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+    ...(options.batchOperations ? { batchOperations: options.batchOperations } : {}),
   };
-  const policy = options.policy ?? { allowedBuckets: '*', deleteModeAllowed: true };
+  const policy = options.policy ?? { allowedBuckets: '*', deleteModeAllowed: true, batchOperations: options.batchOperations !== undefined };
   const definition = options.definition ?? (await loadDefinition());
   const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   for (const task of definition.lambdaTasks) {
-    const handler = HANDLERS[task.handler](deps, policy);
+    const handler = HANDLERS[task.handler](deps, policy, workBucket);
     handlers[task.stateName] = async (taskInput) => {
       const { Payload } = taskInput as { Payload: unknown };
       const result = await handler(Payload, lambdaContext(task.handler));
@@ -122,7 +138,10 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
   const machine = new StateMachine(definition.asl as never, { validationOptions: { checkArn: false } });
   const restoreId = input.restoreId ?? restoreIdOf(parseRestoreRequest(input.request));
   const execution = machine.run(input as unknown as JSONValue, {
-    overrides: { taskResourceLocalHandlers: handlers },
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      ...(options.waitSeconds !== undefined ? { waitTimeOverrides: Object.fromEntries(definition.waitStates.map((name) => [name, options.waitSeconds! * 1000])) } : {}),
+    },
     context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:s3-rewind:${restoreId}`, Name: restoreId } },
   });
   try {

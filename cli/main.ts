@@ -45,7 +45,9 @@ const ENGINE = `
 Engine: by default the restore runs in this process (the deployed state machine's
 definition, executed locally against the endpoint); plans and reports go to
 $S3_REWIND_HOME or ~/.s3-rewind. With --state-machine-arn (or S3_REWIND_STATE_MACHINE_ARN)
-it starts that deployed state machine and follows it to the end.`;
+it starts that deployed state machine and follows it to the end. --engine batch-operations
+runs only there (S3 Batch Operations jobs need S3 Control, which a local endpoint lacks);
+locally it can only be planned (--dry-run, or the plan command).`;
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -83,7 +85,12 @@ function batchOptions(command: Command): Command {
     .option('--manifest <file|s3-uri>', 'restore the keys a manifest lists: S3 Batch Operations CSV (Bucket,Key[,VersionId], keys URL-encoded) or JSON lines; a line without a version restores to --at')
     .option('--to <s3-uri>', 'write the restored state under s3://bucket/prefix/ (key = prefix + source key); the source is never written')
     .option('--with-history', "with --to: reproduce each key's versions and delete markers up to the restore point, oldest first")
-    .addOption(new Option('--engine <engine>', 'what copies: lambda (default) or batch-operations (S3 Batch Operations jobs; not yet run by the state machine)').choices(['lambda', 'batch-operations']));
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'what copies: lambda (default) or batch-operations (S3 Batch Operations jobs, copy mode only: run on a deployed stack, --state-machine-arn; a local run can only plan them)',
+      ).choices(['lambda', 'batch-operations']),
+    );
 }
 
 export function buildProgram(onExit: (code: ExitCode) => void): Command {

@@ -44,6 +44,7 @@ export async function runRestoreCommand(
 ): Promise<ExitCode> {
   const hint = `s3-rewind ${command} --help`;
   const dryRun = command === 'plan' || options.dryRun === true;
+  checkEngine(options, dryRun);
   if (uri === undefined && options.manifest === undefined) throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
@@ -136,6 +137,23 @@ async function manifestBucket(manifest: string, globals: GlobalOptions, hint: st
     s3.destroy();
   }
   throw new UsageError(`--manifest ${manifest} has no lines`, hint);
+}
+
+/**
+ * `--engine batch-operations` acts only on a deployed stack: its jobs are created
+ * with S3 Control, which the local endpoint a local run talks to (RGW, MinIO)
+ * does not have, and the local runner has no role for them to run as. Refused
+ * before anything is read. A local dry run still plans it: the plan (which keys,
+ * which versions, where) is the same on either engine, so the operator can check
+ * it before starting the jobs on the stack.
+ */
+function checkEngine(options: RestoreCommandOptions, dryRun: boolean): void {
+  if (options.engine !== 'batch-operations' || dryRun || stateMachineArnOf(options.stateMachineArn)) return;
+  throw new UsageError(
+    '--engine batch-operations runs S3 Batch Operations jobs on a deployed stack: give --state-machine-arn (or set S3_REWIND_STATE_MACHINE_ARN); ' +
+      'a local run has no S3 Control to create them',
+    'add --dry-run to plan it here, or leave --engine out to copy in this process',
+  );
 }
 
 /** `--report FILE`: an acting run, into a directory that exists. */

@@ -26,6 +26,8 @@ export interface RestoreApiProps {
   readonly allowedBuckets: readonly string[];
   /** `DELETE_MODE_ALLOWED`. @default false */
   readonly deleteModeAllowed?: boolean;
+  /** The role S3 Batch Operations jobs run as (`BATCH_OPERATIONS_ROLE_ARN`): the API accepts that engine when set. */
+  readonly batchOperationsRoleArn?: string;
   /** Steady-state requests per second for the whole stage. @default 10 */
   readonly rateLimit?: number;
   /** Burst of requests the stage accepts. @default 20 */
@@ -81,6 +83,7 @@ export class RestoreApi extends Construct {
         ALLOWED_BUCKETS: props.allowedBuckets.join(','),
         DELETE_MODE_ALLOWED: String(props.deleteModeAllowed ?? false),
         WORK_BUCKET: props.workBucket.bucketName,
+        ...(props.batchOperationsRoleArn ? { BATCH_OPERATIONS_ROLE_ARN: props.batchOperationsRoleArn } : {}),
       },
     });
     grantStartRestores(this.handler, props.stateMachine);

@@ -14,7 +14,16 @@ import type { Construct } from 'constructs';
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** The handlers under `lambdas/<name>/handler.ts`. */
-export type RestoreHandlerName = 'validate-request' | 'list-versions' | 'copy-version' | 'delete-newer-versions' | 'report' | 'api';
+export type RestoreHandlerName =
+  | 'validate-request'
+  | 'list-versions'
+  | 'copy-version'
+  | 'delete-newer-versions'
+  | 'next-chunks'
+  | 'prepare-batch-jobs'
+  | 'advance-batch-jobs'
+  | 'report'
+  | 'api';
 
 /**
  * Environment variable naming the handler a function runs. The local runner maps

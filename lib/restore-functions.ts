@@ -3,16 +3,18 @@
  * step and nothing more. The delete-newer-versions function (and with it any
  * permission to delete a version) exists only when delete mode is allowed.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BatchOperationsRole } from './batch-operations-role.ts';
 import { RestoreFunction } from './restore-function.ts';
 import {
   grantCopyVersions,
   grantDeleteVersions,
   grantInspectBuckets,
   grantListHistory,
+  grantReadRestores,
   grantReadWriteRestores,
 } from './restore-grants.ts';
 
@@ -20,7 +22,8 @@ import {
  * `list-versions` returns its chunks after at most `PLAN_TIME_BUDGET` of listing
  * (or 100 chunks), a minute below its timeout to write the chunk in hand; short
  * steps keep `$.plan` small and get the first chunk acted on early. The handler
- * derives the same deadline from its remaining time; `PLAN_TIME_BUDGET_MS` states it.
+ * reads `PLAN_TIME_BUDGET_MS` and stops at whichever comes first, it or a minute
+ * before its remaining time runs out.
  */
 const PLAN_TIMEOUT = Duration.minutes(5);
 const PLAN_TIME_BUDGET = Duration.minutes(4);
@@ -45,6 +48,14 @@ export class RestoreFunctions extends Construct {
   public readonly copyVersion: RestoreFunction;
   /** Acts on a delete-mode chunk; only when delete mode is allowed. */
   public readonly deleteNewerVersions?: RestoreFunction;
+  /** Hands out the chunks of a pass after planning (current versions with history; the Batch Operations engine's Lambda keys). */
+  public readonly nextChunks: RestoreFunction;
+  /** Turns a finished plan into S3 Batch Operations manifests and the Lambda path's chunks. */
+  public readonly prepareBatchJobs: RestoreFunction;
+  /** Creates the Batch Operations jobs phase by phase, follows them, folds their completion reports. */
+  public readonly advanceBatchJobs: RestoreFunction;
+  /** The role Batch Operations jobs run as. */
+  public readonly batchOperationsRole: BatchOperationsRole;
   /** Writes the report and summary. */
   public readonly report: RestoreFunction;
 
@@ -54,6 +65,13 @@ export class RestoreFunctions extends Construct {
     const deleteModeAllowed = props.deleteModeAllowed ?? false;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
+    this.batchOperationsRole = new BatchOperationsRole(this, 'BatchOperations', { workBucket: props.workBucket, allowedBuckets: buckets });
+    // Where the engine runs: a deployment always has S3 Control (the CLI's local runner has none).
+    const batchOperations = {
+      BATCH_OPERATIONS_ROLE_ARN: this.batchOperationsRole.role.roleArn,
+      BATCH_OPERATIONS_ACCOUNT_ID: Aws.ACCOUNT_ID,
+    };
+
     this.validateRequest = new RestoreFunction(this, 'ValidateRequest', {
       handlerName: 'validate-request',
       description: 'Validates a restore request against the schema and this deployment, and checks the bucket is safe to restore',
@@ -62,6 +80,7 @@ export class RestoreFunctions extends Construct {
         ALLOWED_BUCKETS: buckets.join(','),
         DELETE_MODE_ALLOWED: String(deleteModeAllowed),
         WORK_BUCKET: props.workBucket.bucketName,
+        BATCH_OPERATIONS_ROLE_ARN: batchOperations.BATCH_OPERATIONS_ROLE_ARN,
       },
     });
     grantInspectBuckets(this.validateRequest, buckets);
@@ -97,6 +116,35 @@ export class RestoreFunctions extends Construct {
       grantReadWriteRestores(this.deleteNewerVersions, props.workBucket);
     }
 
+    this.nextChunks = new RestoreFunction(this, 'NextChunks', {
+      handlerName: 'next-chunks',
+      description: 'Hands out the next page of plan chunks for a pass after planning',
+      logRetention,
+    });
+    grantReadRestores(this.nextChunks, props.workBucket);
+
+    this.prepareBatchJobs = new RestoreFunction(this, 'PrepareBatchJobs', {
+      handlerName: 'prepare-batch-jobs',
+      description: 'Writes a planned restore as S3 Batch Operations manifests, and the keys those jobs cannot copy as Lambda chunks',
+      // The manifests are built in memory (~100 bytes per copy): 4 GB holds some tens of millions.
+      memorySize: 4096,
+      timeout: Duration.minutes(15),
+      logRetention,
+    });
+    grantReadWriteRestores(this.prepareBatchJobs, props.workBucket);
+
+    this.advanceBatchJobs = new RestoreFunction(this, 'AdvanceBatchJobs', {
+      handlerName: 'advance-batch-jobs',
+      description: 'Creates the S3 Batch Operations copy jobs phase by phase, follows them and folds their completion reports',
+      // Folding keeps a row per key (a few hundred bytes): 4 GB and 15 minutes for the last call, which folds them all.
+      memorySize: 4096,
+      timeout: Duration.minutes(15),
+      logRetention,
+      environment: batchOperations,
+    });
+    grantReadWriteRestores(this.advanceBatchJobs, props.workBucket);
+    this.batchOperationsRole.grantRunJobs(this.advanceBatchJobs);
+
     this.report = new RestoreFunction(this, 'Report', {
       handlerName: 'report',
       description: 'Folds the outcomes of every chunk into the restore report and summary in the work bucket',
@@ -109,6 +157,15 @@ export class RestoreFunctions extends Construct {
 
   /** Every function the workflow invokes. */
   public get all(): RestoreFunction[] {
-    return [this.validateRequest, this.listVersions, this.copyVersion, ...(this.deleteNewerVersions ? [this.deleteNewerVersions] : []), this.report];
+    return [
+      this.validateRequest,
+      this.listVersions,
+      this.copyVersion,
+      ...(this.deleteNewerVersions ? [this.deleteNewerVersions] : []),
+      this.nextChunks,
+      this.prepareBatchJobs,
+      this.advanceBatchJobs,
+      this.report,
+    ];
   }
 }

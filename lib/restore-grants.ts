@@ -25,19 +25,28 @@ export const RESTORE_ACTIONS = {
   /**
    * Plan: list every version and delete marker; read the headers and tags of a
    * version only where the listing can't tell a copy of the target from another
-   * upload of the same bytes.
+   * upload of the same bytes; read a request's manifest (`s3://bucket/key` in an
+   * allowed bucket): a GetObject of its current version, ranged when a step
+   * resumes, which is `s3:GetObject`, not `s3:GetObjectVersion`. `s3:ListBucket`
+   * makes S3 answer a missing manifest with NoSuchKey (the caller's error, shown)
+   * rather than AccessDenied; it lists nothing `s3:ListBucketVersions` doesn't.
+   * Neither reads more than `s3:GetObjectVersion` already does.
    */
   listHistory: {
-    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
-    objects: ['s3:GetObjectVersion', 's3:GetObjectVersionTagging'],
+    bucket: ['s3:ListBucketVersions', 's3:ListBucket', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
+    objects: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectVersionTagging'],
   },
   /**
-   * Copy mode: copy a version over the key as a new version (tags copied, >5 GB by
-   * multipart, aborted on failure), or add a delete marker (`s3:DeleteObject`
-   * without a version id can't delete a version permanently).
+   * Copy mode, in place or to another allowed bucket (`to`): list the key's
+   * history there (a restore elsewhere lists the destination too), check the
+   * bucket's versioning and Object Lock before acting (each act step does),
+   * copy a version over the key as a new version (tags copied; >5 GB by
+   * multipart: CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload
+   * are all `s3:PutObject`, aborted on failure), or add a delete marker
+   * (`s3:DeleteObject` without a version id can't delete a version permanently).
    */
   copyVersions: {
-    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
+    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
     objects: [
       's3:GetObjectVersion',
       's3:GetObjectVersionTagging',

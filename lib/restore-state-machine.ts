@@ -8,17 +8,32 @@
  *   ▼
  * Start Planning ($.plan = nothing planned yet)
  *   ▼
- * Plan Chunks ◀────────────────────────────────────────┐ no
- *   ▼                                                   │
- * Dry Run? ──yes──────────────────────────────▶ All Planned? ──yes──▶ Report ─▶ Announce Completion ─▶ Restored (Succeed)
- *   │ no                                                ▲
- *   ▼                                                   │
- * Act On Chunks: Distributed Map over $.plan.chunks ────┘
- *   child workflow: Restore Mode? ─▶ Copy Versions | Delete Newer Versions (or Fail: Delete Mode Disabled)
+ * Plan Chunks ◀──────────────────────────────────── no ── All Planned? ──dry run──────────────────────▶ Report
+ *   ▼                                                       ▲  │ batch-operations ─▶ Prepare Batch Jobs ─┐
+ * Act While Planning? ─(dry run, batch-operations)──────────┤  │ with history ─▶ Current Versions ─┐     │
+ *   │ otherwise                                             │  └ otherwise ─▶ Report               │     │
+ *   ▼                                                       │                                      ▼     ▼
+ * Act On Chunks: Distributed Map over $.plan.chunks ────────┘     Next Chunks ◀─ Lambda Keys: Earlier Versions
+ *   (phase $.plan.actPhase: with history, earlier versions         ▼        ▲ no
+ *    only; child: Restore Mode? ─▶ Copy Versions |               Act On Chunks Again ─▶ Pass Done? ─▶ Report
+ *    Delete Newer Versions, or Fail: Delete Mode Disabled)                              │ then batch
+ *                                                                                       ▼
+ *   Lambda Keys: Current Versions ◀─current-pass─ Batch Jobs Done? ◀── Advance Batch Jobs ◀─ Wait For Batch Jobs
+ *   (─▶ Next Chunks …)                             │ report ─▶ Report  │ wait ─────────────────────────▲
+ *                                                  └ fail ─▶ Batch Job Failed ─▶ Report Failure
  *
- * Plan Chunks, Act On Chunks, Report ──(any error → $.failure)──▶ Report Failure ─▶ Announce Failure ─▶ Restore Failed (Fail)
+ * Every task after validation ──(any error → $.failure)──▶ Report Failure ─▶ Announce Failure ─▶ Restore Failed (Fail)
  *                                      (report fails too) ─▶ Summarise Without Report ─┘
  * ```
+ *
+ * Order with history: every earlier (non-current) version is written before any
+ * current one across all chunks, as the S3 guide advises: while planning the
+ * act steps write earlier versions only, and a second pass over every chunk
+ * (`Next Chunks` pages through them) writes the current ones. The Batch
+ * Operations engine keeps the same order across its two kinds of writers: the
+ * Lambda keys' earlier versions, then the earlier-versions jobs, then (once
+ * those are Complete) the Lambda keys' current versions and the current-versions
+ * jobs.
  *
  * Every Lambda task retries only the Lambda service's own errors (with backoff
  * and jitter). Validation errors (`RequestError`, `RefusedError`, or any other
@@ -38,6 +53,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { emptyTotals } from '../lambdas/core/planner.ts';
+import type { ChunkPass } from '../lambdas/core/steps.ts';
 import { acknowledge, acknowledgeGeneratedWildcards, acknowledgeWildcardResources } from './nag.ts';
 import { RestoreFunctions } from './restore-functions.ts';
 
@@ -60,6 +76,9 @@ export const LAMBDA_SERVICE_ERRORS = [
 
 /** Longer than any restore function may run (Lambda's 15 minutes). */
 export const TASK_TIMEOUT = Duration.minutes(16);
+
+/** How often the Batch Operations engine asks S3 how its jobs are doing: ~9 history events a time, days within the 25,000 limit. */
+export const BATCH_POLL_INTERVAL = Duration.minutes(2);
 
 /** Errors of the request itself: retrying can't help. */
 export const CALLER_ERRORS = ['RequestError', 'RefusedError'] as const;
@@ -231,7 +250,7 @@ export class RestoreStateMachine extends Construct {
     validate.addCatch(announceRejection, onFailure);
     // Nothing planned yet: the first Plan Chunks starts from no cursor (a Pass `Result` keeps the null).
     const startPlanning = new sfn.Pass(this, 'Start Planning', {
-      result: sfn.Result.fromObject({ chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals() }),
+      result: sfn.Result.fromObject({ chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals(), actPhase: 'all' }),
       resultPath: '$.plan',
     });
 
@@ -249,6 +268,7 @@ export class RestoreStateMachine extends Construct {
         done: J.stringAt('$.Payload.done'),
         nextChunk: J.numberAt('$.Payload.nextChunk'),
         totals: J.objectAt('$.Payload.totals'),
+        actPhase: J.stringAt('$.Payload.actPhase'),
       },
       resultPath: '$.plan',
     });
@@ -264,13 +284,10 @@ export class RestoreStateMachine extends Construct {
       .next(this.announce('Announce Completion', DETAIL_TYPES.completed, '$.report.summary', props.eventBus))
       .next(new sfn.Succeed(this, 'Restored', { outputPath: '$.report.summary' }));
 
-    const allPlanned = new sfn.Choice(this, 'All Planned?')
-      .when(sfn.Condition.booleanEquals('$.plan.done', true), report)
-      .otherwise(plan);
-
     const act = new sfn.DistributedMap(this, 'Act On Chunks', {
       itemsPath: '$.plan.chunks',
-      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value') },
+      // With history, only earlier versions while planning (`$.plan.actPhase`): the current ones wait for the pass after it.
+      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value'), phase: J.stringAt('$.plan.actPhase') },
       maxConcurrency,
       toleratedFailurePercentage,
       mapExecutionType: sfn.StateMachineType.STANDARD,
@@ -279,13 +296,106 @@ export class RestoreStateMachine extends Construct {
     });
     act.itemProcessor(this.actOnChunk());
     act.addCatch(reportFailure, onFailure);
+
+    // ── passes after planning: every chunk again, a page of chunks at a time ──
+    const nextChunks = this.invoke('Next Chunks', fns.nextChunks, {
+      // The pass without the page just acted on.
+      payload: sfn.TaskInput.fromObject({
+        ...context,
+        pass: {
+          source: J.stringAt('$.pass.source'),
+          phase: J.stringAt('$.pass.phase'),
+          then: J.stringAt('$.pass.then'),
+          after: J.stringAt('$.pass.after'),
+        },
+      }),
+      resultSelector: {
+        source: J.stringAt('$.Payload.source'),
+        phase: J.stringAt('$.Payload.phase'),
+        then: J.stringAt('$.Payload.then'),
+        after: J.stringAt('$.Payload.after'),
+        chunks: J.listAt('$.Payload.chunks'),
+        done: J.stringAt('$.Payload.done'),
+      },
+      resultPath: '$.pass',
+    });
+    this.retryWhole(nextChunks).addCatch(reportFailure, onFailure);
+    const actAgain = new sfn.DistributedMap(this, 'Act On Chunks Again', {
+      itemsPath: '$.pass.chunks',
+      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value'), phase: J.stringAt('$.pass.phase') },
+      maxConcurrency,
+      toleratedFailurePercentage,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultPath: J.DISCARD,
+    });
+    // Passes only copy: with history (copy mode only) or the Batch Operations engine (copy only).
+    actAgain.itemProcessor(this.retryWhole(this.invoke('Copy Versions Again', fns.copyVersion, { outputPath: '$.Payload' })));
+    actAgain.addCatch(reportFailure, onFailure);
+    const startPass = (id: string, pass: Omit<ChunkPass, 'after'>) =>
+      new sfn.Pass(this, id, { result: sfn.Result.fromObject({ ...pass, after: null }), resultPath: '$.pass' }).next(nextChunks);
+
+    // ── the S3 Batch Operations engine: manifests, then jobs phase by phase, polled ──
+    const prepareBatchJobs = this.invoke('Prepare Batch Jobs', fns.prepareBatchJobs, {
+      payload: sfn.TaskInput.fromObject({ ...context, nextChunk: J.numberAt('$.plan.nextChunk') }),
+      resultSelector: { stage: J.objectAt('$.Payload') },
+      resultPath: '$.batch',
+    });
+    this.retryWhole(prepareBatchJobs).addCatch(reportFailure, onFailure);
+    const advanceBatchJobs = this.invoke('Advance Batch Jobs', fns.advanceBatchJobs, {
+      payload: sfn.TaskInput.fromObject({ ...context, batch: J.objectAt('$.batch.stage') }),
+      resultSelector: { stage: J.objectAt('$.Payload') },
+      resultPath: '$.batch',
+    });
+    this.retryWhole(advanceBatchJobs).addCatch(reportFailure, onFailure);
+    const waitForBatchJobs = new sfn.Wait(this, 'Wait For Batch Jobs', { time: sfn.WaitTime.duration(BATCH_POLL_INTERVAL) });
+    waitForBatchJobs.next(advanceBatchJobs);
+    const batchJobFailed = new sfn.Pass(this, 'Batch Job Failed', {
+      parameters: { Error: 'BatchJobFailed', Cause: J.stringAt('$.batch.stage.failure') },
+      resultPath: '$.failure',
+    });
+    batchJobFailed.next(reportFailure);
+    // Lambda keys: earlier versions before any job, current versions once the earlier-versions jobs are Complete.
+    prepareBatchJobs.next(startPass('Lambda Keys: Earlier Versions', { source: 'batch', phase: 'noncurrent', then: 'batch' }));
+    advanceBatchJobs.next(
+      new sfn.Choice(this, 'Batch Jobs Done?')
+        .when(sfn.Condition.stringEquals('$.batch.stage.next', 'report'), report)
+        .when(
+          sfn.Condition.stringEquals('$.batch.stage.next', 'current-pass'),
+          startPass('Lambda Keys: Current Versions', { source: 'batch', phase: 'current', then: 'batch' }),
+        )
+        .when(sfn.Condition.stringEquals('$.batch.stage.next', 'fail'), batchJobFailed)
+        .otherwise(waitForBatchJobs),
+    );
+
+    nextChunks.next(actAgain).next(
+      new sfn.Choice(this, 'Pass Done?')
+        .when(sfn.Condition.booleanEquals('$.pass.done', false), nextChunks)
+        .when(sfn.Condition.stringEquals('$.pass.then', 'batch'), advanceBatchJobs)
+        .otherwise(report),
+    );
+
+    const batchEngine = sfn.Condition.and(
+      sfn.Condition.isPresent('$.context.request.engine'),
+      sfn.Condition.stringEquals('$.context.request.engine', 'batch-operations'),
+    );
+    const allPlanned = new sfn.Choice(this, 'All Planned?')
+      .when(sfn.Condition.booleanEquals('$.plan.done', false), plan)
+      .when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), report)
+      .when(batchEngine, prepareBatchJobs)
+      .when(
+        sfn.Condition.isPresent('$.context.request.withHistory'),
+        startPass('Current Versions', { source: 'plan', phase: 'current', then: 'report' }),
+      )
+      .otherwise(report);
     act.next(allPlanned);
 
-    const dryRun = new sfn.Choice(this, 'Dry Run?')
+    // The Lambda engine acts on each page of chunks as it is planned; a dry run and the Batch Operations engine plan everything first.
+    const actWhilePlanning = new sfn.Choice(this, 'Act While Planning?')
       .when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), allPlanned)
+      .when(batchEngine, allPlanned)
       .otherwise(act);
 
-    return validate.next(startPlanning).next(plan).next(dryRun);
+    return validate.next(startPlanning).next(plan).next(actWhilePlanning);
   }
 
   /** The child workflow of the map: one chunk, acted on by the function of the request's mode. */

@@ -50,6 +50,7 @@ export class S3RewindStack extends Stack {
       workBucket: this.workBucket.bucket,
       allowedBuckets: config.allowedBuckets,
       deleteModeAllowed: config.deleteModeAllowed,
+      batchOperationsRoleArn: this.restores.functions.batchOperationsRole.role.roleArn,
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
     });

@@ -58,7 +58,7 @@ test('--engine batch-operations is refused before anything is written, with what
     home: home.dir,
   });
   expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(/S3 Batch Operations engine is not run by this state machine yet/);
+  expect(result.stderr).toMatch(/--engine batch-operations runs S3 Batch Operations jobs on a deployed stack: give --state-machine-arn/);
 });
 
 test('--manifest with a key in the URI is a usage error', async () => {

@@ -11,7 +11,17 @@ import { RestoreFunction, type RestoreHandlerName } from '../../lib/restore-func
 import { resourcesOf } from './support.ts';
 import { Template } from 'aws-cdk-lib/assertions';
 
-const HANDLERS: RestoreHandlerName[] = ['validate-request', 'list-versions', 'copy-version', 'delete-newer-versions', 'report', 'api'];
+const HANDLERS: RestoreHandlerName[] = [
+  'validate-request',
+  'list-versions',
+  'copy-version',
+  'delete-newer-versions',
+  'next-chunks',
+  'prepare-batch-jobs',
+  'advance-batch-jobs',
+  'report',
+  'api',
+];
 
 test('every handler bundles with the local esbuild into a CommonJS index.js with a source map that loads and exports handler', () => {
   const app = new App();

@@ -186,6 +186,7 @@ const chunk = (index: number) => ({ restoreId: CONTEXT.restoreId, workBucket: 'w
 /** Runs the synthesized definition with stub handlers (by handler name); records every call and event. */
 async function execute(input: unknown, handlers: Partial<Record<string, Handler>>) {
   const { definition, lambdaTasks, eventTasks } = rendered();
+  const waits = Object.entries(definition.States).filter(([, state]) => state.Type === 'Wait');
   const calls: Array<{ handler: string; payload: Record<string, unknown> }> = [];
   const events: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
   const local: Record<string, (input: never) => Promise<unknown>> = {};
@@ -209,7 +210,7 @@ async function execute(input: unknown, handlers: Partial<Record<string, Handler>
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: local as never },
+    overrides: { taskResourceLocalHandlers: local as never, waitTimeOverrides: Object.fromEntries(waits.map(([name]) => [name, 0])) },
     context: { Execution: { Name: CONTEXT.restoreId } },
   });
   try {
@@ -226,8 +227,8 @@ const fail = (name: string, message: string) => () => {
 describe('the definition run by aws-local-stepfunctions', () => {
   test('a copy restore plans in steps, acts on every chunk of every step, then reports and announces completion', async () => {
     const plans = [
-      { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2) },
-      { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3) },
+      { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },
+      { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
     ];
     const summary = { restoreId: CONTEXT.restoreId, status: 'SUCCEEDED' };
     const run = await execute(
@@ -247,9 +248,114 @@ describe('the definition run by aws-local-stepfunctions', () => {
       { ...CONTEXT, cursor: '{"after":"k1"}', nextChunk: 2, totals: TOTALS(2) },
     ]);
     const acted = run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.payload);
-    expect(acted).toEqual([0, 1, 2].map((i) => ({ ...CONTEXT, chunk: chunk(i) })));
+    expect(acted).toEqual([0, 1, 2].map((i) => ({ ...CONTEXT, chunk: chunk(i), phase: 'all' })));
     expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload)).toEqual([{ ...CONTEXT, totals: TOTALS(3) }]);
     expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
+  });
+
+  test('with history, act steps write only earlier versions while planning; then a pass over every chunk writes the current ones, then the report', async () => {
+    const ordered = { ...CONTEXT, request: { ...CONTEXT.request, to: 's3://other-bucket/restored/', withHistory: true } };
+    const plans = [
+      { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'noncurrent' },
+      { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'noncurrent' },
+    ];
+    const pages = [
+      { source: 'plan', phase: 'current', then: 'report', after: 'refs/0', chunks: [chunk(0), chunk(1)], done: false },
+      { source: 'plan', phase: 'current', then: 'report', after: 'refs/2', chunks: [chunk(2)], done: true },
+    ];
+    const run = await execute(
+      { request: ordered.request },
+      {
+        'validate-request': () => ordered,
+        'list-versions': () => plans.shift(),
+        'next-chunks': () => pages.shift(),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.error).toBeUndefined();
+    const acts = run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.payload as { chunk: { index: number }; phase: string });
+    expect(acts.map((a) => `${a.phase} ${a.chunk.index}`).sort()).toEqual(['current 0', 'current 1', 'current 2', 'noncurrent 0', 'noncurrent 1', 'noncurrent 2']);
+    // Every earlier-versions step ended before the first current-versions step started.
+    const firstCurrent = acts.findIndex((a) => a.phase === 'current');
+    expect(acts.slice(0, firstCurrent).every((a) => a.phase === 'noncurrent')).toBe(true);
+    expect(acts.slice(firstCurrent).every((a) => a.phase === 'current')).toBe(true);
+    const passCalls = run.calls.filter((c) => c.handler === 'next-chunks').map((c) => c.payload.pass);
+    expect(passCalls).toEqual([
+      { source: 'plan', phase: 'current', then: 'report', after: null },
+      { source: 'plan', phase: 'current', then: 'report', after: 'refs/0' },
+    ]);
+    expect(run.calls.at(-1)!.handler).toBe('report');
+  });
+
+  test('the Batch Operations engine plans without acting, then Lambda keys\' earlier versions, earlier-versions jobs, Lambda keys\' current versions, current-versions jobs, report', async () => {
+    const batch = { ...CONTEXT, request: { ...CONTEXT.request, to: 's3://other-bucket/restored/', withHistory: true, engine: 'batch-operations' } };
+    const jobs = { restoreId: CONTEXT.restoreId, workBucket: 'work-bucket', jobs: [] };
+    const stages = [
+      { jobs, stage: 'noncurrent', next: 'wait' }, // prepare
+      { jobs, stage: 'noncurrent', next: 'wait' }, // earlier-versions jobs created
+      { jobs, stage: 'current', next: 'current-pass' }, // ... and Complete
+      { jobs, stage: 'current', next: 'wait' }, // current-versions jobs created
+      { jobs, stage: 'current', next: 'report' }, // ... Complete, reports folded
+    ];
+    const lambdaKeys = (phase: string) => ({ source: 'batch', phase, then: 'batch', after: 'refs/9', chunks: [chunk(9)], done: true });
+    const run = await execute(
+      { request: batch.request },
+      {
+        'validate-request': () => batch,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'noncurrent' }),
+        'prepare-batch-jobs': () => stages.shift(),
+        'advance-batch-jobs': () => stages.shift(),
+        'next-chunks': (p) => lambdaKeys((p.pass as { phase: string }).phase),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.error).toBeUndefined();
+    const steps = run.calls.map((c) => (c.handler === 'copy-version' ? `copy-version ${c.payload.phase} ${(c.payload.chunk as { index: number }).index}` : c.handler));
+    expect(steps).toEqual([
+      'validate-request',
+      'list-versions',
+      'prepare-batch-jobs',
+      'next-chunks',
+      'copy-version noncurrent 9',
+      'advance-batch-jobs',
+      'advance-batch-jobs',
+      'next-chunks',
+      'copy-version current 9',
+      'advance-batch-jobs',
+      'advance-batch-jobs',
+      'report',
+    ]);
+    expect(run.calls.find((c) => c.handler === 'prepare-batch-jobs')!.payload).toEqual({ ...batch, nextChunk: 1 });
+    // Each advance step gets the stage the step before it returned.
+    const advanced = run.calls.filter((c) => c.handler === 'advance-batch-jobs').map((c) => (c.payload.batch as { next: string; stage: string }));
+    expect(advanced.map((b) => `${b.stage} ${b.next}`)).toEqual(['noncurrent wait', 'noncurrent wait', 'current current-pass', 'current wait']);
+    expect(run.calls.filter((c) => c.handler === 'next-chunks').map((c) => c.payload.pass)).toEqual([
+      { source: 'batch', phase: 'noncurrent', then: 'batch', after: null },
+      { source: 'batch', phase: 'current', then: 'batch', after: null },
+    ]);
+  });
+
+  test('a Batch Operations job that failed fails the restore as BatchJobFailed, with a report and a Restore Failed event', async () => {
+    const batch = { ...CONTEXT, request: { ...CONTEXT.request, engine: 'batch-operations' } };
+    const jobs = { restoreId: CONTEXT.restoreId, workBucket: 'work-bucket', jobs: [] };
+    const failure = 'Batch Operations job j-1 (current) Failed: ACCESS_DENIED: no access to the manifest';
+    const run = await execute(
+      { request: batch.request },
+      {
+        'validate-request': () => batch,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'prepare-batch-jobs': () => ({ jobs, stage: 'noncurrent', next: 'wait' }),
+        'next-chunks': (p) => ({ ...(p.pass as object), chunks: [], done: true }),
+        'advance-batch-jobs': () => ({ jobs, stage: 'current', next: 'fail', failure }),
+        report: () => ({ status: 'FAILED' }),
+      },
+    );
+    expect(run.error?.cause).toMatchObject({ name: 'BatchJobFailed', message: failure });
+    expect(run.calls.find((c) => c.handler === 'report')!.payload).toMatchObject({ failure: { Error: 'BatchJobFailed', Cause: failure } });
+    expect(run.events).toEqual([{ detailType: 'Restore Failed', detail: { status: 'FAILED' } }]);
+    expect(run.calls.filter((c) => c.handler === 'copy-version')).toEqual([]);
   });
 
   test('the validate step receives the execution input and the execution name, which becomes the restore id', async () => {
@@ -261,8 +367,8 @@ describe('the definition run by aws-local-stepfunctions', () => {
   test('a dry run plans to the end without acting', async () => {
     const dry = { ...CONTEXT, request: { ...CONTEXT.request, dryRun: true } };
     const plans = [
-      { chunks: [chunk(0)], cursor: 'c', done: false, nextChunk: 1, totals: TOTALS(1) },
-      { chunks: [chunk(1)], cursor: null, done: true, nextChunk: 2, totals: TOTALS(2) },
+      { chunks: [chunk(0)], cursor: 'c', done: false, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' },
+      { chunks: [chunk(1)], cursor: null, done: true, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },
     ];
     const run = await execute(
       { request: dry.request },
@@ -278,7 +384,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
       { request: deleting.request },
       {
         'validate-request': () => deleting,
-        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1) }),
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
         'delete-newer-versions': () => ({ index: 0, counts: {}, outcomesKey: 'o' }),
         report: () => ({ status: 'SUCCEEDED' }),
       },
@@ -292,7 +398,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
       { request: CONTEXT.request },
       {
         'validate-request': () => CONTEXT,
-        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1) }),
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
         'copy-version': fail('AccessDenied', 'no access'),
         report: () => failedSummary,
       },

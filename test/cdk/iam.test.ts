@@ -41,7 +41,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     });
   });
 
-  test('list-versions may list the history of the allowed buckets, read their versions\' headers and tags, and read and write the restore area', () => {
+  test('list-versions may list the history of the allowed buckets, read their versions\' headers and tags and a manifest there, and read and write the restore area', () => {
     expect(permissions(fns.listVersions)).toEqual(
       sorted({
         ...basics(fns.listVersions),
@@ -49,6 +49,9 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
         's3:GetBucketObjectLockConfiguration': BUCKETS,
         's3:GetBucketVersioning': BUCKETS,
         's3:ListBucketVersions': BUCKETS,
+        // A manifest (s3://allowed-bucket/key) is read with GetObject; ListBucket makes a missing one NoSuchKey, not AccessDenied.
+        's3:GetObject': [...OBJECTS, ...restoreArea['s3:GetObject']],
+        's3:ListBucket': [...BUCKETS, ...restoreArea['s3:ListBucket']],
         's3:GetObjectVersion': OBJECTS,
         's3:GetObjectVersionTagging': OBJECTS,
       }),
@@ -59,6 +62,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     expect(permissions(fns.copyVersion)).toEqual(
       sorted({
         ...basics(fns.copyVersion),
+        's3:GetBucketObjectLockConfiguration': BUCKETS,
         's3:GetBucketVersioning': BUCKETS,
         's3:ListBucketVersions': BUCKETS,
         's3:AbortMultipartUpload': OBJECTS,
@@ -91,6 +95,51 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
+  test('next-chunks may only read the restore area of the work bucket', () => {
+    expect(permissions(fns.nextChunks)).toEqual(
+      sorted({ ...basics(fns.nextChunks), 's3:GetObject': restoreArea['s3:GetObject'], 's3:ListBucket': restoreArea['s3:ListBucket'] }),
+    );
+  });
+
+  test('prepare-batch-jobs may only read and write the restore area of the work bucket (plans in, manifests and chunks out)', () => {
+    expect(permissions(fns.prepareBatchJobs)).toEqual(sorted({ ...basics(fns.prepareBatchJobs), ...restoreArea }));
+  });
+
+  test('advance-batch-jobs may create and describe Batch Operations jobs, pass only the Batch Operations role, and use the restore area', () => {
+    const batchRole = logicalIdOf(fns.batchOperationsRole.role);
+    expect(permissions(fns.advanceBatchJobs)).toEqual(
+      sorted({
+        ...basics(fns.advanceBatchJobs),
+        ...restoreArea,
+        's3:CreateJob': ['*'],
+        's3:DescribeJob': ['arn:<AWS::Partition>:s3:<AWS::Region>:<AWS::AccountId>:job/*'],
+        'iam:PassRole': [`<${batchRole}.Arn>`],
+      }),
+    );
+    const roles = resourcesOf(template, 'AWS::IAM::Role');
+    const passers = Object.keys(roles).filter((role) => 'iam:PassRole' in permissionsOf(template, role));
+    expect(passers).toEqual([logicalIdOf(fns.advanceBatchJobs.executionRole)]);
+  });
+
+  test('the Batch Operations role is assumed by Batch Operations only, copies within the allowed buckets, reads manifests and writes reports in the work bucket', () => {
+    const batchRole = logicalIdOf(fns.batchOperationsRole.role);
+    const trust = resourcesOf(template, 'AWS::IAM::Role')[batchRole]!.Properties.AssumeRolePolicyDocument as { Statement: Statement[] };
+    expect(trust.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'batchoperations.s3.amazonaws.com' } },
+    ]);
+    expect(permissionsOf(template, batchRole)).toEqual(
+      sorted({
+        's3:GetBucketLocation': [...BUCKETS, workBucket].sort(),
+        's3:GetObject': [...OBJECTS, `${workBucket}/restores/*/batch-operations/manifests/*`].sort(),
+        's3:GetObjectVersion': [...OBJECTS, `${workBucket}/restores/*/batch-operations/manifests/*`].sort(),
+        's3:GetObjectTagging': OBJECTS,
+        's3:GetObjectVersionTagging': OBJECTS,
+        's3:PutObject': [...OBJECTS, `${workBucket}/restores/*/batch-operations/reports/*`].sort(),
+        's3:PutObjectTagging': OBJECTS,
+      }),
+    );
+  });
+
   test('report may only read and write the restore area of the work bucket', () => {
     expect(permissions(fns.report)).toEqual(sorted({ ...basics(fns.report), ...restoreArea }));
   });
@@ -112,7 +161,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
 
   test('the state machine may invoke exactly the restore functions and put events on the default bus', () => {
     const role = logicalIdOf(stack.restores.stateMachine.role);
-    expect(fns.all).toHaveLength(5);
+    expect(fns.all).toHaveLength(8);
     const invoked = fns.all
       .map((fn) => `<${logicalIdOf(fn)}.Arn>`)
       .flatMap((arn) => [arn, `${arn}:*`])
@@ -145,7 +194,16 @@ describe('IAM across the stack', () => {
     const handlers = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).map(
       (fn) => (fn.Properties.Environment as { Variables: Record<string, string> }).Variables.S3_REWIND_HANDLER,
     );
-    expect(handlers.sort()).toEqual(['api', 'copy-version', 'list-versions', 'report', 'validate-request']);
+    expect(handlers.sort()).toEqual([
+      'advance-batch-jobs',
+      'api',
+      'copy-version',
+      'list-versions',
+      'next-chunks',
+      'prepare-batch-jobs',
+      'report',
+      'validate-request',
+    ]);
   });
 
   test('with delete mode on, only the delete-newer-versions role may delete versions', () => {
@@ -155,13 +213,15 @@ describe('IAM across the stack', () => {
     expect(deleters).toEqual([logicalIdOf(stack.restores.functions.deleteNewerVersions!.executionRole)]);
   });
 
-  test('S3 permissions name only the allowed buckets and the work bucket', () => {
+  test('S3 permissions on buckets and objects name only the allowed buckets and the work bucket', () => {
     const { stack, template } = synth(FULL_CONTEXT);
     const workBucket = `<${logicalIdOf(stack.workBucket.bucket)}.Arn>`;
     const allowed = new Set([...BUCKETS, ...OBJECTS]);
+    // Batch Operations jobs are S3 Control resources, not buckets (asserted with advance-batch-jobs above).
+    const jobActions = new Set(['s3:CreateJob', 's3:DescribeJob']);
     for (const role of Object.keys(resourcesOf(template, 'AWS::IAM::Role'))) {
       for (const [action, resources] of Object.entries(permissionsOf(template, role))) {
-        if (!action.startsWith('s3:')) continue;
+        if (!action.startsWith('s3:') || jobActions.has(action)) continue;
         for (const resource of resources) {
           expect(allowed.has(resource) || resource.startsWith(workBucket)).toBe(true);
         }

@@ -37,7 +37,7 @@ test('alarms watch failed, timed-out, aborted and throttled executions', () => {
 
 test('every restore function runs Node.js 22 on arm64 with active tracing, source maps and its own log group', () => {
   const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-  expect(functions).toHaveLength(5);
+  expect(functions).toHaveLength(8);
   for (const fn of functions) {
     expect(fn.Properties).toMatchObject({
       Runtime: 'nodejs22.x',

@@ -8,11 +8,15 @@
  * - no S3 action is allowed on `*`, or on anything but the configured buckets
  *   (and their objects) and the work bucket;
  * - `*` resources only for the actions that have no resource-level permissions
- *   (X-Ray, CloudWatch Logs delivery), each acknowledged in cdk-nag (nag.test.ts);
+ *   (X-Ray, CloudWatch Logs delivery, S3 Batch Operations' CreateJob), each
+ *   acknowledged in cdk-nag (nag.test.ts); S3 Batch Operations jobs only of
+ *   this account;
  * - permanent deletion of versions only with delete mode on, and only for the
  *   delete-newer-versions role;
  * - nothing may bypass governance retention, or change a bucket's versioning,
- *   Object Lock, policy or lifecycle, or pass a role.
+ *   Object Lock, policy or lifecycle;
+ * - a role is passed only to S3 Batch Operations: the one role that service
+ *   may assume, by one function.
  */
 import { logicalIdOf, permissionsOf, resourcesOf, synth, FULL_CONTEXT, type Json, type Statement } from '../cdk/support.ts';
 
@@ -46,7 +50,15 @@ const RESOURCELESS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // S3 Batch Operations: a job is created in the account, not on a resource.
+  's3:CreateJob',
 ]);
+
+/** The Batch Operations jobs of the stack's own account and region: the one non-bucket S3 resource a role may name. */
+const JOBS = 'arn:<AWS::Partition>:s3:<AWS::Region>:<AWS::AccountId>:job/*';
+const JOB_ACTIONS = new Set(['s3:DescribeJob']);
+/** The service S3 Batch Operations jobs run as. */
+const BATCH_OPERATIONS_SERVICE = 'batchoperations.s3.amazonaws.com';
 
 /** Powers no role needs: they would let a restore weaken the protection it relies on. */
 const NEVER = [
@@ -61,7 +73,6 @@ const NEVER = [
   's3:PutBucketAcl',
   's3:PutObjectAcl',
   's3:DeleteBucket',
-  'iam:PassRole',
 ];
 
 const allowStatements = (context: Record<string, unknown>): Statement[] =>
@@ -98,7 +109,7 @@ describe.each(CONFIGURATIONS)('%s', (_name, context) => {
     expect(starred).toEqual([]);
   });
 
-  test('S3 actions name only the configured buckets, their objects, and the work bucket', () => {
+  test('S3 actions name only the configured buckets, their objects, the work bucket and this account\'s Batch Operations jobs', () => {
     const buckets = allowedBucketsOf(context);
     const allowed = new Set(buckets.flatMap((b) => [`arn:<AWS::Partition>:s3:::${b}`, `arn:<AWS::Partition>:s3:::${b}/*`]));
     const work = `<${logicalIdOf(stack.workBucket.bucket)}.Arn>`;
@@ -106,7 +117,11 @@ describe.each(CONFIGURATIONS)('%s', (_name, context) => {
     for (const role of roles) {
       for (const [action, where] of Object.entries(permissionsOf(template, role))) {
         if (!action.startsWith('s3:')) continue;
-        for (const resource of where) if (!allowed.has(resource) && !resource.startsWith(work)) outside.push(`${role} ${action} ${resource}`);
+        for (const resource of where) {
+          const inside =
+            allowed.has(resource) || resource.startsWith(work) || (resource === JOBS && JOB_ACTIONS.has(action)) || (resource === '*' && RESOURCELESS.has(action));
+          if (!inside) outside.push(`${role} ${action} ${resource}`);
+        }
       }
     }
     expect(outside).toEqual([]);
@@ -117,9 +132,21 @@ describe.each(CONFIGURATIONS)('%s', (_name, context) => {
     expect(deleters).toEqual(deleteMode ? [logicalIdOf(stack.restores.functions.deleteNewerVersions!.executionRole)] : []);
   });
 
-  test('no role may bypass governance retention, change versioning, Object Lock, policies or lifecycle, or pass a role', () => {
+  test('no role may bypass governance retention, change versioning, Object Lock, policies or lifecycle', () => {
     const granted = new Set(allowStatements(context).flatMap(actions));
     expect(NEVER.filter((action) => granted.has(action))).toEqual([]);
+  });
+
+  test('a role is passed only to S3 Batch Operations: one function may pass the role that service assumes, and no other', () => {
+    const trustsBatchOperations = (id: string) =>
+      JSON.stringify(resourcesOf(template, 'AWS::IAM::Role')[id]!.Properties.AssumeRolePolicyDocument).includes(BATCH_OPERATIONS_SERVICE);
+    const passers = roles.filter((role) => 'iam:PassRole' in permissionsOf(template, role));
+    const passed = passers.flatMap((role) => permissionsOf(template, role)['iam:PassRole']!);
+    expect(passers.length).toBeLessThanOrEqual(1);
+    for (const arn of passed) {
+      const id = /^<(\w+)\.Arn>$/.exec(arn)?.[1];
+      expect({ arn, jobRole: id !== undefined && trustsBatchOperations(id) }).toEqual({ arn, jobRole: true });
+    }
   });
 
   test('no role has a managed policy attached: every permission is an inline grant these tests see', () => {
