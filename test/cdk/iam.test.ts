@@ -123,7 +123,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
 
   test('the Batch Operations role is assumed by Batch Operations only, copies within the allowed buckets, reads manifests and writes reports in the work bucket', () => {
     const batchRole = logicalIdOf(fns.batchOperationsRole.role);
-    const trust = resourcesOf(template, 'AWS::IAM::Role')[batchRole]!.Properties.AssumeRolePolicyDocument as { Statement: Statement[] };
+    const trust = resourcesOf(template, 'AWS::IAM::Role')[batchRole]!.Properties.AssumeRolePolicyDocument as unknown as { Statement: Statement[] };
     expect(trust.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'batchoperations.s3.amazonaws.com' } },
     ]);
