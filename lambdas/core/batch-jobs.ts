@@ -54,10 +54,6 @@ export interface PrepareBatchOptions {
   readonly concurrency?: number;
 }
 
-const WILL_FAIL = 'will fail: ';
-/** The message `DestinationHistoryDiffers` carries (destination.ts); any other planned failure is a `RequestError`. */
-const HISTORY_DIFFERS = /^the destination key ".*" has \d+ entries that are not the first of the source's/s;
-
 type Unchanged = Extract<BatchAction, { action: 'unchanged' }>;
 
 /**
@@ -66,18 +62,9 @@ type Unchanged = Extract<BatchAction, { action: 'unchanged' }>;
  * (`RequestError`, or `DestinationHistoryDiffers` 409).
  */
 export function plannedOutcome(bucket: string, action: Unchanged): KeyOutcome {
-  if (action.reason.startsWith(WILL_FAIL)) {
-    const message = action.reason.slice(WILL_FAIL.length);
-    const differs = HISTORY_DIFFERS.test(message);
-    return {
-      Bucket: bucket,
-      Key: action.key,
-      VersionId: '',
-      TaskStatus: 'failed',
-      ErrorCode: differs ? 'DestinationHistoryDiffers' : 'RequestError',
-      HTTPStatusCode: differs ? 409 : 0,
-      ResultMessage: message,
-    };
+  const fails = 'fails' in action ? action.fails : undefined;
+  if (fails) {
+    return { Bucket: bucket, Key: action.key, VersionId: '', TaskStatus: 'failed', ErrorCode: fails.code, HTTPStatusCode: fails.status, ResultMessage: fails.message };
   }
   // In place the row names the current version; to another place, none (as the act steps write them).
   const versionId = 'destinationKey' in action ? '' : (action.current?.versionId ?? '');

@@ -25,7 +25,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { actOnChunk, type ActOptions } from './act.ts';
 import { actOnDestination, planDestinationKey, destinationKeyOf, type DestinationAction, type SourceKey } from './destination.ts';
-import { RequestError } from './errors.ts';
+import { RequestError, s3ErrorOf } from './errors.ts';
 import { keyHistories, type KeyHistory } from './listing.ts';
 import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from './manifest.ts';
 import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint } from './model.ts';
@@ -119,7 +119,8 @@ function countBatchAction(totals: PlanTotals, action: BatchAction): PlanTotals {
 /** Why a key will fail, shown in the plan (acting records it as failed). */
 const wontDo = (key: string, error: unknown): KeyAction => {
   if (!(error instanceof Error) || !(error instanceof RequestError || error.name === 'DestinationHistoryDiffers')) throw error;
-  return { key, action: 'unchanged', reason: `will fail: ${error.message}`, current: null };
+  const fails = s3ErrorOf(error);
+  return { key, action: 'unchanged', reason: `will fail: ${fails.message}`, current: null, fails };
 };
 
 export async function planBatchStep(

@@ -65,6 +65,8 @@ export type KeyAction =
        * its headers, metadata and tags are the target's too (`confirmSameVersion`).
        */
       readonly sameAs?: EntryRef;
+      /** Acting will fail the key with this error (a manifest line's version the key lacks; a destination history that differs). */
+      readonly fails?: { readonly code: string; readonly status: number; readonly message: string };
     }
   | {
       /** Copy mode: copy `source` over the key as a new version. */
