@@ -33,9 +33,10 @@
  * the key's earlier entries.
  *
  * Rows of the `noncurrent` phase are overwritten by the `current` pass (the same
- * outcomes file). Until then they say what was done: `failed`, `unchanged`, or
- * the status the key will have with a message saying its latest entry is yet to
- * be written (a report of a run that stopped there is FAILED as a whole).
+ * outcomes file) and are not reported as progress. Until then they say what was
+ * done: `failed` with the S3 error, `unchanged`, or `failed` with
+ * `LatestNotWritten` for a key whose latest entry waits for the current pass:
+ * true of a restore that stopped before that pass.
  */
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -143,6 +144,9 @@ export interface DestinationActOptions extends CopyOptions {
   readonly phase?: ActPhase;
 }
 
+/** The provisional row of a key whose latest entry waits for the current pass. */
+export const LATEST_NOT_WRITTEN = 'LatestNotWritten';
+
 /** What the plan (made before any write) said for a key: its writes, when it had some. */
 export type PlannedDestination = { readonly action: string; readonly writes?: readonly EntryRef[] };
 
@@ -190,7 +194,8 @@ export async function actOnDestination(
   const record = (key: string, outcome: Omit<KeyOutcome, 'Bucket' | 'Key'>) => {
     const row: KeyOutcome = { Bucket: sourceBucket, Key: key, ...outcome };
     outcomes.push(row);
-    options.onOutcome?.(row);
+    // A key's outcome is known in its last phase: the `noncurrent` rows are provisional.
+    if (phase !== 'noncurrent') options.onOutcome?.(row);
   };
   const fail = (key: string, versionId: string, error: unknown) => {
     const e = s3ErrorOf(error);
@@ -253,15 +258,16 @@ export async function actOnDestination(
   );
   const written = toWrite.filter(({ key }) => !failed.has(key));
   if (phase === 'noncurrent') {
-    // The latest entries wait for the current pass, which rewrites these rows.
+    // The latest entries wait for the current pass, which rewrites these rows: a report
+    // that still has them is of a restore that stopped first, where the key is not restored.
     for (const { key, action } of written) {
       const earlier = action.writes.slice(0, -1);
       record(key, {
         VersionId: '',
-        TaskStatus: action.outcome,
-        ErrorCode: '',
-        HTTPStatusCode: 200,
-        ResultMessage: `${earlier.length ? `wrote ${describeWrites(earlier)} to ${where(action.destinationKey)}` : 'nothing written yet'}; the latest entry is written in the current pass`,
+        TaskStatus: 'failed',
+        ErrorCode: LATEST_NOT_WRITTEN,
+        HTTPStatusCode: 0,
+        ResultMessage: `${earlier.length ? `wrote ${describeWrites(earlier)} to ${where(action.destinationKey)}` : 'nothing written yet'}; the latest entry is written in the current pass, which has not run`,
       });
     }
     return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));

@@ -87,7 +87,8 @@ test('to another bucket with history, a chunk with an itemsKey writes exactly it
     return Promise.all([...listed].reverse().map(async (e) => `${e.key} ${await bodyOf(s3, destination, e.key, e.versionId)}`));
   };
   expect((await bodies()).sort()).toEqual(['x/p/b p/b v0', 'x/p/d p/d v0']);
-  expect(await outcomeKeys(context, chunk)).toEqual(['p/b restored', 'p/d restored']);
+  // Provisional rows until the current pass: a restore that stopped here has not restored them.
+  expect(await outcomeKeys(context, chunk)).toEqual(['p/b failed', 'p/d failed']);
 
   const result = await actChunkStep(s3, context, chunk, {}, 'current');
   expect(result.counts).toMatchObject({ restored: 2, failed: 0 });

@@ -90,12 +90,15 @@ test('Lambda engine: the definition writes every key\'s earlier entries before a
   const { client, writes } = recordingClient(destination);
   const store = new S3WorkStore(s3, fx.workBucket());
 
+  const progress: KeyOutcome[] = [];
   const summary = await runRestoreLocally(
     { request: { bucket, prefix: 'app/', at: iso(at), to: `s3://${destination}/restored/`, withHistory: true } },
-    { s3: client, store },
+    { s3: client, store, onOutcome: (row) => progress.push(row) },
   ).finally(() => client.destroy());
 
   expect(summary.status).toBe('SUCCEEDED');
+  // Progress hears each key once, when its last phase is done (the first phase's rows are provisional).
+  expect(progress.map((row) => row.Key).sort()).toEqual(Object.keys(STORY).sort());
   expectHistoryReproduced(listed, at, await listHistory(s3, destination));
   // The latest entry of each key up to T is its current one: all of those copies came after every other copy.
   const latest = new Set([...byKeyMap(listed.filter((e) => e.lastModified <= at)).values()].map((entries) => entries[0]!.versionId));
