@@ -5,8 +5,9 @@
  * its payloads and the report are the same as for a key or prefix restore.
  *
  * - Manifest: the first plan step reads the whole manifest once and refuses a
- *   bad line (with its number), a line of another bucket, or a line without a
- *   version id when the request has no `at`, before anything is written. Then
+ *   bad line (with its number), a line of another bucket, a line without a
+ *   version id when the request has no `at`, or a key listed twice (anywhere:
+ *   with both line numbers), before anything is written. Then
  *   each step plans a run of lines (cursor: next line number and byte offset, so
  *   a resumed step reads from there with a ranged GET), listing each key's
  *   history exactly (`keyHistories` with a key scope: `doc` never lists
@@ -27,6 +28,7 @@ import { actOnChunk, type ActOptions } from './act.ts';
 import { actOnDestination, planDestinationKey, destinationKeyOf, type DestinationAction, type SourceKey } from './destination.ts';
 import { RequestError, s3ErrorOf } from './errors.ts';
 import { keyHistories, type KeyHistory } from './listing.ts';
+import { ManifestKeys, repeatedKeyMessage, type ManifestKeysOptions } from './manifest-duplicates.ts';
 import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from './manifest.ts';
 import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
@@ -75,19 +77,37 @@ export function pointOfLine(request: RestoreRequest, line: { line: number; versi
   return point;
 }
 
-/** Reads the whole manifest once: every line well-formed, of the request's bucket, with a restore point. */
-export async function checkManifest(source: ManifestSource, request: RestoreRequest): Promise<number> {
+/**
+ * Reads the whole manifest once: every line well-formed, of the request's
+ * bucket, with a restore point, and no key listed twice (by fingerprint as it
+ * reads, each candidate confirmed by reading the lines up to it again: see
+ * manifest-duplicates.ts). Returns the number of lines.
+ */
+export async function checkManifest(source: ManifestSource, request: RestoreRequest, options: ManifestKeysOptions = {}): Promise<number> {
+  const manifest = request.manifest!;
+  const keys = new ManifestKeys(options);
   let lines = 0;
-  for await (const { entry } of manifestLines(source, request.manifest!)) {
-    if (entry.bucket !== request.bucket) {
-      throw new RequestError(
-        `manifest line ${entry.line}: bucket "${entry.bucket}" is not the request's bucket "${request.bucket}" (one restore, one source bucket: split the manifest)`,
-      );
+  let from: ManifestCursor | undefined = { line: 1, offset: 0 };
+  while (from) {
+    const start: ManifestCursor = from;
+    from = undefined;
+    for await (const { entry, cursor } of manifestLines(source, manifest, start)) {
+      if (entry.bucket !== request.bucket) {
+        throw new RequestError(
+          `manifest line ${entry.line}: bucket "${entry.bucket}" is not the request's bucket "${request.bucket}" (one restore, one source bucket: split the manifest)`,
+        );
+      }
+      pointOfLine(request, entry);
+      lines += 1;
+      if (keys.add(entry.line, entry.key)) {
+        from = cursor; // enough candidates: confirm them, then read on from here
+        break;
+      }
     }
-    pointOfLine(request, entry);
-    lines += 1;
+    const repeat = await keys.confirm(manifestLines(source, manifest));
+    if (repeat) throw new RequestError(repeatedKeyMessage(repeat));
   }
-  if (lines === 0) throw new RequestError(`manifest ${request.manifest} has no lines`);
+  if (lines === 0) throw new RequestError(`manifest ${manifest} has no lines`);
   return lines;
 }
 
@@ -176,12 +196,6 @@ export async function planBatchStep(
     let batch: ManifestItem[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      const seen = new Map<string, number>();
-      for (const item of batch) {
-        const earlier = seen.get(item.key);
-        if (earlier !== undefined) throw new RequestError(`manifest line ${item.line} repeats the key of line ${earlier}: list each key once`);
-        seen.set(item.key, item.line);
-      }
       const histories = await historiesOf(s3, spec.bucket, batch.map((i) => i.key), concurrency);
       options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
       const actions = await Promise.all(histories.map((h, i) => limit(() => planOne(h, pointOfLine(request, batch[i]!)))));
