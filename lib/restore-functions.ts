@@ -20,12 +20,14 @@ import {
 
 /**
  * `list-versions` returns its chunks after at most `PLAN_TIME_BUDGET` of listing
- * (or 100 chunks), a minute below its timeout to write the chunk in hand; short
- * steps keep `$.plan` small and get the first chunk acted on early. The handler
- * reads `PLAN_TIME_BUDGET_MS` and stops at whichever comes first, it or a minute
- * before its remaining time runs out.
+ * (or 100 chunks); short steps keep `$.plan` small and get the first chunk acted
+ * on early. The handler reads `PLAN_TIME_BUDGET_MS` and stops at whichever comes
+ * first, it or a minute before its remaining time runs out. The timeout is
+ * Lambda's longest, for the one step that may need it: a manifest restore's
+ * first step reads the whole manifest before planning (every line checked, no
+ * key twice: ~2 µs of CPU a line, so minutes at tens of millions of lines).
  */
-const PLAN_TIMEOUT = Duration.minutes(5);
+const PLAN_TIMEOUT = Duration.minutes(15);
 const PLAN_TIME_BUDGET = Duration.minutes(4);
 
 export interface RestoreFunctionsProps {
@@ -88,7 +90,8 @@ export class RestoreFunctions extends Construct {
     this.listVersions = new RestoreFunction(this, 'ListVersions', {
       handlerName: 'list-versions',
       description: 'Lists versions and delete markers of the restore scope and writes the plan in chunks to the work bucket',
-      memorySize: 1024,
+      // A full vCPU, and room for a manifest check's key fingerprints (~50 million lines).
+      memorySize: 1769,
       timeout: PLAN_TIMEOUT,
       logRetention,
       environment: { PLAN_TIME_BUDGET_MS: String(PLAN_TIME_BUDGET.toMilliseconds()) },
