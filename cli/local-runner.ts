@@ -12,6 +12,7 @@ import type { KeyOutcome } from '#core/model.ts';
 import type { RestorePolicy } from '#core/policy.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/request.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps.ts';
+import { S3LeaseStore } from '#core/destination-lease.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
 import type { StepDeps } from '../lambdas/commons/clients.ts';
 import { makeHandler as advanceBatchJobs } from '../lambdas/advance-batch-jobs/handler.ts';
@@ -22,6 +23,7 @@ import { makeHandler as nextChunks } from '../lambdas/next-chunks/handler.ts';
 import { makeHandler as prepareBatchJobs } from '../lambdas/prepare-batch-jobs/handler.ts';
 import { makeHandler as report } from '../lambdas/report/handler.ts';
 import { makeHandler as validateRequest } from '../lambdas/validate-request/handler.ts';
+import { FileLeaseStore, localRunLeases } from './file-lease-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { loadDefinition, type LocalDefinition } from './local-definition.ts';
 
@@ -113,6 +115,12 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     ...(options.onPage ? { onPage: options.onPage } : {}),
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
     ...(options.batchOperations ? { batchOperations: options.batchOperations } : {}),
+    // Destination leases beside the work store: in its bucket, or in its directory (~/.s3-rewind when it is not a FileWorkStore).
+    leases: localRunLeases(
+      store instanceof S3WorkStore
+        ? new S3LeaseStore(options.s3, store.bucket)
+        : new FileLeaseStore(store instanceof FileWorkStore ? store.root : undefined),
+    ),
   };
   const policy = options.policy ?? { allowedBuckets: '*', deleteModeAllowed: true, batchOperations: options.batchOperations !== undefined };
   const definition = options.definition ?? (await loadDefinition());

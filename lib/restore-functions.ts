@@ -16,6 +16,8 @@ import {
   grantListHistory,
   grantReadRestores,
   grantReadWriteRestores,
+  grantReleaseDestinationLeases,
+  grantTakeDestinationLeases,
 } from './restore-grants.ts';
 
 /**
@@ -39,6 +41,8 @@ export interface RestoreFunctionsProps {
   readonly deleteModeAllowed?: boolean;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** After how long a destination lease no restore gave back may be taken over: past the state machine's timeout. @default 25 hours */
+  readonly leaseStaleAfter?: Duration;
 }
 
 export class RestoreFunctions extends Construct {
@@ -83,9 +87,11 @@ export class RestoreFunctions extends Construct {
         DELETE_MODE_ALLOWED: String(deleteModeAllowed),
         WORK_BUCKET: props.workBucket.bucketName,
         BATCH_OPERATIONS_ROLE_ARN: batchOperations.BATCH_OPERATIONS_ROLE_ARN,
+        LEASE_STALE_AFTER_MS: String((props.leaseStaleAfter ?? Duration.hours(25)).toMilliseconds()),
       },
     });
     grantInspectBuckets(this.validateRequest, buckets);
+    grantTakeDestinationLeases(this.validateRequest, props.workBucket);
 
     this.listVersions = new RestoreFunction(this, 'ListVersions', {
       handlerName: 'list-versions',
@@ -156,6 +162,7 @@ export class RestoreFunctions extends Construct {
       logRetention,
     });
     grantReadWriteRestores(this.report, props.workBucket);
+    grantReleaseDestinationLeases(this.report, props.workBucket);
   }
 
   /** Every function the workflow invokes. */

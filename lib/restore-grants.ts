@@ -8,6 +8,7 @@ import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { LEASES_PREFIX } from '../lambdas/core/destination-lease.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
 /** Whose role a grant goes to: a function with a role we can acknowledge findings on. */
@@ -131,6 +132,40 @@ function grantWorkBucket(fn: RestoreGrantee, workBucket: s3.IBucket, objectActio
       fn.role,
       [objects],
       'Objects of the work bucket under restores/ only: each restore writes and reads its own restores/<restoreId>/ keys, named at run time.',
+    );
+  }
+}
+
+/**
+ * Validate may take the lease on a restore's destination bucket: read it and
+ * write it (only if absent, or over a stale one by its ETag), under `leases/` only.
+ */
+export function grantTakeDestinationLeases(fn: RestoreGrantee, workBucket: s3.IBucket): void {
+  grantLeases(fn, workBucket, ['s3:GetObject', 's3:PutObject']);
+}
+
+/** Report may give a restore's destination lease back: read it and delete it, under `leases/` only (the only delete in the work bucket). */
+export function grantReleaseDestinationLeases(fn: RestoreGrantee, workBucket: s3.IBucket): void {
+  grantLeases(fn, workBucket, ['s3:GetObject', 's3:DeleteObject']);
+}
+
+function grantLeases(fn: RestoreGrantee, workBucket: s3.IBucket, objectActions: string[]): void {
+  const leases = workBucket.arnForObjects(`${LEASES_PREFIX}*`);
+  iam.Grant.addToPrincipal({ grantee: fn, actions: objectActions, resourceArns: [leases] });
+  // A lease released meanwhile then reads as NoSuchKey, not AccessDenied; nothing outside leases/ is listed.
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [workBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${LEASES_PREFIX}*`] } },
+    }),
+  );
+  if (fn.role) {
+    acknowledgeWildcardResources(
+      fn.role,
+      [leases],
+      'Objects of the work bucket under leases/ only: one lease per destination bucket of a restore to another place, ' +
+        'leases/<destination bucket>.json, the bucket named by each request at run time.',
     );
   }
 }

@@ -141,6 +141,8 @@ export class RestoreStateMachine extends Construct {
       allowedBuckets: props.allowedBuckets,
       deleteModeAllowed,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      // A lease outlives no restore: stale only once its restore must have ended.
+      leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),
     });
     const definition = this.buildDefinition(props, mapMaxConcurrency, toleratedFailurePercentage);
 

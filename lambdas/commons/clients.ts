@@ -1,6 +1,7 @@
 /** SDK clients and stores, created once per Lambda container; the local runner passes its own. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
+import { S3LeaseStore, type DestinationLease, type LeaseStore } from '#core/destination-lease.ts';
 import type { ManifestSource } from '#core/manifest.ts';
 import type { KeyOutcome } from '#core/model.ts';
 import { createS3Client } from '#core/s3-client.ts';
@@ -20,7 +21,26 @@ export interface StepDeps {
   readonly manifests?: ManifestSource;
   /** S3 Control and what its jobs run as, for the S3 Batch Operations engine; unset where there is none (a local run). */
   readonly batchOperations?: BatchOperationsDeps;
+  /** Where restores to another place keep their destination leases. @default S3 objects in the context's work bucket (`leasesOf`) */
+  readonly leases?: LeaseDeps;
 }
+
+/** The destination leases of restores to another place (lambdas/core/destination-lease.ts). */
+export interface LeaseDeps {
+  /** The lease store behind a context's `workBucket`. */
+  readonly store: (workBucket: string) => LeaseStore;
+  /**
+   * Tells this run from another of the same restore id: the local runner's, since
+   * the CLI started twice with one request runs one id twice. Unset in Lambda,
+   * where the restore id is the execution's name, unique.
+   */
+  readonly run?: string;
+  /** A lease left by a run known to have ended (the local runner: its process is gone) is taken over at once. */
+  readonly abandoned?: (lease: DestinationLease) => boolean;
+}
+
+/** The deps' lease store and run, or the deployed default: leases in the work bucket, on the deps' S3 client. */
+export const leasesOf = (deps: StepDeps): LeaseDeps => deps.leases ?? { store: (workBucket) => new S3LeaseStore(deps.s3, workBucket) };
 
 export interface BatchOperationsDeps {
   readonly control: S3ControlClient;
@@ -51,4 +71,5 @@ export const lambdaDeps: StepDeps = {
   s3,
   workStore: (workBucket) => new S3WorkStore(s3, workBucket),
   concurrency,
+  leases: { store: (workBucket) => new S3LeaseStore(s3, workBucket) },
 };

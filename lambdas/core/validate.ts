@@ -1,28 +1,59 @@
 /**
  * The first step of every restore: the request is valid, allowed here, and the
- * bucket can be restored safely. Nothing is listed or written before this passes.
+ * bucket can be restored safely. Nothing is listed or written before this passes;
+ * a restore to another place then takes its destination bucket's lease, the one
+ * thing this step writes (destination-lease.ts).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from './bucket-guard.ts';
+import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from './destination-lease.ts';
 import { checkPolicy, type RestorePolicy } from './policy.ts';
 import { destinationOf, parseRestoreRequest, restoreIdOf } from './request.ts';
 import type { RestoreContext, ValidateStepInput } from './steps.ts';
+
+/** Where and how the validate step takes a destination lease. */
+export interface DestinationLeases {
+  readonly store: LeaseStore;
+  /** A lease older than this is stale and taken over. */
+  readonly staleAfterMs: number;
+  /** Tells this run from another of the same restore id (the local runner); unset in a deployment. */
+  readonly run?: string;
+  /** A lease known to be left by a run that ended is taken over at once (the local runner). */
+  readonly abandoned?: (lease: DestinationLease) => boolean;
+  /** Told how the lease was got (to log a takeover). */
+  readonly onTaken?: (taken: LeaseTaken) => void;
+}
 
 /**
  * The restore id is the execution's name (unique per execution: the API and CLI
  * name executions `restoreIdOf(request)`; EventBridge gives each a fresh one), so
  * two runs of one request never share a work prefix.
+ *
+ * A request with `to` that writes (not a dry run) takes the lease on its
+ * destination bucket last, once every check has passed, or is refused
+ * `DestinationBusy`. Without `leases` no lease is taken: only for callers that
+ * run steps one at a time themselves (the bench, tests of the checks).
  */
 export async function validateRestore(
   s3: S3Client,
   { input, executionName }: ValidateStepInput,
   policy: RestorePolicy,
   workBucket: string,
+  leases?: DestinationLeases,
 ): Promise<RestoreContext> {
   const request = parseRestoreRequest(input?.request);
   checkPolicy(request, policy);
   await checkBucket(s3, request.bucket, request.mode);
   // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
   if (request.to !== undefined) await checkBucket(s3, destinationOf(request.to).bucket, 'copy');
-  return { restoreId: executionName ?? input.restoreId ?? restoreIdOf(request), request, workBucket };
+  const restoreId = executionName ?? input.restoreId ?? restoreIdOf(request);
+  if (leases && needsDestinationLease(request)) {
+    const taken = await takeDestinationLease(
+      leases.store,
+      { restoreId, to: request.to, ...(leases.run !== undefined ? { run: leases.run } : {}) },
+      { staleAfterMs: leases.staleAfterMs, ...(leases.abandoned ? { abandoned: leases.abandoned } : {}) },
+    );
+    leases.onTaken?.(taken);
+  }
+  return { restoreId, request, workBucket };
 }

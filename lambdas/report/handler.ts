@@ -1,10 +1,37 @@
-/** report: folds the chunks' outcomes into the restore's report and returns its summary. */
+/**
+ * report: folds the chunks' outcomes into the restore's report and returns its
+ * summary; then gives back the destination lease of a restore to another place
+ * (both Report and Report Failure run this), never failing the report for it.
+ */
+import { needsDestinationLease, releaseDestinationLease } from '#core/destination-lease.ts';
 import { writeReport } from '#core/report.ts';
 import { parseReportStepInput } from '#core/step-schemas.ts';
-import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
-import { stepHandler } from '../commons/step-handler.ts';
+import type { ReportStepInput } from '#core/steps.ts';
+import { lambdaDeps, leasesOf, type LeaseDeps, type StepDeps } from '../commons/clients.ts';
+import { logger, stepHandler } from '../commons/step-handler.ts';
 
-export const makeHandler = (deps: StepDeps = lambdaDeps) =>
-  stepHandler(parseReportStepInput, (input) => writeReport(deps.workStore(input.workBucket), input));
+export const makeHandler = (deps: StepDeps = lambdaDeps) => {
+  const leases = leasesOf(deps);
+  return stepHandler(parseReportStepInput, async (input) => {
+    try {
+      return await writeReport(deps.workStore(input.workBucket), input);
+    } finally {
+      // Nothing of this restore writes once a report step runs, whether the report is written or not.
+      await releaseLease(leases, input);
+    }
+  });
+};
+
+/** Releases the lease if it still names this restore; a failure is logged (the lease then goes stale) and the report goes on. */
+async function releaseLease(leases: LeaseDeps, { restoreId, request, workBucket }: ReportStepInput): Promise<void> {
+  if (!needsDestinationLease(request)) return;
+  try {
+    const holder = { restoreId, to: request.to, ...(leases.run !== undefined ? { run: leases.run } : {}) };
+    const released = await releaseDestinationLease(leases.store(workBucket), holder);
+    if (released.how === 'held-by-other') logger.warn('the destination lease was taken over by another restore: left to it', { by: released.by });
+  } catch (error) {
+    logger.error('could not release the destination lease: it is taken over once stale', { error });
+  }
+}
 
 export const handler = makeHandler();

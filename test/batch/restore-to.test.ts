@@ -8,7 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { planStep } from '#core/plan.ts';
 import { S3WorkStore } from '#core/work-store.ts';
 import { HistoryWriter, bodyOf, byKeyMap, historyLines, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
-import { iso, rowOf, runRestore, statuses, validateStep, RestoreStepError } from '../engine/drive.ts';
+import { iso, reportStep, rowOf, runRestore, statuses, validateStep, RestoreStepError } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';
 
 const fx = engineFixture('restore-to');
@@ -135,6 +135,8 @@ test('a manifest restored to another bucket: the listed versions land there; pla
   expect(second).toMatchObject({ chunks: [{ lastKey: 'app/deleted-and-back', index: 1 }] });
   const third = await planStep(s3, store, { ...context, cursor: second.cursor, nextChunk: second.nextChunk, totals: second.totals });
   expect(third).toMatchObject({ done: true, chunks: [], totals: { keys: 2, restore: 2, copies: 2 } });
+  // That restore ends here: its report gives back the destination's lease.
+  await reportStep(s3, context, third.totals);
 
   const run = await runRestore(s3, request, { workBucket: fx.workBucket() });
   expect(statuses(run)).toEqual({ 'app/overwritten': 'restored', 'app/deleted-and-back': 'restored' });

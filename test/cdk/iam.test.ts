@@ -24,6 +24,11 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     's3:ListBucket': [`${workBucket} if {"StringLike":{"s3:prefix":["restores/*"]}}`],
     's3:PutObject': [`${workBucket}/restores/*`],
   };
+  /** Destination leases, `leases/<bucket>.json`: listing there only tells a released lease from a forbidden one. */
+  const leaseArea = {
+    objects: [`${workBucket}/leases/*`],
+    list: [`${workBucket} if {"StringLike":{"s3:prefix":["leases/*"]}}`],
+  };
   const basics = (fn: RestoreFunction) => ({
     'logs:CreateLogStream': [`<${logicalIdOf(fn.functionLogGroup)}.Arn>`],
     'logs:PutLogEvents': [`<${logicalIdOf(fn.functionLogGroup)}.Arn>`],
@@ -33,12 +38,17 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
   const permissions = (fn: RestoreFunction) => permissionsOf(template, logicalIdOf(fn.executionRole));
   const fns = stack.restores.functions;
 
-  test('validate-request may only read the versioning and Object Lock configuration of the allowed buckets', () => {
-    expect(permissions(fns.validateRequest)).toEqual({
-      ...basics(fns.validateRequest),
-      's3:GetBucketObjectLockConfiguration': BUCKETS,
-      's3:GetBucketVersioning': BUCKETS,
-    });
+  test('validate-request may only read the versioning and Object Lock configuration of the allowed buckets, and read and write destination leases', () => {
+    expect(permissions(fns.validateRequest)).toEqual(
+      sorted({
+        ...basics(fns.validateRequest),
+        's3:GetBucketObjectLockConfiguration': BUCKETS,
+        's3:GetBucketVersioning': BUCKETS,
+        's3:GetObject': leaseArea.objects,
+        's3:ListBucket': leaseArea.list,
+        's3:PutObject': leaseArea.objects,
+      }),
+    );
   });
 
   test('list-versions may list the history of the allowed buckets, read their versions\' headers and tags and a manifest there, and read and write the restore area', () => {
@@ -140,8 +150,16 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test('report may only read and write the restore area of the work bucket', () => {
-    expect(permissions(fns.report)).toEqual(sorted({ ...basics(fns.report), ...restoreArea }));
+  test('report may only read and write the restore area of the work bucket, and read and delete destination leases', () => {
+    expect(permissions(fns.report)).toEqual(
+      sorted({
+        ...basics(fns.report),
+        ...restoreArea,
+        's3:GetObject': [...restoreArea['s3:GetObject'], ...leaseArea.objects],
+        's3:ListBucket': [...restoreArea['s3:ListBucket'], ...leaseArea.list],
+        's3:DeleteObject': leaseArea.objects,
+      }),
+    );
   });
 
   test('the API may start and describe restores, list versions in the allowed buckets and read the restore area', () => {
@@ -211,6 +229,17 @@ describe('IAM across the stack', () => {
     const roles = resourcesOf(template, 'AWS::IAM::Role');
     const deleters = Object.keys(roles).filter((role) => 's3:DeleteObjectVersion' in permissionsOf(template, role));
     expect(deleters).toEqual([logicalIdOf(stack.restores.functions.deleteNewerVersions!.executionRole)]);
+  });
+
+  test('in the work bucket, only the report deletes, and only destination leases', () => {
+    const { stack, template } = synth(FULL_CONTEXT);
+    const workBucket = `<${logicalIdOf(stack.workBucket.bucket)}.Arn>`;
+    const deletes = Object.keys(resourcesOf(template, 'AWS::IAM::Role')).flatMap((role) =>
+      Object.entries(permissionsOf(template, role))
+        .filter(([action]) => action.startsWith('s3:Delete'))
+        .flatMap(([action, resources]) => resources.filter((r) => r.startsWith(workBucket)).map((r) => `${role} ${action} ${r}`)),
+    );
+    expect(deletes).toEqual([`${logicalIdOf(stack.restores.functions.report.executionRole)} s3:DeleteObject ${workBucket}/leases/*`]);
   });
 
   test('S3 permissions on buckets and objects name only the allowed buckets and the work bucket', () => {

@@ -84,3 +84,9 @@ test('with delete mode off, the delete branch is a Fail state', () => {
     Cause: 'delete mode is disabled in this deployment; use copy mode',
   });
 });
+
+test('validate-request treats a destination lease as stale only past the state machine timeout (24 h + 1 h)', () => {
+  const validate = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(stack.restores.functions.validateRequest)]!.Properties;
+  const variables = (validate.Environment as { Variables: Record<string, string> }).Variables;
+  expect(variables.LEASE_STALE_AFTER_MS).toBe(String(25 * 60 * 60 * 1000));
+});
