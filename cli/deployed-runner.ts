@@ -3,6 +3,11 @@
  * by the restore id and with the same canonical input the API sends (so the CLI
  * and the API agree on what "the same restore" is), then DescribeExecution until
  * it ends. The summary is the execution's output.
+ *
+ * A restore that ended keeps its id taken for 90 days; `--again` (`again`) runs
+ * it once more as the request's next run, `<id>-2`, `<id>-3`… with the same
+ * input, as `POST /restores?again=true` does (`runToStartOrFollow` decides for
+ * both), or follows the run still going.
  */
 import {
   DescribeExecutionCommand,
@@ -12,11 +17,15 @@ import {
   StartExecutionCommand,
   type DescribeExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import type { RestoreRequest } from '#core/request.ts';
-import { restoreIdOf } from '#core/request.ts';
+import {
+  canonicalRequest,
+  RESTORE_ID,
+  restoreIdOf,
+  type RestoreRequest,
+} from '#core/request.ts';
+import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/runs.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps.ts';
 import { executionArnOf } from '#core/steps.ts';
-import { canonicalRequest, RESTORE_ID } from '#core/request.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<name>` */
@@ -41,7 +50,14 @@ export interface DeployedRunOptions extends FollowOptions {
   readonly stateMachineArn: string;
   /** Something the operator should know (e.g. "already running: following it"), for stderr. */
   readonly onNotice?: (message: string) => void;
+  /** `--again`: once the request's run has ended, start its next run (`<id>-<n>`) instead of refusing. */
+  readonly again?: boolean;
+  /** Told the id of the run being followed (with `again` it may be `<id>-<n>`), before following it. */
+  readonly onRun?: (runId: string) => void;
 }
+
+/** StartExecution attempts with `again`, should another caller start and end the run in between. */
+const AGAIN_ATTEMPTS = 3;
 
 /** The region of a state machine ARN; throws `UsageError` when it is not one. */
 export function regionOfStateMachine(arn: string): string {
@@ -57,7 +73,10 @@ export function regionOfStateMachine(arn: string): string {
 
 export function checkRestoreId(restoreId: string): void {
   if (!RESTORE_ID.test(restoreId)) {
-    throw new UsageError(`"${restoreId}" is not a restore id`, 'a restore id is plan-, copy- or delete- and 20 hexadecimal digits, as restore prints it');
+    throw new UsageError(
+      `"${restoreId}" is not a restore id`,
+      'a restore id is plan-, copy- or delete- and 20 hexadecimal digits (then -2, -3… for a run again), as restore prints it',
+    );
   }
 }
 
@@ -65,33 +84,83 @@ const isRunning = (status: string | undefined) => status === 'RUNNING' || status
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Starts the restore on the stack and follows it to its end; resolves to the summary. */
+/** Starts the restore on the stack (or, with `again`, its next run) and follows it to its end; resolves to the summary. */
 export async function runRestoreDeployed(request: RestoreRequest, options: DeployedRunOptions): Promise<RestoreSummary> {
   regionOfStateMachine(options.stateMachineArn);
   const canonical = canonicalRequest(request);
+  const runId = options.again ? await startAgain(canonical, options) : await startOnce(canonical, options);
+  options.onRun?.(runId);
+  return summaryOf(await followExecution(options.sfn, executionArnOf(options.stateMachineArn, runId), options), runId);
+}
+
+/** StartExecution of one run of the request; ExecutionAlreadyExists is the caller's to handle. */
+async function start(request: RestoreRequest, runId: string, options: DeployedRunOptions): Promise<void> {
+  const input: RestoreExecutionInput = { request, restoreId: runId };
+  await options.sfn.send(new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name: runId, input: JSON.stringify(input) }));
+}
+
+/** The request's own run: started, or followed while it runs; a plan made already is shown; a restore that ran is refused. */
+async function startOnce(canonical: RestoreRequest, options: DeployedRunOptions): Promise<string> {
   const restoreId = restoreIdOf(canonical);
-  const executionArn = executionArnOf(options.stateMachineArn, restoreId);
-  const input: RestoreExecutionInput = { request: canonical, restoreId };
   try {
-    await options.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name: restoreId, input: JSON.stringify(input) }),
-    );
+    await start(canonical, restoreId, options);
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
-    const existing = await describe(options.sfn, executionArn);
+    const existing = await describe(options.sfn, executionArnOf(options.stateMachineArn, restoreId));
     if (isRunning(existing.status)) {
       options.onNotice?.(`restore ${restoreId} is already running for this request: following it`);
-    } else if (request.dryRun && existing.status === 'SUCCEEDED') {
+    } else if (canonical.dryRun && existing.status === 'SUCCEEDED') {
       options.onNotice?.(`plan ${restoreId} was made already for this request: showing it`);
     } else {
       const ended = `${existing.status ?? 'UNKNOWN'}${existing.stopDate ? ` at ${existing.stopDate.toISOString()}` : ''}`;
       throw new UsageError(
         `restore ${restoreId} already ran for this request and ended ${ended}; a restore id stays taken for 90 days`,
-        `see it with: s3-rewind status ${restoreId}; to restore again, change the request (another restore point, say)`,
+        `see it with: s3-rewind status ${restoreId}; to run it again, add --again (a new run with its own id and report); ` +
+          'to restore something else, change the request (another restore point, say)',
       );
     }
   }
-  return summaryOf(await followExecution(options.sfn, executionArn, options), restoreId);
+  return restoreId;
+}
+
+/** `--again`: the run still going is followed; else the next free run starts, and the operator is told its id. */
+async function startAgain(canonical: RestoreRequest, options: DeployedRunOptions): Promise<string> {
+  const restoreId = restoreIdOf(canonical);
+  for (let attempt = 0; attempt < AGAIN_ATTEMPTS; attempt++) {
+    const next = await runToStartOrFollow(restoreId, (runId) => runStateOf(options.sfn, executionArnOf(options.stateMachineArn, runId)));
+    if (!next) {
+      throw new UsageError(
+        `restore ${restoreId} ran ${MAX_RUNS} times in the last 90 days; no further run of this request can start now`,
+        `see the last one with: s3-rewind status ${restoreId}-${MAX_RUNS}`,
+      );
+    }
+    if (next.running) {
+      options.onNotice?.(`restore ${next.runId} is running for this request: following it, not starting another`);
+      return next.runId;
+    }
+    try {
+      await start(canonical, next.runId, options);
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists) continue;
+      throw error;
+    }
+    if (next.runId !== restoreId) {
+      options.onNotice?.(`restore ${restoreId} ran before: running it again as ${next.runId} (s3-rewind status ${next.runId})`);
+    }
+    return next.runId;
+  }
+  throw new UsageError(`restore ${restoreId} is being started by someone else at the same time`, 'run the same command again');
+}
+
+/** Whether a run's execution runs, ended, or does not exist (its name is free). */
+async function runStateOf(sfn: SFNClient, executionArn: string): Promise<RunState> {
+  try {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return isRunning(execution.status) ? 'running' : 'ended';
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return 'free';
+    throw error;
+  }
 }
 
 /** DescribeExecution until the execution ends; resolves to its last description. */

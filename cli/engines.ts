@@ -162,6 +162,10 @@ export interface DeployedEngineOptions {
   readonly s3: S3Client;
   readonly stateMachineArn: string;
   readonly profile?: string;
+  /** `--again`: start the request's next run once its last one ended (see runRestoreDeployed). */
+  readonly again?: boolean;
+  /** Told the id of the run being followed. */
+  readonly onRun?: (runId: string) => void;
 }
 
 export function deployedEngine(options: DeployedEngineOptions): Engine {
@@ -181,6 +185,8 @@ export function deployedEngine(options: DeployedEngineOptions): Engine {
         stateMachineArn: options.stateMachineArn,
         onStatus: (status, elapsed) => hooks.progress.onStatus(status, elapsed),
         onNotice: hooks.notice,
+        ...(options.again ? { again: true } : {}),
+        ...(options.onRun ? { onRun: options.onRun } : {}),
       });
     },
     planActions(summary) {

@@ -45,7 +45,8 @@ const ENGINE = `
 Engine: by default the restore runs in this process (the deployed state machine's
 definition, executed locally against the endpoint); plans and reports go to
 $S3_REWIND_HOME or ~/.s3-rewind. With --state-machine-arn (or S3_REWIND_STATE_MACHINE_ARN)
-it starts that deployed state machine and follows it to the end. --engine batch-operations
+it starts that deployed state machine and follows it to the end; a restore that ran there
+is run once more with --again. --engine batch-operations
 runs only there (S3 Batch Operations jobs need S3 Control, which a local endpoint lacks);
 locally it can only be planned (--dry-run, or the plan command).`;
 
@@ -76,7 +77,11 @@ function runOptions(command: Command, writes: boolean): Command {
   return command
     .option('--json', `print one JSON document on stdout, nothing else: ${document}`)
     .option('--no-progress', 'no progress display on stderr')
-    .addOption(stateMachineOption());
+    .addOption(stateMachineOption())
+    .option(
+      '--again',
+      'on a deployed stack, run a restore that already ran once more, as its next run (<restore id>-2, -3...; a run still going is followed instead); a local run always runs again',
+    );
 }
 
 /** Batch restores: a manifest of keys, another place to restore to, the engine. */
@@ -202,7 +207,7 @@ permanently deletes the delete markers instead (asks for confirmation, or --yes)
 
   sub('status')
     .description('how a restore started on a deployed stack is going, or ended (or a local run\'s summary)')
-    .argument('<restore-id>', 'the restore id a restore printed, e.g. copy-0123456789abcdef0123')
+    .argument('<restore-id>', 'the restore id a restore printed, e.g. copy-0123456789abcdef0123 (or copy-0123456789abcdef0123-2 for a run again)')
     .addOption(stateMachineOption())
     .option('--wait', 'follow a running restore to its end')
     .option('--json', 'print one JSON document on stdout')

@@ -31,6 +31,12 @@ export interface RestoreCommandOptions extends RestoreArgs {
   /** `plan --all`: list unchanged keys too. */
   readonly all?: boolean;
   readonly stateMachineArn?: string;
+  /**
+   * `--again`: on a deployed stack, a restore that ran is run once more as its
+   * next run (`<id>-2`…). Not a field of the request (the id and the input stay
+   * the request's); a local run always runs again and needs nothing of it.
+   */
+  readonly again?: boolean;
 }
 
 /** Failed keys shown in the summary; the report has them all. */
@@ -49,7 +55,9 @@ export async function runRestoreCommand(
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
   const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, dryRun, hint);
-  const engine = engineFor(options, globals, hint);
+  // The run being followed on a deployed stack: the request's id, or with --again perhaps <id>-<n>.
+  let runId: string | undefined;
+  const engine = engineFor(options, globals, hint, (id) => (runId = id));
   for (const warning of parsed.warnings) stderr(`warning: ${warning}\n`);
 
   let request: RestoreRequest = parsed.request;
@@ -71,7 +79,7 @@ export async function runRestoreCommand(
   let summary: RestoreSummary;
   const interrupted = () => {
     progress.stop();
-    stderr(interruptionNotice(engine, request));
+    stderr(interruptionNotice(engine, request, runId));
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
@@ -168,7 +176,7 @@ async function checkReportFile(file: string, dryRun: boolean, hint: string): Pro
 }
 
 /** The deployed state machine when one is named (its ARN checked), else the local runner; no network yet. */
-function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint: string): Engine {
+function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint: string, onRun: (runId: string) => void): Engine {
   const stateMachineArn = stateMachineArnOf(options.stateMachineArn);
   if (!stateMachineArn) {
     const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
@@ -180,12 +188,12 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
   const { regionOfStateMachine } = require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
   regionOfStateMachine(stateMachineArn);
   const s3 = createS3Client(s3OptionsOf(globals));
-  return deployedEngine({ s3, stateMachineArn, ...(globals.profile ? { profile: globals.profile } : {}) });
+  return deployedEngine({ s3, stateMachineArn, ...(globals.profile ? { profile: globals.profile } : {}), ...(options.again ? { again: true } : {}), onRun });
 }
 
-function interruptionNotice(engine: Engine, request: RestoreRequest): string {
+function interruptionNotice(engine: Engine, request: RestoreRequest, runId: string | undefined): string {
   if (engine.kind === 'deployed') {
-    return `\ninterrupted: the restore goes on in the state machine; follow it with s3-rewind status ${restoreIdOf(request)}\n`;
+    return `\ninterrupted: the restore goes on in the state machine; follow it with s3-rewind status ${runId ?? restoreIdOf(request)}\n`;
   }
   return request.dryRun
     ? '\ninterrupted: nothing was written\n'

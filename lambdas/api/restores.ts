@@ -9,8 +9,17 @@
  * Once an execution has ended, Step Functions keeps its name taken (90 days for
  * standard workflows) and answers ExecutionAlreadyExists. Asking again for a
  * restore that already ran gets 409, pointing at the earlier run's status and
- * result: a restore is not repeated silently. To run it again, change the
- * request (another restore point, say).
+ * result: a restore is not repeated silently. To run it again (it ended PARTIAL
+ * after throttling, say), ask `POST /restores?again=true`: the next run of the
+ * request starts as `<id>-2`, `<id>-3`… (`runToStartOrFollow`) with the same
+ * input, its plan and report under its own id; a run still going is answered
+ * instead of a second one started.
+ *
+ * `again` is a query parameter, not a field of the body: the body is the shared
+ * request schema (events, schedules and the CLI send it too, and it is strict),
+ * and `again` says nothing about what to restore, only that this call may start
+ * another run of it. Keeping it out of the body also keeps it out of the input
+ * and the id, so every run of a request carries the same request.
  */
 import { ListObjectsV2Command, GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import {
@@ -24,7 +33,14 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '#core/errors.ts';
 import { checkPolicy } from '#core/policy.ts';
-import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf } from '#core/request.ts';
+import {
+  canonicalRequest,
+  parseRestoreRequest,
+  RESTORE_ID,
+  restoreIdOf,
+  type RestoreRequest,
+} from '#core/request.ts';
+import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/runs.ts';
 import { executionArnOf, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps.ts';
 import type { ApiContext } from './config.ts';
 import { ConflictError, json, jsonBody, NotFoundError } from './http.ts';
@@ -36,10 +52,17 @@ const MAX_PROGRESS_PAGES = 5;
 /** Errors of the execution that are the caller's to fix; their message is shown, any other failure's is not. */
 const CALLER_ERRORS = new Set(['RequestError', 'RefusedError']);
 
+/** StartExecution attempts of one `?again=true` call, should other calls start and end its run in between. */
+const AGAIN_ATTEMPTS = 3;
+
+const isRunning = (status: string | undefined): boolean => status === 'RUNNING' || status === 'PENDING_REDRIVE';
+
 export interface StartedRestore {
   readonly restoreId: string;
   readonly executionArn: string;
   readonly statusUrl: string;
+  /** With `?again=true`: a run of the request was going already; it is this one, and no other was started. */
+  readonly alreadyRunning?: true;
 }
 
 export interface RestoreStatus {
@@ -63,21 +86,90 @@ export interface RestoreProgress {
 }
 
 export async function startRestore(event: APIGatewayProxyEvent, api: ApiContext): Promise<APIGatewayProxyResult> {
+  const again = againOf(event);
   const request = canonicalRequest(parseRestoreRequest(jsonBody(event)));
   checkPolicy(request, api.config.policy);
   const restoreId = restoreIdOf(request);
+  if (again) return startAgain(event, api, request, restoreId);
   const statusUrl = statusUrlOf(event, restoreId);
-  const input: RestoreExecutionInput = { request, restoreId };
   try {
-    const started = await api.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: api.config.stateMachineArn, name: restoreId, input: JSON.stringify(input) }),
-    );
-    // The request holds bucket, key or prefix, version ids and times: nothing of an object's contents.
-    api.logger.info('restore started', { restoreId, request });
-    const body: StartedRestore = { restoreId, executionArn: started.executionArn ?? '', statusUrl };
-    return json(202, body, { location: statusUrl });
+    return await start(event, api, request, restoreId);
   } catch (error) {
     if (error instanceof ExecutionAlreadyExists) throw await conflictWith(restoreId, statusUrl, api);
+    throw error;
+  }
+}
+
+/** `?again=true` (or `false`, the default); anything else is refused before the body is read. */
+function againOf(event: APIGatewayProxyEvent): boolean {
+  const again = event.queryStringParameters?.again;
+  if (again === undefined || again === 'false') return false;
+  if (again === 'true') return true;
+  throw new RequestError('again must be true or false', [`again: is "${again}"; give again=true to run an ended restore once more, or leave it out`]);
+}
+
+/** StartExecution of one run of the request (`runId` its execution's name and its restore id): 202 with where to follow it. */
+async function start(
+  event: APIGatewayProxyEvent,
+  api: ApiContext,
+  request: RestoreRequest,
+  runId: string,
+): Promise<APIGatewayProxyResult> {
+  const statusUrl = statusUrlOf(event, runId);
+  const input: RestoreExecutionInput = { request, restoreId: runId };
+  const started = await api.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: api.config.stateMachineArn, name: runId, input: JSON.stringify(input) }),
+  );
+  // The request holds bucket, key or prefix, version ids and times: nothing of an object's contents.
+  api.logger.info('restore started', { restoreId: runId, request });
+  const body: StartedRestore = { restoreId: runId, executionArn: started.executionArn ?? '', statusUrl };
+  return json(202, body, { location: statusUrl });
+}
+
+/**
+ * `?again=true`: the request's run still going is answered as if just started (a
+ * second concurrent run of one restore would race it over the same keys); else
+ * the next free run starts. Two callers asking at once find the same free run
+ * and StartExecution, idempotent for one name and input, starts it once; if it
+ * ran and ended between the look and the start, the look is taken again.
+ */
+async function startAgain(
+  event: APIGatewayProxyEvent,
+  api: ApiContext,
+  request: RestoreRequest,
+  restoreId: string,
+): Promise<APIGatewayProxyResult> {
+  for (let attempt = 0; attempt < AGAIN_ATTEMPTS; attempt++) {
+    const next = await runToStartOrFollow(restoreId, (runId) => runStateOf(runId, api));
+    if (!next) {
+      throw new ConflictError(
+        `restore ${restoreId} ran ${MAX_RUNS} times in the last 90 days; no further run of this request can start now`,
+        { restoreId },
+      );
+    }
+    if (next.running) {
+      const statusUrl = statusUrlOf(event, next.runId);
+      api.logger.info('restore asked again while running: answering the running one', { restoreId: next.runId });
+      const executionArn = executionArnOf(api.config.stateMachineArn, next.runId);
+      const body: StartedRestore = { restoreId: next.runId, executionArn, statusUrl, alreadyRunning: true };
+      return json(202, body, { location: statusUrl });
+    }
+    try {
+      return await start(event, api, request, next.runId);
+    } catch (error) {
+      if (!(error instanceof ExecutionAlreadyExists)) throw error;
+    }
+  }
+  throw new ConflictError(`restore ${restoreId} is being started by other calls at the same time; ask again`, { restoreId });
+}
+
+/** Whether a run's execution exists and runs; the name is free when Step Functions has no execution of it. */
+async function runStateOf(runId: string, api: ApiContext): Promise<RunState> {
+  try {
+    const execution = await api.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnOf(api.config.stateMachineArn, runId) }));
+    return isRunning(execution.status) ? 'running' : 'ended';
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return 'free';
     throw error;
   }
 }
@@ -85,7 +177,9 @@ export async function startRestore(event: APIGatewayProxyEvent, api: ApiContext)
 export async function restoreStatus(event: APIGatewayProxyEvent, api: ApiContext): Promise<APIGatewayProxyResult> {
   const restoreId = event.pathParameters?.id ?? '';
   if (!RESTORE_ID.test(restoreId)) {
-    throw new RequestError('not a restore id', ['id: is not a restore id: plan-, copy- or delete- and 20 hexadecimal digits']);
+    throw new RequestError('not a restore id', [
+      'id: is not a restore id: plan-, copy- or delete- and 20 hexadecimal digits, then -2, -3… for a later run of the same request',
+    ]);
   }
   let execution: DescribeExecutionOutput;
   try {
@@ -95,7 +189,7 @@ export async function restoreStatus(event: APIGatewayProxyEvent, api: ApiContext
     throw error;
   }
   const status = execution.status ?? 'UNKNOWN';
-  const running = status === 'RUNNING' || status === 'PENDING_REDRIVE';
+  const running = isRunning(status);
   const body: RestoreStatus = {
     restoreId,
     status,
@@ -133,7 +227,7 @@ async function conflictWith(restoreId: string, statusUrl: string, api: ApiContex
   }
   const status = existing?.status;
   const details = { restoreId, statusUrl, ...(status ? { status } : {}) };
-  if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+  if (isRunning(status)) {
     return new ConflictError(
       `restore ${restoreId} is already running for this request (started with a different input); ` +
         `follow it at ${statusUrl} and ask again once it has ended`,
@@ -143,7 +237,8 @@ async function conflictWith(restoreId: string, statusUrl: string, api: ApiContex
   const ended = status ? ` and ended ${status}${existing?.stopDate ? ` at ${existing.stopDate.toISOString()}` : ''}` : '';
   return new ConflictError(
     `restore ${restoreId} already ran for this request${ended}; its result is at ${statusUrl}. ` +
-      'A restore id stays taken for 90 days after its run ends: to restore again now, change the request (another restore point, say)',
+      'A restore id stays taken for 90 days after its run ends: to run this restore again, ask POST /restores?again=true ' +
+      '(a new run, its own id and report), or change the request (another restore point, say)',
     details,
   );
 }

@@ -231,8 +231,12 @@ export function restoreIdOf(request: RestoreRequest): string {
   return `${request.dryRun ? 'plan' : spec.mode}-${digest}`;
 }
 
-/** The format `restoreIdOf` gives. */
-export const RESTORE_ID = /^(plan|copy|delete)-[0-9a-f]{20}$/;
+/**
+ * A restore id: the format `restoreIdOf` gives, or that id and `-<n>` (n from 2)
+ * for the n-th run of the same request, started on purpose once the earlier one
+ * ended (`runIdOf`). Every id `restoreIdOf` gives stays valid.
+ */
+export const RESTORE_ID = /^(plan|copy|delete)-[0-9a-f]{20}(-([2-9]|[1-9]\d{1,3}))?$/;
 
 /**
  * The request as the execution receives it: the fields `restoreIdOf` covers, in

@@ -176,6 +176,7 @@ describe('POST /restores answers 409 when the restore id is taken', () => {
     expect(answer).toMatchObject({ restoreId, status: 'SUCCEEDED', statusUrl: `https://${DOMAIN}/prod/restores/${restoreId}` });
     expect(answer.message).toEqual(expect.stringContaining(restoreId));
     expect(answer.message).toEqual(expect.stringContaining('change the request'));
+    expect(answer.message).toEqual(expect.stringContaining('POST /restores?again=true'));
     expect(response.body).not.toContain('arn:');
   });
 

@@ -167,6 +167,7 @@ describe('runRestoreDeployed when the restore id is taken already', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toBe(`restore ${restoreId} already ran for this request and ended SUCCEEDED at 2026-01-11T08:00:00.000Z; a restore id stays taken for 90 days`);
     expect(error.hint).toContain(`s3-rewind status ${restoreId}`);
+    expect(error.hint).toContain('to run it again, add --again');
     expect(error.hint).toContain('change the request');
   });
 
