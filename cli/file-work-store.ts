@@ -2,10 +2,13 @@
  * The local runner's work store: plans, outcomes and reports as files under one
  * directory (default `~/.s3-rewind`), so a local restore needs no extra bucket.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
-import { fromLines, toLines, type WorkStore } from '#core/work-store.ts';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fromLines, textBlocks, toLines, type StreamedObject, type WorkStore } from '#core/work-store.ts';
 
 export const defaultWorkDir = (): string => process.env.S3_REWIND_HOME ?? join(homedir(), '.s3-rewind');
 
@@ -24,6 +27,21 @@ export class FileWorkStore implements WorkStore {
     const path = this.locationOf(key);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, body, 'utf8');
+  }
+
+  /** Written to `<file>.partial` through a write stream, then renamed: a reader never sees half a file. */
+  async putStream(key: string, lines: AsyncIterable<string> | Iterable<string>): Promise<StreamedObject> {
+    const path = this.locationOf(key);
+    const partial = `${path}.partial`;
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await pipeline(Readable.from(textBlocks(lines)), createWriteStream(partial, { encoding: 'utf8' }));
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    await rename(partial, path);
+    return {};
   }
 
   async getText(key: string): Promise<string> {

@@ -4,9 +4,9 @@
  *
  * Prepare Batch Jobs reads every plan chunk once, in order, and splits it:
  * - copies Batch Operations can make go to one CSV manifest per phase and
- *   storage class (their lines are held until written: about 100 bytes per
- *   version copied, so some ten million copies per GB of the step's memory;
- *   `@aws-sdk/lib-storage`, which would stream them, is not a dependency);
+ *   storage class, streamed to the work bucket as the chunks are read (memory:
+ *   the plan chunks being read and each manifest's upload parts, whatever the
+ *   number of copies);
  * - the rest (delete markers, versions above 5 GiB, archived versions, anything
  *   but a copy) become Lambda chunks of their own from `nextChunk` on: a plan
  *   file with those actions, an items file naming their keys exactly (a
@@ -14,7 +14,9 @@
  * - keys neither path writes (the plan says unchanged, or "will fail: ...") get
  *   their report rows now, as an act step would have written them.
  * Everything it writes has a fixed name and content, so a retried step writes
- * the same again, and the manifests keep their ETags (one job per manifest).
+ * the same again, and the manifests keep their ETags (one job per manifest: a
+ * manifest above one part is a multipart upload of fixed-size parts, whose
+ * ETag depends only on the content).
  *
  * Advance Batch Jobs creates or follows the jobs of one stage: `noncurrent`,
  * then (after the Lambda keys' current pass) `current`; once those are Complete
@@ -31,15 +33,12 @@ import {
   batchWorkOf,
   completionReports,
   CompletionReportFold,
-  putManifests,
   PHASES,
+  writeManifests,
   type BatchJobOptions,
   type BatchJobsState,
-  type BatchPhase,
-  type ManifestBody,
 } from './batch-operations.ts';
 import { itemsKey, type BatchAction, type ManifestItem } from './batch-plan.ts';
-import { manifestCsvLine } from './manifest.ts';
 import type { KeyOutcome } from './model.ts';
 import { destinationOf, type Destination, type RestoreRequest } from './request.ts';
 import { chunkRefOf, workKeys, type AdvanceBatchInput, type BatchStage, type ChunkRef, type PrepareBatchInput } from './steps.ts';
@@ -110,14 +109,6 @@ export async function prepareBatchJobs(
   }
   planFiles.sort((a, b) => a.index - b.index);
 
-  const manifests = new Map<string, { phase: BatchPhase; storageClass: string; lines: string[] }>();
-  const addCopy = (phase: BatchPhase, storageClass: string, line: string) => {
-    const id = `${phase} ${storageClass}`;
-    let manifest = manifests.get(id);
-    if (!manifest) manifests.set(id, (manifest = { phase, storageClass, lines: [] }));
-    manifest.lines.push(line);
-  };
-
   let nextIndex = input.nextChunk;
   let pending: Array<{ action: BatchAction; item: ManifestItem }> = [];
   let page: ChunkRef[] = [];
@@ -138,37 +129,35 @@ export async function prepareBatchJobs(
     if (page.length >= refsPerPage) await writePage();
   };
 
-  await inOrder(
-    planFiles,
-    options.concurrency ?? 8,
-    async ({ key, index }) => {
-      const actions = await store.getLines<BatchAction>(key);
-      const work = batchWorkOf(actions);
-      // A manifest's chunk keeps its lines beside it: a Lambda key keeps its line (and version id).
-      const lines =
-        request.manifest !== undefined && work.lambda.length > 0
-          ? new Map((await store.getLines<ManifestItem>(itemsKey(restoreId, index))).map((item) => [item.key, item]))
-          : undefined;
-      return { actions, work, lines };
-    },
-    async ({ actions, work, lines }, { index }) => {
-      for (const phase of PHASES) for (const copy of work.copies[phase]) addCopy(phase, copy.storageClass, manifestCsvLine(request.bucket, copy.key, copy.versionId));
-      for (const { action } of work.lambda) {
-        const item = lines?.get(action.key) ?? { line: 0, key: action.key };
-        pending.push({ action, item });
-        if (pending.length >= chunkKeys) await writeLambdaChunk();
-      }
-      const rows = actions.filter((a): a is Unchanged => a.action === 'unchanged').map((a) => plannedOutcome(request.bucket, a));
-      if (rows.length > 0) await store.putLines(batchKeys(restoreId).plannedOutcomes(index), rows);
-    },
-  );
-  await writeLambdaChunk();
-  await writePage();
-
-  const bodies: ManifestBody[] = [...manifests.values()]
-    .sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) || (a.storageClass < b.storageClass ? -1 : a.storageClass > b.storageClass ? 1 : 0))
-    .map((m) => ({ phase: m.phase, storageClass: m.storageClass, csv: m.lines.map((line) => `${line}\n`).join(''), tasks: m.lines.length }));
-  const jobs = await putManifests(s3, input.workBucket, restoreId, bodies);
+  // The manifests stream while the chunks are read, in plan order: a retried step writes the same lines, so the same ETags.
+  const jobs = await writeManifests(s3, input.workBucket, restoreId, request.bucket, async (addCopy) => {
+    await inOrder(
+      planFiles,
+      options.concurrency ?? 8,
+      async ({ key, index }) => {
+        const actions = await store.getLines<BatchAction>(key);
+        const work = batchWorkOf(actions);
+        // A manifest's chunk keeps its lines beside it: a Lambda key keeps its line (and version id).
+        const lines =
+          request.manifest !== undefined && work.lambda.length > 0
+            ? new Map((await store.getLines<ManifestItem>(itemsKey(restoreId, index))).map((item) => [item.key, item]))
+            : undefined;
+        return { actions, work, lines };
+      },
+      async ({ actions, work, lines }, { index }) => {
+        for (const phase of PHASES) for (const copy of work.copies[phase]) await addCopy(phase, copy);
+        for (const { action } of work.lambda) {
+          const item = lines?.get(action.key) ?? { line: 0, key: action.key };
+          pending.push({ action, item });
+          if (pending.length >= chunkKeys) await writeLambdaChunk();
+        }
+        const rows = actions.filter((a): a is Unchanged => a.action === 'unchanged').map((a) => plannedOutcome(request.bucket, a));
+        if (rows.length > 0) await store.putLines(batchKeys(restoreId).plannedOutcomes(index), rows);
+      },
+    );
+    await writeLambdaChunk();
+    await writePage();
+  });
   return { jobs, stage: 'noncurrent', next: 'wait' };
 }
 

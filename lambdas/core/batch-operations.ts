@@ -25,7 +25,7 @@
  *
  * The steps the state machine runs (prepare, advance) are in batch-jobs.ts.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateJobCommand,
   DescribeJobCommand,
@@ -41,6 +41,7 @@ import { decodeManifestKey, csvFields, manifestCsvLine } from './manifest.ts';
 import type { EntryRef, KeyOutcome } from './model.ts';
 import type { Destination } from './request.ts';
 import { workKeys } from './steps.ts';
+import { S3WorkStore, writeLineStreams } from './work-store.ts';
 
 /** The two jobs of an ordered restore: every non-current entry, then every current one. */
 export type BatchPhase = 'noncurrent' | 'current';
@@ -142,55 +143,56 @@ export const batchKeys = (restoreId: string) => {
 export const manifestCsv = (sourceBucket: string, copies: readonly BatchCopy[]): string =>
   copies.map((c) => manifestCsvLine(sourceBucket, c.key, c.versionId) + '\n').join('');
 
-/** One phase's manifest of one storage class: its CSV lines, as `manifestCsv` writes them. */
-export interface ManifestBody {
-  readonly phase: BatchPhase;
-  readonly storageClass: string;
-  readonly csv: string;
-  readonly tasks: number;
-}
+/** Hands one copy to its phase's manifest of its storage class, waiting while that upload is behind. */
+export type AddCopy = (phase: BatchPhase, copy: BatchCopy) => Promise<void>;
 
 /**
- * Writes manifests into the work bucket (with the S3 client: CreateJob needs
- * each manifest's ETag) and returns the jobs to create, in the order given.
+ * Writes the manifests of the copies `feed` adds, one per phase and storage
+ * class, into the work bucket as the lines come: each is streamed (a multipart
+ * upload above one part), so nothing holds a manifest whole. CreateJob needs each
+ * manifest's ETag: the upload's result. The parts have a fixed size, so the same
+ * lines give the same ETag again (a retried step, the same jobs). Returns the
+ * jobs to create, phases in order, storage classes in order; a phase without
+ * copies has no job. If `feed` throws, no manifest is completed.
  */
-export async function putManifests(
+export async function writeManifests(
   s3: S3Client,
   workBucket: string,
   restoreId: string,
-  manifests: Iterable<ManifestBody>,
+  sourceBucket: string,
+  feed: (add: AddCopy) => Promise<void>,
 ): Promise<BatchJobsState> {
-  const jobs: BatchJob[] = [];
-  for (const { phase, storageClass, csv, tasks } of manifests) {
-    const manifestKey = batchKeys(restoreId).manifest(phase, storageClass);
-    const put = await s3.send(new PutObjectCommand({ Bucket: workBucket, Key: manifestKey, Body: csv, ContentType: 'text/csv' }));
-    if (!put.ETag) throw new Error(`PutObject of s3://${workBucket}/${manifestKey} returned no ETag`);
-    jobs.push({ phase, storageClass, manifestKey, manifestEtag: put.ETag, tasks });
-  }
+  const manifests = new Map<string, { phase: BatchPhase; storageClass: string }>();
+  const written = await writeLineStreams(new S3WorkStore(s3, workBucket), async (streams) => {
+    await feed(async (phase, copy) => {
+      const key = batchKeys(restoreId).manifest(phase, copy.storageClass);
+      if (!streams.has(key)) {
+        streams.open(key, 'text/csv');
+        manifests.set(key, { phase, storageClass: copy.storageClass });
+      }
+      await streams.write(key, manifestCsvLine(sourceBucket, copy.key, copy.versionId));
+    });
+  });
+  const jobs = written.map(({ key, etag, lines }): BatchJob => {
+    if (!etag) throw new Error(`the upload of s3://${workBucket}/${key} returned no ETag`);
+    const { phase, storageClass } = manifests.get(key)!;
+    return { phase, storageClass, manifestKey: key, manifestEtag: etag, tasks: lines };
+  });
+  jobs.sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase) || (a.storageClass < b.storageClass ? -1 : a.storageClass > b.storageClass ? 1 : 0));
   return { restoreId, workBucket, jobs };
 }
 
-/**
- * Writes one manifest per phase and storage class into the work bucket and
- * returns the jobs to create, phases in order. A phase without copies has no job.
- */
-export async function writeBatchManifests(
+/** `writeManifests` of a split plan held in memory (`batchWorkOf`): each manifest's lines in key order. */
+export function writeBatchManifests(
   s3: S3Client,
   workBucket: string,
   restoreId: string,
   sourceBucket: string,
   work: BatchWork,
 ): Promise<BatchJobsState> {
-  const manifests: ManifestBody[] = [];
-  for (const phase of PHASES) {
-    const byClass = new Map<string, BatchCopy[]>();
-    for (const copy of work.copies[phase]) byClass.set(copy.storageClass, [...(byClass.get(copy.storageClass) ?? []), copy]);
-    for (const storageClass of [...byClass.keys()].sort()) {
-      const copies = byClass.get(storageClass)!;
-      manifests.push({ phase, storageClass, csv: manifestCsv(sourceBucket, copies), tasks: copies.length });
-    }
-  }
-  return putManifests(s3, workBucket, restoreId, manifests);
+  return writeManifests(s3, workBucket, restoreId, sourceBucket, async (add) => {
+    for (const phase of PHASES) for (const copy of work.copies[phase]) await add(phase, copy);
+  });
 }
 
 export interface BatchJobOptions {

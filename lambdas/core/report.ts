@@ -2,11 +2,22 @@
  * The restore's report: every chunk's outcomes folded into one CSV (the S3 Batch
  * Operations completion-report columns) and one JSON-lines file, plus the summary
  * the execution returns and the `Restore Completed` event carries.
+ *
+ * The report streams: the outcome files are read one at a time and each row goes
+ * to both uploads as it is read, so the step holds one outcome file and the
+ * uploads' parts whatever the number of keys.
+ *
+ * Row order: the outcome files in key order, each file's rows as it holds them.
+ * The act steps' files (`outcomes/000042.jsonl`) come in plan order, which is
+ * key order; the Batch Operations engine's (`outcomes/batch-operations-*.jsonl`)
+ * sort after them, so with that engine the Lambda path's keys come first, then
+ * the jobs' keys (in key order), then the keys neither wrote (plan chunk by
+ * chunk).
  */
-import { addCounts, emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from './model.ts';
+import { emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from './model.ts';
 import { emptyTotals } from './planner.ts';
 import { workKeys, type ReportStepInput, type RestoreSummary } from './steps.ts';
-import type { WorkStore } from './work-store.ts';
+import { writeLineStreams, type LineStreams, type WorkStore } from './work-store.ts';
 
 const csvField = (value: string | number): string => {
   const text = String(value);
@@ -28,23 +39,35 @@ export const scopeLabel = (request: ReportStepInput['request']): string =>
   (request.manifest !== undefined ? `s3://${request.bucket} keys of manifest ${request.manifest}` : `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`) +
   (request.to !== undefined ? ` to ${request.to}${request.withHistory ? ' with history' : ''}` : '');
 
+/**
+ * Reads the outcome files one at a time, counting their rows and, with `out`,
+ * writing each row to the CSV and the JSON lines as it goes.
+ */
+async function foldOutcomes(store: WorkStore, outcomesPrefix: string, counts: OutcomeCounts, out?: { streams: LineStreams; csv: string; jsonl: string }): Promise<void> {
+  for await (const key of store.keys(outcomesPrefix)) {
+    const rows = await store.getLines<KeyOutcome>(key);
+    countOutcomes(rows, counts);
+    if (!out) continue;
+    for (const row of rows) {
+      await out.streams.write(out.csv, csvLine(row));
+      await out.streams.write(out.jsonl, JSON.stringify(row));
+    }
+  }
+}
+
 export async function writeReport(store: WorkStore, input: ReportStepInput): Promise<RestoreSummary> {
   const keys = workKeys(input.restoreId);
   const counts = emptyCounts();
-  const csv: string[] = [CSV_HEADER];
-  const jsonl: string[] = [];
-  for await (const key of store.keys(keys.outcomesPrefix)) {
-    const rows = await store.getLines<KeyOutcome>(key);
-    addCounts(counts, countOutcomes(rows));
-    for (const row of rows) {
-      csv.push(csvLine(row));
-      jsonl.push(JSON.stringify(row));
-    }
-  }
   const acted = !input.request.dryRun;
   if (acted) {
-    await store.putText(keys.reportCsv, csv.join('\n') + '\n', 'text/csv');
-    await store.putText(keys.reportJsonl, jsonl.join('\n') + (jsonl.length ? '\n' : ''), 'application/x-ndjson');
+    await writeLineStreams(store, async (streams) => {
+      streams.open(keys.reportCsv, 'text/csv');
+      streams.open(keys.reportJsonl, 'application/x-ndjson');
+      await streams.write(keys.reportCsv, CSV_HEADER);
+      await foldOutcomes(store, keys.outcomesPrefix, counts, { streams, csv: keys.reportCsv, jsonl: keys.reportJsonl });
+    });
+  } else {
+    await foldOutcomes(store, keys.outcomesPrefix, counts);
   }
   const status = input.failure ? 'FAILED' : !acted ? 'PLANNED' : counts.failed > 0 ? 'PARTIAL' : 'SUCCEEDED';
   const summary: RestoreSummary = {
