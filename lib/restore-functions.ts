@@ -135,8 +135,8 @@ export class RestoreFunctions extends Construct {
     this.prepareBatchJobs = new RestoreFunction(this, 'PrepareBatchJobs', {
       handlerName: 'prepare-batch-jobs',
       description: 'Writes a planned restore as S3 Batch Operations manifests, and the keys those jobs cannot copy as Lambda chunks',
-      // The manifests are built in memory (~100 bytes per copy): 4 GB holds some tens of millions.
-      memorySize: 4096,
+      // Manifests stream to the work bucket; the plan is read a few chunks at a time.
+      memorySize: 1769,
       timeout: Duration.minutes(15),
       logRetention,
     });
@@ -158,7 +158,8 @@ export class RestoreFunctions extends Construct {
       handlerName: 'report',
       description: 'Folds the outcomes of every chunk into the restore report and summary in the work bucket',
       memorySize: 1024,
-      timeout: Duration.minutes(5),
+      // The report streams (memory stays flat), so time bounds it: ~45 s per million keys, minutes at tens of millions.
+      timeout: Duration.minutes(15),
       logRetention,
     });
     grantReadWriteRestores(this.report, props.workBucket);

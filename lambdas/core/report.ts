@@ -43,9 +43,24 @@ export const scopeLabel = (request: ReportStepInput['request']): string =>
  * Reads the outcome files one at a time, counting their rows and, with `out`,
  * writing each row to the CSV and the JSON lines as it goes.
  */
-async function foldOutcomes(store: WorkStore, outcomesPrefix: string, counts: OutcomeCounts, out?: { streams: LineStreams; csv: string; jsonl: string }): Promise<void> {
+/** Outcome files read ahead of the one being written: their round trips overlap, memory holds a few files (~1,000 rows each). */
+const READ_AHEAD = 4;
+
+/** Each outcome file's rows, in key order, the next few already being read. */
+async function* outcomeFiles(store: WorkStore, outcomesPrefix: string): AsyncGenerator<KeyOutcome[]> {
+  const reading: Array<Promise<KeyOutcome[]>> = [];
   for await (const key of store.keys(outcomesPrefix)) {
-    const rows = await store.getLines<KeyOutcome>(key);
+    const rows = store.getLines<KeyOutcome>(key);
+    // Awaited in its turn below; until then its failure must not count as unhandled.
+    rows.catch(() => undefined);
+    reading.push(rows);
+    if (reading.length > READ_AHEAD) yield await reading.shift()!;
+  }
+  while (reading.length > 0) yield await reading.shift()!;
+}
+
+async function foldOutcomes(store: WorkStore, outcomesPrefix: string, counts: OutcomeCounts, out?: { streams: LineStreams; csv: string; jsonl: string }): Promise<void> {
+  for await (const rows of outcomeFiles(store, outcomesPrefix)) {
     countOutcomes(rows, counts);
     if (!out) continue;
     for (const row of rows) {
