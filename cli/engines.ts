@@ -13,6 +13,7 @@ import { workKeys, type RestoreSummary } from '#core/steps.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
+import { holdRunLock } from './run-lock.ts';
 import type { Progress } from './progress.ts';
 
 export interface RunHooks {
@@ -72,27 +73,37 @@ export function localEngine(options: LocalEngineOptions): Engine {
     async run(request, hooks) {
       const { runRestoreLocally } = require('./local-runner.ts') as typeof import('./local-runner.ts');
       const restoreId = restoreIdOf(request);
-      await setAsidePreviousRun(store, restoreId, request.dryRun, hooks.notice);
+      // Before anything of the restore's directory is touched: another process may be running it.
+      const release = await holdRunLock(store.locationOf(`${workKeys(restoreId).root.replace(/\/$/, '')}.running`), restoreId);
       try {
-        return await runRestoreLocally(
-          { request, restoreId },
-          {
-            s3: options.s3,
-            store: observed(store, (n) => hooks.progress.onPlanned(n)),
-            ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-            onPage: (entries) => hooks.progress.onPage(entries),
-            onOutcome: (outcome) => {
-              hooks.progress.onOutcome(outcome);
-              hooks.onOutcome?.(outcome);
+        await setAsidePreviousRun(store, restoreId, request.dryRun, hooks.notice);
+        return await runOnce(restoreId);
+      } finally {
+        await release();
+      }
+
+      async function runOnce(restoreId: string): Promise<RestoreSummary> {
+        try {
+          return await runRestoreLocally(
+            { request, restoreId },
+            {
+              s3: options.s3,
+              store: observed(store, (n) => hooks.progress.onPlanned(n)),
+              ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+              onPage: (entries) => hooks.progress.onPage(entries),
+              onOutcome: (outcome) => {
+                hooks.progress.onOutcome(outcome);
+                hooks.onOutcome?.(outcome);
+              },
             },
-          },
-        );
-      } catch (error) {
-        const summary = await storedSummary(store, restoreId);
-        const caller = callerFailure(error, summary);
-        if (caller) throw new UsageError(caller, 'nothing was written');
-        if (summary) return summary;
-        throw new RestoreFailedError(`the restore failed: ${failureMessage(error)}`);
+          );
+        } catch (error) {
+          const summary = await storedSummary(store, restoreId);
+          const caller = callerFailure(error, summary);
+          if (caller) throw new UsageError(caller, 'nothing was written');
+          if (summary) return summary;
+          throw new RestoreFailedError(`the restore failed: ${failureMessage(error)}`);
+        }
       }
     },
     planActions: (summary) => readPlan(store, workKeys(summary.restoreId).planPrefix),

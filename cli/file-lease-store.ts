@@ -126,7 +126,8 @@ export function localRunLeases(store: LeaseStore): LeaseDeps {
   };
 }
 
-function processAlive(pid: number): boolean {
+/** Whether process `pid` exists on this host (another user's counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
