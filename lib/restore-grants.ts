@@ -117,23 +117,27 @@ export function grantReadRestores(fn: RestoreGrantee, workBucket: s3.IBucket): v
 }
 
 function grantWorkBucket(fn: RestoreGrantee, workBucket: s3.IBucket, objectActions: string[]): void {
-  const objects = workBucket.arnForObjects(`${RESTORES_PREFIX}*`);
+  grantWorkArea(
+    fn,
+    workBucket,
+    RESTORES_PREFIX,
+    objectActions,
+    'Objects of the work bucket under restores/ only: each restore writes and reads its own restores/<restoreId>/ keys, named at run time.',
+  );
+}
+
+/** `objectActions` on the work bucket's objects under `prefix`, and listing only there (so a missing key reads NoSuchKey, not AccessDenied). */
+function grantWorkArea(fn: RestoreGrantee, workBucket: s3.IBucket, prefix: string, objectActions: string[], reason: string): void {
+  const objects = workBucket.arnForObjects(`${prefix}*`);
   iam.Grant.addToPrincipal({ grantee: fn, actions: objectActions, resourceArns: [objects] });
-  // Listing (and telling a missing key from a forbidden one) only below restores/.
   fn.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [workBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${RESTORES_PREFIX}*`] } },
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
     }),
   );
-  if (fn.role) {
-    acknowledgeWildcardResources(
-      fn.role,
-      [objects],
-      'Objects of the work bucket under restores/ only: each restore writes and reads its own restores/<restoreId>/ keys, named at run time.',
-    );
-  }
+  if (fn.role) acknowledgeWildcardResources(fn.role, [objects], reason);
 }
 
 /**
@@ -150,24 +154,14 @@ export function grantReleaseDestinationLeases(fn: RestoreGrantee, workBucket: s3
 }
 
 function grantLeases(fn: RestoreGrantee, workBucket: s3.IBucket, objectActions: string[]): void {
-  const leases = workBucket.arnForObjects(`${LEASES_PREFIX}*`);
-  iam.Grant.addToPrincipal({ grantee: fn, actions: objectActions, resourceArns: [leases] });
-  // A lease released meanwhile then reads as NoSuchKey, not AccessDenied; nothing outside leases/ is listed.
-  fn.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [workBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${LEASES_PREFIX}*`] } },
-    }),
+  grantWorkArea(
+    fn,
+    workBucket,
+    LEASES_PREFIX,
+    objectActions,
+    'Objects of the work bucket under leases/ only: one lease per destination bucket of a restore to another place, ' +
+      'leases/<destination bucket>.json, the bucket named by each request at run time.',
   );
-  if (fn.role) {
-    acknowledgeWildcardResources(
-      fn.role,
-      [leases],
-      'Objects of the work bucket under leases/ only: one lease per destination bucket of a restore to another place, ' +
-        'leases/<destination bucket>.json, the bucket named by each request at run time.',
-    );
-  }
 }
 
 /** The API may start restores (executions of the restore state machine). */
