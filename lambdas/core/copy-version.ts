@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import type { EntryRef } from './model.ts';
+import { sendAtMostOnce } from './s3-client.ts';
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;
@@ -36,6 +37,14 @@ export interface CopyOptions {
   readonly partSize?: number;
   /** Parts copied at once for one object. @default 8 */
   readonly partConcurrency?: number;
+  /**
+   * Send the request that makes the new version (CopyObject, CompleteMultipartUpload)
+   * at most once: a failure S3 may have acted on is thrown as `WriteOutcomeUnknown`
+   * instead of being sent again (restores to another place: destination.ts). The parts
+   * of a multipart copy are retried as usual: a part copied twice is the same part.
+   * @default false
+   */
+  readonly writeOnce?: boolean;
 }
 
 /** Archived versions must be restored (RestoreObject) before they can be copied. */
@@ -82,15 +91,15 @@ export async function copyVersionOver(
     await multipartCopy(s3, bucket, key, source, size, ownParts, options, from);
     return;
   }
-  await s3.send(
-    new CopyObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      CopySource: copySource(from.bucket, from.key, source.versionId),
-      ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
-      StorageClass: keptStorageClass(source.storageClass),
-    }),
-  );
+  const copy = new CopyObjectCommand({
+    Bucket: bucket,
+    Key: key,
+    CopySource: copySource(from.bucket, from.key, source.versionId),
+    ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
+    StorageClass: keptStorageClass(source.storageClass),
+  });
+  if (options.writeOnce) sendAtMostOnce(copy, 'CopyObject');
+  await s3.send(copy);
 }
 
 /** Byte ranges for a multipart copy: the source's own part size when known, else `partSize`. */
@@ -171,9 +180,9 @@ async function multipartCopy(
         }),
       ),
     );
-    const completed = await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
-    );
+    const complete = new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } });
+    if (options.writeOnce) sendAtMostOnce(complete, 'CompleteMultipartUpload');
+    const completed = await s3.send(complete);
     // Some S3 implementations (Ceph RGW) ignore the tagging header of CreateMultipartUpload: set the tags again.
     if (tagSet.length > 0) {
       await s3.send(

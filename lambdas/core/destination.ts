@@ -32,6 +32,17 @@
  * state at T once its last entry is written; until then it is absent or one of
  * the key's earlier entries.
  *
+ * Each write is made once. The SDK would send a write again when its answer was
+ * lost (a connection reset after S3 acted, a timeout), and the destination would
+ * get the entry twice (v1, v1, v2). So the request that makes the entry
+ * (CopyObject, CompleteMultipartUpload, or the DeleteObject of a marker) is sent
+ * with the SDK retrying only what S3 refused before acting (throttling, 4xx:
+ * `sendAtMostOnce`, s3-client.ts); after any other failure the key's history is
+ * listed again and compared with what it was before the write: this entry on top
+ * means it landed; unchanged means it did not, and it is sent again (at most
+ * `WRITE_ATTEMPTS` times, after growing pauses); anything else fails the key with
+ * `DestinationHistoryDiffers` (someone else writes there).
+ *
  * Rows of the `noncurrent` phase are overwritten by the `current` pass (the same
  * outcomes file) and are not reported as progress. Until then they say what was
  * done: `failed` with the S3 error, `unchanged`, or `failed` with
@@ -39,6 +50,7 @@
  * true of a restore that stopped before that pass.
  */
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { copyVersionOver, type CopyOptions } from './copy-version.ts';
 import { s3ErrorOf } from './errors.ts';
@@ -46,6 +58,7 @@ import { compareKeys, keyHistories } from './listing.ts';
 import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from './model.ts';
 import { planKey } from './planner.ts';
 import type { Destination } from './request.ts';
+import { sendAtMostOnce, WriteOutcomeUnknown } from './s3-client.ts';
 import type { ActPhase } from './steps.ts';
 
 /** What the plan does for one key restored to another place. */
@@ -76,6 +89,11 @@ export class DestinationHistoryDiffers extends Error {
 
 export const destinationKeyOf = (to: Destination, key: string): string => to.prefix + key;
 
+/** Sends of one destination write whose earlier sends did not land. */
+export const WRITE_ATTEMPTS = 4;
+/** Pause before listing a key after a write of unknown outcome, doubled at each attempt. */
+const CHECK_PAUSE_MS = 200;
+
 /** A marker to write where the key was absent at the restore point (no source entry to name). */
 const ABSENT: EntryRef = { versionId: '', isDeleteMarker: true, lastModified: 0 };
 
@@ -89,6 +107,8 @@ export function entriesUpTo(key: string, history: readonly HistoryEntry[], point
 /** What makes two entries the same for a re-run: both delete markers, or the same ETag and size. */
 const sameEntry = (a: EntryRef, b: EntryRef): boolean =>
   a.isDeleteMarker || b.isDeleteMarker ? a.isDeleteMarker && b.isDeleteMarker : a.etag !== undefined && a.etag === b.etag && a.size === b.size;
+
+const sameHistory = (a: readonly EntryRef[], b: readonly EntryRef[]): boolean => a.length === b.length && a.every((entry, i) => sameEntry(entry, b[i]!));
 
 /**
  * Plans one key. `source` and `destination` are whole histories, newest first.
@@ -128,6 +148,20 @@ export function planDestinationKey(
   if (have.length === wanted.length) return unchanged('history already reproduced there');
   const last = wanted.at(-1)!;
   return { key, action: 'copyTo', outcome: last.isDeleteMarker ? 'deleted' : 'restored', writes: wanted.slice(have.length), current, destinationKey };
+}
+
+/** A key's destination history, newest first. */
+async function destinationHistory(s3: S3Client, bucket: string, destinationKey: string): Promise<readonly HistoryEntry[]> {
+  let history: readonly HistoryEntry[] = [];
+  for await (const found of keyHistories(s3, bucket, { kind: 'key', key: destinationKey })) history = found.entries;
+  return history;
+}
+
+/** A key to write: its plan, and the destination's history (oldest first) when it was made. */
+interface KeyWrites {
+  readonly key: string;
+  readonly action: Extract<DestinationAction, { action: 'copyTo' }>;
+  readonly had: readonly EntryRef[];
 }
 
 /** One key of an act step: its fresh source history and the restore point that applies to it. */
@@ -204,19 +238,17 @@ export async function actOnDestination(
   const where = (destinationKey: string) => `s3://${to.bucket}/${destinationKey}`;
 
   // Plan every key against its destination history, listed now.
-  const toWrite: Array<{ key: string; action: Extract<DestinationAction, { action: 'copyTo' }> }> = [];
+  const toWrite: KeyWrites[] = [];
   const planning: Promise<void>[] = [];
   for await (const source of sources) {
     planning.push(
       limit(async () => {
-        const destinationKey = destinationKeyOf(to, source.key);
-        let history: readonly HistoryEntry[] = [];
-        for await (const found of keyHistories(s3, to.bucket, { kind: 'key', key: destinationKey })) history = found.entries;
-        return planDestinationKey(source.key, source.entries, source.point, history, to, withHistory);
+        const history = await destinationHistory(s3, to.bucket, destinationKeyOf(to, source.key));
+        return { history, action: planDestinationKey(source.key, source.entries, source.point, history, to, withHistory) };
       }).then(
-        (action) => {
+        ({ history, action }) => {
           if (action.action === 'copyTo') {
-            toWrite.push({ key: source.key, action });
+            toWrite.push({ key: source.key, action, had: [...history].reverse().map(refOf) });
             return;
           }
           const already = planned.get(source.key)?.action === 'copyTo';
@@ -234,21 +266,43 @@ export async function actOnDestination(
   }
   await Promise.all(planning);
 
-  const write = async (destinationKey: string, key: string, entry: EntryRef) => {
-    if (entry.isDeleteMarker) {
-      await s3.send(new DeleteObjectCommand({ Bucket: to.bucket, Key: destinationKey }));
-    } else {
-      await copyVersionOver(s3, to.bucket, destinationKey, entry, options, { bucket: sourceBucket, key });
+  /** Writes a key's entry `index` (see the header: once, checked after an unknown outcome). */
+  const write = async ({ key, action, had }: KeyWrites, index: number) => {
+    const entry = action.writes[index]!;
+    const before = [...had, ...action.writes.slice(0, index)];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (entry.isDeleteMarker) {
+          const marker = new DeleteObjectCommand({ Bucket: to.bucket, Key: action.destinationKey });
+          sendAtMostOnce(marker, 'DeleteObject');
+          await s3.send(marker);
+        } else {
+          await copyVersionOver(s3, to.bucket, action.destinationKey, entry, { ...options, writeOnce: true }, { bucket: sourceBucket, key });
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof WriteOutcomeUnknown)) throw error;
+        await sleep(CHECK_PAUSE_MS * 2 ** (attempt - 1));
+        const now = [...(await destinationHistory(s3, to.bucket, action.destinationKey))].reverse().map(refOf);
+        if (sameHistory(now, [...before, entry])) return;
+        if (!sameHistory(now, before)) {
+          throw new DestinationHistoryDiffers(
+            `the destination key "${action.destinationKey}" changed while it was written (${error.message}): its history is neither the ${before.length} entries before this write nor those and this one; nothing more written`,
+          );
+        }
+        if (attempt === WRITE_ATTEMPTS) throw error;
+      }
     }
   };
 
   // Pass 1: every non-current entry, a key's in order.
   const failed = new Set<string>();
   await Promise.all(
-    toWrite.map(({ key, action }) =>
+    toWrite.map((target) =>
       limit(async () => {
+        const { key, action } = target;
         try {
-          for (const entry of action.writes.slice(0, -1)) await write(action.destinationKey, key, entry);
+          for (let index = 0; index < action.writes.length - 1; index++) await write(target, index);
         } catch (error) {
           failed.add(key);
           fail(key, '', error);
@@ -275,11 +329,12 @@ export async function actOnDestination(
 
   // Pass 2: the current entries.
   await Promise.all(
-    written.map(({ key, action }) =>
+    written.map((target) =>
       limit(async () => {
+        const { key, action } = target;
         const last = action.writes.at(-1)!;
         try {
-          await write(action.destinationKey, key, last);
+          await write(target, action.writes.length - 1);
           record(key, {
             VersionId: last.isDeleteMarker ? '' : last.versionId,
             TaskStatus: action.outcome,

@@ -5,6 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 
@@ -40,4 +41,53 @@ export function createS3Client(options: S3Options = {}): S3Client {
       requestTimeout: 120_000,
     }),
   });
+}
+
+/**
+ * A write S3 may have carried out although its caller never heard (the connection
+ * reset after the request reached S3, a timeout, a 5xx other than a 503 refusal).
+ * Thrown instead of letting the SDK send the write again, which would add a second
+ * version or delete marker: the caller looks at the key to learn whether it landed.
+ * Its name and missing HTTP status make the SDK's retry strategy treat it as final.
+ */
+export class WriteOutcomeUnknown extends Error {
+  readonly name = 'WriteOutcomeUnknown';
+  constructor(readonly operation: string, readonly failure: unknown) {
+    const e = failure as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    const status = e?.$metadata?.httpStatusCode;
+    super(`${operation}: ${e?.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(failure)}; S3 may have carried it out`);
+  }
+}
+
+/**
+ * S3 answered and refused the request before acting: a 4xx (bad request, precondition,
+ * clock skew, RequestTimeout while the body was being read) or a 503 with an S3 error
+ * (SlowDown). Anything else, and any failure without an S3 answer, may have taken effect.
+ */
+export const refusedBeforeActing = (error: unknown): boolean => {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $response?: unknown };
+  const status = e?.$metadata?.httpStatusCode;
+  if (status === undefined || e.$response === undefined) return false;
+  return (status >= 400 && status < 500) || (status === 503 && e.name !== undefined && e.name !== 'Error');
+};
+
+/**
+ * Makes `command` a write sent at most once by the client's retries: each attempt
+ * runs through a step below the SDK's retry middleware (which stays in charge of
+ * throttling), and a failure S3 may have acted on comes out as `WriteOutcomeUnknown`,
+ * which the SDK does not retry.
+ */
+export function sendAtMostOnce<Input extends object, Output extends object>(
+  command: { readonly middlewareStack: MiddlewareStack<Input, Output> },
+  operation: string,
+): void {
+  const once: FinalizeRequestMiddleware<Input, Output> = (next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      if (refusedBeforeActing(error)) throw error;
+      throw new WriteOutcomeUnknown(operation, error);
+    }
+  };
+  command.middlewareStack.add(once, { step: 'finalizeRequest', priority: 'low', name: 'sentAtMostOnce', override: true });
 }
