@@ -7,6 +7,12 @@
  *   the plan did not know) is reported `ChangedSincePlan`, not overwritten.
  * The window left is between this listing and the write itself (milliseconds),
  * since S3 has no conditional CopyObject on the destination's version.
+ *
+ * A copy is sent once (write-once.ts): if its answer is lost, the key is listed
+ * again; one new version on top with the source's ETag and size means it landed,
+ * the history as listed before means it did not (sent again), anything else fails
+ * the key `ChangedSincePlan`. Markers and deletions go through DeleteObjects
+ * (delete-batch.ts) and are not covered: see docs/safety.md, known limits.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -15,7 +21,7 @@ import { copyVersionOver, type CopyOptions } from './copy-version.ts';
 import { DeleteBatcher } from './delete-batch.ts';
 import { RequestError, s3ErrorOf } from './errors.ts';
 import { compareKeys, keyHistories, type KeyHistory } from './listing.ts';
-import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint, RestoreSpec, TaskStatus } from './model.ts';
+import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestorePoint, RestoreSpec, TaskStatus } from './model.ts';
 import { lockedReason } from './object-lock.ts';
 import { planKey } from './planner.ts';
 import { confirmSameVersion } from './same-version.ts';
@@ -25,6 +31,7 @@ import { DEFAULT_CONCURRENCY } from './s3-client.ts';
 import { workKeys, type ActStepInput, type ActStepOutput } from './steps.ts';
 import { actBatchStep, isBatchAct } from './batch-plan.ts';
 import type { WorkStore } from './work-store.ts';
+import { writeOnce, type WriteFound } from './write-once.ts';
 
 export interface ActOptions extends CopyOptions {
   /** Requests in flight at once. @default 32 */
@@ -91,6 +98,54 @@ function changedSincePlan(planned: KeyAction | undefined, history: readonly Hist
 }
 
 /**
+ * What a key's history, listed again after an in-place copy of unknown outcome, says:
+ * `before` (newest first) with exactly one new version on top that has the source's
+ * ETag and size means the copy landed; `before` itself, that it did not.
+ */
+export function inPlaceCopyFound(now: readonly HistoryEntry[], before: readonly HistoryEntry[], source: EntryRef): WriteFound {
+  const sameIds = (a: readonly HistoryEntry[]) => a.length === before.length && a.every((entry, i) => entry.versionId === before[i]!.versionId);
+  if (sameIds(now)) return 'absent';
+  const top = now[0];
+  const isCopy =
+    top !== undefined &&
+    !top.isDeleteMarker &&
+    source.etag !== undefined &&
+    top.etag === source.etag &&
+    top.size === source.size &&
+    !before.some((entry) => entry.versionId === top.versionId);
+  return isCopy && sameIds(now.slice(1)) ? 'landed' : 'differs';
+}
+
+/**
+ * Copies `source` over `key` once (write-once.ts): after a lost answer the key is
+ * listed again and compared with `before`, its history as the act step listed it.
+ * A history that is neither fails the key `ChangedSincePlan`, as a concurrent
+ * writer found before the copy does.
+ */
+async function copyInPlaceOnce(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  source: EntryRef,
+  before: readonly HistoryEntry[],
+  options: CopyOptions,
+): Promise<void> {
+  await writeOnce(
+    () => copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true }),
+    async () => {
+      let now: readonly HistoryEntry[] = [];
+      for await (const found of keyHistories(s3, bucket, { kind: 'key', key })) now = found.entries;
+      return inPlaceCopyFound(now, before, source);
+    },
+    (error) =>
+      Object.assign(
+        new Error(`the key changed while version ${source.versionId} was copied over it (${error.message}); not written again (re-run the restore to plan it again)`),
+        { name: 'ChangedSincePlan', $metadata: { httpStatusCode: 409 } },
+      ),
+  );
+}
+
+/**
  * Carries out a chunk's plan for keys in `range` and returns one outcome per key.
  * Never throws for a key's failure: that key's outcome says `failed`.
  */
@@ -141,7 +196,7 @@ export async function actOnChunk(
     switch (action.action) {
       case 'copy': {
         const copy = action;
-        carryOut(key, copy, () => limit(() => copyVersionOver(s3, bucket, key, copy.source, options)));
+        carryOut(key, copy, () => limit(() => copyInPlaceOnce(s3, bucket, key, copy.source, entries, options)));
         break;
       }
       case 'addDeleteMarker':

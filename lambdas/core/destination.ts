@@ -40,8 +40,8 @@
  * `sendAtMostOnce`, s3-client.ts); after any other failure the key's history is
  * listed again and compared with what it was before the write: this entry on top
  * means it landed; unchanged means it did not, and it is sent again (at most
- * `WRITE_ATTEMPTS` times, after growing pauses); anything else fails the key with
- * `DestinationHistoryDiffers` (someone else writes there).
+ * `WRITE_ATTEMPTS` times, after growing pauses: write-once.ts); anything else
+ * fails the key with `DestinationHistoryDiffers` (someone else writes there).
  *
  * Rows of the `noncurrent` phase are overwritten by the `current` pass (the same
  * outcomes file) and are not reported as progress. Until then they say what was
@@ -50,7 +50,6 @@
  * true of a restore that stopped before that pass.
  */
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { copyVersionOver, type CopyOptions } from './copy-version.ts';
 import { s3ErrorOf } from './errors.ts';
@@ -58,8 +57,9 @@ import { compareKeys, keyHistories } from './listing.ts';
 import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from './model.ts';
 import { planKey } from './planner.ts';
 import type { Destination } from './request.ts';
-import { sendAtMostOnce, WriteOutcomeUnknown } from './s3-client.ts';
+import { sendAtMostOnce } from './s3-client.ts';
 import type { ActPhase } from './steps.ts';
+import { writeOnce } from './write-once.ts';
 
 /** What the plan does for one key restored to another place. */
 export type DestinationAction =
@@ -88,11 +88,6 @@ export class DestinationHistoryDiffers extends Error {
 }
 
 export const destinationKeyOf = (to: Destination, key: string): string => to.prefix + key;
-
-/** Sends of one destination write whose earlier sends did not land. */
-export const WRITE_ATTEMPTS = 4;
-/** Pause before listing a key after a write of unknown outcome, doubled at each attempt. */
-const CHECK_PAUSE_MS = 200;
 
 /** A marker to write where the key was absent at the restore point (no source entry to name). */
 const ABSENT: EntryRef = { versionId: '', isDeleteMarker: true, lastModified: 0 };
@@ -270,8 +265,8 @@ export async function actOnDestination(
   const write = async ({ key, action, had }: KeyWrites, index: number) => {
     const entry = action.writes[index]!;
     const before = [...had, ...action.writes.slice(0, index)];
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await writeOnce(
+      async () => {
         if (entry.isDeleteMarker) {
           const marker = new DeleteObjectCommand({ Bucket: to.bucket, Key: action.destinationKey });
           sendAtMostOnce(marker, 'DeleteObject');
@@ -279,20 +274,17 @@ export async function actOnDestination(
         } else {
           await copyVersionOver(s3, to.bucket, action.destinationKey, entry, { ...options, writeOnce: true }, { bucket: sourceBucket, key });
         }
-        return;
-      } catch (error) {
-        if (!(error instanceof WriteOutcomeUnknown)) throw error;
-        await sleep(CHECK_PAUSE_MS * 2 ** (attempt - 1));
+      },
+      async () => {
         const now = [...(await destinationHistory(s3, to.bucket, action.destinationKey))].reverse().map(refOf);
-        if (sameHistory(now, [...before, entry])) return;
-        if (!sameHistory(now, before)) {
-          throw new DestinationHistoryDiffers(
-            `the destination key "${action.destinationKey}" changed while it was written (${error.message}): its history is neither the ${before.length} entries before this write nor those and this one; nothing more written`,
-          );
-        }
-        if (attempt === WRITE_ATTEMPTS) throw error;
-      }
-    }
+        if (sameHistory(now, [...before, entry])) return 'landed';
+        return sameHistory(now, before) ? 'absent' : 'differs';
+      },
+      (error) =>
+        new DestinationHistoryDiffers(
+          `the destination key "${action.destinationKey}" changed while it was written (${error.message}): its history is neither the ${before.length} entries before this write nor those and this one; nothing more written`,
+        ),
+    );
   };
 
   // Pass 1: every non-current entry, a key's in order.
