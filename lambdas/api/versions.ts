@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { RequestError } from '#core/errors.ts';
 import { keyVersionOf, type KeyVersion } from '#core/key-version.ts';
-import { keyHistories } from '#core/listing.ts';
+import { historyOfKey } from '#core/listing.ts';
 import type { HistoryEntry } from '#core/model.ts';
 import { checkPolicy } from '#core/policy.ts';
 import { describeIssues, RestoreRequestSchema } from '#core/request.ts';
@@ -33,9 +33,9 @@ export interface KeyVersions {
 export async function keyVersions(event: APIGatewayProxyEvent, api: ApiContext): Promise<APIGatewayProxyResult> {
   const { bucket, key } = parseQuery(event.queryStringParameters);
   checkPolicy({ bucket, mode: 'copy' }, api.config.policy);
-  const entries: HistoryEntry[] = [];
+  let entries: readonly HistoryEntry[];
   try {
-    for await (const history of keyHistories(api.s3, bucket, { kind: 'key', key })) entries.push(...history.entries);
+    entries = await historyOfKey(api.s3, bucket, key);
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchBucket') throw new NotFoundError(`bucket "${bucket}" does not exist`);
     throw error;

@@ -20,7 +20,7 @@ import { checkBucket } from './bucket-guard.ts';
 import { copyVersionOver, type CopyOptions } from './copy-version.ts';
 import { DeleteBatcher } from './delete-batch.ts';
 import { RequestError, s3ErrorOf } from './errors.ts';
-import { compareKeys, keyHistories, type KeyHistory } from './listing.ts';
+import { compareKeys, historyOfKey, keyHistories, type KeyHistory } from './listing.ts';
 import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestorePoint, RestoreSpec, TaskStatus } from './model.ts';
 import { lockedReason } from './object-lock.ts';
 import { planKey } from './planner.ts';
@@ -132,11 +132,7 @@ async function copyInPlaceOnce(
 ): Promise<void> {
   await writeOnce(
     () => copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true }),
-    async () => {
-      let now: readonly HistoryEntry[] = [];
-      for await (const found of keyHistories(s3, bucket, { kind: 'key', key })) now = found.entries;
-      return inPlaceCopyFound(now, before, source);
-    },
+    async () => inPlaceCopyFound(await historyOfKey(s3, bucket, key), before, source),
     (error) =>
       Object.assign(
         new Error(`the key changed while version ${source.versionId} was copied over it (${error.message}); not written again (re-run the restore to plan it again)`),

@@ -27,10 +27,10 @@ import pLimit from 'p-limit';
 import { actOnChunk, type ActOptions } from './act.ts';
 import { actOnDestination, planDestinationKey, destinationKeyOf, type DestinationAction, type SourceKey } from './destination.ts';
 import { RequestError, s3ErrorOf } from './errors.ts';
-import { keyHistories, type KeyHistory } from './listing.ts';
+import { historyOfKey, keyHistories, type KeyHistory } from './listing.ts';
 import { ManifestKeys, repeatedKeyMessage, type ManifestKeysOptions } from './manifest-duplicates.ts';
 import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from './manifest.ts';
-import type { HistoryEntry, KeyAction, KeyOutcome, RestorePoint } from './model.ts';
+import type { KeyAction, KeyOutcome, RestorePoint } from './model.ts';
 import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
 import type { PlanOptions, PlannedChunks } from './plan.ts';
 import { destinationOf, requestPointOf, specOf, type RestoreRequest } from './request.ts';
@@ -116,11 +116,7 @@ async function historiesOf(s3: S3Client, bucket: string, keys: readonly string[]
   const limit = pLimit(concurrency);
   return Promise.all(
     keys.map((key) =>
-      limit(async () => {
-        let entries: readonly HistoryEntry[] = [];
-        for await (const found of keyHistories(s3, bucket, { kind: 'key', key })) entries = found.entries;
-        return { key, entries };
-      }),
+      limit(async () => ({ key, entries: await historyOfKey(s3, bucket, key) })),
     ),
   );
 }
@@ -170,8 +166,7 @@ export async function planBatchStep(
   const planOne = async (history: KeyHistory, point: RestorePoint): Promise<BatchAction> => {
     try {
       if (to) {
-        let destination: readonly HistoryEntry[] = [];
-        for await (const found of keyHistories(s3, to.bucket, { kind: 'key', key: destinationKeyOf(to, history.key) })) destination = found.entries;
+        const destination = await historyOfKey(s3, to.bucket, destinationKeyOf(to, history.key));
         return planDestinationKey(history.key, history.entries, point, destination, to, request.withHistory === true);
       }
       const action = planKey(history.key, history.entries, point, spec.mode);

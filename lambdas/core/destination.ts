@@ -53,7 +53,7 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { copyVersionOver, type CopyOptions } from './copy-version.ts';
 import { s3ErrorOf } from './errors.ts';
-import { compareKeys, keyHistories } from './listing.ts';
+import { compareKeys, historyOfKey } from './listing.ts';
 import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from './model.ts';
 import { planKey } from './planner.ts';
 import type { Destination } from './request.ts';
@@ -145,13 +145,6 @@ export function planDestinationKey(
   return { key, action: 'copyTo', outcome: last.isDeleteMarker ? 'deleted' : 'restored', writes: wanted.slice(have.length), current, destinationKey };
 }
 
-/** A key's destination history, newest first. */
-async function destinationHistory(s3: S3Client, bucket: string, destinationKey: string): Promise<readonly HistoryEntry[]> {
-  let history: readonly HistoryEntry[] = [];
-  for await (const found of keyHistories(s3, bucket, { kind: 'key', key: destinationKey })) history = found.entries;
-  return history;
-}
-
 /** A key to write: its plan, and the destination's history (oldest first) when it was made. */
 interface KeyWrites {
   readonly key: string;
@@ -238,7 +231,7 @@ export async function actOnDestination(
   for await (const source of sources) {
     planning.push(
       limit(async () => {
-        const history = await destinationHistory(s3, to.bucket, destinationKeyOf(to, source.key));
+        const history = await historyOfKey(s3, to.bucket, destinationKeyOf(to, source.key));
         return { history, action: planDestinationKey(source.key, source.entries, source.point, history, to, withHistory) };
       }).then(
         ({ history, action }) => {
@@ -276,7 +269,7 @@ export async function actOnDestination(
         }
       },
       async () => {
-        const now = [...(await destinationHistory(s3, to.bucket, action.destinationKey))].reverse().map(refOf);
+        const now = [...(await historyOfKey(s3, to.bucket, action.destinationKey))].reverse().map(refOf);
         if (sameHistory(now, [...before, entry])) return 'landed';
         return sameHistory(now, before) ? 'absent' : 'differs';
       },

@@ -187,3 +187,10 @@ export async function* keyHistories(
   } while (cursor);
   if (key !== undefined) yield { key, entries };
 }
+
+/** One key's whole history, newest first, listed exactly (`doc` never lists `doc.bak`); none: no entries. */
+export async function historyOfKey(s3: S3Client, bucket: string, key: string): Promise<readonly HistoryEntry[]> {
+  let entries: readonly HistoryEntry[] = [];
+  for await (const found of keyHistories(s3, bucket, { kind: 'key', key })) entries = found.entries;
+  return entries;
+}
