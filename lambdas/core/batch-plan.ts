@@ -265,7 +265,8 @@ async function chunkSources(s3: S3Client, store: WorkStore, input: ActStepInput,
  * `actOnChunk` (re-planned, re-verified, deletes batched, as for any restore)
  * or to another place through `actOnDestination`, in the step's phase.
  *
- * In place a key has no non-current entry to write: the `noncurrent` phase
+ * Only a restore with history writes non-current entries: for any other (in
+ * place, or to another place without history) the `noncurrent` phase lists and
  * writes nothing, not even rows (nothing was acted on; the `current` pass
  * writes the chunk's outcomes).
  */
@@ -275,7 +276,7 @@ export async function actBatchStep(s3: S3Client, store: WorkStore, input: ActSte
   const phase = input.phase ?? 'all';
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);
   let outcomes: KeyOutcome[];
-  if (request.to === undefined && phase === 'noncurrent') {
+  if (phase === 'noncurrent' && request.withHistory !== true) {
     outcomes = [];
   } else {
     const planned = await store.getLines<BatchAction>(input.chunk.planKey);

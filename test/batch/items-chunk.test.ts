@@ -12,7 +12,7 @@ import type { RestoreRequestInput } from '#core/request.ts';
 import { chunkRefOf, workKeys, type ChunkRef, type RestoreContext } from '#core/steps.ts';
 import { S3WorkStore } from '#core/work-store.ts';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { HistoryWriter, bodyOf, byKeyMap, historyLines, instantAtCut, listHistory, sleep } from '../support/history.ts';
+import { HistoryWriter, bodyOf, byKeyMap, countRequests, historyLines, instantAtCut, listHistory, sleep } from '../support/history.ts';
 import { actChunkStep, iso, planAll, validateStep } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';
 
@@ -112,6 +112,27 @@ test.each<RestoreMode>(['copy', 'delete'])('in place (%s mode), phase noncurrent
   const second = await actChunkStep(s3, context, chunk!, {}, 'current');
   expect(second.counts).toMatchObject({ restored: 4, failed: 0 });
   for (const key of KEYS) expect(await bodyOf(s3, bucket, key)).toBe(`${key} v1`);
+});
+
+test('to another bucket without history, phase noncurrent lists nothing in either bucket and records no outcome; phase current then restores', async () => {
+  const { bucket, at } = await seed('to-no-history');
+  const destination = await fx.versionedBucket('to-no-history-dst');
+  const context = await validateStep(s3, { bucket, prefix: 'p/', at: iso(at), to: `s3://${destination}/x/` }, { workBucket: fx.workBucket() });
+  const [chunk] = (await planAll(s3, context)).chunks;
+
+  const sent = countRequests(s3);
+  const first = await actChunkStep(s3, context, chunk!, {}, 'noncurrent');
+  sent.stop();
+  expect(first.counts).toMatchObject({ restored: 0, failed: 0, unchanged: 0 });
+  expect(await outcomeKeys(context, chunk!)).toEqual([]);
+  // Only the chunk's (empty) outcomes file is written, in the work bucket.
+  expect(sent.inputs('ListObjectVersionsCommand')).toEqual([]);
+  expect(sent.inputs('PutObjectCommand').map((input) => input.Bucket)).toEqual([fx.workBucket()]);
+  expect(await listHistory(s3, destination)).toEqual([]);
+
+  const second = await actChunkStep(s3, context, chunk!, {}, 'current');
+  expect(second.counts).toMatchObject({ restored: 4, failed: 0 });
+  for (const key of KEYS) expect(await bodyOf(s3, destination, `x/${key}`)).toBe(`${key} v1`);
 });
 
 test("a manifest's plan chunks name the file of their lines (itemsKey), which their act steps read", async () => {
