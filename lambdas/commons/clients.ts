@@ -66,10 +66,9 @@ export function batchOperationsFromEnv(makeControl: () => S3ControlClient, env: 
 const concurrency = Number(process.env.S3_CONCURRENCY ?? 64);
 const s3 = createS3Client({ maxSockets: concurrency });
 
-/** The deps of every function; advance-batch-jobs adds `batchOperations` (`batchOperationsFromEnv`). */
+/** The deps of every function (leases: `leasesOf`'s default); advance-batch-jobs adds `batchOperations` (`batchOperationsFromEnv`). */
 export const lambdaDeps: StepDeps = {
   s3,
   workStore: (workBucket) => new S3WorkStore(s3, workBucket),
   concurrency,
-  leases: { store: (workBucket) => new S3LeaseStore(s3, workBucket) },
 };
