@@ -8,7 +8,7 @@
  * whole scope, on the same bucket.
  */
 import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { keyHistories } from '#core/listing.ts';
+import { keyHistories } from '#core/s3/listing.ts';
 import { forEachConcurrent } from './seed.ts';
 
 export interface ListingRun {

@@ -14,12 +14,12 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { actStep } from '#core/act.ts';
-import { addCounts, emptyCounts, type OutcomeCounts } from '#core/model.ts';
-import { planStep } from '#core/plan.ts';
-import type { RestoreRequestInput } from '#core/request.ts';
-import { validateRestore } from '#core/validate.ts';
-import type { WorkStore } from '#core/work-store.ts';
+import { actStep } from '#core/steps/act.ts';
+import { addCounts, emptyCounts, type OutcomeCounts } from '#core/restore/model.ts';
+import { planStep } from '#core/steps/plan.ts';
+import type { RestoreRequestInput } from '#core/restore/request.ts';
+import { validateRestore } from '#core/steps/validate.ts';
+import type { WorkStore } from '#core/work-store/work-store.ts';
 
 export interface PipelineOptions {
   readonly store: WorkStore;

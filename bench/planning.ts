@@ -8,11 +8,11 @@
  *
  *   node --import tsx bench/planning.ts '{"entries":10000000}'
  */
-import type { HistoryEntry } from '#core/model.ts';
-import { planStep } from '#core/plan.ts';
-import { countAction, emptyTotals, planKey } from '#core/planner.ts';
-import type { PlanStepOutput } from '#core/steps.ts';
-import { toLines, type WorkStore } from '#core/work-store.ts';
+import type { HistoryEntry } from '#core/restore/model.ts';
+import { planStep } from '#core/steps/plan.ts';
+import { countAction, emptyTotals, planKey } from '#core/restore/planner.ts';
+import type { PlanStepOutput } from '#core/steps/contracts.ts';
+import { toLines, type WorkStore } from '#core/work-store/work-store.ts';
 import { seedTotals } from './seed.ts';
 import { ENTRIES_PER_KEY, history, keyName, SYNTHETIC_BUCKET as BUCKET, SYNTHETIC_CUT as CUT, SYNTHETIC_PREFIX as PREFIX, syntheticS3 } from './synthetic-s3.ts';
 import { runAsChild } from './child.ts';

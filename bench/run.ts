@@ -22,7 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '#core/s3-client.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { ensureEndpoint } from './local-s3.ts';
 import { listParallel, listSequential } from './parallel-listing.ts';
 import type { PlanningResult } from './planning.ts';

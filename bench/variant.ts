@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createS3Client } from '#core/s3-client.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { FileWorkStore } from '../cli/file-work-store.ts';
 import type { LocalDefinition } from '../cli/local-definition.ts';
 import { runRestoreLocally } from '../cli/local-runner.ts';

@@ -7,7 +7,7 @@
  * deployed state machine when `--state-machine-arn` or
  * S3_REWIND_STATE_MACHINE_ARN names one, else the local runner.
  */
-import type { S3Options } from '#core/s3-client.ts';
+import type { S3Options } from '#core/s3/client.ts';
 import { UsageError } from './exit.ts';
 
 /** The options every command takes. */

@@ -22,10 +22,10 @@ import {
   RESTORE_ID,
   restoreIdOf,
   type RestoreRequest,
-} from '#core/request.ts';
-import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/runs.ts';
-import type { RestoreExecutionInput, RestoreSummary } from '#core/steps.ts';
-import { executionArnOf } from '#core/steps.ts';
+} from '#core/restore/request.ts';
+import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
+import type { RestoreExecutionInput, RestoreSummary } from '#core/steps/contracts.ts';
+import { executionArnOf } from '#core/steps/contracts.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<name>` */

@@ -7,10 +7,10 @@
  */
 import { rename, rm, stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { KeyAction, KeyOutcome } from '#core/model.ts';
-import { restoreIdOf, type RestoreRequest } from '#core/request.ts';
-import { workKeys, type RestoreSummary } from '#core/steps.ts';
-import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
+import type { KeyAction, KeyOutcome } from '#core/restore/model.ts';
+import { restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
+import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 import { holdRunLock } from './run-lock.ts';

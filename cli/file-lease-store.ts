@@ -14,7 +14,7 @@ import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:f
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DestinationLease, LeaseStore } from '#core/destination-lease.ts';
+import type { DestinationLease, LeaseStore } from '#core/targets/destination-lease.ts';
 import type { LeaseDeps } from '../lambdas/commons/clients.ts';
 import { defaultWorkDir } from './file-work-store.ts';
 

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fromLines, textBlocks, toLines, type StreamedObject, type WorkStore } from '#core/work-store.ts';
+import { fromLines, textBlocks, toLines, type StreamedObject, type WorkStore } from '#core/work-store/work-store.ts';
 
 export const defaultWorkDir = (): string => process.env.S3_REWIND_HOME ?? join(homedir(), '.s3-rewind');
 

@@ -3,12 +3,12 @@
  * actions and totals, a restore's summary; or, with `--json`, exactly one JSON
  * document. Progress, warnings and errors go to stderr, never here.
  */
-import type { KeyVersion } from '#core/key-version.ts';
-import type { DestinationAction } from '#core/destination.ts';
-import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/model.ts';
-import type { PlanTotals } from '#core/planner.ts';
-import type { RestoreRequest } from '#core/request.ts';
-import type { RestoreSummary } from '#core/steps.ts';
+import type { KeyVersion } from '#core/restore/key-version.ts';
+import type { DestinationAction } from '#core/targets/destination.ts';
+import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/restore/model.ts';
+import type { PlanTotals } from '#core/restore/planner.ts';
+import type { RestoreRequest } from '#core/restore/request.ts';
+import type { RestoreSummary } from '#core/steps/contracts.ts';
 
 export type Write = (text: string) => void;
 

@@ -6,7 +6,7 @@
  * `onOutcome` per key; a deployed run reports its execution's status instead.
  */
 import { MultiBar, type SingleBar } from 'cli-progress';
-import type { KeyOutcome } from '#core/model.ts';
+import type { KeyOutcome } from '#core/restore/model.ts';
 
 export interface Progress {
   /** A page of the listing came in, with this many versions and delete markers. */

@@ -7,9 +7,9 @@
  * Nothing here touches the network.
  */
 import { resolve, sep } from 'node:path';
-import { RequestError } from '#core/errors.ts';
-import type { RestoreMode } from '#core/model.ts';
-import { parseRestoreRequest, type RestoreRequest, type RestoreRequestInput } from '#core/request.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
+import { parseRestoreRequest, type RestoreRequest, type RestoreRequestInput } from '#core/restore/request.ts';
 import { UsageError } from './exit.ts';
 import { parseS3Uri, scopeOf } from './s3-uri.ts';
 import { parseTime } from './time.ts';

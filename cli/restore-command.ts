@@ -7,12 +7,12 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { RequestError } from '#core/errors.ts';
-import { localManifestSource, manifestLines } from '#core/manifest.ts';
-import type { KeyOutcome } from '#core/model.ts';
-import { restoreIdOf, type RestoreRequest } from '#core/request.ts';
-import { createS3Client } from '#core/s3-client.ts';
-import type { RestoreSummary } from '#core/steps.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import { localManifestSource, manifestLines } from '#core/sources/manifest.ts';
+import type { KeyOutcome } from '#core/restore/model.ts';
+import { restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { createS3Client } from '#core/s3/client.ts';
+import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { confirmPermanentDelete } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';

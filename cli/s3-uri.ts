@@ -5,8 +5,8 @@
  * even one ending in `/` (S3 allows such keys; we warn, since a prefix was more
  * likely meant).
  */
-import type { RestoreScope } from '#core/model.ts';
-import { describeIssues, RestoreRequestSchema } from '#core/request.ts';
+import type { RestoreScope } from '#core/restore/model.ts';
+import { describeIssues, RestoreRequestSchema } from '#core/restore/request.ts';
 import { UsageError } from './exit.ts';
 
 export interface S3Location {

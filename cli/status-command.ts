@@ -3,9 +3,9 @@
  * ended (DescribeExecution; the execution's name is the restore id). Without a
  * state machine, the summary a local run left in ~/.s3-rewind.
  */
-import { parseRestoreRequest, type RestoreRequest } from '#core/request.ts';
-import { workKeys, type RestoreSummary } from '#core/steps.ts';
-import { executionArnOf } from '#core/steps.ts';
+import { parseRestoreRequest, type RestoreRequest } from '#core/restore/request.ts';
+import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
+import { executionArnOf } from '#core/steps/contracts.ts';
 import { STATE_MACHINE_ENV, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { checkRestoreId, createSfnClient, describe, executionFailure, followExecution, parseSummary } from './deployed-runner.ts';
 import { ExitCode, UsageError } from './exit.ts';

@@ -4,7 +4,7 @@
  * `1w ago` (also `2 hours ago`). A time without a zone is refused rather than
  * guessed, and so is a time in the future. The result is a UTC instant.
  */
-import { instant } from '#core/request.ts';
+import { instant } from '#core/restore/request.ts';
 import { UsageError } from './exit.ts';
 
 const TIME_HINT = 'times are ISO 8601 with a zone, like 2026-11-20T10:00:00Z or 2026-11-20T11:00:00+01:00, or relative, like 2h ago';

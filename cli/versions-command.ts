@@ -3,12 +3,12 @@
  * first, in S3's listing order. Exactly that key: `doc` never lists `doc.bak`.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { keyHistories } from '#core/listing.ts';
-import type { HistoryEntry } from '#core/model.ts';
-import { createS3Client } from '#core/s3-client.ts';
+import { keyHistories } from '#core/s3/listing.ts';
+import type { HistoryEntry } from '#core/restore/model.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { keyVersionOf } from '#core/key-version.ts';
+import { keyVersionOf } from '#core/restore/key-version.ts';
 import { formatVersions, printJson, stderr, stdout, type VersionRow } from './output.ts';
 import { formatS3Uri, parseS3Uri, scopeOf } from './s3-uri.ts';
 

@@ -5,7 +5,7 @@
  * schedule in a deployment without delete mode, fails synthesis with one exact
  * message instead of failing at 3 a.m.
  */
-import { RestoreRequestSchema, describeIssues, type RestoreRequestInput } from '../lambdas/core/request.ts';
+import { RestoreRequestSchema, describeIssues, type RestoreRequestInput } from '../lambdas/core/restore/request.ts';
 
 /** A restore run on a schedule, e.g. reset a sandbox prefix to a golden point in time every night. */
 export interface ScheduledRestore {

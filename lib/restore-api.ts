@@ -12,7 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { RestoreRequestSchema } from '../lambdas/core/request.ts';
+import { RestoreRequestSchema } from '../lambdas/core/restore/request.ts';
 import { acknowledge } from './nag.ts';
 import { RestoreFunction } from './restore-function.ts';
 import { grantDescribeRestores, grantReadRestores, grantReadVersionHistory, grantStartRestores } from './restore-grants.ts';

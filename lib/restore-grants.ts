@@ -8,7 +8,7 @@ import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { LEASES_PREFIX } from '../lambdas/core/destination-lease.ts';
+import { LEASES_PREFIX } from '../lambdas/core/targets/destination-lease.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
 /** Whose role a grant goes to: a function with a role we can acknowledge findings on. */

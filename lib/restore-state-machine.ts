@@ -52,8 +52,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { emptyTotals } from '../lambdas/core/planner.ts';
-import type { ChunkPass } from '../lambdas/core/steps.ts';
+import { emptyTotals } from '../lambdas/core/restore/planner.ts';
+import type { ChunkPass } from '../lambdas/core/steps/contracts.ts';
 import { acknowledge, acknowledgeGeneratedWildcards, acknowledgeWildcardResources } from './nag.ts';
 import { RestoreFunctions } from './restore-functions.ts';
 

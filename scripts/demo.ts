@@ -20,8 +20,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { keyHistories } from '#core/listing.ts';
-import { createS3Client } from '#core/s3-client.ts';
+import { keyHistories } from '#core/s3/listing.ts';
+import { createS3Client } from '#core/s3/client.ts';
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 's3-rewind.js');

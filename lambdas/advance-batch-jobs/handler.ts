@@ -1,8 +1,8 @@
 /** advance-batch-jobs: creates the S3 Batch Operations jobs of the current stage or asks their status; folds their reports at the end. */
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
-import { advanceBatchStep } from '#core/batch-jobs.ts';
-import { RefusedError } from '#core/errors.ts';
-import { parseAdvanceBatchInput } from '#core/step-schemas.ts';
+import { advanceBatchStep } from '#core/batch-operations/steps.ts';
+import { RefusedError } from '#core/restore/errors.ts';
+import { parseAdvanceBatchInput } from '#core/steps/schemas.ts';
 import { batchOperationsFromEnv, lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { stepHandler } from '../commons/step-handler.ts';
 

@@ -6,7 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { policyFromEnv, type RestorePolicy } from '#core/policy.ts';
+import { policyFromEnv, type RestorePolicy } from '#core/restore/policy.ts';
 
 export interface ApiConfig {
   /** The restore state machine (`STATE_MACHINE_ARN`). */

@@ -6,7 +6,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { createS3Client } from '#core/s3-client.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { makeHandler } from './router.ts';
 
 const logger = new Logger({ serviceName: 's3-rewind-api' });

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { RefusedError, RequestError } from '#core/errors.ts';
+import { RefusedError, RequestError } from '#core/restore/errors.ts';
 
 /** A largest restore request is well under 2 KiB; anything near this is not one. */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -31,17 +31,17 @@ import {
   type ExecutionStatus,
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { RequestError } from '#core/errors.ts';
-import { checkPolicy } from '#core/policy.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import { checkPolicy } from '#core/restore/policy.ts';
 import {
   canonicalRequest,
   parseRestoreRequest,
   RESTORE_ID,
   restoreIdOf,
   type RestoreRequest,
-} from '#core/request.ts';
-import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/runs.ts';
-import { executionArnOf, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps.ts';
+} from '#core/restore/request.ts';
+import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
+import { executionArnOf, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps/contracts.ts';
 import type { ApiContext } from './config.ts';
 import { ConflictError, json, jsonBody, NotFoundError } from './http.ts';
 

@@ -4,12 +4,12 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { RequestError } from '#core/errors.ts';
-import { keyVersionOf, type KeyVersion } from '#core/key-version.ts';
-import { historyOfKey } from '#core/listing.ts';
-import type { HistoryEntry } from '#core/model.ts';
-import { checkPolicy } from '#core/policy.ts';
-import { describeIssues, RestoreRequestSchema } from '#core/request.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import { keyVersionOf, type KeyVersion } from '#core/restore/key-version.ts';
+import { historyOfKey } from '#core/s3/listing.ts';
+import type { HistoryEntry } from '#core/restore/model.ts';
+import { checkPolicy } from '#core/restore/policy.ts';
+import { describeIssues, RestoreRequestSchema } from '#core/restore/request.ts';
 import type { ApiContext } from './config.ts';
 import { json, NotFoundError } from './http.ts';
 

@@ -1,11 +1,11 @@
 /** SDK clients and stores, created once per Lambda container; the local runner passes its own. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
-import { S3LeaseStore, type DestinationLease, type LeaseStore } from '#core/destination-lease.ts';
-import type { ManifestSource } from '#core/manifest.ts';
-import type { KeyOutcome } from '#core/model.ts';
-import { createS3Client } from '#core/s3-client.ts';
-import { S3WorkStore, type WorkStore } from '#core/work-store.ts';
+import { S3LeaseStore, type DestinationLease, type LeaseStore } from '#core/targets/destination-lease.ts';
+import type { ManifestSource } from '#core/sources/manifest.ts';
+import type { KeyOutcome } from '#core/restore/model.ts';
+import { createS3Client } from '#core/s3/client.ts';
+import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 
 /** What the state-machine Lambdas run against. */
 export interface StepDeps {

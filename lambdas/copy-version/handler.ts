@@ -1,6 +1,6 @@
 /** copy-version: carries out a copy-mode chunk (copies of target versions, delete markers). */
-import { actStep } from '#core/act.ts';
-import { parseActStepInput } from '#core/step-schemas.ts';
+import { actStep } from '#core/steps/act.ts';
+import { parseActStepInput } from '#core/steps/schemas.ts';
 import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { stepHandler } from '../commons/step-handler.ts';
 

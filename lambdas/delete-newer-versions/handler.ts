@@ -1,6 +1,6 @@
 /** delete-newer-versions: carries out a delete-mode chunk (permanent deletion of newer entries). */
-import { actStep } from '#core/act.ts';
-import { parseActStepInput } from '#core/step-schemas.ts';
+import { actStep } from '#core/steps/act.ts';
+import { parseActStepInput } from '#core/steps/schemas.ts';
 import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { stepHandler } from '../commons/step-handler.ts';
 

@@ -1,6 +1,6 @@
 /** list-versions: plans a scope page by page into chunks in the work bucket, resuming from a cursor. */
-import { planStep } from '#core/plan.ts';
-import { parsePlanStepInput } from '#core/step-schemas.ts';
+import { planStep } from '#core/steps/plan.ts';
+import { parsePlanStepInput } from '#core/steps/schemas.ts';
 import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { deadlineOf, stepHandler } from '../commons/step-handler.ts';
 

@@ -3,10 +3,10 @@
  * summary; then gives back the destination lease of a restore to another place
  * (both Report and Report Failure run this), never failing the report for it.
  */
-import { needsDestinationLease, releaseDestinationLease } from '#core/destination-lease.ts';
-import { writeReport } from '#core/report.ts';
-import { parseReportStepInput } from '#core/step-schemas.ts';
-import type { ReportStepInput } from '#core/steps.ts';
+import { needsDestinationLease, releaseDestinationLease } from '#core/targets/destination-lease.ts';
+import { writeReport } from '#core/steps/report.ts';
+import { parseReportStepInput } from '#core/steps/schemas.ts';
+import type { ReportStepInput } from '#core/steps/contracts.ts';
 import { lambdaDeps, leasesOf, type LeaseDeps, type StepDeps } from '../commons/clients.ts';
 import { logger, stepHandler } from '../commons/step-handler.ts';
 

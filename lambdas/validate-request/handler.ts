@@ -3,10 +3,10 @@
  * restore; a restore to another place takes its destination bucket's lease,
  * the only thing written.
  */
-import { leaseStaleAfterFromEnv } from '#core/destination-lease.ts';
-import { policyFromEnv, type RestorePolicy } from '#core/policy.ts';
-import { parseValidateStepInput } from '#core/step-schemas.ts';
-import { validateRestore } from '#core/validate.ts';
+import { leaseStaleAfterFromEnv } from '#core/targets/destination-lease.ts';
+import { policyFromEnv, type RestorePolicy } from '#core/restore/policy.ts';
+import { parseValidateStepInput } from '#core/steps/schemas.ts';
+import { validateRestore } from '#core/steps/validate.ts';
 import { lambdaDeps, leasesOf, type StepDeps } from '../commons/clients.ts';
 import { logger, stepHandler } from '../commons/step-handler.ts';
 

@@ -10,8 +10,8 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../lambdas/api/router.ts';
-import { parseRestoreRequest, restoreIdOf, type RestoreRequestInput } from '../../lambdas/core/request.ts';
-import type { RestoreExecutionInput } from '../../lambdas/core/steps.ts';
+import { parseRestoreRequest, restoreIdOf, type RestoreRequestInput } from '../../lambdas/core/restore/request.ts';
+import type { RestoreExecutionInput } from '../../lambdas/core/steps/contracts.ts';
 import { apiEnv, bodyOf, postRestore, STATE_MACHINE_ARN } from './events.ts';
 
 const sfnMock = mockClient(SFNClient);

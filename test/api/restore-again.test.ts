@@ -17,8 +17,8 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../lambdas/api/router.ts';
-import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/request.ts';
-import { MAX_RUNS } from '../../lambdas/core/runs.ts';
+import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/restore/request.ts';
+import { MAX_RUNS } from '../../lambdas/core/restore/runs.ts';
 import { apiEnv, bodyOf, DOMAIN, getRestore, postRestore, STATE_MACHINE_ARN } from './events.ts';
 
 const sfnMock = mockClient(SFNClient);

@@ -3,7 +3,7 @@ import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../lambdas/api/router.ts';
-import type { RestoreSummary } from '../../lambdas/core/steps.ts';
+import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 import { apiEnv, bodyOf, getRestore, WORK_BUCKET } from './events.ts';
 
 const sfnMock = mockClient(SFNClient);

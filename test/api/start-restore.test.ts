@@ -8,7 +8,7 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../lambdas/api/router.ts';
-import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/request.ts';
+import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/restore/request.ts';
 import { apiEnv, bodyOf, DOMAIN, postRestore, STATE_MACHINE_ARN } from './events.ts';
 
 const sfnMock = mockClient(SFNClient);

@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, DescribeJobCommand } from '@aws-sdk/client-s3-control';
-import { batchKeys, createJobInput, manifestCsv, type BatchJob, type BatchJobsState } from '#core/batch-operations.ts';
+import { batchKeys, createJobInput, manifestCsv, type BatchJob, type BatchJobsState } from '#core/batch-operations/jobs.ts';
 import { engineFixture } from '../engine/fixtures.ts';
 import { FakeBatchOperations } from '../support/fake-batch-operations.ts';
 import { HistoryWriter, bodyOf } from '../support/history.ts';

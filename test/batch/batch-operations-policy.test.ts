@@ -3,8 +3,8 @@
  * and a role for its jobs (a deployed stack, `BATCH_OPERATIONS_ROLE_ARN`); a
  * dry run plans anywhere.
  */
-import { RefusedError } from '#core/errors.ts';
-import { checkPolicy, policyFromEnv, type RestorePolicy } from '#core/policy.ts';
+import { RefusedError } from '#core/restore/errors.ts';
+import { checkPolicy, policyFromEnv, type RestorePolicy } from '#core/restore/policy.ts';
 
 const LOCAL: RestorePolicy = { allowedBuckets: '*', deleteModeAllowed: true };
 const DEPLOYED: RestorePolicy = { allowedBuckets: ['src'], deleteModeAllowed: false, batchOperations: true };

@@ -8,13 +8,13 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { batchKeys, type BatchJob } from '#core/batch-operations.ts';
-import type { BatchAction, ManifestItem } from '#core/batch-plan.ts';
-import type { KeyOutcome } from '#core/model.ts';
-import type { RestorePolicy } from '#core/policy.ts';
-import type { RestoreRequestInput } from '#core/request.ts';
-import { workKeys, type BatchStage, type ChunkPass, type ChunkRef, type RestoreContext } from '#core/steps.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+import { batchKeys, type BatchJob } from '#core/batch-operations/jobs.ts';
+import type { BatchAction, ManifestItem } from '#core/steps/batch-plan.ts';
+import type { KeyOutcome } from '#core/restore/model.ts';
+import type { RestorePolicy } from '#core/restore/policy.ts';
+import type { RestoreRequestInput } from '#core/restore/request.ts';
+import { workKeys, type BatchStage, type ChunkPass, type ChunkRef, type RestoreContext } from '#core/steps/contracts.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import type { StepDeps } from '../../lambdas/commons/clients.ts';
 import { makeHandler as advanceHandler } from '../../lambdas/advance-batch-jobs/handler.ts';
 import { makeHandler as prepareHandler } from '../../lambdas/prepare-batch-jobs/handler.ts';

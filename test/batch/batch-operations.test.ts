@@ -14,10 +14,10 @@ import {
   foldCompletionReports,
   writeBatchManifests,
   type BatchJobsState,
-} from '#core/batch-operations.ts';
-import type { BatchAction } from '#core/batch-plan.ts';
-import { GiB } from '#core/copy-version.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+} from '#core/batch-operations/jobs.ts';
+import type { BatchAction } from '#core/steps/batch-plan.ts';
+import { GiB } from '#core/s3/copy-version.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep } from '../support/history.ts';
 import { iso, planAll, validateStep } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RestoreSummary } from '#core/steps.ts';
+import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { HistoryWriter, bodyOf, byKeyMap, instantAtCut, listHistory, sleep } from '../support/history.ts';
 import { iso } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';

@@ -8,9 +8,9 @@
  * current pass; a re-run writes nothing.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { KeyOutcome } from '#core/model.ts';
-import { workKeys } from '#core/steps.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+import type { KeyOutcome } from '#core/restore/model.ts';
+import { workKeys } from '#core/steps/contracts.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { iso, rowOf, runRestore, statuses } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';

@@ -6,11 +6,11 @@
  * Lambda path); in place, the `noncurrent` phase writes nothing and `current`
  * writes the rest, in copy and delete mode.
  */
-import type { RestoreMode } from '#core/model.ts';
-import { itemsKey as manifestItemsKey, type BatchAction, type ManifestItem } from '#core/batch-plan.ts';
-import type { RestoreRequestInput } from '#core/request.ts';
-import { chunkRefOf, workKeys, type ChunkRef, type RestoreContext } from '#core/steps.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
+import { itemsKey as manifestItemsKey, type BatchAction, type ManifestItem } from '#core/steps/batch-plan.ts';
+import type { RestoreRequestInput } from '#core/restore/request.ts';
+import { chunkRefOf, workKeys, type ChunkRef, type RestoreContext } from '#core/steps/contracts.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { HistoryWriter, bodyOf, byKeyMap, countRequests, historyLines, instantAtCut, listHistory, sleep } from '../support/history.ts';
 import { actChunkStep, iso, planAll, validateStep } from '../engine/drive.ts';

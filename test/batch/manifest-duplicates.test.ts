@@ -6,7 +6,7 @@
  * restored as before.
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { workKeys } from '#core/steps.ts';
+import { workKeys } from '#core/steps/contracts.ts';
 import { HistoryWriter, bodyOf, historyLines, listHistory } from '../support/history.ts';
 import { freshExecutionName, iso, rowOf, runRestore, RestoreStepError } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';

@@ -1,11 +1,11 @@
 /**
  * Manifest lines and the request rules of batch restores, without S3.
  */
-import { encodeManifestKey, manifestLines, parseManifestLine, textLines, type ManifestSource } from '#core/manifest.ts';
-import { parseRestoreRequest, restoreIdOf } from '#core/request.ts';
-import { planDestinationKey } from '#core/destination.ts';
-import { checkPolicy } from '#core/policy.ts';
-import type { HistoryEntry } from '#core/model.ts';
+import { encodeManifestKey, manifestLines, parseManifestLine, textLines, type ManifestSource } from '#core/sources/manifest.ts';
+import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
+import { planDestinationKey } from '#core/targets/destination.ts';
+import { checkPolicy } from '#core/restore/policy.ts';
+import type { HistoryEntry } from '#core/restore/model.ts';
 
 describe('CSV lines', () => {
   test.each([

@@ -6,8 +6,8 @@
  * job token). On the local S3.
  */
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { createJobInput, manifestCsv, writeManifests, type BatchCopy, type BatchPhase } from '#core/batch-operations.ts';
-import { UPLOAD_PART_BYTES } from '#core/work-store.ts';
+import { createJobInput, manifestCsv, writeManifests, type BatchCopy, type BatchPhase } from '#core/batch-operations/jobs.ts';
+import { UPLOAD_PART_BYTES } from '#core/work-store/work-store.ts';
 import { engineFixture } from '../engine/fixtures.ts';
 
 const fx = engineFixture('manifest-upload');

@@ -5,8 +5,8 @@
  * listing); a re-run writes nothing twice.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { planStep } from '#core/plan.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+import { planStep } from '#core/steps/plan.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { HistoryWriter, bodyOf, byKeyMap, historyLines, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { iso, reportStep, rowOf, runRestore, statuses, validateStep, RestoreStepError } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';

@@ -9,9 +9,9 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
-import type { KeyOutcome } from '#core/model.ts';
-import { workKeys } from '#core/steps.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+import type { KeyOutcome } from '#core/restore/model.ts';
+import { workKeys } from '#core/steps/contracts.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { iso } from '../engine/drive.ts';
 import { engineFixture } from '../engine/fixtures.ts';
 import { FakeBatchOperations } from '../support/fake-batch-operations.ts';

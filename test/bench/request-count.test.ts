@@ -5,8 +5,8 @@
  * (test/engine/drive.ts), with every HTTP request to the restored bucket
  * counted by type (the work bucket's plan and outcome files are not counted).
  */
-import { createS3Client } from '#core/s3-client.ts';
-import type { RestoreMode } from '#core/model.ts';
+import { createS3Client } from '#core/s3/client.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { countRequests, type RequestCounts } from '../../bench/counting.ts';
 import { requestBound } from '../../bench/report.ts';
 import { createVersionedBucket, removeBucket, seedBuckets, seedTotals } from '../../bench/seed.ts';

@@ -1,6 +1,6 @@
 /** The REST API: IAM auth everywhere, validated at the gateway, logged, throttled, traced. */
 import { Match } from 'aws-cdk-lib/assertions';
-import { RestoreRequestSchema } from '../../lambdas/core/request.ts';
+import { RestoreRequestSchema } from '../../lambdas/core/restore/request.ts';
 import { logicalIdOf, resourcesOf, synth } from './support.ts';
 
 const { stack, template } = synth();

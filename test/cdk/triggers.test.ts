@@ -3,7 +3,7 @@
  * policy and a dead-letter queue; each pattern matches the events it is for and
  * no others, and turns them into the restore request meant.
  */
-import { RestoreRequestSchema } from '../../lambdas/core/request.ts';
+import { RestoreRequestSchema } from '../../lambdas/core/restore/request.ts';
 import { matchesPattern, transformInput } from './event-pattern.ts';
 import { FULL_CONTEXT, logicalIdOf, resourcesOf, synth, type Json } from './support.ts';
 

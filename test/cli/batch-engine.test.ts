@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RestoreSummary } from '#core/steps.ts';
+import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { HistoryWriter, historyLines, listHistory, sleep } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import { messageLines, removeWarmHome, runCli, tempHome, type TempHome } from './run-cli.ts';

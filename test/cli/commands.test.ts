@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { REPORT_COLUMNS, type KeyAction, type KeyOutcome } from '../../lambdas/core/model.ts';
-import type { RestoreSummary } from '../../lambdas/core/steps.ts';
+import { REPORT_COLUMNS, type KeyAction, type KeyOutcome } from '../../lambdas/core/restore/model.ts';
+import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 import type { KeyVersionsDocument } from '../../cli/versions-command.ts';
 import {
   bodyOf,

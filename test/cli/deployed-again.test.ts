@@ -17,10 +17,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { runRestoreDeployed } from '../../cli/deployed-runner.ts';
 import { UsageError } from '../../cli/exit.ts';
 import { buildProgram } from '../../cli/main.ts';
-import { emptyCounts } from '../../lambdas/core/model.ts';
-import { emptyTotals } from '../../lambdas/core/planner.ts';
-import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/request.ts';
-import type { RestoreSummary } from '../../lambdas/core/steps.ts';
+import { emptyCounts } from '../../lambdas/core/restore/model.ts';
+import { emptyTotals } from '../../lambdas/core/restore/planner.ts';
+import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/restore/request.ts';
+import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:s3-rewind-restore';
 const sfnMock = mockClient(SFNClient);

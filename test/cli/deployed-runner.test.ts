@@ -10,10 +10,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { followExecution, regionOfStateMachine, runRestoreDeployed } from '../../cli/deployed-runner.ts';
 import { deployedEngine } from '../../cli/engines.ts';
 import { RestoreFailedError, UsageError } from '../../cli/exit.ts';
-import { emptyCounts, type KeyAction } from '../../lambdas/core/model.ts';
-import { emptyTotals } from '../../lambdas/core/planner.ts';
-import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/request.ts';
-import type { RestoreSummary } from '../../lambdas/core/steps.ts';
+import { emptyCounts, type KeyAction } from '../../lambdas/core/restore/model.ts';
+import { emptyTotals } from '../../lambdas/core/restore/planner.ts';
+import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/restore/request.ts';
+import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:s3-rewind-restore';
 const sfnMock = mockClient(SFNClient);

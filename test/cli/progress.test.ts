@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createProgress, formatElapsed } from '../../cli/progress.ts';
-import type { KeyOutcome } from '../../lambdas/core/model.ts';
+import type { KeyOutcome } from '../../lambdas/core/restore/model.ts';
 
 function capture() {
   const lines: string[] = [];

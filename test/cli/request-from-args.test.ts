@@ -1,6 +1,6 @@
 import { UsageError } from '../../cli/exit.ts';
 import { confirmed, requestFromArgs } from '../../cli/request-from-args.ts';
-import { parseRestoreRequest } from '../../lambdas/core/request.ts';
+import { parseRestoreRequest } from '../../lambdas/core/restore/request.ts';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 

@@ -12,7 +12,7 @@ import { localEngine } from '../../cli/engines.ts';
 import { UsageError } from '../../cli/exit.ts';
 import { FileWorkStore } from '../../cli/file-work-store.ts';
 import { holdRunLock } from '../../cli/run-lock.ts';
-import { parseRestoreRequest, restoreIdOf } from '#core/request.ts';
+import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
 import { testS3Client } from '../support/s3.ts';
 
 let dir: string;

@@ -4,8 +4,8 @@
  * anything is listed or written.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { RefusedError } from '#core/errors.ts';
-import type { RestoreMode } from '#core/model.ts';
+import { RefusedError } from '#core/restore/errors.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, historyLines, listHistory, setVersioning } from '../support/history.ts';
 import { actChunkStep, planAll, runRestore, RestoreStepError, validateStep } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

@@ -3,7 +3,7 @@
  * step lists the chunk again, sees an entry the plan did not know on top, and
  * reports the key failed with ChangedSincePlan. The other keys are restored.
  */
-import type { RestoreMode } from '#core/model.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, bodyOf, historyLines, instantAtCut, latestOf, listHistory, sleep } from '../support/history.ts';
 import { iso, rowOf, runRestore } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

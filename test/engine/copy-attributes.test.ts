@@ -14,7 +14,7 @@ import {
   type HeadObjectCommandOutput,
   type Tag,
 } from '@aws-sdk/client-s3';
-import { MiB } from '#core/copy-version.ts';
+import { MiB } from '#core/s3/copy-version.ts';
 import { HistoryWriter, bodyOf, countRequests, latestOf, listHistory, randomBody, sha256, sha256Of } from '../support/history.ts';
 import { rowOf, runRestore, type RestoreRun } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

@@ -16,12 +16,12 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { actStep, type ActOptions } from '#core/act.ts';
-import type { KeyOutcome } from '#core/model.ts';
-import { planStep } from '#core/plan.ts';
-import { emptyTotals, type PlanTotals } from '#core/planner.ts';
-import type { RestorePolicy } from '#core/policy.ts';
-import type { RestoreRequestInput } from '#core/request.ts';
+import { actStep, type ActOptions } from '#core/steps/act.ts';
+import type { KeyOutcome } from '#core/restore/model.ts';
+import { planStep } from '#core/steps/plan.ts';
+import { emptyTotals, type PlanTotals } from '#core/restore/planner.ts';
+import type { RestorePolicy } from '#core/restore/policy.ts';
+import type { RestoreRequestInput } from '#core/restore/request.ts';
 import {
   workKeys,
   type ActPhase,
@@ -34,8 +34,8 @@ import {
   type PlanStepOutput,
   type RestoreContext,
   type RestoreSummary,
-} from '#core/steps.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+} from '#core/steps/contracts.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import type { StepDeps } from '../../lambdas/commons/clients.ts';
 import { makeHandler as copyVersionHandler } from '../../lambdas/copy-version/handler.ts';
 import { makeHandler as deleteNewerVersionsHandler } from '../../lambdas/delete-newer-versions/handler.ts';

@@ -3,7 +3,7 @@
  * prefix: ListObjectVersions' Prefix=doc also lists doc.bak and doc/x (the AWS
  * rollback sample deleted every version of doc.bak that way).
  */
-import type { RestoreMode } from '#core/model.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, bodyOf, historyLines, instantAtCut, listHistory, sleep, versionIds } from '../support/history.ts';
 import { iso, rowOf, runRestore } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

@@ -9,8 +9,8 @@
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listPage } from '#core/listing.ts';
-import { planKey } from '#core/planner.ts';
+import { listPage } from '#core/s3/listing.ts';
+import { planKey } from '#core/restore/planner.ts';
 
 const T = Date.parse('2026-01-10T10:00:00.000Z');
 const LATER = '2026-01-10T10:00:05.000Z';

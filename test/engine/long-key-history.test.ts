@@ -5,7 +5,7 @@
  * boundary, on a version and on a delete marker, must see the whole history in
  * S3's order.
  */
-import { listPage } from '#core/listing.ts';
+import { listPage } from '#core/s3/listing.ts';
 import { HistoryWriter, bodyOf, historyLines, latestOf, listHistory, stateAt, timeOf, type Entry, type Write } from '../support/history.ts';
 import { iso, rowOf, runRestore } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

@@ -3,7 +3,7 @@
  * restore to them copies `?versionId=null` (copy mode) or deletes every newer
  * entry so the null version is current again (delete mode).
  */
-import type { RestoreMode } from '#core/model.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, bodyOf, instantAtCut, latestOf, listHistory, setVersioning, sleep, versionIds } from '../support/history.ts';
 import { iso, rowOf, runRestore } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

@@ -3,7 +3,7 @@
  * key must be grouped whole and once, whatever the page size, and a prefix
  * restore (also planned in several chunks) must bring every key to its state.
  */
-import { keyHistories } from '#core/listing.ts';
+import { keyHistories } from '#core/s3/listing.ts';
 import pLimit from 'p-limit';
 import { HistoryWriter, bodyOf, byKeyMap, historyLines, instantAtCut, listHistory, setVersioning, sleep, stateAt, type Entry } from '../support/history.ts';
 import { iso, rowOf, runRestore } from './drive.ts';

@@ -3,7 +3,7 @@
  * act step, must not write anything twice. Each act step plans its keys afresh
  * and sees that a key already at the restore point needs nothing.
  */
-import type { RestoreMode, TaskStatus } from '#core/model.ts';
+import type { RestoreMode, TaskStatus } from '#core/restore/model.ts';
 import { HistoryWriter, byKeyMap, historyLines, instantAtCut, listHistory, sleep, stateAt, bodyOf, type Entry } from '../support/history.ts';
 import { iso, runRestore, statuses } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

@@ -3,7 +3,7 @@
  * shapes (trailing or leading `/`, `..` and `.` segments, `//`). Each must be
  * listed, copied (`CopySource` URL-encoded), deleted and reported as itself.
  */
-import type { RestoreMode } from '#core/model.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, bodyOf, instantAtCut, listHistory, sleep, versionIds } from '../support/history.ts';
 import { iso, rowOf, runRestore } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { LineStreams, S3WorkStore, UPLOAD_PART_BYTES, writeLineStreams } from '#core/work-store.ts';
+import { LineStreams, S3WorkStore, UPLOAD_PART_BYTES, writeLineStreams } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from '../../cli/file-work-store.ts';
 import { engineFixture } from './fixtures.ts';
 

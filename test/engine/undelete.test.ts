@@ -4,7 +4,7 @@
  * mode permanently deletes every marker on top, so the original version id is
  * current again. `since` limits it to keys deleted at or after that instant.
  */
-import type { RestoreMode } from '#core/model.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, bodyOf, byKeyMap, historyLines, latestOf, listHistory, sleep, timeOf } from '../support/history.ts';
 import { iso, rowOf, runRestore, statuses } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

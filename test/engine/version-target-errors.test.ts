@@ -3,8 +3,8 @@
  * a RequestError naming the key and the id, raised while planning, before
  * anything is written.
  */
-import { RequestError } from '#core/errors.ts';
-import type { RestoreMode } from '#core/model.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, historyLines, listHistory } from '../support/history.ts';
 import { runRestore, RestoreStepError } from './drive.ts';
 import { engineFixture } from './fixtures.ts';

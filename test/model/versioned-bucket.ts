@@ -18,7 +18,7 @@
  * but never go backwards for a key: the write order is the listing order.
  */
 import { createHash } from 'node:crypto';
-import type { HistoryEntry, KeyAction } from '#core/model.ts';
+import type { HistoryEntry, KeyAction } from '#core/restore/model.ts';
 
 /** One entry of a key's history, with the content the listing doesn't show. */
 export interface ModelEntry {

@@ -9,7 +9,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LocalExecutionError, runRestoreLocally, type RestoreEvent } from '../../cli/local-runner.ts';
-import type { RestorePolicy } from '#core/policy.ts';
+import type { RestorePolicy } from '#core/restore/policy.ts';
 import { countRequests, HistoryWriter, historyLines, listHistory, setVersioning } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import { workStores } from './faulty-s3.ts';

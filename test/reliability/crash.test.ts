@@ -11,9 +11,9 @@
 import { spawn } from 'node:child_process';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import type { KeyOutcome, RestoreMode } from '#core/model.ts';
-import type { ActStepInput, ActStepOutput } from '#core/steps.ts';
-import { S3WorkStore } from '#core/work-store.ts';
+import type { KeyOutcome, RestoreMode } from '#core/restore/model.ts';
+import type { ActStepInput, ActStepOutput } from '#core/steps/contracts.ts';
+import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { makeHandler as copyVersionHandler } from '../../lambdas/copy-version/handler.ts';
 import { makeHandler as deleteNewerVersionsHandler } from '../../lambdas/delete-newer-versions/handler.ts';
 import { FaultProxy, WRITE_OPERATIONS, seededRandom } from '../support/fault-proxy.ts';

@@ -8,7 +8,7 @@
  * again. The destination's history must equal the source's up to T, entry for
  * entry, and each write must reach S3 exactly once when it landed.
  */
-import { createS3Client } from '#core/s3-client.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy, type ProxiedRequest } from '../support/fault-proxy.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { iso, rowOf, runRestore } from '../engine/drive.ts';

@@ -10,7 +10,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
-import { createS3Client } from '#core/s3-client.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import {

@@ -7,8 +7,8 @@
  * key two identical new versions. Each key must get exactly one new version, a
  * copy of its target, and its row must say restored.
  */
-import { inPlaceCopyFound } from '#core/act.ts';
-import { createS3Client } from '#core/s3-client.ts';
+import { inPlaceCopyFound } from '#core/steps/act.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { iso, rowOf, runRestore } from '../engine/drive.ts';

@@ -9,8 +9,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
-import type { KeyOutcome, RestoreMode } from '#core/model.ts';
-import { workKeys } from '#core/steps.ts';
+import type { KeyOutcome, RestoreMode } from '#core/restore/model.ts';
+import { workKeys } from '#core/steps/contracts.ts';
 import { FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
 import { HistoryWriter, historyLines, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';

@@ -11,7 +11,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../lambdas/api/router.ts';
-import type { RestoreSummary } from '../../lambdas/core/steps.ts';
+import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 import { apiEnv, getRestore, getVersions, postRestore, WORK_BUCKET } from '../api/events.ts';
 
 const sfnMock = mockClient(SFNClient);

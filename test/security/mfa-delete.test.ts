@@ -13,9 +13,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { actOnChunk } from '#core/act.ts';
-import { RefusedError } from '#core/errors.ts';
-import { validateRestore } from '#core/validate.ts';
+import { actOnChunk } from '#core/steps/act.ts';
+import { RefusedError } from '#core/restore/errors.ts';
+import { validateRestore } from '#core/steps/validate.ts';
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'eu-west-1' });

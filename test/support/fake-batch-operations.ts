@@ -51,9 +51,9 @@ import {
 } from '@aws-sdk/client-s3-control';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash, randomUUID } from 'node:crypto';
-import { copySource } from '#core/copy-version.ts';
-import { s3ErrorOf } from '#core/errors.ts';
-import { csvFields, decodeManifestKey } from '#core/manifest.ts';
+import { copySource } from '#core/s3/copy-version.ts';
+import { s3ErrorOf } from '#core/restore/errors.ts';
+import { csvFields, decodeManifestKey } from '#core/sources/manifest.ts';
 
 /** One line of a job's manifest, as a task. */
 export interface FakeTask {

@@ -18,7 +18,7 @@ import {
   releaseDestinationLease,
   takeDestinationLease,
   type DestinationLease,
-} from '#core/destination-lease.ts';
+} from '#core/targets/destination-lease.ts';
 
 const KEY = leaseKeyOf('destination-bucket');
 const HOUR = 3_600_000;

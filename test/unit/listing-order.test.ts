@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { S3Client, type DeleteMarkerEntry, type ObjectVersion } from '@aws-sdk/client-s3';
-import { compareKeys, elementOrder, interleave, keyHistories, listPage, type KeyHistory } from '#core/listing.ts';
+import { compareKeys, elementOrder, interleave, keyHistories, listPage, type KeyHistory } from '#core/s3/listing.ts';
 
 const TIME = '2026-11-20T10:00:00.000Z';
 

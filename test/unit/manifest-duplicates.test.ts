@@ -6,11 +6,11 @@
  * collisions forced by a tiny fingerprint function.
  */
 import fc from 'fast-check';
-import { checkManifest } from '#core/batch-plan.ts';
-import { RequestError } from '#core/errors.ts';
-import { FingerprintSet, ManifestKeys, seededFingerprint, type KeyFingerprint } from '#core/manifest-duplicates.ts';
-import type { ManifestSource } from '#core/manifest.ts';
-import { parseRestoreRequest } from '#core/request.ts';
+import { checkManifest } from '#core/steps/batch-plan.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import { FingerprintSet, ManifestKeys, seededFingerprint, type KeyFingerprint } from '#core/sources/manifest-duplicates.ts';
+import type { ManifestSource } from '#core/sources/manifest.ts';
+import { parseRestoreRequest } from '#core/restore/request.ts';
 
 /** A fingerprint with 3 values: different keys of the same length mod 3 collide. */
 const TINY: KeyFingerprint = (key) => [0, key.length % 3];

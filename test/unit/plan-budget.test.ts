@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PlanStepOutput } from '#core/steps.ts';
+import type { PlanStepOutput } from '#core/steps/contracts.ts';
 import { SYNTHETIC_BUCKET, SYNTHETIC_CUT, SYNTHETIC_PREFIX, syntheticS3 } from '../../bench/synthetic-s3.ts';
 import { FileWorkStore } from '../../cli/file-work-store.ts';
 import type { makeHandler } from '../../lambdas/list-versions/handler.ts';

@@ -7,9 +7,9 @@
  * listing order the planner reads, so the two are independent.
  */
 import fc from 'fast-check';
-import { RequestError } from '#core/errors.ts';
-import type { KeyAction, RestoreMode, RestorePoint } from '#core/model.ts';
-import { planKey } from '#core/planner.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import type { KeyAction, RestoreMode, RestorePoint } from '#core/restore/model.ts';
+import { planKey } from '#core/restore/planner.ts';
 import { ABSENT, stateOfWrite, VersionedBucket, type Write } from '../model/versioned-bucket.ts';
 
 const KEY = 'docs/report.pdf';

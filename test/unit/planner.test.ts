@@ -2,9 +2,9 @@
  * The planner, example by example: each restore point in each mode, the errors,
  * the no-op cases, ties in LastModified, null version ids and the plan totals.
  */
-import { RequestError } from '#core/errors.ts';
-import type { HistoryEntry, KeyAction, RestoreMode, RestorePoint } from '#core/model.ts';
-import { addTotals, countAction, emptyTotals, planKey } from '#core/planner.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import type { HistoryEntry, KeyAction, RestoreMode, RestorePoint } from '#core/restore/model.ts';
+import { addTotals, countAction, emptyTotals, planKey } from '#core/restore/planner.ts';
 import { ABSENT, VersionedBucket } from '../model/versioned-bucket.ts';
 
 const KEY = 'docs/report.pdf';

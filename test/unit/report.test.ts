@@ -8,11 +8,11 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchKeys } from '#core/batch-operations.ts';
-import type { KeyOutcome, TaskStatus } from '#core/model.ts';
-import { CSV_HEADER, csvLine, writeReport } from '#core/report.ts';
-import { parseRestoreRequest } from '#core/request.ts';
-import { workKeys } from '#core/steps.ts';
+import { batchKeys } from '#core/batch-operations/jobs.ts';
+import type { KeyOutcome, TaskStatus } from '#core/restore/model.ts';
+import { CSV_HEADER, csvLine, writeReport } from '#core/steps/report.ts';
+import { parseRestoreRequest } from '#core/restore/request.ts';
+import { workKeys } from '#core/steps/contracts.ts';
 import { FileWorkStore } from '../../cli/file-work-store.ts';
 
 const restoreId = 'copy-0123456789abcdef0123';

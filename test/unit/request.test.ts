@@ -3,8 +3,8 @@
  * message, valid input passes with its defaults, and it maps to a spec and a
  * stable restore id.
  */
-import { RequestError } from '#core/errors.ts';
-import { parseRestoreRequest, restoreIdOf, specOf, type RestoreRequest } from '#core/request.ts';
+import { RequestError } from '#core/restore/errors.ts';
+import { parseRestoreRequest, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
 
 const AT = '2026-11-20T10:00:00Z';
 const base = { bucket: 'my-bucket', key: 'docs/report.pdf' };

@@ -4,8 +4,8 @@
  * mode can't run unattended against MFA Delete.
  */
 import { GetBucketVersioningCommand, GetObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
-import { RefusedError } from './errors.ts';
-import type { RestoreMode } from './model.ts';
+import { RefusedError } from '../restore/errors.ts';
+import type { RestoreMode } from '../restore/model.ts';
 
 export interface BucketFacts {
   readonly versioning: 'Enabled' | 'Suspended' | 'Off';

@@ -3,10 +3,10 @@
  * and outcomes live in the work bucket under `restores/<restoreId>/`, so no
  * state payload grows with the size of the scope.
  */
-import type { BatchJobsState, BatchPhase } from './batch-operations.ts';
-import type { OutcomeCounts } from './model.ts';
-import type { PlanTotals } from './planner.ts';
-import type { RestoreRequest, RestoreRequestInput } from './request.ts';
+import type { BatchJobsState, BatchPhase } from '../batch-operations/jobs.ts';
+import type { OutcomeCounts } from '../restore/model.ts';
+import type { PlanTotals } from '../restore/planner.ts';
+import type { RestoreRequest, RestoreRequestInput } from '../restore/request.ts';
 
 /** Input of the state machine, from the API, an EventBridge rule, a schedule or the CLI. */
 export interface RestoreExecutionInput {

@@ -6,9 +6,9 @@
  * key order, a page of whole files at a time, so a pass of any size fits Step
  * Functions' payload limit and its map's input.
  */
-import { compareKeys } from './listing.ts';
-import { workKeys, type ChunkRef, type NextChunksInput, type NextChunksOutput } from './steps.ts';
-import type { WorkStore } from './work-store.ts';
+import { compareKeys } from '../s3/listing.ts';
+import { workKeys, type ChunkRef, type NextChunksInput, type NextChunksOutput } from './contracts.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
 
 export interface NextChunksOptions {
   /** Chunks per page; a page holds whole files, at least one. @default 100 */

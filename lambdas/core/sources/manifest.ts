@@ -18,8 +18,8 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
-import { RequestError } from './errors.ts';
-import { manifestLocationOf, type ManifestLocation } from './request.ts';
+import { RequestError } from '../restore/errors.ts';
+import { manifestLocationOf, type ManifestLocation } from '../restore/request.ts';
 
 /** One line of a manifest: restore `key` of `bucket` to `versionId`, or to the request's point. */
 export interface ManifestLine {

@@ -14,10 +14,10 @@
  * the jobs' keys (in key order), then the keys neither wrote (plan chunk by
  * chunk).
  */
-import { emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from './model.ts';
-import { emptyTotals } from './planner.ts';
-import { workKeys, type ReportStepInput, type RestoreSummary } from './steps.ts';
-import { writeLineStreams, type LineStreams, type WorkStore } from './work-store.ts';
+import { emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from '../restore/model.ts';
+import { emptyTotals } from '../restore/planner.ts';
+import { workKeys, type ReportStepInput, type RestoreSummary } from './contracts.ts';
+import { writeLineStreams, type LineStreams, type WorkStore } from '../work-store/work-store.ts';
 
 const csvField = (value: string | number): string => {
   const text = String(value);

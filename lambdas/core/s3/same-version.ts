@@ -6,7 +6,7 @@
  * pay these requests (two HEADs, and the tags when there are any).
  */
 import { GetObjectTaggingCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { KeyAction } from './model.ts';
+import type { KeyAction } from '../restore/model.ts';
 
 const HEADERS = ['ContentType', 'CacheControl', 'ContentDisposition', 'ContentEncoding', 'ContentLanguage', 'WebsiteRedirectLocation'] as const;
 

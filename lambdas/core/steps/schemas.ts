@@ -3,8 +3,8 @@
  * a malformed event fails with a `RequestError` naming the field, before any I/O.
  */
 import { z } from 'zod';
-import { RequestError } from './errors.ts';
-import { describeIssues, RestoreRequestSchema } from './request.ts';
+import { RequestError } from '../restore/errors.ts';
+import { describeIssues, RestoreRequestSchema } from '../restore/request.ts';
 import type {
   ActStepInput,
   AdvanceBatchInput,
@@ -13,7 +13,7 @@ import type {
   PrepareBatchInput,
   ReportStepInput,
   ValidateStepInput,
-} from './steps.ts';
+} from './contracts.ts';
 
 /** Also a Step Functions execution name: 1-80 of letters, digits, `-` and `_`. */
 export const restoreId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, - or _');

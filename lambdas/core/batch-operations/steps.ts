@@ -37,12 +37,12 @@ import {
   writeManifests,
   type BatchJobOptions,
   type BatchJobsState,
-} from './batch-operations.ts';
-import { itemsKey, type BatchAction, type ManifestItem } from './batch-plan.ts';
-import type { KeyOutcome } from './model.ts';
-import { destinationOf, type Destination, type RestoreRequest } from './request.ts';
-import { chunkRefOf, workKeys, type AdvanceBatchInput, type BatchStage, type ChunkRef, type PrepareBatchInput } from './steps.ts';
-import type { WorkStore } from './work-store.ts';
+} from './jobs.ts';
+import { itemsKey, type BatchAction, type ManifestItem } from '../steps/batch-plan.ts';
+import type { KeyOutcome } from '../restore/model.ts';
+import { destinationOf, type Destination, type RestoreRequest } from '../restore/request.ts';
+import { chunkRefOf, workKeys, type AdvanceBatchInput, type BatchStage, type ChunkRef, type PrepareBatchInput } from '../steps/contracts.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
 
 export interface PrepareBatchOptions {
   /** Keys per Lambda chunk. @default 1000 */

@@ -15,8 +15,8 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { RefusedError } from './errors.ts';
-import { destinationOf, type RestoreRequest } from './request.ts';
+import { RefusedError } from '../restore/errors.ts';
+import { destinationOf, type RestoreRequest } from '../restore/request.ts';
 
 /** Where leases live in the work bucket: not under `restores/`, so its lifecycle never expires a live one. */
 export const LEASES_PREFIX = 'leases/';

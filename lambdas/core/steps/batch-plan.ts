@@ -25,19 +25,19 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { actOnChunk, type ActOptions } from './act.ts';
-import { actOnDestination, planDestinationKey, destinationKeyOf, type DestinationAction, type SourceKey } from './destination.ts';
-import { RequestError, s3ErrorOf } from './errors.ts';
-import { historyOfKey, keyHistories, type KeyHistory } from './listing.ts';
-import { ManifestKeys, repeatedKeyMessage, type ManifestKeysOptions } from './manifest-duplicates.ts';
-import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from './manifest.ts';
-import type { KeyAction, KeyOutcome, RestorePoint } from './model.ts';
-import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
+import { actOnDestination, planDestinationKey, destinationKeyOf, type DestinationAction, type SourceKey } from '../targets/destination.ts';
+import { RequestError, s3ErrorOf } from '../restore/errors.ts';
+import { historyOfKey, keyHistories, type KeyHistory } from '../s3/listing.ts';
+import { ManifestKeys, repeatedKeyMessage, type ManifestKeysOptions } from '../sources/manifest-duplicates.ts';
+import { manifestLines, s3ManifestSource, type ManifestCursor, type ManifestSource } from '../sources/manifest.ts';
+import type { KeyAction, KeyOutcome, RestorePoint } from '../restore/model.ts';
+import { countAction, emptyTotals, planKey, type PlanTotals } from '../restore/planner.ts';
 import type { PlanOptions, PlannedChunks } from './plan.ts';
-import { destinationOf, requestPointOf, specOf, type RestoreRequest } from './request.ts';
-import { confirmSameVersion } from './same-version.ts';
+import { destinationOf, requestPointOf, specOf, type RestoreRequest } from '../restore/request.ts';
+import { confirmSameVersion } from '../s3/same-version.ts';
 import { countOutcomes } from './report.ts';
-import { chunkRefOf, workKeys, type ActStepInput, type ActStepOutput, type ChunkRef, type PlanStepInput } from './steps.ts';
-import type { WorkStore } from './work-store.ts';
+import { chunkRefOf, workKeys, type ActStepInput, type ActStepOutput, type ChunkRef, type PlanStepInput } from './contracts.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
 
 /** A manifest line as a chunk keeps it for its act step. */
 export interface ManifestItem {

@@ -4,7 +4,7 @@
  * half-restored. So a key with any locked newer version is refused whole.
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { EntryRef } from './model.ts';
+import type { EntryRef } from '../restore/model.ts';
 
 /** Why these entries can't all be deleted, or null when nothing is locked. */
 export async function lockedReason(

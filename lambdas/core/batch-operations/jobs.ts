@@ -34,14 +34,14 @@ import {
   type S3ControlClient,
 } from '@aws-sdk/client-s3-control';
 import { createHash } from 'node:crypto';
-import type { BatchAction } from './batch-plan.ts';
-import { SINGLE_COPY_LIMIT } from './copy-version.ts';
-import { compareKeys } from './listing.ts';
-import { decodeManifestKey, csvFields, manifestCsvLine } from './manifest.ts';
-import type { EntryRef, KeyOutcome } from './model.ts';
-import type { Destination } from './request.ts';
-import { workKeys } from './steps.ts';
-import { S3WorkStore, writeLineStreams } from './work-store.ts';
+import type { BatchAction } from '../steps/batch-plan.ts';
+import { SINGLE_COPY_LIMIT } from '../s3/copy-version.ts';
+import { compareKeys } from '../s3/listing.ts';
+import { decodeManifestKey, csvFields, manifestCsvLine } from '../sources/manifest.ts';
+import type { EntryRef, KeyOutcome } from '../restore/model.ts';
+import type { Destination } from '../restore/request.ts';
+import { workKeys } from '../steps/contracts.ts';
+import { S3WorkStore, writeLineStreams } from '../work-store/work-store.ts';
 
 /** The two jobs of an ordered restore: every non-current entry, then every current one. */
 export type BatchPhase = 'noncurrent' | 'current';

@@ -9,7 +9,7 @@
  * in place (act.ts) and to another place (destination.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WriteOutcomeUnknown } from './s3-client.ts';
+import { WriteOutcomeUnknown } from './client.ts';
 
 /** Sends of one write whose earlier sends did not land. */
 export const WRITE_ATTEMPTS = 4;

@@ -6,16 +6,16 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { RequestError } from './errors.ts';
+import { RequestError } from '../restore/errors.ts';
 import { isBatchRequest, planBatchStep } from './batch-plan.ts';
-import { keyHistories } from './listing.ts';
-import type { ManifestSource } from './manifest.ts';
-import type { KeyAction } from './model.ts';
-import { countAction, emptyTotals, planKey, type PlanTotals } from './planner.ts';
-import { specOf } from './request.ts';
-import { confirmSameVersion } from './same-version.ts';
-import { actPhaseOf, chunkRefOf, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './steps.ts';
-import type { WorkStore } from './work-store.ts';
+import { keyHistories } from '../s3/listing.ts';
+import type { ManifestSource } from '../sources/manifest.ts';
+import type { KeyAction } from '../restore/model.ts';
+import { countAction, emptyTotals, planKey, type PlanTotals } from '../restore/planner.ts';
+import { specOf } from '../restore/request.ts';
+import { confirmSameVersion } from '../s3/same-version.ts';
+import { actPhaseOf, chunkRefOf, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
 
 export interface PlanOptions {
   /** Writing actions per chunk (copies, delete markers, keys with deletions). @default 1000 */

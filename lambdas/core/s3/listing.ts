@@ -14,7 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { DeserializeMiddleware } from '@smithy/types';
-import type { HistoryEntry, RestoreScope } from './model.ts';
+import type { HistoryEntry, RestoreScope } from '../restore/model.ts';
 
 /** Where a listing continues: after this key (and, within it, after this version). */
 export interface ListingCursor {

@@ -18,8 +18,8 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import type { EntryRef } from './model.ts';
-import { sendAtMostOnce } from './s3-client.ts';
+import type { EntryRef } from '../restore/model.ts';
+import { sendAtMostOnce } from './client.ts';
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;

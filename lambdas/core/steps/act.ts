@@ -16,22 +16,22 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { checkBucket } from './bucket-guard.ts';
-import { copyVersionOver, type CopyOptions } from './copy-version.ts';
-import { DeleteBatcher } from './delete-batch.ts';
-import { RequestError, s3ErrorOf } from './errors.ts';
-import { compareKeys, historyOfKey, keyHistories, type KeyHistory } from './listing.ts';
-import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestorePoint, RestoreSpec, TaskStatus } from './model.ts';
-import { lockedReason } from './object-lock.ts';
-import { planKey } from './planner.ts';
-import { confirmSameVersion } from './same-version.ts';
+import { checkBucket } from '../s3/bucket-guard.ts';
+import { copyVersionOver, type CopyOptions } from '../s3/copy-version.ts';
+import { DeleteBatcher } from '../s3/delete-batch.ts';
+import { RequestError, s3ErrorOf } from '../restore/errors.ts';
+import { compareKeys, historyOfKey, keyHistories, type KeyHistory } from '../s3/listing.ts';
+import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestorePoint, RestoreSpec, TaskStatus } from '../restore/model.ts';
+import { lockedReason } from '../s3/object-lock.ts';
+import { planKey } from '../restore/planner.ts';
+import { confirmSameVersion } from '../s3/same-version.ts';
 import { countOutcomes } from './report.ts';
-import { specOf } from './request.ts';
-import { DEFAULT_CONCURRENCY } from './s3-client.ts';
-import { workKeys, type ActStepInput, type ActStepOutput } from './steps.ts';
+import { specOf } from '../restore/request.ts';
+import { DEFAULT_CONCURRENCY } from '../s3/client.ts';
+import { workKeys, type ActStepInput, type ActStepOutput } from './contracts.ts';
 import { actBatchStep, isBatchAct } from './batch-plan.ts';
-import type { WorkStore } from './work-store.ts';
-import { writeOnce, type WriteFound } from './write-once.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
+import { writeOnce, type WriteFound } from '../s3/write-once.ts';
 
 export interface ActOptions extends CopyOptions {
   /** Requests in flight at once. @default 32 */

@@ -51,15 +51,15 @@
  */
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { copyVersionOver, type CopyOptions } from './copy-version.ts';
-import { s3ErrorOf } from './errors.ts';
-import { compareKeys, historyOfKey } from './listing.ts';
-import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from './model.ts';
-import { planKey } from './planner.ts';
-import type { Destination } from './request.ts';
-import { sendAtMostOnce } from './s3-client.ts';
-import type { ActPhase } from './steps.ts';
-import { writeOnce } from './write-once.ts';
+import { copyVersionOver, type CopyOptions } from '../s3/copy-version.ts';
+import { s3ErrorOf } from '../restore/errors.ts';
+import { compareKeys, historyOfKey } from '../s3/listing.ts';
+import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from '../restore/model.ts';
+import { planKey } from '../restore/planner.ts';
+import type { Destination } from '../restore/request.ts';
+import { sendAtMostOnce } from '../s3/client.ts';
+import type { ActPhase } from '../steps/contracts.ts';
+import { writeOnce } from '../s3/write-once.ts';
 
 /** What the plan does for one key restored to another place. */
 export type DestinationAction =

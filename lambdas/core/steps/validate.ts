@@ -5,11 +5,11 @@
  * thing this step writes (destination-lease.ts).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { checkBucket } from './bucket-guard.ts';
-import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from './destination-lease.ts';
-import { checkPolicy, type RestorePolicy } from './policy.ts';
-import { destinationOf, parseRestoreRequest, restoreIdOf } from './request.ts';
-import type { RestoreContext, ValidateStepInput } from './steps.ts';
+import { checkBucket } from '../s3/bucket-guard.ts';
+import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
+import { checkPolicy, type RestorePolicy } from '../restore/policy.ts';
+import { destinationOf, parseRestoreRequest, restoreIdOf } from '../restore/request.ts';
+import type { RestoreContext, ValidateStepInput } from './contracts.ts';
 
 /** Where and how the validate step takes a destination lease. */
 export interface DestinationLeases {
