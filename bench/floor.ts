@@ -6,13 +6,7 @@
  * `concurrency` in flight. No re-listing, no bucket checks, no plan files, no
  * report: the least any tool could send to do the same writes.
  */
-import {
-  CopyObjectCommand,
-  DeleteObjectsCommand,
-  ListObjectVersionsCommand,
-  type ObjectIdentifier,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 
 export interface FloorResult {
@@ -74,9 +68,7 @@ export async function floorRestore(
   let key: string | undefined;
   let entries: Entry[] = [];
   for (;;) {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
-    );
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
     const listed = [
       ...(page.Versions ?? []).map((v) => ({ key: v.Key!, versionId: v.VersionId!, marker: false, at: v.LastModified!.getTime() })),
       ...(page.DeleteMarkers ?? []).map((m) => ({ key: m.Key!, versionId: m.VersionId!, marker: true, at: m.LastModified!.getTime() })),

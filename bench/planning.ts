@@ -14,7 +14,15 @@ import { countAction, emptyTotals, planKey } from '#core/restore/planner.ts';
 import type { PlanStepOutput } from '#core/steps/contracts.ts';
 import { toLines, type WorkStore } from '#core/work-store/work-store.ts';
 import { seedTotals } from './seed.ts';
-import { ENTRIES_PER_KEY, history, keyName, SYNTHETIC_BUCKET as BUCKET, SYNTHETIC_CUT as CUT, SYNTHETIC_PREFIX as PREFIX, syntheticS3 } from './synthetic-s3.ts';
+import {
+  ENTRIES_PER_KEY,
+  history,
+  keyName,
+  SYNTHETIC_BUCKET as BUCKET,
+  SYNTHETIC_CUT as CUT,
+  SYNTHETIC_PREFIX as PREFIX,
+  syntheticS3,
+} from './synthetic-s3.ts';
 import { runAsChild } from './child.ts';
 
 /** A store that serializes chunks as the work bucket would and keeps nothing. */
@@ -100,7 +108,15 @@ export async function measurePlanning(targetEntries: number): Promise<PlanningRe
       {
         restoreId: 'bench-planning',
         workBucket: 'discarded',
-        request: { ...request, key: undefined, versionId: undefined, beforeVersionId: undefined, undelete: undefined, since: undefined, confirmPermanentDelete: undefined },
+        request: {
+          ...request,
+          key: undefined,
+          versionId: undefined,
+          beforeVersionId: undefined,
+          undelete: undefined,
+          since: undefined,
+          confirmPermanentDelete: undefined,
+        },
         cursor: planned.cursor,
         nextChunk: planned.nextChunk,
         ...(planned.totals ? { totals: planned.totals } : {}),

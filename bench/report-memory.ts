@@ -112,7 +112,11 @@ function child(input: ChildInput): Promise<ReportMemoryResult> {
     let out = '';
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     proc.on('error', reject);
-    proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? 'null') as ReportMemoryResult) : reject(new Error(`report-memory child exited with ${code}`))));
+    proc.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? 'null') as ReportMemoryResult)
+        : reject(new Error(`report-memory child exited with ${code}`)),
+    );
   });
 }
 
@@ -147,7 +151,11 @@ async function main(): Promise<void> {
       }
       try {
         log(`${rows.toLocaleString('en')} rows: writing the outcome files`);
-        await writeOutcomes(storeOf(place, () => s3), rows, perFile);
+        await writeOutcomes(
+          storeOf(place, () => s3),
+          rows,
+          perFile,
+        );
         log(`${rows.toLocaleString('en')} rows: the report step`);
         const result = await child({ place, rows });
         results.push(result);
@@ -175,7 +183,9 @@ async function main(): Promise<void> {
   );
   const [small, large] = [results[0], results.at(-1)];
   if (small && large && small !== large) {
-    console.log(`peak RSS at ${large.rows.toLocaleString('en')} rows / at ${small.rows.toLocaleString('en')}: ${(large.peakRssMiB / small.peakRssMiB).toFixed(2)} ×`);
+    console.log(
+      `peak RSS at ${large.rows.toLocaleString('en')} rows / at ${small.rows.toLocaleString('en')}: ${(large.peakRssMiB / small.peakRssMiB).toFixed(2)} ×`,
+    );
   }
 }
 

@@ -30,7 +30,11 @@ export function restoreTargets(seed: SeedTotals, rewind: VariantResult, floor: V
       detail: `${sent} vs bound ${bound} (${(sent / bound).toFixed(3)} ×)`,
     },
     { name: `${mode}: no HEAD/GET per key`, pass: perKeyReads === 0, detail: `${perKeyReads} HEAD/GET` },
-    { name: `${mode}: every changed key restored`, pass: rewind.changedKeys === seed.changed && rewind.failedKeys === 0, detail: `${rewind.changedKeys}/${seed.changed}, ${rewind.failedKeys} failed` },
+    {
+      name: `${mode}: every changed key restored`,
+      pass: rewind.changedKeys === seed.changed && rewind.failedKeys === 0,
+      detail: `${rewind.changedKeys}/${seed.changed}, ${rewind.failedKeys} failed`,
+    },
   ];
 }
 
@@ -72,8 +76,7 @@ export function restoreRows(results: readonly VariantResult[]): string[][] {
 
 export const RESTORE_HEADER = ['variant', 'wall s', '1st write s', 'keys/s', 'requests', 'req/key', 'CPU ms/key', 'peak RSS MiB', 'requests by type'];
 
-export const verdicts = (targets: readonly Target[]): string =>
-  targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(42)} ${t.detail}`).join('\n');
+export const verdicts = (targets: readonly Target[]): string => targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(42)} ${t.detail}`).join('\n');
 
 /** Where a run's requests beyond the bound went, by cause. */
 export function overBound(seed: SeedTotals, r: VariantResult): Record<string, number> {

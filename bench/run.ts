@@ -129,7 +129,15 @@ async function restoreAndListing(run: Run): Promise<void> {
   if (restore) {
     const variant = (i: number, tool: VariantInput['tool'], mode: VariantInput['mode']) => {
       log(`running ${tool} ${mode}`);
-      const input: VariantInput = { tool, mode, bucket: buckets[i]!, prefix: PREFIX, cut: seeded.cut.getTime(), concurrency: opts.concurrency, definitionFile: run.definitionFile };
+      const input: VariantInput = {
+        tool,
+        mode,
+        bucket: buckets[i]!,
+        prefix: PREFIX,
+        cut: seeded.cut.getTime(),
+        concurrency: opts.concurrency,
+        definitionFile: run.definitionFile,
+      };
       return child<VariantResult>('variant.ts', input);
     };
     // ABBA order, so a drifting machine load favours neither tool.
@@ -224,9 +232,26 @@ async function memory(run: Run): Promise<void> {
       log(`memory: seeding ${keys} keys`);
       const seeded = await seedBuckets(run.s3, [bucket], keys, { prefix: PREFIX, concurrency: opts.seedConcurrency, log });
       seedSeconds = seeded.seconds;
-      base = { tool: 's3-rewind', mode: 'copy', bucket, prefix: PREFIX, cut: seeded.cut.getTime(), concurrency: opts.concurrency, definitionFile: run.definitionFile };
+      base = {
+        tool: 's3-rewind',
+        mode: 'copy',
+        bucket,
+        prefix: PREFIX,
+        cut: seeded.cut.getTime(),
+        concurrency: opts.concurrency,
+        definitionFile: run.definitionFile,
+      };
     } else {
-      base = { tool: 's3-rewind', mode: 'copy', bucket: SYNTHETIC_BUCKET, prefix: SYNTHETIC_PREFIX, cut: SYNTHETIC_CUT, concurrency: opts.concurrency, definitionFile: run.definitionFile, synthetic: keys };
+      base = {
+        tool: 's3-rewind',
+        mode: 'copy',
+        bucket: SYNTHETIC_BUCKET,
+        prefix: SYNTHETIC_PREFIX,
+        cut: SYNTHETIC_CUT,
+        concurrency: opts.concurrency,
+        definitionFile: run.definitionFile,
+        synthetic: keys,
+      };
     }
     log(`memory: planning ${keys} keys (dry run)`);
     const plan = await child<VariantResult>('variant.ts', { ...base, dryRun: true });
@@ -234,15 +259,28 @@ async function memory(run: Run): Promise<void> {
     const restore = await child<VariantResult>('variant.ts', base);
     const changed = seedTotals(keys).changed;
     for (const r of [plan, restore]) {
-      if (r.changedKeys !== changed || r.failedKeys) throw new Error(`memory run at ${keys} keys: ${r.changedKeys} keys changed, ${r.failedKeys} failed; the seed has ${changed}`);
+      if (r.changedKeys !== changed || r.failedKeys)
+        throw new Error(`memory run at ${keys} keys: ${r.changedKeys} keys changed, ${r.failedKeys} failed; the seed has ${changed}`);
     }
     measured.push({ keys, on: opts.memoryRgw ? 'rgw' : 'synthetic', ...(seedSeconds === undefined ? {} : { seedSeconds }), plan, restore });
-    for (const [what, r] of [['plan only (dry run)', plan], ['plan + restore', restore]] as const) {
-      rows.push([`${keys} keys: ${what}`, r.peakRssMiB.toFixed(0), (r.peakRssMiB - r.baselineRssMiB).toFixed(0), (r.wallMs / 1000).toFixed(1), (r.cpuMs / Math.max(1, r.changedKeys)).toFixed(2)]);
+    for (const [what, r] of [
+      ['plan only (dry run)', plan],
+      ['plan + restore', restore],
+    ] as const) {
+      rows.push([
+        `${keys} keys: ${what}`,
+        r.peakRssMiB.toFixed(0),
+        (r.peakRssMiB - r.baselineRssMiB).toFixed(0),
+        (r.wallMs / 1000).toFixed(1),
+        (r.cpuMs / Math.max(1, r.changedKeys)).toFixed(2),
+      ]);
     }
   }
   run.printed.push(
-    table([`memory: s3-rewind copy mode on ${opts.memoryRgw ? 'the local RGW' : 'the synthetic S3'}`, 'peak RSS MiB', 'over baseline', 'wall s', 'CPU ms/key'], rows),
+    table(
+      [`memory: s3-rewind copy mode on ${opts.memoryRgw ? 'the local RGW' : 'the synthetic S3'}`, 'peak RSS MiB', 'over baseline', 'wall s', 'CPU ms/key'],
+      rows,
+    ),
   );
   const small = measured[0];
   const large = measured.at(-1);

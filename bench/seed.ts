@@ -56,7 +56,11 @@ export interface SeedTotals {
 }
 
 export function seedTotals(keys: number): SeedTotals {
-  let entries = 0, copies = 0, newMarkers = 0, deletions = 0, changed = 0;
+  let entries = 0,
+    copies = 0,
+    newMarkers = 0,
+    deletions = 0,
+    changed = 0;
   for (let i = 0; i < keys; i++) {
     const { before, fate } = keySeed(i, '');
     const after = fate === 'overwrittenTwice' ? 2 : fate === 'untouched' ? 0 : 1;
@@ -117,8 +121,16 @@ export async function seedBuckets(
     await forEachConcurrent(work, options.concurrency, ([bucket, seed]) => write(bucket, seed));
     options.log?.(`seed: ${name}: ${work.length} writes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   };
-  await round('first versions', (s) => s.before >= 1, (b, s) => put(b, s.key, 'v1'));
-  await round('second versions', (s) => s.before === 2, (b, s) => put(b, s.key, 'v2'));
+  await round(
+    'first versions',
+    (s) => s.before >= 1,
+    (b, s) => put(b, s.key, 'v1'),
+  );
+  await round(
+    'second versions',
+    (s) => s.before === 2,
+    (b, s) => put(b, s.key, 'v2'),
+  );
   // T sits a second clear of both sides: AWS's LastModified has one-second resolution.
   await sleep(1100);
   const cut = new Date();
@@ -132,7 +144,11 @@ export async function seedBuckets(
       return s3.send(new DeleteObjectCommand({ Bucket: b, Key: s.key }));
     },
   );
-  await round('second overwrites', (s) => s.fate === 'overwrittenTwice', (b, s) => put(b, s.key, 'incident-2'));
+  await round(
+    'second overwrites',
+    (s) => s.fate === 'overwrittenTwice',
+    (b, s) => put(b, s.key, 'incident-2'),
+  );
   return { cut, requests, seconds: (Date.now() - started) / 1000 };
 }
 

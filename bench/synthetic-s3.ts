@@ -32,8 +32,7 @@ export const keyName = (i: number) => `${PREFIX}obj-${String(i).padStart(9, '0')
 /** Key i's history, newest first. */
 export function history(i: number): Synthetic[] {
   const { before, fate } = keySeed(i, PREFIX);
-  const after: Array<'put' | 'marker'> =
-    fate === 'overwrittenTwice' ? ['put', 'put'] : fate === 'deleted' ? ['marker'] : fate === 'untouched' ? [] : ['put'];
+  const after: Array<'put' | 'marker'> = fate === 'overwrittenTwice' ? ['put', 'put'] : fate === 'deleted' ? ['marker'] : fate === 'untouched' ? [] : ['put'];
   const writes = [...Array.from({ length: before }, () => 'put' as const), ...after];
   return writes
     .map((kind, n) => ({ versionId: `v${i}.${n}`, marker: kind === 'marker', at: n < before ? CUT - 86_400_000 + n * 1000 : CUT + 60_000 + n * 1000 }))
@@ -122,4 +121,3 @@ export function syntheticS3(keys: number): S3Client {
     },
   });
 }
-

@@ -17,12 +17,7 @@ import {
   StartExecutionCommand,
   type DescribeExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import {
-  canonicalRequest,
-  RESTORE_ID,
-  restoreIdOf,
-  type RestoreRequest,
-} from '#core/restore/request.ts';
+import { canonicalRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps/contracts.ts';
 import { executionArnOf } from '#core/steps/contracts.ts';

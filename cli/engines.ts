@@ -127,7 +127,10 @@ async function setAsidePreviousRun(store: FileWorkStore, restoreId: string, dryR
     await rm(dir, { recursive: true, force: true });
     return;
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   await rename(dir, `${dir}.${stamp}`);
   notice(`this restore ran before: its earlier files are kept in ${dir}.${stamp}`);
 }

@@ -93,7 +93,10 @@ export class FileLeaseStore implements LeaseStore {
       } catch (error) {
         if (codeOf(error) !== 'EEXIST') throw error;
       }
-      const since = await stat(lock).then((s) => s.mtimeMs, () => undefined);
+      const since = await stat(lock).then(
+        (s) => s.mtimeMs,
+        () => undefined,
+      );
       // A lock left by a process that died: break it. (Two waiters breaking the same one at once is the one race left, after 30 s of a dead lock.)
       if (since !== undefined && Date.now() - since > LOCK_ABANDONED_AFTER_MS) await rm(lock, { force: true });
       else if (Date.now() > deadline) throw new Error(`the destination lease ${path} is locked (${lock}): another s3-rewind is changing it`);

@@ -47,8 +47,7 @@ function sourceHash(): string {
 let cached: LocalDefinition | undefined;
 
 /** Where synthesized definitions are kept: `$S3_REWIND_CACHE`, else `$XDG_CACHE_HOME/s3-rewind`, else `~/.cache/s3-rewind`. */
-export const definitionCacheDir = (): string =>
-  process.env.S3_REWIND_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 's3-rewind');
+export const definitionCacheDir = (): string => process.env.S3_REWIND_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 's3-rewind');
 
 /**
  * The definition, synthesized once per change of its sources: later runs read it

@@ -117,9 +117,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     ...(options.batchOperations ? { batchOperations: options.batchOperations } : {}),
     // Destination leases beside the work store: in its bucket, or in its directory (~/.s3-rewind when it is not a FileWorkStore).
     leases: localRunLeases(
-      store instanceof S3WorkStore
-        ? new S3LeaseStore(options.s3, store.bucket)
-        : new FileLeaseStore(store instanceof FileWorkStore ? store.root : undefined),
+      store instanceof S3WorkStore ? new S3LeaseStore(options.s3, store.bucket) : new FileLeaseStore(store instanceof FileWorkStore ? store.root : undefined),
     ),
   };
   const policy = options.policy ?? { allowedBuckets: '*', deleteModeAllowed: true, batchOperations: options.batchOperations !== undefined };
@@ -135,7 +133,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
   }
   for (const stateName of definition.eventTasks) {
     handlers[stateName] = async (taskInput) => {
-      const entries = ((taskInput as { Entries?: Array<{ DetailType?: string; Detail?: unknown }> }).Entries ?? []);
+      const entries = (taskInput as { Entries?: Array<{ DetailType?: string; Detail?: unknown }> }).Entries ?? [];
       for (const entry of entries) {
         const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
         options.onEvent?.({ detailType: entry.DetailType ?? '', detail });
@@ -148,7 +146,9 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
   const execution = machine.run(input as unknown as JSONValue, {
     overrides: {
       taskResourceLocalHandlers: handlers,
-      ...(options.waitSeconds !== undefined ? { waitTimeOverrides: Object.fromEntries(definition.waitStates.map((name) => [name, options.waitSeconds! * 1000])) } : {}),
+      ...(options.waitSeconds !== undefined
+        ? { waitTimeOverrides: Object.fromEntries(definition.waitStates.map((name) => [name, options.waitSeconds! * 1000])) }
+        : {}),
     },
     context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:s3-rewind:${restoreId}`, Name: restoreId } },
   });

@@ -61,7 +61,8 @@ const modeOption = () =>
     .choices(['copy', 'delete'])
     .default('copy');
 
-const stateMachineOption = () => new Option('--state-machine-arn <arn>', 'run on this deployed state machine instead of locally').env('S3_REWIND_STATE_MACHINE_ARN');
+const stateMachineOption = () =>
+  new Option('--state-machine-arn <arn>', 'run on this deployed state machine instead of locally').env('S3_REWIND_STATE_MACHINE_ARN');
 
 /** Options of the commands that run a restore; `writes` false for `plan`, which never writes. */
 function runOptions(command: Command, writes: boolean): Command {
@@ -87,7 +88,10 @@ function runOptions(command: Command, writes: boolean): Command {
 /** Batch restores: a manifest of keys, another place to restore to, the engine. */
 function batchOptions(command: Command): Command {
   return command
-    .option('--manifest <file|s3-uri>', 'restore the keys a manifest lists: S3 Batch Operations CSV (Bucket,Key[,VersionId], keys URL-encoded) or JSON lines; a line without a version restores to --at')
+    .option(
+      '--manifest <file|s3-uri>',
+      'restore the keys a manifest lists: S3 Batch Operations CSV (Bucket,Key[,VersionId], keys URL-encoded) or JSON lines; a line without a version restores to --at',
+    )
     .option('--to <s3-uri>', 'write the restored state under s3://bucket/prefix/ (key = prefix + source key); the source is never written')
     .option('--with-history', "with --to: reproduce each key's versions and delete markers up to the restore point, oldest first")
     .addOption(
@@ -102,21 +106,24 @@ export function buildProgram(onExit: (code: ExitCode) => void): Command {
   const program = new Command('s3-rewind');
   const version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
   program
-    .description('Restore a versioned S3 bucket, a prefix or one key to a point in time or a version; undelete; see a key\'s versions.')
+    .description("Restore a versioned S3 bucket, a prefix or one key to a point in time or a version; undelete; see a key's versions.")
     .version(version)
     .option('--endpoint-url <url>', 'S3 endpoint (Ceph RGW, MinIO...), with path-style addressing; default $AWS_ENDPOINT_URL_S3 or $AWS_ENDPOINT_URL')
-    .option('--region <region>', 'the buckets\' region; default $AWS_REGION')
+    .option('--region <region>', "the buckets' region; default $AWS_REGION")
     .option('--profile <profile>', 'the AWS profile for credentials; default $AWS_PROFILE')
     .showHelpAfterError('hint: s3-rewind --help')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
-    .addHelpText('after', `${URIS}\n${TIMES}\n${EXIT_CODES}\n${ENVIRONMENT}\n${ENGINE}\n
+    .addHelpText(
+      'after',
+      `${URIS}\n${TIMES}\n${EXIT_CODES}\n${ENVIRONMENT}\n${ENGINE}\n
 Examples:
   s3-rewind versions s3://photos/albums/2024/cover.jpg
   s3-rewind plan s3://photos/albums/ --recursive --at 2026-11-20T10:00:00Z
   s3-rewind restore s3://photos/albums/ --recursive --at "2h ago"
   s3-rewind restore s3://photos/albums/cover.jpg --version-id 3HL4kqtJlcpXroDTDmJ
-  s3-rewind undelete s3://photos/albums/ --recursive --since "1d ago"`);
+  s3-rewind undelete s3://photos/albums/ --recursive --since "1d ago"`,
+    );
 
   const action =
     <A extends unknown[]>(name: string, run: (...args: A) => Promise<ExitCode>) =>
@@ -138,16 +145,16 @@ Examples:
     .option('--json', 'print one JSON document: { bucket, key, versions: [...] }')
     .addHelpText('after', URIS)
     .action(
-      action('versions', (uri: string, options: VersionsOptions, command: Command) =>
-        versionsCommand().runVersionsCommand(uri, options, globals(command)),
-      ),
+      action('versions', (uri: string, options: VersionsOptions, command: Command) => versionsCommand().runVersionsCommand(uri, options, globals(command))),
     );
 
   runOptions(
-    batchOptions(sub('plan')
-      .description('show what a restore would change, per key and in totals, without writing anything')
-      .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
-      .option('--recursive', 'every key under the prefix'))
+    batchOptions(
+      sub('plan')
+        .description('show what a restore would change, per key and in totals, without writing anything')
+        .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
+        .option('--recursive', 'every key under the prefix'),
+    )
       .option('--at <time>', 'restore point: each key as it was at this time')
       .option('--version-id <id>', 'restore point: this version of the key')
       .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)')
@@ -164,10 +171,12 @@ Examples:
     );
 
   runOptions(
-    batchOptions(sub('restore')
-      .description('restore a key to a version, or keys to a point in time')
-      .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
-      .option('--recursive', 'every key under the prefix'))
+    batchOptions(
+      sub('restore')
+        .description('restore a key to a version, or keys to a point in time')
+        .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
+        .option('--recursive', 'every key under the prefix'),
+    )
       .option('--at <time>', 'restore point: each key as it was at this time')
       .option('--version-id <id>', 'restore point: this version of the key')
       .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)'),
@@ -187,7 +196,7 @@ elsewhere it needs --yes. Copy mode writes new versions only and asks nothing.\n
 
   runOptions(
     sub('undelete')
-      .description('bring back deleted keys: the newest version under each key\'s delete markers becomes current')
+      .description("bring back deleted keys: the newest version under each key's delete markers becomes current")
       .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
       .option('--recursive', 'every key under the prefix')
       .option('--since <time>', 'only keys deleted at or after this time'),
@@ -206,7 +215,7 @@ permanently deletes the delete markers instead (asks for confirmation, or --yes)
     );
 
   sub('status')
-    .description('how a restore started on a deployed stack is going, or ended (or a local run\'s summary)')
+    .description("how a restore started on a deployed stack is going, or ended (or a local run's summary)")
     .argument('<restore-id>', 'the restore id a restore printed, e.g. copy-0123456789abcdef0123 (or copy-0123456789abcdef0123-2 for a run again)')
     .addOption(stateMachineOption())
     .option('--wait', 'follow a running restore to its end')
@@ -214,9 +223,7 @@ permanently deletes the delete markers instead (asks for confirmation, or --yes)
     .option('--no-progress', 'no progress display on stderr (with --wait)')
     .addHelpText('after', EXIT_CODES)
     .action(
-      action('status', (restoreId: string, options: StatusOptions, command: Command) =>
-        statusCommand().runStatusCommand(restoreId, options, globals(command)),
-      ),
+      action('status', (restoreId: string, options: StatusOptions, command: Command) => statusCommand().runStatusCommand(restoreId, options, globals(command))),
     );
 
   return program;

@@ -63,7 +63,12 @@ export function describeAction(action: KeyAction | DestinationAction): string {
   if (action.action === 'copyTo') {
     const latest = action.writes.at(-1)!;
     const n = action.writes.length;
-    const what = n === 1 ? (latest.isDeleteMarker ? 'a delete marker' : `copy ${describeEntry(latest)}`) : `copy ${n} entries, oldest first, ending with ${describeEntry(latest)},`;
+    const what =
+      n === 1
+        ? latest.isDeleteMarker
+          ? 'a delete marker'
+          : `copy ${describeEntry(latest)}`
+        : `copy ${n} entries, oldest first, ending with ${describeEntry(latest)},`;
     return `${what} to ${action.destinationKey}`;
   }
   switch (action.action) {
@@ -84,11 +89,17 @@ export function describeAction(action: KeyAction | DestinationAction): string {
 export function formatPlan(actions: readonly (KeyAction | DestinationAction)[], showUnchanged: boolean): string {
   const shown = showUnchanged ? actions : actions.filter((a) => a.action !== 'unchanged');
   if (shown.length === 0) return actions.length ? 'every key is already at the restore point\n' : '';
-  return table(['ACTION', 'KEY', 'DETAIL'], shown.map((a) => [actionLabel(a), a.key, describeAction(a)]));
+  return table(
+    ['ACTION', 'KEY', 'DETAIL'],
+    shown.map((a) => [actionLabel(a), a.key, describeAction(a)]),
+  );
 }
 
 export function formatTotals(totals: PlanTotals): string {
-  const writes = [`${fmt(totals.copies)} ${totals.copies === 1 ? 'copy' : 'copies'}`, `${fmt(totals.deletions)} ${totals.deletions === 1 ? 'deletion' : 'deletions'}`];
+  const writes = [
+    `${fmt(totals.copies)} ${totals.copies === 1 ? 'copy' : 'copies'}`,
+    `${fmt(totals.deletions)} ${totals.deletions === 1 ? 'deletion' : 'deletions'}`,
+  ];
   return (
     `totals: ${fmt(totals.keys)} keys: restore ${fmt(totals.restore)}, delete ${fmt(totals.delete)}, ` +
     `undelete ${fmt(totals.undelete)}, unchanged ${fmt(totals.unchanged)} (${writes.join(', ')})\n`

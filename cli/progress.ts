@@ -90,7 +90,12 @@ class BarProgress implements Progress {
 
   onPage(entries: number): void {
     this.counts.entries += entries;
-    this.listing ??= this.bars.create(0, 0, {}, { format: 'planning  {entries} entries listed, {planned} keys planned | {rate} entries/s | {duration_formatted}' });
+    this.listing ??= this.bars.create(
+      0,
+      0,
+      {},
+      { format: 'planning  {entries} entries listed, {planned} keys planned | {rate} entries/s | {duration_formatted}' },
+    );
     this.listing.update(0, this.listingPayload());
   }
 

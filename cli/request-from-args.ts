@@ -96,11 +96,7 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
   const dryRun = args.dryRun ?? false;
   const input: RestoreRequestInput = {
     bucket: location.bucket,
-    ...(args.manifest !== undefined
-      ? { manifest: manifestLocation(args.manifest) }
-      : scope.kind === 'key'
-        ? { key: scope.key }
-        : { prefix: scope.prefix }),
+    ...(args.manifest !== undefined ? { manifest: manifestLocation(args.manifest) } : scope.kind === 'key' ? { key: scope.key } : { prefix: scope.prefix }),
     ...(args.to !== undefined ? { to: args.to } : {}),
     ...(args.withHistory ? { withHistory: true as const } : {}),
     ...(args.engine !== undefined ? { engine: args.engine } : {}),

@@ -51,7 +51,8 @@ export async function runRestoreCommand(
   const hint = `s3-rewind ${command} --help`;
   const dryRun = command === 'plan' || options.dryRun === true;
   checkEngine(options, dryRun);
-  if (uri === undefined && options.manifest === undefined) throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
+  if (uri === undefined && options.manifest === undefined)
+    throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
   const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, dryRun, hint);

@@ -52,4 +52,3 @@ export async function runVersionsCommand(uri: string, options: VersionsOptions, 
   else stdout(formatVersions(uriText, versions));
   return ExitCode.ok;
 }
-

@@ -78,7 +78,11 @@ export class BatchOperationsRole extends Construct {
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:DescribeJob'], resourceArns: [jobs] });
     this.role.grantPassRole(fn.grantPrincipal);
     if (fn.role) {
-      acknowledgeWildcardResources(fn.role, ['*'], 's3:CreateJob supports no resource-level permissions; the job role it may pass is this stack\'s Batch Operations role only.');
+      acknowledgeWildcardResources(
+        fn.role,
+        ['*'],
+        "s3:CreateJob supports no resource-level permissions; the job role it may pass is this stack's Batch Operations role only.",
+      );
       acknowledgeWildcardResources(fn.role, [jobs], 's3:DescribeJob on the jobs of this account: job ids are made by S3 at run time.');
     }
   }

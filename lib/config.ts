@@ -163,9 +163,7 @@ function checkSchedule(schedule: ScheduledRestore, config: S3RewindConfig, names
   if (names.has(name)) throw new ConfigError(`${CONTEXT_KEYS.schedules}: name "${name}" is used twice`);
   names.add(name);
   if (typeof schedule.schedule !== 'string' || !SCHEDULE_EXPRESSION.test(schedule.schedule)) {
-    throw new ConfigError(
-      `schedule "${name}": "${String(schedule.schedule)}" is not a schedule expression like cron(0 3 * * ? *) or rate(1 day)`,
-    );
+    throw new ConfigError(`schedule "${name}": "${String(schedule.schedule)}" is not a schedule expression like cron(0 3 * * ? *) or rate(1 day)`);
   }
   const parsed = RestoreRequestSchema.safeParse(schedule.request);
   if (!parsed.success) {

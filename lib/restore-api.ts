@@ -134,8 +134,7 @@ export class RestoreApi extends Construct {
         type,
         statusCode: '400',
         templates: {
-          'application/json':
-            '{"message":$context.error.messageString,"issues":["$util.escapeJavaScript($context.error.validationErrorString)"]}',
+          'application/json': '{"message":$context.error.messageString,"issues":["$util.escapeJavaScript($context.error.validationErrorString)"]}',
         },
       });
     }
@@ -152,9 +151,7 @@ export class RestoreApi extends Construct {
 
     const restores = this.api.root.addResource('restores');
     restores.addMethod('POST', integration, { ...validated, requestModels: { 'application/json': restoreRequest } });
-    restores
-      .addResource('{id}')
-      .addMethod('GET', integration, { ...validated, requestParameters: { 'method.request.path.id': true } });
+    restores.addResource('{id}').addMethod('GET', integration, { ...validated, requestParameters: { 'method.request.path.id': true } });
     this.api.root.addResource('versions').addMethod('GET', integration, {
       ...validated,
       requestParameters: { 'method.request.querystring.bucket': true, 'method.request.querystring.key': true },

@@ -82,8 +82,7 @@ export const grantCopyVersions = (fn: RestoreGrantee, buckets: readonly string[]
 /** Delete mode may delete versions permanently (not past Object Lock). */
 export const grantDeleteVersions = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'deleteVersions');
 /** The API may list a key's versions. */
-export const grantReadVersionHistory = (fn: RestoreGrantee, buckets: readonly string[]) =>
-  grantIntent(fn, buckets, 'readVersionHistory');
+export const grantReadVersionHistory = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'readVersionHistory');
 
 function grantIntent(fn: RestoreGrantee, buckets: readonly string[], intent: RestoreIntent): void {
   const actions = RESTORE_ACTIONS[intent];

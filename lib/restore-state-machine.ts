@@ -170,11 +170,7 @@ export class RestoreStateMachine extends Construct {
         this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
         'A restore ran past the state machine timeout',
       ),
-      executionsAborted: this.alarm(
-        'ExecutionsAbortedAlarm',
-        this.stateMachine.metricAborted({ statistic: 'Maximum' }),
-        'A restore was stopped (aborted)',
-      ),
+      executionsAborted: this.alarm('ExecutionsAbortedAlarm', this.stateMachine.metricAborted({ statistic: 'Maximum' }), 'A restore was stopped (aborted)'),
       executionThrottled: this.alarm(
         'ExecutionThrottledAlarm',
         this.stateMachine.metricThrottled({ statistic: 'Sum' }),
@@ -369,12 +365,14 @@ export class RestoreStateMachine extends Construct {
         .otherwise(waitForBatchJobs),
     );
 
-    nextChunks.next(actAgain).next(
-      new sfn.Choice(this, 'Pass Done?')
-        .when(sfn.Condition.booleanEquals('$.pass.done', false), nextChunks)
-        .when(sfn.Condition.stringEquals('$.pass.then', 'batch'), advanceBatchJobs)
-        .otherwise(report),
-    );
+    nextChunks
+      .next(actAgain)
+      .next(
+        new sfn.Choice(this, 'Pass Done?')
+          .when(sfn.Condition.booleanEquals('$.pass.done', false), nextChunks)
+          .when(sfn.Condition.stringEquals('$.pass.then', 'batch'), advanceBatchJobs)
+          .otherwise(report),
+      );
 
     const batchEngine = sfn.Condition.and(
       sfn.Condition.isPresent('$.context.request.engine'),
@@ -384,10 +382,7 @@ export class RestoreStateMachine extends Construct {
       .when(sfn.Condition.booleanEquals('$.plan.done', false), plan)
       .when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), report)
       .when(batchEngine, prepareBatchJobs)
-      .when(
-        sfn.Condition.isPresent('$.context.request.withHistory'),
-        startPass('Current Versions', { source: 'plan', phase: 'current', then: 'report' }),
-      )
+      .when(sfn.Condition.isPresent('$.context.request.withHistory'), startPass('Current Versions', { source: 'plan', phase: 'current', then: 'report' }))
       .otherwise(report);
     act.next(allPlanned);
 

@@ -30,9 +30,7 @@ export class S3RewindStack extends Stack {
 
     this.workBucket = new WorkBucket(this, 'WorkBucket', {
       reportExpiryDays: config.reportExpiryDays,
-      ...(config.accessLogsBucketName
-        ? { serverAccessLogsBucket: s3.Bucket.fromBucketName(this, 'AccessLogsBucket', config.accessLogsBucketName) }
-        : {}),
+      ...(config.accessLogsBucketName ? { serverAccessLogsBucket: s3.Bucket.fromBucketName(this, 'AccessLogsBucket', config.accessLogsBucketName) } : {}),
     });
     const eventBus = config.eventBusName ? events.EventBus.fromEventBusName(this, 'EventBus', config.eventBusName) : undefined;
 

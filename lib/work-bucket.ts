@@ -38,9 +38,7 @@ export class WorkBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: false,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      ...(props.serverAccessLogsBucket
-        ? { serverAccessLogsBucket: props.serverAccessLogsBucket, serverAccessLogsPrefix: 'work-bucket/' }
-        : {}),
+      ...(props.serverAccessLogsBucket ? { serverAccessLogsBucket: props.serverAccessLogsBucket, serverAccessLogsPrefix: 'work-bucket/' } : {}),
       lifecycleRules: [
         {
           id: 'expire-restores',

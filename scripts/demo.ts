@@ -11,14 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { keyHistories } from '#core/s3/listing.ts';
 import { createS3Client } from '#core/s3/client.ts';
@@ -122,7 +115,9 @@ async function main(): Promise<void> {
 
   say('Running it again changes nothing (every key is already as it was)');
   cli(['restore', `s3://${bucket}/site/`, '--recursive', '--at', cut, '--no-progress']);
-  process.stdout.write(`\nThe demo bucket ${bucket} stays on ${process.env.AWS_ENDPOINT_URL_S3} to explore; stop the local S3 with: npm run local-s3 -- stop\n`);
+  process.stdout.write(
+    `\nThe demo bucket ${bucket} stays on ${process.env.AWS_ENDPOINT_URL_S3} to explore; stop the local S3 with: npm run local-s3 -- stop\n`,
+  );
 }
 
 main().catch((error: unknown) => {

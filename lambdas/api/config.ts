@@ -34,4 +34,3 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
   if (!workBucket) throw new Error('WORK_BUCKET must be set to the bucket restores keep their plans and reports in');
   return { stateMachineArn, workBucket, policy: policyFromEnv(env) };
 }
-

@@ -33,18 +33,11 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '#core/restore/errors.ts';
 import { checkPolicy } from '#core/restore/policy.ts';
-import {
-  canonicalRequest,
-  parseRestoreRequest,
-  RESTORE_ID,
-  restoreIdOf,
-  type RestoreRequest,
-} from '#core/restore/request.ts';
+import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
 import { executionArnOf, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps/contracts.ts';
 import type { ApiContext } from './config.ts';
 import { ConflictError, json, jsonBody, NotFoundError } from './http.ts';
-
 
 /** Pages of the work bucket listed per status call: counts above this many thousand chunks are lower bounds. */
 const MAX_PROGRESS_PAGES = 5;
@@ -109,17 +102,10 @@ function againOf(event: APIGatewayProxyEvent): boolean {
 }
 
 /** StartExecution of one run of the request (`runId` its execution's name and its restore id): 202 with where to follow it. */
-async function start(
-  event: APIGatewayProxyEvent,
-  api: ApiContext,
-  request: RestoreRequest,
-  runId: string,
-): Promise<APIGatewayProxyResult> {
+async function start(event: APIGatewayProxyEvent, api: ApiContext, request: RestoreRequest, runId: string): Promise<APIGatewayProxyResult> {
   const statusUrl = statusUrlOf(event, runId);
   const input: RestoreExecutionInput = { request, restoreId: runId };
-  const started = await api.sfn.send(
-    new StartExecutionCommand({ stateMachineArn: api.config.stateMachineArn, name: runId, input: JSON.stringify(input) }),
-  );
+  const started = await api.sfn.send(new StartExecutionCommand({ stateMachineArn: api.config.stateMachineArn, name: runId, input: JSON.stringify(input) }));
   // The request holds bucket, key or prefix, version ids and times: nothing of an object's contents.
   api.logger.info('restore started', { restoreId: runId, request });
   const body: StartedRestore = { restoreId: runId, executionArn: started.executionArn ?? '', statusUrl };
@@ -133,19 +119,11 @@ async function start(
  * and StartExecution, idempotent for one name and input, starts it once; if it
  * ran and ended between the look and the start, the look is taken again.
  */
-async function startAgain(
-  event: APIGatewayProxyEvent,
-  api: ApiContext,
-  request: RestoreRequest,
-  restoreId: string,
-): Promise<APIGatewayProxyResult> {
+async function startAgain(event: APIGatewayProxyEvent, api: ApiContext, request: RestoreRequest, restoreId: string): Promise<APIGatewayProxyResult> {
   for (let attempt = 0; attempt < AGAIN_ATTEMPTS; attempt++) {
     const next = await runToStartOrFollow(restoreId, (runId) => runStateOf(runId, api));
     if (!next) {
-      throw new ConflictError(
-        `restore ${restoreId} ran ${MAX_RUNS} times in the last 90 days; no further run of this request can start now`,
-        { restoreId },
-      );
+      throw new ConflictError(`restore ${restoreId} ran ${MAX_RUNS} times in the last 90 days; no further run of this request can start now`, { restoreId });
     }
     if (next.running) {
       const statusUrl = statusUrlOf(event, next.runId);
@@ -211,9 +189,8 @@ export function statusUrlOf(event: APIGatewayProxyEvent, restoreId: string): str
   const context = event.requestContext;
   if (!context?.domainName) return path;
   const requested = context.path ?? '';
-  const base = event.path && requested.endsWith(event.path)
-    ? requested.slice(0, requested.length - event.path.length)
-    : context.stage ? `/${context.stage}` : '';
+  const base =
+    event.path && requested.endsWith(event.path) ? requested.slice(0, requested.length - event.path.length) : context.stage ? `/${context.stage}` : '';
   return `https://${context.domainName}${base}${path}`;
 }
 
@@ -244,11 +221,7 @@ async function conflictWith(restoreId: string, statusUrl: string, api: ApiContex
 }
 
 /** An ended restore's summary (from the execution's output, else from the work bucket) and a failure the caller can act on. */
-async function onceEnded(
-  execution: DescribeExecutionOutput,
-  restoreId: string,
-  api: ApiContext,
-): Promise<Pick<RestoreStatus, 'summary' | 'failure'>> {
+async function onceEnded(execution: DescribeExecutionOutput, restoreId: string, api: ApiContext): Promise<Pick<RestoreStatus, 'summary' | 'failure'>> {
   const summary = summaryFromOutput(execution.output, restoreId, api) ?? (await storedSummary(restoreId, api));
   const failure = callerFailure(execution);
   return { summary: summary && withoutInternals(summary), ...(failure ? { failure } : {}) };
@@ -309,9 +282,7 @@ async function countObjects(prefix: string, api: ApiContext): Promise<{ count: n
   let count = 0;
   let token: string | undefined;
   for (let page = 0; page < MAX_PROGRESS_PAGES; page++) {
-    const listed = await api.s3.send(
-      new ListObjectsV2Command({ Bucket: api.config.workBucket, Prefix: prefix, ContinuationToken: token }),
-    );
+    const listed = await api.s3.send(new ListObjectsV2Command({ Bucket: api.config.workBucket, Prefix: prefix, ContinuationToken: token }));
     count += listed.KeyCount ?? listed.Contents?.length ?? 0;
     token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
     if (!token) return { count, atLeast: false };

@@ -58,4 +58,3 @@ function parseQuery(query: APIGatewayProxyEvent['queryStringParameters']): z.out
   const issues = describeIssues(parsed.error);
   throw new RequestError(`invalid query: ${issues.join('; ')}`, issues);
 }
-

@@ -10,10 +10,7 @@ import type { Context } from 'aws-lambda';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 's3-rewind' });
 
-export function stepHandler<In extends object, Out>(
-  parse: (event: unknown) => In,
-  run: (input: In, context: Context) => Promise<Out>,
-) {
+export function stepHandler<In extends object, Out>(parse: (event: unknown) => In, run: (input: In, context: Context) => Promise<Out>) {
   return middy<unknown, Out, Error, Context>()
     .use(injectLambdaContext(logger))
     .handler(async (event, context) => {
@@ -25,5 +22,4 @@ export function stepHandler<In extends object, Out>(
 }
 
 /** Time left before Lambda's timeout, less a margin to write what was done. */
-export const deadlineOf = (context: Context, marginMs = 30_000): number =>
-  Date.now() + Math.max(0, context.getRemainingTimeInMillis() - marginMs);
+export const deadlineOf = (context: Context, marginMs = 30_000): number => Date.now() + Math.max(0, context.getRemainingTimeInMillis() - marginMs);

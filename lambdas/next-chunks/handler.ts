@@ -4,7 +4,6 @@ import { parseNextChunksInput } from '#core/steps/schemas.ts';
 import { lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { stepHandler } from '../commons/step-handler.ts';
 
-export const makeHandler = (deps: StepDeps = lambdaDeps) =>
-  stepHandler(parseNextChunksInput, (input) => nextChunks(deps.workStore(input.workBucket), input));
+export const makeHandler = (deps: StepDeps = lambdaDeps) => stepHandler(parseNextChunksInput, (input) => nextChunks(deps.workStore(input.workBucket), input));
 
 export const handler = makeHandler();

@@ -91,7 +91,7 @@ describe('POST /restores starts batch restores with every batch field in the exe
     expect(started().input.request).toMatchObject({ manifest, to: 's3://photos/restored/' });
   });
 
-  test('the Batch Operations engine, where the deployment has its role: engine in the input, another restore id than the lambda engine\'s', async () => {
+  test("the Batch Operations engine, where the deployment has its role: engine in the input, another restore id than the lambda engine's", async () => {
     // Prepare
     const restore = { bucket: 'photos', manifest, at, to: 's3://docs/restored/' };
 
@@ -137,7 +137,11 @@ describe('POST /restores starts batch restores with every batch field in the exe
 describe('POST /restores previews batch restores (dryRun): a plan- restore that writes nothing', () => {
   test.each<[string, RestoreRequestInput, Record<string, string>]>([
     ['a manifest restored elsewhere with its history', { bucket: 'photos', manifest, at, to: 's3://docs/restored/', withHistory: true, dryRun: true }, {}],
-    ['a restore planned for the Batch Operations engine', { bucket: 'photos', prefix: 'albums/', at, to: 's3://docs/restored/', engine: 'batch-operations', dryRun: true }, BATCH_ROLE],
+    [
+      'a restore planned for the Batch Operations engine',
+      { bucket: 'photos', prefix: 'albums/', at, to: 's3://docs/restored/', engine: 'batch-operations', dryRun: true },
+      BATCH_ROLE,
+    ],
   ])('%s', async (_case, request, env) => {
     // Act
     const response = await api(env)(postRestore(request));
@@ -160,17 +164,45 @@ describe('POST /restores refuses a bad batch request with 400 naming the field, 
     ['a manifest with a version id', { bucket: 'photos', manifest, versionId: 'v1' }, "manifest: a manifest's lines carry their own version ids"],
     ['a manifest with control characters', { bucket: 'photos', manifest: 's3://docs/keys\u0000.csv', at }, 'manifest: contains control characters'],
     ['to that is not an s3:// URI', { bucket: 'photos', prefix: 'albums/', at, to: 'docs/restored/' }, 'to: is not s3://bucket/prefix'],
-    ['to with an invalid bucket name', { bucket: 'photos', prefix: 'albums/', at, to: 's3://Not_A_Bucket/restored/' }, 'to: is not s3://bucket/prefix with a valid bucket name'],
-    ['to inside the restored prefix', { bucket: 'photos', prefix: 'albums/', at, to: 's3://photos/albums/restored/' }, 'to: the destination s3://photos/albums/restored/ overlaps'],
-    ['to around the restored prefix', { bucket: 'photos', prefix: 'albums/2024/', at, to: 's3://photos/albums/' }, 'to: the destination s3://photos/albums/ overlaps'],
+    [
+      'to with an invalid bucket name',
+      { bucket: 'photos', prefix: 'albums/', at, to: 's3://Not_A_Bucket/restored/' },
+      'to: is not s3://bucket/prefix with a valid bucket name',
+    ],
+    [
+      'to inside the restored prefix',
+      { bucket: 'photos', prefix: 'albums/', at, to: 's3://photos/albums/restored/' },
+      'to: the destination s3://photos/albums/restored/ overlaps',
+    ],
+    [
+      'to around the restored prefix',
+      { bucket: 'photos', prefix: 'albums/2024/', at, to: 's3://photos/albums/' },
+      'to: the destination s3://photos/albums/ overlaps',
+    ],
     ['to the root of the source bucket', { bucket: 'photos', manifest, at, to: 's3://photos' }, 'to: the destination s3://photos overlaps'],
-    ['to in delete mode', { bucket: 'photos', prefix: 'albums/', at, to: 's3://docs/r/', mode: 'delete', confirmPermanentDelete: true }, 'to: a restore to another place only copies'],
+    [
+      'to in delete mode',
+      { bucket: 'photos', prefix: 'albums/', at, to: 's3://docs/r/', mode: 'delete', confirmPermanentDelete: true },
+      'to: a restore to another place only copies',
+    ],
     ['to with undelete', { bucket: 'photos', prefix: 'albums/', undelete: true, to: 's3://docs/r/' }, 'to: undelete works in place'],
-    ['withHistory without to', { bucket: 'photos', prefix: 'albums/', at, withHistory: true }, 'withHistory: withHistory reproduces versions in another place: give to'],
+    [
+      'withHistory without to',
+      { bucket: 'photos', prefix: 'albums/', at, withHistory: true },
+      'withHistory: withHistory reproduces versions in another place: give to',
+    ],
     ['withHistory false', { bucket: 'photos', prefix: 'albums/', at, to: 's3://docs/r/', withHistory: false }, 'withHistory:'],
     ['an unknown engine', { bucket: 'photos', prefix: 'albums/', at, engine: 'glue' }, 'engine:'],
-    ['engine batch-operations in delete mode', { bucket: 'photos', prefix: 'albums/', at, engine: 'batch-operations', mode: 'delete', confirmPermanentDelete: true }, 'engine: S3 Batch Operations only copies: delete mode runs on the lambda engine'],
-    ['engine batch-operations to a prefix not ending in /', { bucket: 'photos', prefix: 'albums/', at, to: 's3://docs/restored', engine: 'batch-operations' }, 'to: with S3 Batch Operations the destination prefix must end in /'],
+    [
+      'engine batch-operations in delete mode',
+      { bucket: 'photos', prefix: 'albums/', at, engine: 'batch-operations', mode: 'delete', confirmPermanentDelete: true },
+      'engine: S3 Batch Operations only copies: delete mode runs on the lambda engine',
+    ],
+    [
+      'engine batch-operations to a prefix not ending in /',
+      { bucket: 'photos', prefix: 'albums/', at, to: 's3://docs/restored', engine: 'batch-operations' },
+      'to: with S3 Batch Operations the destination prefix must end in /',
+    ],
   ])('%s', async (_case, body, issue) => {
     // Act
     const response = await api(BATCH_ROLE)(postRestore(body));
@@ -185,7 +217,7 @@ describe('POST /restores refuses a bad batch request with 400 naming the field, 
 });
 
 describe('POST /restores refuses what the deployment can not run with 403 and its code, and starts nothing', () => {
-  test('a file:// manifest: only a local run reads the caller\'s files (LocalManifest)', async () => {
+  test("a file:// manifest: only a local run reads the caller's files (LocalManifest)", async () => {
     // Act
     const response = await api()(postRestore({ bucket: 'photos', manifest: 'file:///home/operator/keys.csv', at }));
 

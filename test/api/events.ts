@@ -27,9 +27,7 @@ export function apiEvent(parts: EventParts): APIGatewayProxyEvent {
     headers: { 'content-type': 'application/json' },
     multiValueHeaders: { 'content-type': ['application/json'] },
     queryStringParameters: parts.query ?? null,
-    multiValueQueryStringParameters: parts.query
-      ? Object.fromEntries(Object.entries(parts.query).map(([name, value]) => [name, [value]]))
-      : null,
+    multiValueQueryStringParameters: parts.query ? Object.fromEntries(Object.entries(parts.query).map(([name, value]) => [name, [value]])) : null,
     pathParameters: parts.pathParameters ?? null,
     stageVariables: null,
     body: parts.body ?? null,
@@ -75,8 +73,7 @@ export const postRestore = (body: unknown, extra: Partial<EventParts> = {}): API
 export const getRestore = (id: string): APIGatewayProxyEvent =>
   apiEvent({ method: 'GET', resource: '/restores/{id}', path: `/restores/${id}`, pathParameters: { id } });
 
-export const getVersions = (query: Record<string, string> | null): APIGatewayProxyEvent =>
-  apiEvent({ method: 'GET', resource: '/versions', query });
+export const getVersions = (query: Record<string, string> | null): APIGatewayProxyEvent => apiEvent({ method: 'GET', resource: '/versions', query });
 
 /** The body of a response, parsed. */
 export const bodyOf = (response: { body: string }): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;

@@ -24,8 +24,7 @@ import { apiEnv, bodyOf, DOMAIN, getRestore, postRestore, STATE_MACHINE_ARN } fr
 const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
 const logger = new Logger({ logLevel: 'SILENT' });
-const api = () =>
-  makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
+const api = () => makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
 
 const restore = { bucket: 'photos', prefix: 'albums/2024/', at: '2026-01-10T10:00:00+01:00' };
 const restoreId = restoreIdOf(parseRestoreRequest(restore));
@@ -55,7 +54,7 @@ beforeEach(() => {
 });
 
 describe('POST /restores?again=true runs a restore that ended again', () => {
-  test('after a FAILED run, starts <id>-2 with the same request, its restore id the run\'s', async () => {
+  test("after a FAILED run, starts <id>-2 with the same request, its restore id the run's", async () => {
     // Prepare
     await api()(postRestore(restore));
     executions.set(restoreId, 'FAILED');
@@ -102,12 +101,10 @@ describe('POST /restores?again=true runs a restore that ended again', () => {
   test('when another call started and ended the free run between the look and the start, starts the next one', async () => {
     // Prepare: <id>-2 looks free, then is taken (and ended) just before this call's StartExecution
     executions.set(restoreId, 'SUCCEEDED');
-    sfnMock
-      .on(StartExecutionCommand, { name: `${restoreId}-2` })
-      .callsFake(async () => {
-        executions.set(`${restoreId}-2`, 'SUCCEEDED');
-        throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
-      });
+    sfnMock.on(StartExecutionCommand, { name: `${restoreId}-2` }).callsFake(async () => {
+      executions.set(`${restoreId}-2`, 'SUCCEEDED');
+      throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+    });
 
     // Act
     const response = await api()(postAgain(restore));

@@ -117,9 +117,10 @@ describe('on the local S3', () => {
   );
 
   /** Each key's entries, oldest first, as delete markers and bodies are compared across buckets: kind and size. */
-  const shapeOf = (entries: readonly Entry[] | undefined) => [...(entries ?? [])].reverse().map((e) => (e.isDeleteMarker ? 'marker' : `version of ${e.size} bytes`));
+  const shapeOf = (entries: readonly Entry[] | undefined) =>
+    [...(entries ?? [])].reverse().map((e) => (e.isDeleteMarker ? 'marker' : `version of ${e.size} bytes`));
 
-  test('the deployed definition, run on the execution input of the event, restores the manifest\'s keys to the destination with their history up to T', async () => {
+  test("the deployed definition, run on the execution input of the event, restores the manifest's keys to the destination with their history up to T", async () => {
     // Prepare
     const { source, destination, at, manifest, policy } = await setUp();
     const input = executionInputOf(restoreRequested({ bucket: source, manifest, at: iso(at), to: `s3://${destination}/restored/`, withHistory: true }));

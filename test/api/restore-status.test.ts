@@ -9,8 +9,7 @@ import { apiEnv, bodyOf, getRestore, WORK_BUCKET } from './events.ts';
 const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
 const logger = new Logger({ logLevel: 'SILENT' });
-const api = () =>
-  makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
+const api = () => makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
 
 const restoreId = 'copy-0123456789abcdef0123';
 const startDate = new Date('2026-01-11T08:00:00Z');
@@ -101,7 +100,9 @@ test('a succeeded restore answers its summary, with where the report is', async 
 test('a failed restore answers the summary its report step left in the work bucket', async () => {
   // Prepare
   const failed = { ...summary, status: 'FAILED', error: 'the copy Lambda timed out' };
-  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', startDate, stopDate, error: 'States.Timeout', cause: 'arn:aws:lambda:eu-west-1:123456789012:function:x' });
+  sfnMock
+    .on(DescribeExecutionCommand)
+    .resolves({ status: 'FAILED', startDate, stopDate, error: 'States.Timeout', cause: 'arn:aws:lambda:eu-west-1:123456789012:function:x' });
   s3Mock
     .on(GetObjectCommand, { Bucket: WORK_BUCKET, Key: `restores/${restoreId}/summary.json` })
     .resolves({ Body: { transformToString: async () => JSON.stringify(failed) } as never });

@@ -8,8 +8,7 @@ import { apiEnv, apiEvent, bodyOf, postRestore, STATE_MACHINE_ARN } from './even
 
 const sfnMock = mockClient(SFNClient);
 const logger = new Logger({ logLevel: 'SILENT' });
-const api = () =>
-  makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
+const api = () => makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
 const restore = { bucket: 'photos', key: 'a.jpg', undelete: true };
 
 beforeEach(() => {
@@ -55,8 +54,7 @@ test('a route the API does not have answers 404', async () => {
 
 test('the handler refuses to start without a state machine ARN', () => {
   // Act
-  const create = () =>
-    makeHandler({ sfn: new SFNClient({}), s3: new S3Client({}), env: apiEnv({ STATE_MACHINE_ARN: '' }), logger });
+  const create = () => makeHandler({ sfn: new SFNClient({}), s3: new S3Client({}), env: apiEnv({ STATE_MACHINE_ARN: '' }), logger });
 
   // Assess
   expect(create).toThrow(/STATE_MACHINE_ARN/);

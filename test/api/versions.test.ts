@@ -15,8 +15,7 @@ let second: string;
 let marker: string;
 let backup: string;
 
-const api = (allowed = bucket) =>
-  makeHandler({ sfn: new SFNClient({ region: 'us-east-1' }), s3, env: apiEnv({ ALLOWED_BUCKETS: allowed }), logger });
+const api = (allowed = bucket) => makeHandler({ sfn: new SFNClient({ region: 'us-east-1' }), s3, env: apiEnv({ ALLOWED_BUCKETS: allowed }), logger });
 
 const put = async (key: string, body: string) => (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).VersionId!;
 

@@ -25,14 +25,17 @@ async function manifestOfFirstVersions(label: string, keys: readonly string[]) {
     await w.put(key, `${key} second`);
   }
   const manifestKey = `restores/${RESTORE_ID}/batch-operations/manifests/${label}.csv`;
-  const csv = manifestCsv(bucket, keys.map((key) => ({ key, versionId: first.get(key)!, storageClass: 'STANDARD' })));
+  const csv = manifestCsv(
+    bucket,
+    keys.map((key) => ({ key, versionId: first.get(key)!, storageClass: 'STANDARD' })),
+  );
   const put = await s3.send(new PutObjectCommand({ Bucket: fx.workBucket(), Key: manifestKey, Body: csv }));
   const state: BatchJobsState = { restoreId: RESTORE_ID, workBucket: fx.workBucket(), jobs: [] };
   const job: BatchJob = { phase: 'current', storageClass: 'STANDARD', manifestKey, manifestEtag: put.ETag!, tasks: keys.length };
   return { bucket, first, csv, state, job };
 }
 
-const text = async (bucket: string, key: string) => (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8'));
+const text = async (bucket: string, key: string) => await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8');
 
 test('a job goes New, Active, Complete as it is described, copies every line to TargetKeyPrefix/key from its version in a shuffled order, and writes its report as S3 does', async () => {
   // Prepare
@@ -51,10 +54,21 @@ test('a job goes New, Active, Complete as it is described, copies every line to 
   for (const key of keys) expect(await bodyOf(s3, destination, `out/${key}`)).toBe(`${key} first`);
   expect(fake.copies.map((c) => c.key).sort()).toEqual([...keys].sort());
   expect(fake.copies.map((c) => c.key)).not.toEqual(keys);
-  const report = JSON.parse(await text(fx.workBucket(), batchKeys(RESTORE_ID).reportManifest(JobId!))) as { Results: Array<{ Bucket: string; Key: string; TaskExecutionStatus: string }> };
-  expect(report.Results).toEqual([{ TaskExecutionStatus: 'succeeded', Bucket: fx.workBucket(), MD5Checksum: expect.any(String), Key: expect.stringMatching(new RegExp(`^${batchKeys(RESTORE_ID).reportPrefix}/job-${JobId}/results/[0-9a-f]+\\.csv$`)) }]);
+  const report = JSON.parse(await text(fx.workBucket(), batchKeys(RESTORE_ID).reportManifest(JobId!))) as {
+    Results: Array<{ Bucket: string; Key: string; TaskExecutionStatus: string }>;
+  };
+  expect(report.Results).toEqual([
+    {
+      TaskExecutionStatus: 'succeeded',
+      Bucket: fx.workBucket(),
+      MD5Checksum: expect.any(String),
+      Key: expect.stringMatching(new RegExp(`^${batchKeys(RESTORE_ID).reportPrefix}/job-${JobId}/results/[0-9a-f]+\\.csv$`)),
+    },
+  ]);
   const lines = (await text(fx.workBucket(), report.Results[0]!.Key)).trim().split('\n');
-  expect(lines.sort()).toEqual(keys.map((key) => `${bucket},${encodeURIComponent(key).replace(/%2F/g, '/')},${first.get(key)},succeeded,200,,Successful`).sort());
+  expect(lines.sort()).toEqual(
+    keys.map((key) => `${bucket},${encodeURIComponent(key).replace(/%2F/g, '/')},${first.get(key)},succeeded,200,,Successful`).sort(),
+  );
 });
 
 test('CreateJob again with the same token and input is the same job; the token with another input, or an input S3 refuses, is an error', async () => {
@@ -67,18 +81,24 @@ test('CreateJob again with the same token and input is the same job; the token w
 
   expect(again.JobId).toBe(first.JobId);
   await expect(fake.client.send(new CreateJobCommand({ ...input, Priority: 99 }))).rejects.toMatchObject({ name: 'IdempotencyException' });
-  await expect(fake.client.send(new CreateJobCommand({ ...input, ClientRequestToken: 'other', RoleArn: 'not-a-role' }))).rejects.toMatchObject({ name: 'InvalidRequest' });
+  await expect(fake.client.send(new CreateJobCommand({ ...input, ClientRequestToken: 'other', RoleArn: 'not-a-role' }))).rejects.toMatchObject({
+    name: 'InvalidRequest',
+  });
   await expect(
-    fake.client.send(new CreateJobCommand({ ...input, ClientRequestToken: 'other2', Manifest: { ...input.Manifest!, Spec: { Format: 'S3InventoryReport_CSV_20161130' } } })),
+    fake.client.send(
+      new CreateJobCommand({ ...input, ClientRequestToken: 'other2', Manifest: { ...input.Manifest!, Spec: { Format: 'S3InventoryReport_CSV_20161130' } } }),
+    ),
   ).rejects.toMatchObject({ name: 'InvalidRequest' });
   expect(fake.created).toHaveLength(1);
 });
 
-test("a manifest whose ETag is not the one given fails its job when first described, with no report", async () => {
+test('a manifest whose ETag is not the one given fails its job when first described, with no report', async () => {
   const { state, job } = await manifestOfFirstVersions('etag', ['a']);
   const fake = new FakeBatchOperations(s3);
 
-  const { JobId } = await fake.client.send(new CreateJobCommand(createJobInput(state, { ...job, manifestEtag: '"0123456789abcdef0123456789abcdef"' }, { bucket: 'x', prefix: '' }, OPTIONS)));
+  const { JobId } = await fake.client.send(
+    new CreateJobCommand(createJobInput(state, { ...job, manifestEtag: '"0123456789abcdef0123456789abcdef"' }, { bucket: 'x', prefix: '' }, OPTIONS)),
+  );
   const described = await fake.client.send(new DescribeJobCommand({ AccountId: OPTIONS.accountId, JobId }));
 
   expect(described.Job).toMatchObject({ Status: 'Failed', FailureReasons: [{ FailureCode: 'ManifestETagMismatch' }] });

@@ -27,7 +27,7 @@ test('where the engine can run, a restore by S3 Batch Operations passes; a dry r
   expect(() => checkPolicy({ ...REQUEST, engine: 'lambda' }, LOCAL)).not.toThrow();
 });
 
-test('the engine can run in a Lambda whose environment names the jobs\' role, and only then', () => {
+test("the engine can run in a Lambda whose environment names the jobs' role, and only then", () => {
   expect(policyFromEnv({ ALLOWED_BUCKETS: 'a', BATCH_OPERATIONS_ROLE_ARN: 'arn:aws:iam::111122223333:role/jobs' }).batchOperations).toBe(true);
   expect(policyFromEnv({ ALLOWED_BUCKETS: 'a', BATCH_OPERATIONS_ROLE_ARN: '' }).batchOperations).toBe(false);
   expect(policyFromEnv({ ALLOWED_BUCKETS: 'a' }).batchOperations).toBe(false);

@@ -110,8 +110,7 @@ const planned = async (request: RestoreRequestInput) => {
   return { context, nextChunk: chunks.length };
 };
 
-const textOf = async (key: string) =>
-  (await (await s3.send(new GetObjectCommand({ Bucket: fx.workBucket(), Key: key }))).Body!.transformToString('utf8'));
+const textOf = async (key: string) => await (await s3.send(new GetObjectCommand({ Bucket: fx.workBucket(), Key: key }))).Body!.transformToString('utf8');
 const store = () => new S3WorkStore(s3, fx.workBucket());
 const encoded = (key: string) => encodeURIComponent(key).replace(/%2F/g, '/');
 
@@ -149,7 +148,14 @@ test('prepare: the manifests list exactly the source versions up to T of the key
   ]);
   const [noncurrent, current] = stage.jobs.jobs;
   expect((await textOf(noncurrent!.manifestKey)).split(/(?<=\n)/).sort()).toEqual(
-    copyable.flatMap((key) => upToT.get(key)!.slice(1).map((e) => line(key, e))).sort(),
+    copyable
+      .flatMap((key) =>
+        upToT
+          .get(key)!
+          .slice(1)
+          .map((e) => line(key, e)),
+      )
+      .sort(),
   );
   expect((await textOf(current!.manifestKey)).split(/(?<=\n)/).sort()).toEqual(copyable.map((key) => line(key, upToT.get(key)![0]!)).sort());
 
@@ -184,7 +190,11 @@ test('prepare: keys neither path writes get their report rows now, as the Lambda
 
   // Assess: no job, no Lambda chunk; the rows the Lambda engine writes for the same restore.
   expect(stage.jobs.jobs).toEqual([]);
-  expect(await store().getLines(workKeys(context.restoreId).chunkRefs('batch', nextChunk)).catch((e: Error) => e.name)).toBe('NoSuchKey');
+  expect(
+    await store()
+      .getLines(workKeys(context.restoreId).chunkRefs('batch', nextChunk))
+      .catch((e: Error) => e.name),
+  ).toBe('NoSuchKey');
   // The Batch Operations restore ends (its report gives back the destination's lease) before the Lambda one runs.
   await reportStep(s3, context, { keys: 0, restore: 0, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: 0 });
   const lambda = await runRestore(s3, request, { workBucket: fx.workBucket() });
@@ -228,7 +238,14 @@ test('advance: the non-current job runs to Complete before the current one is cr
   // Prepare
   const { bucket, at } = await seed('advance');
   const destination = await fx.versionedBucket('advance-dst');
-  const { context, nextChunk } = await planned({ bucket, prefix: 'h/', at: iso(at), to: `s3://${destination}/restored/`, withHistory: true, engine: 'batch-operations' });
+  const { context, nextChunk } = await planned({
+    bucket,
+    prefix: 'h/',
+    at: iso(at),
+    to: `s3://${destination}/restored/`,
+    withHistory: true,
+    engine: 'batch-operations',
+  });
   const fake = new FakeBatchOperations(s3);
 
   // Act
@@ -263,7 +280,14 @@ test('end to end: a restore with history to another bucket by Batch Operations j
   // Prepare
   const { bucket, listed, at } = await seed('e2e');
   const destination = await fx.versionedBucket('e2e-dst');
-  const { context, nextChunk } = await planned({ bucket, prefix: 'h/', at: iso(at), to: `s3://${destination}/restored/`, withHistory: true, engine: 'batch-operations' });
+  const { context, nextChunk } = await planned({
+    bucket,
+    prefix: 'h/',
+    at: iso(at),
+    to: `s3://${destination}/restored/`,
+    withHistory: true,
+    engine: 'batch-operations',
+  });
   const fake = new FakeBatchOperations(s3);
 
   // Act
@@ -301,7 +325,14 @@ test('a job that fails fails the restore with its reasons: the current job is ne
   // Prepare
   const { bucket, at } = await seed('job-fails');
   const destination = await fx.versionedBucket('job-fails-dst');
-  const { context, nextChunk } = await planned({ bucket, prefix: 'h/', at: iso(at), to: `s3://${destination}/restored/`, withHistory: true, engine: 'batch-operations' });
+  const { context, nextChunk } = await planned({
+    bucket,
+    prefix: 'h/',
+    at: iso(at),
+    to: `s3://${destination}/restored/`,
+    withHistory: true,
+    engine: 'batch-operations',
+  });
   const fake = new FakeBatchOperations(s3).failJobs((job) => /noncurrent/.test(job.input.Description ?? ''), {
     FailureCode: 'AccessDenied',
     FailureReason: 'the role may not write the destination',
@@ -309,14 +340,23 @@ test('a job that fails fails the restore with its reasons: the current job is ne
 
   // Act
   const { last } = await runEngine(context, nextChunk, fake);
-  const summary = await reportStep(s3, context, { keys: 0, restore: 0, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: 0 }, {
-    Error: 'BatchJobFailed',
-    Cause: last.failure ?? '',
-  });
+  const summary = await reportStep(
+    s3,
+    context,
+    { keys: 0, restore: 0, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: 0 },
+    {
+      Error: 'BatchJobFailed',
+      Cause: last.failure ?? '',
+    },
+  );
 
   // Assess
   const [job] = fake.created;
-  expect(last).toMatchObject({ stage: 'noncurrent', next: 'fail', failure: `Batch Operations job ${job!.jobId} (noncurrent) Failed: AccessDenied: the role may not write the destination` });
+  expect(last).toMatchObject({
+    stage: 'noncurrent',
+    next: 'fail',
+    failure: `Batch Operations job ${job!.jobId} (noncurrent) Failed: AccessDenied: the role may not write the destination`,
+  });
   expect(fake.created).toHaveLength(1);
   // Half of the two earlier versions of "a b+c.txt" ran: its current version never did.
   const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes);
@@ -328,8 +368,17 @@ test('a task that fails fails its key only, with the error code and HTTP status 
   // Prepare
   const { bucket, at } = await seed('task-fails');
   const destination = await fx.versionedBucket('task-fails-dst');
-  const { context, nextChunk } = await planned({ bucket, prefix: 'h/', at: iso(at), to: `s3://${destination}/restored/`, withHistory: true, engine: 'batch-operations' });
-  const fake = new FakeBatchOperations(s3).failTasks((task) => (task.key === 'h/plain' ? { code: 'AccessDenied', status: 403, message: 'Access Denied' } : undefined));
+  const { context, nextChunk } = await planned({
+    bucket,
+    prefix: 'h/',
+    at: iso(at),
+    to: `s3://${destination}/restored/`,
+    withHistory: true,
+    engine: 'batch-operations',
+  });
+  const fake = new FakeBatchOperations(s3).failTasks((task) =>
+    task.key === 'h/plain' ? { code: 'AccessDenied', status: 403, message: 'Access Denied' } : undefined,
+  );
 
   // Act
   const { last } = await runEngine(context, nextChunk, fake);
@@ -338,7 +387,13 @@ test('a task that fails fails its key only, with the error code and HTTP status 
   expect(last.next).toBe('report');
   const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes);
   expect(rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode, r.HTTPStatusCode, r.ResultMessage])).toEqual([
-    ['h/a b+c.txt', 'restored', '', 200, expect.stringMatching(/^copied version \S+ after 2 earlier versions to s3:\/\/.*\/restored\/h\/a b\+c\.txt by S3 Batch Operations$/)],
+    [
+      'h/a b+c.txt',
+      'restored',
+      '',
+      200,
+      expect.stringMatching(/^copied version \S+ after 2 earlier versions to s3:\/\/.*\/restored\/h\/a b\+c\.txt by S3 Batch Operations$/),
+    ],
     ['h/plain', 'failed', 'AccessDenied', 403, 'Access Denied'],
   ]);
 });

@@ -7,14 +7,7 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, DescribeJobCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  advanceBatchJobs,
-  batchWorkOf,
-  createJobInput,
-  foldCompletionReports,
-  writeBatchManifests,
-  type BatchJobsState,
-} from '#core/batch-operations/jobs.ts';
+import { advanceBatchJobs, batchWorkOf, createJobInput, foldCompletionReports, writeBatchManifests, type BatchJobsState } from '#core/batch-operations/jobs.ts';
 import type { BatchAction } from '#core/steps/batch-plan.ts';
 import { GiB } from '#core/s3/copy-version.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
@@ -29,8 +22,7 @@ const OPTIONS = { accountId: '111122223333', roleArn: 'arn:aws:iam::111122223333
 
 beforeEach(() => control.reset());
 
-const textOf = async (bucket: string, key: string) =>
-  (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8'));
+const textOf = async (bucket: string, key: string) => await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8');
 
 test('with history: the non-current manifest lists every entry before the state at T, the current one the state at T, keys URL-encoded, as the source lists them', async () => {
   // Prepare: a source whose keys need encoding, three versions before T, one after.
@@ -60,7 +52,12 @@ test('with history: the non-current manifest lists every entry before the state 
   // Assess: exact content, from the source's listing (oldest first within a key).
   const history = byKeyMap(listed.filter((e) => e.lastModified <= at));
   const encoded = (key: string) => encodeURIComponent(key).replace(/%2F/g, '/');
-  const expectedNoncurrent = keys.flatMap((key) => history.get(key)!.slice(1).map((e) => `${bucket},${encoded(key)},${e.versionId}\n`));
+  const expectedNoncurrent = keys.flatMap((key) =>
+    history
+      .get(key)!
+      .slice(1)
+      .map((e) => `${bucket},${encoded(key)},${e.versionId}\n`),
+  );
   const expectedCurrent = keys.map((key) => `${bucket},${encoded(key)},${history.get(key)![0]!.versionId}\n`);
   expect(state.jobs.map((j) => [j.phase, j.storageClass, j.tasks])).toEqual([
     ['noncurrent', 'STANDARD', 6],
@@ -75,7 +72,14 @@ test('with history: the non-current manifest lists every entry before the state 
   expect(work.lambda).toEqual([]);
 });
 
-const ref = (versionId: string, size = 10, extra: object = {}) => ({ versionId, isDeleteMarker: false, etag: `"${versionId}"`, size, lastModified: 1, ...extra });
+const ref = (versionId: string, size = 10, extra: object = {}) => ({
+  versionId,
+  isDeleteMarker: false,
+  etag: `"${versionId}"`,
+  size,
+  lastModified: 1,
+  ...extra,
+});
 const marker = (versionId: string) => ({ versionId, isDeleteMarker: true, lastModified: 1 });
 
 test('versions above 5 GiB, archived versions, delete markers and non-copies stay on the Lambda path; the rest is split by phase', () => {
@@ -113,9 +117,21 @@ const STATE: BatchJobsState = {
   restoreId: 'copy-0123456789abcdef0123',
   workBucket: 'rewind-work',
   jobs: [
-    { phase: 'noncurrent', storageClass: 'STANDARD', manifestKey: 'restores/x/batch-operations/manifests/noncurrent-STANDARD.csv', manifestEtag: '"e1"', tasks: 6 },
+    {
+      phase: 'noncurrent',
+      storageClass: 'STANDARD',
+      manifestKey: 'restores/x/batch-operations/manifests/noncurrent-STANDARD.csv',
+      manifestEtag: '"e1"',
+      tasks: 6,
+    },
     { phase: 'current', storageClass: 'STANDARD', manifestKey: 'restores/x/batch-operations/manifests/current-STANDARD.csv', manifestEtag: '"e2"', tasks: 3 },
-    { phase: 'current', storageClass: 'STANDARD_IA', manifestKey: 'restores/x/batch-operations/manifests/current-STANDARD_IA.csv', manifestEtag: '"e3"', tasks: 1 },
+    {
+      phase: 'current',
+      storageClass: 'STANDARD_IA',
+      manifestKey: 'restores/x/batch-operations/manifests/current-STANDARD_IA.csv',
+      manifestEtag: '"e3"',
+      tasks: 1,
+    },
   ],
 };
 const DESTINATION = { bucket: 'restored-bucket', prefix: 'restored/' };
@@ -161,7 +177,10 @@ test('the current-versions jobs are created only after the non-current job is Co
     .resolvesOnce({ Job: { Status: 'Active' } })
     .resolves({ Job: { Status: 'Complete' } });
   control.on(DescribeJobCommand, { JobId: 'job-current' }).resolves({ Job: { Status: 'Complete' } });
-  control.on(DescribeJobCommand, { JobId: 'job-current-ia' }).resolvesOnce({ Job: { Status: 'Active' } }).resolves({ Job: { Status: 'Complete' } });
+  control
+    .on(DescribeJobCommand, { JobId: 'job-current-ia' })
+    .resolvesOnce({ Job: { Status: 'Active' } })
+    .resolves({ Job: { Status: 'Complete' } });
 
   const first = await advanceBatchJobs(control as unknown as S3ControlClient, STATE, DESTINATION, OPTIONS);
   expect(control.commandCalls(CreateJobCommand).map((c) => c.args[0].input.Manifest?.Location?.ETag)).toEqual(['"e1"']);
@@ -218,7 +237,9 @@ test('completion reports fold into one report row per key, keys decoded, the HTT
 });
 
 test('completion report lines in the order their schema names (code before status) fold the same', () => {
-  const rows = foldCompletionReports([{ phase: 'current', csv: 'src,k,k3,failed,NoSuchVersion,404,no such version\nsrc,in%20place,p1,succeeded,,200,Successful\n' }]);
+  const rows = foldCompletionReports([
+    { phase: 'current', csv: 'src,k,k3,failed,NoSuchVersion,404,no such version\nsrc,in%20place,p1,succeeded,,200,Successful\n' },
+  ]);
   expect(rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode, r.HTTPStatusCode, r.ResultMessage])).toEqual([
     ['in place', 'restored', '', 200, 'copied version p1 over the current version by S3 Batch Operations'],
     ['k', 'failed', 'NoSuchVersion', 404, 'no such version'],
@@ -227,7 +248,10 @@ test('completion report lines in the order their schema names (code before statu
 
 test('a key whose earlier versions were copied but not its current one fails, and a failed earlier version fails its key whatever the current job did', () => {
   const rows = foldCompletionReports([
-    { phase: 'noncurrent', csv: 'src,only-earlier,e1,succeeded,200,,Successful\nsrc,gap,g1,failed,500,InternalError,try again\nsrc,gap,g2,succeeded,200,,Successful\n' },
+    {
+      phase: 'noncurrent',
+      csv: 'src,only-earlier,e1,succeeded,200,,Successful\nsrc,gap,g1,failed,500,InternalError,try again\nsrc,gap,g2,succeeded,200,,Successful\n',
+    },
     { phase: 'current', csv: 'src,gap,g3,succeeded,200,,Successful\n' },
   ]);
   expect(rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode, r.VersionId])).toEqual([

@@ -20,7 +20,7 @@ afterAll(() => {
   removeWarmHome();
 });
 
-test('restore --manifest FILE --at T --to s3://dst/r/ --with-history: the listed keys\' histories up to T land under the prefix, the bucket taken from the manifest', async () => {
+test("restore --manifest FILE --at T --to s3://dst/r/ --with-history: the listed keys' histories up to T land under the prefix, the bucket taken from the manifest", async () => {
   const bucket = await fx.versionedBucket('src');
   const destination = await fx.versionedBucket('dst');
   const w = new HistoryWriter(s3, bucket);

@@ -82,7 +82,7 @@ async function leaseKeysIn(workBucket: string): Promise<string[]> {
 }
 
 describe('the validate step', () => {
-  test('takes the destination bucket\'s lease, naming the restore, its destination and when', async () => {
+  test("takes the destination bucket's lease, naming the restore, its destination and when", async () => {
     const destination = await fx.versionedBucket('take');
     const before = Date.now();
 
@@ -120,7 +120,7 @@ describe('the validate step', () => {
     expect(await leasesIn(fx.workBucket()).read(leaseKeyOf(destination))).toEqual(taken);
   });
 
-  test('takes over a lease older than the state machine\'s timeout plus the margin (25 h)', async () => {
+  test("takes over a lease older than the state machine's timeout plus the margin (25 h)", async () => {
     const destination = await fx.versionedBucket('stale');
     await leaseTakenBefore(destination, 'stopped-long-ago', 26 * HOUR);
 
@@ -133,7 +133,10 @@ describe('the validate step', () => {
     const destination = await fx.versionedBucket('young');
     await leaseTakenBefore(destination, 'still-running', 23 * HOUR);
 
-    await expect(validate(restoreTo(destination))).rejects.toMatchObject({ code: 'DestinationBusy', message: expect.stringContaining('restore still-running') });
+    await expect(validate(restoreTo(destination))).rejects.toMatchObject({
+      code: 'DestinationBusy',
+      message: expect.stringContaining('restore still-running'),
+    });
 
     expect(await leaseOn(destination)).toMatchObject({ restoreId: 'still-running' });
   });
@@ -177,7 +180,7 @@ describe('the validate step', () => {
 });
 
 describe('the report step', () => {
-  test('gives the lease back: after the first restore\'s report a new restore to that bucket proceeds', async () => {
+  test("gives the lease back: after the first restore's report a new restore to that bucket proceeds", async () => {
     const destination = await fx.versionedBucket('after-report');
     const first = await validate(restoreTo(destination, 'one/'));
     await expect(validate(restoreTo(destination, 'two/'))).rejects.toMatchObject({ code: 'DestinationBusy' });
@@ -200,7 +203,7 @@ describe('the report step', () => {
     expect(await leaseOn(destination)).toBeUndefined();
   });
 
-  test('an old run\'s report does not delete the lease a new restore took over from it', async () => {
+  test("an old run's report does not delete the lease a new restore took over from it", async () => {
     const destination = await fx.versionedBucket('taken-over');
     const old = await validate(restoreTo(destination, 'old/'));
     // The old run's lease goes stale (as if it ran past the bound), and a new restore takes it over.
@@ -217,7 +220,7 @@ describe('the report step', () => {
   });
 });
 
-describe('through the state machine\'s definition (the local runner)', () => {
+describe("through the state machine's definition (the local runner)", () => {
   const runLocally = (request: RestoreRequestInput, events: RestoreEvent[] = []) =>
     runRestoreLocally(
       { request, restoreId: freshExecutionName() },
@@ -268,7 +271,7 @@ describe('through the state machine\'s definition (the local runner)', () => {
     expect(await leaseOn(destination)).toBeUndefined();
   });
 
-  describe('with the CLI\'s file store (~/.s3-rewind): leases are files beside it', () => {
+  describe("with the CLI's file store (~/.s3-rewind): leases are files beside it", () => {
     let home: string;
     beforeEach(() => {
       home = mkdtempSync(join(tmpdir(), 's3-rewind-home-'));

@@ -103,7 +103,7 @@ function currentAndEarlier(events: readonly WriteEvent[]) {
   return { writes, current, earlier };
 }
 
-test('with history over several chunks: every non-current entry of every key is written before any current one; each key\'s history is the source\'s, in order', async () => {
+test("with history over several chunks: every non-current entry of every key is written before any current one; each key's history is the source's, in order", async () => {
   const { bucket, at, source } = await seed('order');
   const destination = await fx.versionedBucket('order-dst');
   const recorder = recordWrites(s3, destination);
@@ -143,7 +143,15 @@ test('with history over several chunks: every non-current entry of every key is 
   const older = written.filter((e) => !e.isLatest).map((e) => e.lastModified);
   expect(Math.max(...older)).toBeLessThanOrEqual(Math.min(...latest));
   // The report: one final row per key, the whole history counted.
-  expect(statuses(run)).toEqual({ 'h/a': 'restored', 'h/b': 'restored', 'h/c': 'restored', 'h/d': 'deleted', 'h/e': 'restored', 'h/f': 'restored', 'h/g': 'unchanged' });
+  expect(statuses(run)).toEqual({
+    'h/a': 'restored',
+    'h/b': 'restored',
+    'h/c': 'restored',
+    'h/d': 'deleted',
+    'h/e': 'restored',
+    'h/f': 'restored',
+    'h/g': 'unchanged',
+  });
   expect(rowOf(run, 'h/b').ResultMessage).toMatch(/^wrote 2 versions and 1 delete marker to s3:\/\/.*\/r\/h\/b; version .* is latest there$/);
   expect(run.summary.status).toBe('SUCCEEDED');
 
@@ -158,13 +166,15 @@ test('with history over several chunks: every non-current entry of every key is 
   expect(Object.values(statuses(rerun))).toEqual(KEYS.map(() => 'unchanged'));
 });
 
-test('with history: a non-current write that fails in the first phase is completed by the current pass, the key\'s entries still in order', async () => {
+test("with history: a non-current write that fails in the first phase is completed by the current pass, the key's entries still in order", async () => {
   const { bucket, at, source } = await seed('retry');
   const destination = await fx.versionedBucket('retry-dst');
   // The second write to r/h/a (its version a2, non-current) fails once.
   let writesToA = 0;
   const recorder = recordWrites(s3, destination, (key) =>
-    key === 'r/h/a' && ++writesToA === 2 ? Object.assign(new Error('injected failure'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }) : undefined,
+    key === 'r/h/a' && ++writesToA === 2
+      ? Object.assign(new Error('injected failure'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } })
+      : undefined,
   );
   let firstPhaseRows: KeyOutcome[] = [];
   const store = new S3WorkStore(s3, fx.workBucket());

@@ -98,21 +98,24 @@ test('to another bucket with history, a chunk with an itemsKey writes exactly it
   expect(await bodyOf(s3, destination, 'x/p/d')).toBe('p/d v1');
 });
 
-test.each<RestoreMode>(['copy', 'delete'])('in place (%s mode), phase noncurrent writes nothing and records no outcome; phase current then restores', async (mode) => {
-  const { bucket, before, at } = await seed(`phase-${mode}`);
-  const request: RestoreRequestInput = { bucket, prefix: 'p/', at: iso(at), ...(mode === 'delete' ? { mode, confirmPermanentDelete: true } : {}) };
-  const context = await validateStep(s3, request, { workBucket: fx.workBucket() });
-  const [chunk] = (await planAll(s3, context)).chunks;
+test.each<RestoreMode>(['copy', 'delete'])(
+  'in place (%s mode), phase noncurrent writes nothing and records no outcome; phase current then restores',
+  async (mode) => {
+    const { bucket, before, at } = await seed(`phase-${mode}`);
+    const request: RestoreRequestInput = { bucket, prefix: 'p/', at: iso(at), ...(mode === 'delete' ? { mode, confirmPermanentDelete: true } : {}) };
+    const context = await validateStep(s3, request, { workBucket: fx.workBucket() });
+    const [chunk] = (await planAll(s3, context)).chunks;
 
-  const first = await actChunkStep(s3, context, chunk!, {}, 'noncurrent');
-  expect(first.counts).toMatchObject({ restored: 0, failed: 0, unchanged: 0 });
-  expect(await outcomeKeys(context, chunk!)).toEqual([]);
-  expect(historyLines(await listHistory(s3, bucket))).toEqual(historyLines(before));
+    const first = await actChunkStep(s3, context, chunk!, {}, 'noncurrent');
+    expect(first.counts).toMatchObject({ restored: 0, failed: 0, unchanged: 0 });
+    expect(await outcomeKeys(context, chunk!)).toEqual([]);
+    expect(historyLines(await listHistory(s3, bucket))).toEqual(historyLines(before));
 
-  const second = await actChunkStep(s3, context, chunk!, {}, 'current');
-  expect(second.counts).toMatchObject({ restored: 4, failed: 0 });
-  for (const key of KEYS) expect(await bodyOf(s3, bucket, key)).toBe(`${key} v1`);
-});
+    const second = await actChunkStep(s3, context, chunk!, {}, 'current');
+    expect(second.counts).toMatchObject({ restored: 4, failed: 0 });
+    for (const key of KEYS) expect(await bodyOf(s3, bucket, key)).toBe(`${key} v1`);
+  },
+);
 
 test('to another bucket without history, phase noncurrent lists nothing in either bucket and records no outcome; phase current then restores', async () => {
   const { bucket, at } = await seed('to-no-history');

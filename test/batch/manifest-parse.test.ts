@@ -92,12 +92,24 @@ describe('request rules', () => {
     [{ bucket: 'src', manifest: '/tmp/k.csv' }, ['manifest: is not s3://bucket/key (or, for a local run, file:///path)']],
     [{ bucket: 'src', manifest: 's3://m/k.csv', prefix: 'p/' }, ['manifest: a manifest lists the keys: give no key or prefix with it']],
     [{ bucket: 'src', manifest: 's3://m/k.csv', versionId: 'v' }, [expect.stringMatching(/^manifest: a manifest's lines carry their own version ids/)]],
-    [{ bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', to: 's3://src/a/b/' }, [expect.stringMatching(/^to: the destination s3:\/\/src\/a\/b\/ overlaps/)]],
+    [
+      { bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', to: 's3://src/a/b/' },
+      [expect.stringMatching(/^to: the destination s3:\/\/src\/a\/b\/ overlaps/)],
+    ],
     [{ bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', to: 's3://src/restored/' }, []],
-    [{ bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', withHistory: true }, ['withHistory: withHistory reproduces versions in another place: give to']],
+    [
+      { bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', withHistory: true },
+      ['withHistory: withHistory reproduces versions in another place: give to'],
+    ],
     [{ bucket: 'src', prefix: 'a/', undelete: true, to: 's3://dst/' }, [expect.stringMatching(/^to: undelete works in place/)]],
-    [{ bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', to: 's3://dst/', mode: 'delete', confirmPermanentDelete: true }, [expect.stringMatching(/^to: a restore to another place only copies/)]],
-    [{ bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', to: 's3://dst/r-', engine: 'batch-operations' }, [expect.stringMatching(/^to: with S3 Batch Operations the destination prefix must end in \//)]],
+    [
+      { bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', to: 's3://dst/', mode: 'delete', confirmPermanentDelete: true },
+      [expect.stringMatching(/^to: a restore to another place only copies/)],
+    ],
+    [
+      { bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z', to: 's3://dst/r-', engine: 'batch-operations' },
+      [expect.stringMatching(/^to: with S3 Batch Operations the destination prefix must end in \//)],
+    ],
   ])('%j', (input, expected) => {
     expect(issues(input)).toEqual(expected);
   });
@@ -106,13 +118,23 @@ describe('request rules', () => {
     const base = { bucket: 'src', prefix: 'a/', at: '2024-01-01T00:00:00Z' };
     const id = restoreIdOf(parseRestoreRequest(base));
     expect(restoreIdOf(parseRestoreRequest({ ...base, to: 's3://dst/' }))).not.toBe(id);
-    expect(restoreIdOf(parseRestoreRequest({ ...base, to: 's3://dst/', withHistory: true }))).not.toBe(restoreIdOf(parseRestoreRequest({ ...base, to: 's3://dst/' })));
+    expect(restoreIdOf(parseRestoreRequest({ ...base, to: 's3://dst/', withHistory: true }))).not.toBe(
+      restoreIdOf(parseRestoreRequest({ ...base, to: 's3://dst/' })),
+    );
     expect(restoreIdOf(parseRestoreRequest({ ...base, engine: 'lambda' }))).toBe(id);
   });
 });
 
 describe('planning a key to another place', () => {
-  const v = (versionId: string, lastModified: number, etag = versionId): HistoryEntry => ({ key: 'k', versionId, isDeleteMarker: false, isLatest: false, lastModified, etag, size: 1 });
+  const v = (versionId: string, lastModified: number, etag = versionId): HistoryEntry => ({
+    key: 'k',
+    versionId,
+    isDeleteMarker: false,
+    isLatest: false,
+    lastModified,
+    etag,
+    size: 1,
+  });
   const m = (versionId: string, lastModified: number): HistoryEntry => ({ key: 'k', versionId, isDeleteMarker: true, isLatest: false, lastModified });
   const source = [v('v4', 40), v('v3', 30), m('d2', 20), v('v1', 10)];
   const to = { bucket: 'dst', prefix: 'r/' };
@@ -133,7 +155,10 @@ describe('planning a key to another place', () => {
 
   test('without history: the state at T, or a delete marker over a destination key that was absent at T', () => {
     expect(planDestinationKey('k', source, at, [], to, false)).toMatchObject({ action: 'copyTo', writes: [{ versionId: 'v3' }] });
-    expect(planDestinationKey('k', source, { kind: 'pointInTime', at: 25 }, [], to, false)).toMatchObject({ action: 'unchanged', reason: 'absent at the restore point' });
+    expect(planDestinationKey('k', source, { kind: 'pointInTime', at: 25 }, [], to, false)).toMatchObject({
+      action: 'unchanged',
+      reason: 'absent at the restore point',
+    });
     expect(planDestinationKey('k', source, { kind: 'pointInTime', at: 25 }, [v('x', 50)], to, false)).toMatchObject({
       action: 'copyTo',
       outcome: 'deleted',
@@ -155,6 +180,8 @@ describe('what a deployment allows', () => {
 
   test('a file:// manifest is for local runs only', () => {
     expect(check({ manifest: 'file:///tmp/m.csv' })).toThrow(/can only be read by a local run/);
-    expect(() => checkPolicy(parseRestoreRequest({ bucket: 'src', at, manifest: 'file:///tmp/m.csv' }), { allowedBuckets: '*', deleteModeAllowed: true })).not.toThrow();
+    expect(() =>
+      checkPolicy(parseRestoreRequest({ bucket: 'src', at, manifest: 'file:///tmp/m.csv' }), { allowedBuckets: '*', deleteModeAllowed: true }),
+    ).not.toThrow();
   });
 });

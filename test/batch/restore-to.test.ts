@@ -44,7 +44,7 @@ async function seed(label: string) {
 const sequence = (entries: readonly Entry[] | undefined): string[] =>
   [...(entries ?? [])].reverse().map((e) => (e.isDeleteMarker ? 'delete marker' : `${e.etag} ${e.size}`));
 
-test('with history: each key\'s entries up to T are reproduced in the destination in order, oldest first; its latest is the state at T; the source is not written', async () => {
+test("with history: each key's entries up to T are reproduced in the destination in order, oldest first; its latest is the state at T; the source is not written", async () => {
   const { bucket, before, at } = await seed('history');
   const destination = await fx.versionedBucket('history-dst');
 
@@ -61,7 +61,12 @@ test('with history: each key\'s entries up to T are reproduced in the destinatio
   for (const key of KEYS) {
     expect({ key, entries: sequence(written.get(`restored/${key}`)) }).toEqual({ key, entries: sequence(source.get(key)) });
   }
-  expect([...written.keys()].sort()).toEqual(['restored/app/deleted-and-back', 'restored/app/deleted-at-t', 'restored/app/overwritten', 'restored/app/untouched']);
+  expect([...written.keys()].sort()).toEqual([
+    'restored/app/deleted-and-back',
+    'restored/app/deleted-at-t',
+    'restored/app/overwritten',
+    'restored/app/untouched',
+  ]);
   expect(await bodyOf(s3, destination, 'restored/app/overwritten')).toBe('a2');
   expect(await bodyOf(s3, destination, 'restored/app/deleted-and-back')).toBe('b2');
   expect(await bodyOf(s3, destination, 'restored/app/deleted-at-t')).toBeNull();
@@ -122,7 +127,9 @@ test('a manifest restored to another bucket: the listed versions land there; pla
   const a1 = w.writesOf('app/overwritten')[0]!.versionId;
   const b1 = w.writesOf('app/deleted-and-back')[0]!.versionId;
   const manifestKey = 'm.csv';
-  await s3.send(new PutObjectCommand({ Bucket: fx.workBucket(), Key: manifestKey, Body: `${bucket},app/overwritten,${a1}\n${bucket},app/deleted-and-back,${b1}\n` }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: fx.workBucket(), Key: manifestKey, Body: `${bucket},app/overwritten,${a1}\n${bucket},app/deleted-and-back,${b1}\n` }),
+  );
   const request = { bucket, manifest: `s3://${fx.workBucket()}/${manifestKey}`, to: `s3://${destination}/m/` };
 
   // One chunk per step: the second step starts from the first's cursor (line 2, its byte offset).
@@ -131,7 +138,12 @@ test('a manifest restored to another bucket: the listed versions land there; pla
   const first = await planStep(s3, store, context, { chunkWrites: 1, maxChunks: 1 });
   expect(first).toMatchObject({ done: false, chunks: [{ lastKey: 'app/overwritten' }] });
   expect(JSON.parse(first.cursor!)).toMatchObject({ manifest: { line: 2 } });
-  const second = await planStep(s3, store, { ...context, cursor: first.cursor, nextChunk: first.nextChunk, totals: first.totals }, { chunkWrites: 1, maxChunks: 1 });
+  const second = await planStep(
+    s3,
+    store,
+    { ...context, cursor: first.cursor, nextChunk: first.nextChunk, totals: first.totals },
+    { chunkWrites: 1, maxChunks: 1 },
+  );
   expect(second).toMatchObject({ chunks: [{ lastKey: 'app/deleted-and-back', index: 1 }] });
   const third = await planStep(s3, store, { ...context, cursor: second.cursor, nextChunk: second.nextChunk, totals: second.totals });
   expect(third).toMatchObject({ done: true, chunks: [], totals: { keys: 2, restore: 2, copies: 2 } });

@@ -84,7 +84,7 @@ async function reportOf(restoreId: string): Promise<Map<string, KeyOutcome>> {
   return new Map(rows.map((r) => [r.Key, r]));
 }
 
-test('Lambda engine: the definition writes every key\'s earlier entries before any current one; the destination repeats each history up to T, oldest first', async () => {
+test("Lambda engine: the definition writes every key's earlier entries before any current one; the destination repeats each history up to T, oldest first", async () => {
   const { bucket, listed, at } = await seed('lambda');
   const destination = await fx.versionedBucket('lambda-dst');
   const { client, writes } = recordingClient(destination);
@@ -134,7 +134,11 @@ test('Batch Operations engine: earlier-versions job, then (once Complete) curren
   // Two jobs, phases in order; the current-versions job was created only after the earlier-versions job ran all its tasks.
   const [earlier, current] = fake.created;
   expect(fake.created.map((job) => job.input.Description)).toEqual([expect.stringContaining('noncurrent'), expect.stringContaining(': current')]);
-  const copiedBy = (jobId: string) => fake.copies.filter((c) => c.jobId === jobId).map((c) => c.key).sort();
+  const copiedBy = (jobId: string) =>
+    fake.copies
+      .filter((c) => c.jobId === jobId)
+      .map((c) => c.key)
+      .sort();
   expect(copiedBy(earlier!.jobId)).toEqual(['app/a', 'app/b']);
   expect(copiedBy(current!.jobId)).toEqual(['app/a', 'app/b', 'app/c']);
   const lastEarlier = fake.copies.findLastIndex((c) => c.jobId === earlier!.jobId);
@@ -150,7 +154,7 @@ test('Batch Operations engine: earlier-versions job, then (once Complete) curren
   expect(rows.get('app/e')!.TaskStatus).toBe('unchanged');
 });
 
-test('Batch Operations engine without S3 Control (the CLI\'s local runner) is refused before anything is planned or written', async () => {
+test("Batch Operations engine without S3 Control (the CLI's local runner) is refused before anything is planned or written", async () => {
   const { bucket, at } = await seed('refused');
   const destination = await fx.versionedBucket('refused-dst');
   await expect(

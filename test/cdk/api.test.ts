@@ -19,11 +19,11 @@ const methodOf = (httpMethod: string, pathPart: string) => {
 test('the API has exactly POST /restores, GET /restores/{id} and GET /versions', () => {
   const routes = Object.values(methods()).map((m) => m.Properties.HttpMethod);
   expect(routes.sort()).toEqual(['GET', 'GET', 'POST']);
-  expect(Object.values(resourcesOf(template, 'AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort()).toEqual([
-    'restores',
-    'versions',
-    '{id}',
-  ]);
+  expect(
+    Object.values(resourcesOf(template, 'AWS::ApiGateway::Resource'))
+      .map((r) => r.Properties.PathPart)
+      .sort(),
+  ).toEqual(['restores', 'versions', '{id}']);
 });
 
 test('every API method requires IAM (SigV4) authorization', () => {
@@ -45,7 +45,23 @@ test('POST /restores validates its body against a model with exactly the fields 
   const schema = model.Schema as { properties: Record<string, unknown>; additionalProperties: boolean; required: string[] };
   expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(RestoreRequestSchema.shape).sort());
   expect(Object.keys(schema.properties).sort()).toEqual(
-    ['bucket', 'key', 'prefix', 'versionId', 'beforeVersionId', 'at', 'undelete', 'since', 'mode', 'dryRun', 'confirmPermanentDelete', 'manifest', 'to', 'withHistory', 'engine'].sort(),
+    [
+      'bucket',
+      'key',
+      'prefix',
+      'versionId',
+      'beforeVersionId',
+      'at',
+      'undelete',
+      'since',
+      'mode',
+      'dryRun',
+      'confirmPermanentDelete',
+      'manifest',
+      'to',
+      'withHistory',
+      'engine',
+    ].sort(),
   );
   expect(schema.additionalProperties).toBe(false);
   expect(schema.required).toEqual(['bucket']);
@@ -67,14 +83,12 @@ test('the stage writes access logs to a log group, is throttled and traced', () 
   expect(JSON.parse(accessLogs.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status', caller: '$context.identity.caller' });
   template.hasResourceProperties('AWS::ApiGateway::Stage', {
     TracingEnabled: true,
-    MethodSettings: Match.arrayWith([
-      Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
-    ]),
+    MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })]),
   });
   template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
 });
 
-test('gateway validation failures answer 400 in the handler\'s { message, issues } shape', () => {
+test("gateway validation failures answer 400 in the handler's { message, issues } shape", () => {
   for (const type of ['BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS']) {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: type,

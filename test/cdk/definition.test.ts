@@ -58,9 +58,7 @@ describe('renderDefinition', () => {
     const rendered = renderDefinition(template);
     expect(rendered.stateMachineLogicalId).toBe('Machine');
     expect(rendered.handlers).toEqual({ PlanFn: 'list-versions' });
-    expect(rendered.lambdaTasks).toEqual([
-      { stateName: 'Plan', logicalId: 'PlanFn', functionArn: placeholderFunctionArn('PlanFn'), handler: 'list-versions' },
-    ]);
+    expect(rendered.lambdaTasks).toEqual([{ stateName: 'Plan', logicalId: 'PlanFn', functionArn: placeholderFunctionArn('PlanFn'), handler: 'list-versions' }]);
     expect(rendered.eventTasks).toEqual(['Tell']);
   });
 
@@ -181,7 +179,16 @@ const CONTEXT = {
   workBucket: 'work-bucket',
 };
 const TOTALS = (keys: number) => ({ keys, restore: keys, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: keys });
-const chunk = (index: number) => ({ restoreId: CONTEXT.restoreId, workBucket: 'work-bucket', planKey: `plan/${index}`, index, writes: 1, actions: 1, startAfter: '', lastKey: `k${index}` });
+const chunk = (index: number) => ({
+  restoreId: CONTEXT.restoreId,
+  workBucket: 'work-bucket',
+  planKey: `plan/${index}`,
+  index,
+  writes: 1,
+  actions: 1,
+  startAfter: '',
+  lastKey: `k${index}`,
+});
 
 /** Runs the synthesized definition with stub handlers (by handler name); records every call and event. */
 async function execute(input: unknown, handlers: Partial<Record<string, Handler>>) {
@@ -275,7 +282,14 @@ describe('the definition run by aws-local-stepfunctions', () => {
     );
     expect(run.error).toBeUndefined();
     const acts = run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.payload as { chunk: { index: number }; phase: string });
-    expect(acts.map((a) => `${a.phase} ${a.chunk.index}`).sort()).toEqual(['current 0', 'current 1', 'current 2', 'noncurrent 0', 'noncurrent 1', 'noncurrent 2']);
+    expect(acts.map((a) => `${a.phase} ${a.chunk.index}`).sort()).toEqual([
+      'current 0',
+      'current 1',
+      'current 2',
+      'noncurrent 0',
+      'noncurrent 1',
+      'noncurrent 2',
+    ]);
     // Every earlier-versions step ended before the first current-versions step started.
     const firstCurrent = acts.findIndex((a) => a.phase === 'current');
     expect(acts.slice(0, firstCurrent).every((a) => a.phase === 'noncurrent')).toBe(true);
@@ -288,7 +302,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(run.calls.at(-1)!.handler).toBe('report');
   });
 
-  test('the Batch Operations engine plans without acting, then Lambda keys\' earlier versions, earlier-versions jobs, Lambda keys\' current versions, current-versions jobs, report', async () => {
+  test("the Batch Operations engine plans without acting, then Lambda keys' earlier versions, earlier-versions jobs, Lambda keys' current versions, current-versions jobs, report", async () => {
     const batch = { ...CONTEXT, request: { ...CONTEXT.request, to: 's3://other-bucket/restored/', withHistory: true, engine: 'batch-operations' } };
     const jobs = { restoreId: CONTEXT.restoreId, workBucket: 'work-bucket', jobs: [] };
     const stages = [
@@ -312,7 +326,9 @@ describe('the definition run by aws-local-stepfunctions', () => {
       },
     );
     expect(run.error).toBeUndefined();
-    const steps = run.calls.map((c) => (c.handler === 'copy-version' ? `copy-version ${c.payload.phase} ${(c.payload.chunk as { index: number }).index}` : c.handler));
+    const steps = run.calls.map((c) =>
+      c.handler === 'copy-version' ? `copy-version ${c.payload.phase} ${(c.payload.chunk as { index: number }).index}` : c.handler,
+    );
     expect(steps).toEqual([
       'validate-request',
       'list-versions',
@@ -329,7 +345,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
     ]);
     expect(run.calls.find((c) => c.handler === 'prepare-batch-jobs')!.payload).toEqual({ ...batch, nextChunk: 1 });
     // Each advance step gets the stage the step before it returned.
-    const advanced = run.calls.filter((c) => c.handler === 'advance-batch-jobs').map((c) => (c.payload.batch as { next: string; stage: string }));
+    const advanced = run.calls.filter((c) => c.handler === 'advance-batch-jobs').map((c) => c.payload.batch as { next: string; stage: string });
     expect(advanced.map((b) => `${b.stage} ${b.next}`)).toEqual(['noncurrent wait', 'noncurrent wait', 'current current-pass', 'current wait']);
     expect(run.calls.filter((c) => c.handler === 'next-chunks').map((c) => c.payload.pass)).toEqual([
       { source: 'batch', phase: 'noncurrent', then: 'batch', after: null },

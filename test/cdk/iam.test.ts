@@ -51,7 +51,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test('list-versions may list the history of the allowed buckets, read their versions\' headers and tags and a manifest there, and read and write the restore area', () => {
+  test("list-versions may list the history of the allowed buckets, read their versions' headers and tags and a manifest there, and read and write the restore area", () => {
     expect(permissions(fns.listVersions)).toEqual(
       sorted({
         ...basics(fns.listVersions),
@@ -134,9 +134,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
   test('the Batch Operations role is assumed by Batch Operations only, copies within the allowed buckets, reads manifests and writes reports in the work bucket', () => {
     const batchRole = logicalIdOf(fns.batchOperationsRole.role);
     const trust = resourcesOf(template, 'AWS::IAM::Role')[batchRole]!.Properties.AssumeRolePolicyDocument as unknown as { Statement: Statement[] };
-    expect(trust.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'batchoperations.s3.amazonaws.com' } },
-    ]);
+    expect(trust.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'batchoperations.s3.amazonaws.com' } }]);
     expect(permissionsOf(template, batchRole)).toEqual(
       sorted({
         's3:GetBucketLocation': [...BUCKETS, workBucket].sort(),
@@ -194,7 +192,9 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
 describe('IAM across the stack', () => {
   test('no statement grants a wildcard action', () => {
     for (const context of [{}, FULL_CONTEXT]) {
-      const wildcards = allStatements(context).flatMap(actionsOf).filter((action) => action.includes('*'));
+      const wildcards = allStatements(context)
+        .flatMap(actionsOf)
+        .filter((action) => action.includes('*'));
       expect(wildcards).toEqual([]);
     }
   });

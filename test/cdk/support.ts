@@ -78,8 +78,7 @@ export function statementsOfRole(template: Template, roleLogicalId: string): Sta
 }
 
 export const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
-export const resourcesOfStatement = (statement: Statement): Json[] =>
-  Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+export const resourcesOfStatement = (statement: Statement): Json[] => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
 
 /** `arn:${Partition}:s3:::bucket` as the template renders it. */
 export const s3Arn = (rest: string): Json => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${rest}`]] });

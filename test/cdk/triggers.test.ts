@@ -12,8 +12,7 @@ const rules = resourcesOf(template, 'AWS::Events::Rule');
 const ruleOf = (construct: Parameters<typeof logicalIdOf>[0]) => rules[logicalIdOf(construct)]!.Properties;
 const patternOf = (construct: Parameters<typeof logicalIdOf>[0]) => ruleOf(construct).EventPattern as Record<string, Json>;
 const transformerOf = (construct: Parameters<typeof logicalIdOf>[0]) =>
-  ((ruleOf(construct).Targets as Json[])[0] as { InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } })
-    .InputTransformer;
+  ((ruleOf(construct).Targets as Json[])[0] as { InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }).InputTransformer;
 
 const envelope = { version: '0', id: 'e1', account: '111122223333', time: '2026-11-20T10:00:00Z', region: 'eu-west-1', resources: [] };
 
@@ -74,14 +73,17 @@ test('the dead-letter queue is encrypted and accepts TLS requests only', () => {
   template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
   const statements = policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, Json>> }).Statement);
-  expect(statements).toContainEqual(
-    expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-  );
+  expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
 });
 
 describe('Restore Requested', () => {
   const rule = () => stack.triggers.restoreRequestedRule;
-  const event = { ...envelope, source: 's3-rewind', 'detail-type': 'Restore Requested', detail: { bucket: 'example-bucket', prefix: 'a/', at: '2026-11-01T00:00:00Z' } };
+  const event = {
+    ...envelope,
+    source: 's3-rewind',
+    'detail-type': 'Restore Requested',
+    detail: { bucket: 'example-bucket', prefix: 'a/', at: '2026-11-01T00:00:00Z' },
+  };
 
   test('matches an s3-rewind Restore Requested event', () => {
     expect(matchesPattern(patternOf(rule()), event)).toBe(true);

@@ -70,21 +70,38 @@ describe('acting with --engine batch-operations without a deployed stack: exit 2
 
   test.concurrent('a restore to another bucket, against an endpoint where nothing listens: refused without a request', async () => {
     const result = await runCli(
-      ['restore', `s3://${bucket}/docs/`, '--recursive', '--at', at, '--to', `s3://${destination}/r/`, '--engine', 'batch-operations', '--endpoint-url', NOWHERE],
+      [
+        'restore',
+        `s3://${bucket}/docs/`,
+        '--recursive',
+        '--at',
+        at,
+        '--to',
+        `s3://${destination}/r/`,
+        '--engine',
+        'batch-operations',
+        '--endpoint-url',
+        NOWHERE,
+      ],
       { home: home.dir },
     );
     expectRefused(result);
   });
 
   test.concurrent('an s3:// manifest without a URI, whose first line would name the bucket: refused before it is read', async () => {
-    const result = await runCli(['restore', '--manifest', `s3://${bucket}/manifests/keys.csv`, '--at', at, '--engine', 'batch-operations', '--endpoint-url', NOWHERE], {
-      home: home.dir,
-    });
+    const result = await runCli(
+      ['restore', '--manifest', `s3://${bucket}/manifests/keys.csv`, '--at', at, '--engine', 'batch-operations', '--endpoint-url', NOWHERE],
+      {
+        home: home.dir,
+      },
+    );
     expectRefused(result);
   });
 
   test.concurrent('a local manifest: refused before the file is opened', async () => {
-    const result = await runCli(['restore', '--manifest', join(home.dir, 'no-such-manifest.csv'), '--at', at, '--engine', 'batch-operations'], { home: home.dir });
+    const result = await runCli(['restore', '--manifest', join(home.dir, 'no-such-manifest.csv'), '--at', at, '--engine', 'batch-operations'], {
+      home: home.dir,
+    });
     expectRefused(result);
   });
 });
@@ -118,12 +135,27 @@ describe('planning with --engine batch-operations works locally, and writes noth
     const planHome = await tempHome();
     try {
       const result = await runCli(
-        [...command, `s3://${bucket}/docs/`, '--recursive', '--at', at, '--to', `s3://${destination}/r/`, '--engine', 'batch-operations', '--json', '--no-progress'],
+        [
+          ...command,
+          `s3://${bucket}/docs/`,
+          '--recursive',
+          '--at',
+          at,
+          '--to',
+          `s3://${destination}/r/`,
+          '--engine',
+          'batch-operations',
+          '--json',
+          '--no-progress',
+        ],
         { home: planHome.dir },
       );
 
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-      const { summary, actions } = JSON.parse(result.stdout) as { summary: RestoreSummary; actions: Array<{ key: string; action: string; destinationKey?: string }> };
+      const { summary, actions } = JSON.parse(result.stdout) as {
+        summary: RestoreSummary;
+        actions: Array<{ key: string; action: string; destinationKey?: string }>;
+      };
       expect(summary).toMatchObject({ status: 'PLANNED', dryRun: true, planned: { keys: 2, restore: 2, copies: 2 } });
       expect(summary.restoreId).toMatch(/^plan-[0-9a-f]{20}$/);
       expect(actions.map((a) => [a.key, a.action, a.destinationKey])).toEqual([
@@ -142,6 +174,8 @@ test('restore --help says where --engine batch-operations runs', async () => {
   const result = await runCli(['restore', '--help']);
   expect(result.code).toBe(0);
   const help = result.stdout.replace(/\s+/g, ' ');
-  expect(help).toContain('batch-operations (S3 Batch Operations jobs, copy mode only: run on a deployed stack, --state-machine-arn; a local run can only plan them)');
+  expect(help).toContain(
+    'batch-operations (S3 Batch Operations jobs, copy mode only: run on a deployed stack, --state-machine-arn; a local run can only plan them)',
+  );
   expect(help).not.toContain('not yet run by the state machine');
 });

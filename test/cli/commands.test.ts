@@ -9,16 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { REPORT_COLUMNS, type KeyAction, type KeyOutcome } from '../../lambdas/core/restore/model.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 import type { KeyVersionsDocument } from '../../cli/versions-command.ts';
-import {
-  bodyOf,
-  HistoryWriter,
-  historyLines,
-  instantAtCut,
-  listHistory,
-  removeBucket,
-  sleep,
-  type Entry,
-} from '../support/history.ts';
+import { bodyOf, HistoryWriter, historyLines, instantAtCut, listHistory, removeBucket, sleep, type Entry } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import { messageLines, removeWarmHome, runCli, runCliOnTerminal, tempHome } from './run-cli.ts';
 
@@ -31,7 +22,10 @@ beforeAll(() => {
 
 afterAll(async () => {
   // The local S3 is disposable: a bucket that can't be removed is left behind, the others still go.
-  for (const cleanUp of cleanUps.reverse()) await Promise.resolve().then(cleanUp).catch(() => undefined);
+  for (const cleanUp of cleanUps.reverse())
+    await Promise.resolve()
+      .then(cleanUp)
+      .catch(() => undefined);
   await removeWarmHome();
 }, 120_000);
 
@@ -105,7 +99,15 @@ describe('versions', () => {
       key: 'site/a.txt',
       versions: [
         { versionId: a2, isDeleteMarker: false, isLatest: true, lastModified: expect.any(String), size: 2, etag: expect.any(String), storageClass: 'STANDARD' },
-        { versionId: a1, isDeleteMarker: false, isLatest: false, lastModified: expect.any(String), size: 2, etag: expect.any(String), storageClass: 'STANDARD' },
+        {
+          versionId: a1,
+          isDeleteMarker: false,
+          isLatest: false,
+          lastModified: expect.any(String),
+          size: 2,
+          etag: expect.any(String),
+          storageClass: 'STANDARD',
+        },
       ],
     });
     expect(Date.parse(document.versions[0]!.lastModified)).toBeGreaterThan(Date.parse(document.versions[1]!.lastModified));
@@ -214,7 +216,10 @@ describe('restore', () => {
     expect(result.stdout).toContain('restored 2, deleted 1, undeleted 0, unchanged 2, failed 0');
     expect(result.stdout).toMatch(/restore id: delete-[0-9a-f]{20}/);
 
-    const rows = readFileSync(reportFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as KeyOutcome);
+    const rows = readFileSync(reportFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as KeyOutcome);
     expect(rows).toHaveLength(5);
     for (const row of rows) expect(Object.keys(row).sort()).toEqual([...REPORT_COLUMNS].sort());
     expect(rows.find((r) => r.Key === 'site/c.txt')).toMatchObject({ TaskStatus: 'deleted', VersionId: '' });

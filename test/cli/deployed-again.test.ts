@@ -169,7 +169,9 @@ describe('runRestoreDeployed without again', () => {
 
     // Assess
     expect(error).toBeInstanceOf(UsageError);
-    expect(error.message).toBe(`restore ${restoreId} already ran for this request and ended FAILED at 2026-01-11T08:00:00.000Z; a restore id stays taken for 90 days`);
+    expect(error.message).toBe(
+      `restore ${restoreId} already ran for this request and ended FAILED at 2026-01-11T08:00:00.000Z; a restore id stays taken for 90 days`,
+    );
     expect(error.hint).toBe(
       `see it with: s3-rewind status ${restoreId}; to run it again, add --again (a new run with its own id and report); ` +
         'to restore something else, change the request (another restore point, say)',

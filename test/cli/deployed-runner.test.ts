@@ -1,10 +1,4 @@
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { followExecution, regionOfStateMachine, runRestoreDeployed } from '../../cli/deployed-runner.ts';
@@ -89,8 +83,11 @@ describe('runRestoreDeployed starts the state machine and follows it', () => {
     // Prepare
     sfnMock
       .on(DescribeExecutionCommand)
-      .resolvesOnce({ status: 'RUNNING' }).resolvesOnce({ status: 'RUNNING' }).resolvesOnce({ status: 'RUNNING' })
-      .resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED', output: JSON.stringify(summary) });
+      .resolvesOnce({ status: 'RUNNING' })
+      .resolvesOnce({ status: 'RUNNING' })
+      .resolvesOnce({ status: 'RUNNING' })
+      .resolvesOnce({ status: 'RUNNING' })
+      .resolves({ status: 'SUCCEEDED', output: JSON.stringify(summary) });
     const waits: number[] = [];
 
     // Act
@@ -100,7 +97,7 @@ describe('runRestoreDeployed starts the state machine and follows it', () => {
     expect(waits).toEqual([1_000, 1_500, 2_250, 3_000]);
   });
 
-  test('a refused bucket (RefusedError) is a UsageError with Lambda\'s message only', async () => {
+  test("a refused bucket (RefusedError) is a UsageError with Lambda's message only", async () => {
     // Prepare
     sfnMock.on(DescribeExecutionCommand).resolves({
       status: 'FAILED',
@@ -143,7 +140,10 @@ describe('runRestoreDeployed when the restore id is taken already', () => {
   test('a restore running for the same request is followed, not started twice', async () => {
     // Prepare
     sfnMock.on(StartExecutionCommand).rejects(taken());
-    sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED', output: JSON.stringify(summary) });
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: 'RUNNING' })
+      .resolves({ status: 'SUCCEEDED', output: JSON.stringify(summary) });
     const notices: string[] = [];
 
     // Act
@@ -165,7 +165,9 @@ describe('runRestoreDeployed when the restore id is taken already', () => {
     // Assess
     const error = (await failure) as UsageError;
     expect(error).toBeInstanceOf(UsageError);
-    expect(error.message).toBe(`restore ${restoreId} already ran for this request and ended SUCCEEDED at 2026-01-11T08:00:00.000Z; a restore id stays taken for 90 days`);
+    expect(error.message).toBe(
+      `restore ${restoreId} already ran for this request and ended SUCCEEDED at 2026-01-11T08:00:00.000Z; a restore id stays taken for 90 days`,
+    );
     expect(error.hint).toContain(`s3-rewind status ${restoreId}`);
     expect(error.hint).toContain('to run it again, add --again');
     expect(error.hint).toContain('change the request');
@@ -226,7 +228,9 @@ describe('deployedEngine reads the plan and the report from the work bucket the 
   test('every plan chunk, in key order', async () => {
     // Prepare
     const prefix = `restores/${restoreId}/plan/`;
-    s3Mock.on(ListObjectsV2Command, { Bucket: 'work', Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}000000.jsonl` }, { Key: `${prefix}000001.jsonl` }] });
+    s3Mock
+      .on(ListObjectsV2Command, { Bucket: 'work', Prefix: prefix })
+      .resolves({ Contents: [{ Key: `${prefix}000000.jsonl` }, { Key: `${prefix}000001.jsonl` }] });
     s3Mock.on(GetObjectCommand, { Bucket: 'work', Key: `${prefix}000000.jsonl` }).resolves(body(`${JSON.stringify(action('a'))}\n`));
     s3Mock.on(GetObjectCommand, { Bucket: 'work', Key: `${prefix}000001.jsonl` }).resolves(body(`${JSON.stringify(action('b'))}\n`));
 

@@ -57,30 +57,77 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 describe('bad URIs, times and flags: exit 2 with a reason and a hint, nothing written', () => {
   const uri = () => `s3://${bucket}/docs/`;
   const cases: Array<[string, () => string[], string | (() => string), (string | (() => string))?]> = [
-    ['a URI without s3://', () => ['restore', `${bucket}/docs/`, '--recursive', '--at', '1h ago'], 'is not an S3 URI: it has no s3:// scheme', () => `write s3://${bucket}/docs/`],
+    [
+      'a URI without s3://',
+      () => ['restore', `${bucket}/docs/`, '--recursive', '--at', '1h ago'],
+      'is not an S3 URI: it has no s3:// scheme',
+      () => `write s3://${bucket}/docs/`,
+    ],
     ['a URI without a bucket', () => ['restore', 's3:///docs/', '--recursive', '--at', '1h ago'], 'has no bucket name'],
-    ['an invalid bucket name', () => ['restore', 's3://Not_A_Bucket/docs/', '--recursive', '--at', '1h ago'], '"Not_A_Bucket" in s3://Not_A_Bucket/docs/ is not a valid S3 bucket name'],
-    ['a whole bucket without --recursive', () => ['restore', `s3://${bucket}`, '--at', '1h ago'], () => `s3://${bucket} is a whole bucket: give a key, or add --recursive`],
-    ['a time without a zone', () => ['restore', uri(), '--recursive', '--at', '2026-11-20T10:00:00'], '--at "2026-11-20T10:00:00" has no time zone: add Z or an offset like +01:00', '2h ago'],
+    [
+      'an invalid bucket name',
+      () => ['restore', 's3://Not_A_Bucket/docs/', '--recursive', '--at', '1h ago'],
+      '"Not_A_Bucket" in s3://Not_A_Bucket/docs/ is not a valid S3 bucket name',
+    ],
+    [
+      'a whole bucket without --recursive',
+      () => ['restore', `s3://${bucket}`, '--at', '1h ago'],
+      () => `s3://${bucket} is a whole bucket: give a key, or add --recursive`,
+    ],
+    [
+      'a time without a zone',
+      () => ['restore', uri(), '--recursive', '--at', '2026-11-20T10:00:00'],
+      '--at "2026-11-20T10:00:00" has no time zone: add Z or an offset like +01:00',
+      '2h ago',
+    ],
     ['a time in the future', () => ['restore', uri(), '--recursive', '--at', '2099-01-01T00:00:00Z'], '--at 2099-01-01T00:00:00Z is in the future'],
     ['a relative time without "ago"', () => ['restore', uri(), '--recursive', '--at', '2h'], '--at "2h" is not a time: did you mean "2h ago"?'],
     ['a date that does not exist', () => ['restore', uri(), '--recursive', '--at', '2026-02-30T10:00:00Z'], 'is not an ISO 8601 time'],
     ['--since without a zone', () => ['undelete', uri(), '--recursive', '--since', '2026-11-20T10:00'], '--since "2026-11-20T10:00" has no time zone'],
     ['no restore point', () => ['restore', uri(), '--recursive'], 'restore needs a restore point', 's3-rewind restore --help'],
-    ['two restore points', () => ['restore', `${uri()}a.txt`, '--at', '1h ago', '--version-id', versionOfA], 'give one restore point, not --at and --version-id'],
+    [
+      'two restore points',
+      () => ['restore', `${uri()}a.txt`, '--at', '1h ago', '--version-id', versionOfA],
+      'give one restore point, not --at and --version-id',
+    ],
     ['--version-id with --recursive', () => ['restore', uri(), '--recursive', '--version-id', versionOfA], '--version-id restores one key'],
-    ['an unknown --mode', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--mode', 'wipe'], "argument 'wipe' is invalid. Allowed choices are copy, delete", 's3-rewind restore --help'],
+    [
+      'an unknown --mode',
+      () => ['restore', uri(), '--recursive', '--at', '1h ago', '--mode', 'wipe'],
+      "argument 'wipe' is invalid. Allowed choices are copy, delete",
+      's3-rewind restore --help',
+    ],
     ['an unknown option', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--force'], "unknown option '--force'", 's3-rewind restore --help'],
-    ['a --concurrency of 0', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--concurrency', '0'], "option '--concurrency <n>' argument '0' is invalid"],
+    [
+      'a --concurrency of 0',
+      () => ['restore', uri(), '--recursive', '--at', '1h ago', '--concurrency', '0'],
+      "option '--concurrency <n>' argument '0' is invalid",
+    ],
     ['a missing URI', () => ['restore'], "missing required argument 'uri'", 's3-rewind restore --help'],
     ['an unknown command', () => ['rewind', uri()], "unknown command 'rewind'", 's3-rewind --help'],
     ['--at given to undelete', () => ['undelete', uri(), '--recursive', '--at', '1h ago'], "unknown option '--at'", 's3-rewind undelete --help'],
-    ['--report with --dry-run', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--dry-run', '--report', 'r.csv'], '--report goes with a restore that acts'],
-    ['an endpoint that is not a URL', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--endpoint-url', 'localhost:7480'], '--endpoint-url "localhost:7480" is not an http:// or https:// URL'],
-    ['a malformed state machine ARN', () => ['restore', uri(), '--recursive', '--at', '1h ago', '--state-machine-arn', 'arn:nope'], '"arn:nope" is not a state machine ARN'],
+    [
+      '--report with --dry-run',
+      () => ['restore', uri(), '--recursive', '--at', '1h ago', '--dry-run', '--report', 'r.csv'],
+      '--report goes with a restore that acts',
+    ],
+    [
+      'an endpoint that is not a URL',
+      () => ['restore', uri(), '--recursive', '--at', '1h ago', '--endpoint-url', 'localhost:7480'],
+      '--endpoint-url "localhost:7480" is not an http:// or https:// URL',
+    ],
+    [
+      'a malformed state machine ARN',
+      () => ['restore', uri(), '--recursive', '--at', '1h ago', '--state-machine-arn', 'arn:nope'],
+      '"arn:nope" is not a state machine ARN',
+    ],
     ['a malformed restore id', () => ['status', 'copy-123'], '"copy-123" is not a restore id'],
     ['a key with a control character', () => ['restore', `s3://${bucket}/docs/a\u0001.txt`, '--at', '1h ago'], 'contains control characters'],
-    ['--before-version-id with --recursive', () => ['restore', uri(), '--recursive', '--before-version-id', versionOfA], '--before-version-id restores one key'],
+    [
+      '--before-version-id with --recursive',
+      () => ['restore', uri(), '--recursive', '--before-version-id', versionOfA],
+      '--before-version-id restores one key',
+    ],
     ['--since without --undelete', () => ['plan', uri(), '--recursive', '--at', '1h ago', '--since', '2h ago'], '--since goes with --undelete'],
   ];
 

@@ -84,8 +84,7 @@ export async function removeWarmHome(): Promise<void> {
 }
 
 /** The lines of a CLI's stderr, without the progress lines. */
-export const messageLines = (stderr: string): string[] =>
-  stderr.split('\n').filter((line) => line && !/^(planning|acting|execution)[: ]/.test(line));
+export const messageLines = (stderr: string): string[] => stderr.split('\n').filter((line) => line && !/^(planning|acting|execution)[: ]/.test(line));
 
 const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 

@@ -45,13 +45,13 @@ test('a lock left by a process of this host that has ended is taken over', async
   expect(await readdir(dir)).toEqual([]);
 });
 
-test('a lock of another host is respected (its process can\'t be checked from here)', async () => {
+test("a lock of another host is respected (its process can't be checked from here)", async () => {
   const lock = join(dir, 'copy-y.running');
   await writeFile(lock, JSON.stringify({ pid: 1, host: `not-${hostname()}` }));
   await expect(holdRunLock(lock, 'copy-y')).rejects.toThrow(/is running in another s3-rewind process \(pid 1 on not-/);
 });
 
-test('the local engine refuses a restore another process runs, before it sets aside or touches the restore\'s directory', async () => {
+test("the local engine refuses a restore another process runs, before it sets aside or touches the restore's directory", async () => {
   const store = new FileWorkStore(dir);
   const request = parseRestoreRequest({ bucket: 'some-bucket', prefix: 'p/', at: '2026-01-01T00:00:00Z' });
   const restoreId = restoreIdOf(request);
@@ -63,7 +63,10 @@ test('the local engine refuses a restore another process runs, before it sets as
   const s3 = testS3Client();
   try {
     const engine = localEngine({ s3, store });
-    const hooks = { progress: { onPage: () => undefined, onPlanned: () => undefined, onOutcome: () => undefined, onStatus: () => undefined, stop: () => undefined }, notice: () => undefined };
+    const hooks = {
+      progress: { onPage: () => undefined, onPlanned: () => undefined, onOutcome: () => undefined, onStatus: () => undefined, stop: () => undefined },
+      notice: () => undefined,
+    };
     await expect(engine.run(request, hooks as never)).rejects.toThrow(`restore ${restoreId} is running in another s3-rewind process`);
     expect((await readdir(join(dir, 'restores'))).sort()).toEqual([restoreId, `${restoreId}.running`]);
     expect(await readdir(runDir)).toEqual(['summary.json']);

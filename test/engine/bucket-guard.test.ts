@@ -13,8 +13,7 @@ import { engineFixture } from './fixtures.ts';
 const fx = engineFixture('guard');
 const s3 = fx.s3;
 
-const workObjects = async () =>
-  ((await s3.send(new ListObjectsV2Command({ Bucket: fx.workBucket() }))).Contents ?? []).map((o) => o.Key).sort();
+const workObjects = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: fx.workBucket() }))).Contents ?? []).map((o) => o.Key).sort();
 
 /** Runs the restore and returns what Validate Request threw. */
 async function refusal(request: Parameters<typeof runRestore>[1]): Promise<unknown> {

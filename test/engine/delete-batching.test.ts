@@ -46,7 +46,11 @@ test('a delete-mode restore deleting 2,500 entries of 500 keys sends at most 3 D
   expect(sent.count('DeleteObjectCommand')).toBe(0);
   expect(run.summary.counts).toMatchObject({ restored: 500, failed: 0 });
   const after = await listHistory(s3, bucket);
-  expect(historyLines(after, { latest: false })).toEqual(historyLines(before.filter((e) => e.lastModified <= at), { latest: false }));
+  expect(historyLines(after, { latest: false })).toEqual(
+    historyLines(
+      before.filter((e) => e.lastModified <= at),
+      { latest: false },
+    ),
+  );
   for (const key of [keys[0]!, keys[250]!, keys[499]!]) expect(await bodyOf(s3, bucket, key)).toBe(`${key} at T`);
 }, 300_000);
-

@@ -267,8 +267,7 @@ export function rowOf(run: Pick<RestoreRun, 'rows'>, key: string): KeyOutcome {
 }
 
 /** `key → TaskStatus` of every report row, for whole-report assertions. */
-export const statuses = (run: Pick<RestoreRun, 'rows'>): Record<string, string> =>
-  Object.fromEntries(run.rows.map((r) => [r.Key, r.TaskStatus]));
+export const statuses = (run: Pick<RestoreRun, 'rows'>): Record<string, string> => Object.fromEntries(run.rows.map((r) => [r.Key, r.TaskStatus]));
 
 /** An ISO instant (with milliseconds) for a request's `at` or `since`. */
 export const iso = (ms: number): string => new Date(ms).toISOString();

@@ -11,8 +11,7 @@ import { engineFixture } from './fixtures.ts';
 const fx = engineFixture('exact');
 const s3 = fx.s3;
 
-const linesOf = (entries: Awaited<ReturnType<typeof listHistory>>, keys: readonly string[]) =>
-  historyLines(entries.filter((e) => keys.includes(e.key)));
+const linesOf = (entries: Awaited<ReturnType<typeof listHistory>>, keys: readonly string[]) => historyLines(entries.filter((e) => keys.includes(e.key)));
 
 /** doc, doc.bak and doc/x, each written before and after a cut; doc.bak deleted after it. */
 async function docNeighbours(label: string) {
@@ -66,28 +65,35 @@ describe('a prefix restore touches keys under the prefix only', () => {
   const OUTSIDE = ['log', 'logs', 'logs2/x', 'logsx', 'logs.bak', 'a', 'z'];
   const INSIDE = ['logs/a', 'logs/b/c', 'logs/new'];
 
-  test.each<RestoreMode>(['copy', 'delete'])('a %s-mode restore of prefix "logs/" leaves "log", "logs", "logs2/x", "logsx" and "logs.bak" exactly as they were', async (mode) => {
-    const bucket = await fx.versionedBucket(`prefix-${mode}`);
-    const w = new HistoryWriter(s3, bucket);
-    for (const key of [...OUTSIDE, 'logs/a', 'logs/b/c']) await w.put(key, `${key}-1`);
-    await sleep(25);
-    const cut = w.log.length;
-    for (const key of [...OUTSIDE, 'logs/a', 'logs/b/c']) await w.put(key, `${key}-2`);
-    await w.put('logs/new', 'new-1');
-    for (const key of ['logs2/x', 'log', 'logs/b/c']) await w.del(key);
-    const before = await listHistory(s3, bucket);
-    const at = instantAtCut(w, before, cut);
+  test.each<RestoreMode>(['copy', 'delete'])(
+    'a %s-mode restore of prefix "logs/" leaves "log", "logs", "logs2/x", "logsx" and "logs.bak" exactly as they were',
+    async (mode) => {
+      const bucket = await fx.versionedBucket(`prefix-${mode}`);
+      const w = new HistoryWriter(s3, bucket);
+      for (const key of [...OUTSIDE, 'logs/a', 'logs/b/c']) await w.put(key, `${key}-1`);
+      await sleep(25);
+      const cut = w.log.length;
+      for (const key of [...OUTSIDE, 'logs/a', 'logs/b/c']) await w.put(key, `${key}-2`);
+      await w.put('logs/new', 'new-1');
+      for (const key of ['logs2/x', 'log', 'logs/b/c']) await w.del(key);
+      const before = await listHistory(s3, bucket);
+      const at = instantAtCut(w, before, cut);
 
-    const run = await runRestore(s3, { bucket, prefix: 'logs/', at: iso(at), mode, confirmPermanentDelete: mode === 'delete' }, { workBucket: fx.workBucket() });
+      const run = await runRestore(
+        s3,
+        { bucket, prefix: 'logs/', at: iso(at), mode, confirmPermanentDelete: mode === 'delete' },
+        { workBucket: fx.workBucket() },
+      );
 
-    const after = await listHistory(s3, bucket);
-    expect(linesOf(after, OUTSIDE)).toEqual(linesOf(before, OUTSIDE));
-    expect(run.rows.map((r) => r.Key).sort()).toEqual([...INSIDE].sort());
-    expect(await bodyOf(s3, bucket, 'logs/a')).toBe('logs/a-1');
-    expect(await bodyOf(s3, bucket, 'logs/b/c')).toBe('logs/b/c-1');
-    expect(await bodyOf(s3, bucket, 'logs/new')).toBeNull();
-    expect(rowOf(run, 'logs/new').TaskStatus).toBe('deleted');
-    expect(rowOf(run, 'logs/a').TaskStatus).toBe('restored');
-    expect(rowOf(run, 'logs/b/c').TaskStatus).toBe('restored');
-  });
+      const after = await listHistory(s3, bucket);
+      expect(linesOf(after, OUTSIDE)).toEqual(linesOf(before, OUTSIDE));
+      expect(run.rows.map((r) => r.Key).sort()).toEqual([...INSIDE].sort());
+      expect(await bodyOf(s3, bucket, 'logs/a')).toBe('logs/a-1');
+      expect(await bodyOf(s3, bucket, 'logs/b/c')).toBe('logs/b/c-1');
+      expect(await bodyOf(s3, bucket, 'logs/new')).toBeNull();
+      expect(rowOf(run, 'logs/new').TaskStatus).toBe('deleted');
+      expect(rowOf(run, 'logs/a').TaskStatus).toBe('restored');
+      expect(rowOf(run, 'logs/b/c').TaskStatus).toBe('restored');
+    },
+  );
 });

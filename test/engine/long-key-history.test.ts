@@ -79,22 +79,23 @@ describe('one key with 1,101 interleaved versions and delete markers, over two o
   });
 
   test('delete mode to write 49 (a version over 1,000 entries down) leaves exactly writes 0..49, and v49 current', async () => {
-    const run = await runRestore(
-      s3,
-      { bucket, key: 'big', at: iso(at(49)), mode: 'delete', confirmPermanentDelete: true },
-      { workBucket: fx.workBucket() },
-    );
+    const run = await runRestore(s3, { bucket, key: 'big', at: iso(at(49)), mode: 'delete', confirmPermanentDelete: true }, { workBucket: fx.workBucket() });
 
     const after = await listHistory(s3, bucket, 'big');
-    const expected = original.filter((e) => e.key === 'big' && e.lastModified <= at(49)).map((e) => e.versionId).sort();
-    expect(after.filter((e) => e.key === 'big').map((e) => e.versionId).sort()).toEqual(expected);
+    const expected = original
+      .filter((e) => e.key === 'big' && e.lastModified <= at(49))
+      .map((e) => e.versionId)
+      .sort();
+    expect(
+      after
+        .filter((e) => e.key === 'big')
+        .map((e) => e.versionId)
+        .sort(),
+    ).toEqual(expected);
     expect(expected).toHaveLength(50);
     expect(latestOf(after, 'big')?.versionId).toBe(big[49]!.versionId);
     expect(await bodyOf(s3, bucket, 'big')).toBe('v49');
     expect(rowOf(run, 'big')).toMatchObject({ TaskStatus: 'restored', VersionId: big[49]!.versionId });
-    expect(historyLines((await listHistory(s3, bucket)).filter((e) => e.key !== 'big'))).toEqual(
-      historyLines(original.filter((e) => e.key !== 'big')),
-    );
+    expect(historyLines((await listHistory(s3, bucket)).filter((e) => e.key !== 'big'))).toEqual(historyLines(original.filter((e) => e.key !== 'big')));
   });
 });
-

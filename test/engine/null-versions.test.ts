@@ -33,7 +33,7 @@ describe('objects written before versioning was enabled restore to the null vers
     ['delete', 'versionId "null"'],
     ['copy', 'point-in-time'],
     ['delete', 'point-in-time'],
-  ])('%s mode, %s target: the null version\'s content is current again', async (mode, target) => {
+  ])("%s mode, %s target: the null version's content is current again", async (mode, target) => {
     const { bucket, before, at } = await preVersioningObject(`${mode}-${target === 'point-in-time' ? 'at' : 'null'}`);
     expect(versionIds(before, 'report.csv')).toContain('null');
     const point = target !== 'point-in-time' ? { key: 'report.csv', versionId: 'null' } : { prefix: '', at: iso(at) };
@@ -59,7 +59,6 @@ describe('objects written before versioning was enabled restore to the null vers
   });
 });
 
-
 describe('a null version written while versioning was Suspended, newer than the target', () => {
   test.each<RestoreMode>(['copy', 'delete'])('%s mode restores the older version over it (delete mode deletes the null version too)', async (mode) => {
     const bucket = await fx.versionedBucket(`suspended-null-${mode}`);
@@ -71,7 +70,11 @@ describe('a null version written while versioning was Suspended, newer than the 
     await w.put('state.json', 'v3');
     const before = await listHistory(s3, bucket);
 
-    const run = await runRestore(s3, { bucket, key: 'state.json', versionId: first, mode, confirmPermanentDelete: mode === 'delete' }, { workBucket: fx.workBucket() });
+    const run = await runRestore(
+      s3,
+      { bucket, key: 'state.json', versionId: first, mode, confirmPermanentDelete: mode === 'delete' },
+      { workBucket: fx.workBucket() },
+    );
 
     expect(rowOf(run, 'state.json')).toMatchObject({ TaskStatus: 'restored', VersionId: first });
     expect(await bodyOf(s3, bucket, 'state.json')).toBe('v1');

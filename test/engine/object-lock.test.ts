@@ -24,7 +24,9 @@ async function lockedHistory(label: string) {
   const bucket = await fx.versionedBucket(label, { objectLock: true });
   const w = new HistoryWriter(s3, bucket);
   const retain = (key: string, versionId: string, mode: 'GOVERNANCE' | 'COMPLIANCE', ms: number) =>
-    s3.send(new PutObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: versionId, Retention: { Mode: mode, RetainUntilDate: new Date(Date.now() + ms) } }));
+    s3.send(
+      new PutObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: versionId, Retention: { Mode: mode, RetainUntilDate: new Date(Date.now() + ms) } }),
+    );
   for (const key of [...LOCKED, ...FREE]) await w.put(key, `${key} at T`);
   await retain('free/locked-before-t', w.writesOf('free/locked-before-t')[0]!.versionId, 'GOVERNANCE', 3_600_000);
   await sleep(25);
@@ -64,9 +66,18 @@ test('delete mode refuses each key with a locked newer version (ObjectLocked, na
   for (const key of FREE) {
     expect({ key, status: rowOf(run, key).TaskStatus }).toEqual({ key, status: 'restored' });
     expect({ key, body: await bodyOf(s3, bucket, key) }).toEqual({ key, body: stateAt(w, before, key, at) });
-    expect({ key, history: historyLines(after.filter((e) => e.key === key), { latest: false }) }).toEqual({
+    expect({
       key,
-      history: historyLines(before.filter((e) => e.key === key && e.lastModified <= at), { latest: false }),
+      history: historyLines(
+        after.filter((e) => e.key === key),
+        { latest: false },
+      ),
+    }).toEqual({
+      key,
+      history: historyLines(
+        before.filter((e) => e.key === key && e.lastModified <= at),
+        { latest: false },
+      ),
     });
   }
   expect(run.summary.status).toBe('PARTIAL');

@@ -100,15 +100,16 @@ describe('many keys whose histories straddle page boundaries', () => {
   });
 
   test('a delete-mode prefix restore at T2 leaves exactly the entries written at or before T2', async () => {
-    const run = await runRestore(
-      s3,
-      { bucket, prefix: 'multi/', at: iso(t2), mode: 'delete', confirmPermanentDelete: true },
-      { workBucket: fx.workBucket() },
-    );
+    const run = await runRestore(s3, { bucket, prefix: 'multi/', at: iso(t2), mode: 'delete', confirmPermanentDelete: true }, { workBucket: fx.workBucket() });
 
     for (const key of KEYS) expect({ key, body: await bodyOf(s3, bucket, key) }).toEqual({ key, body: stateAt(w, before, key, t2) });
     const after = await listHistory(s3, bucket);
-    expect(historyLines(after, { latest: false })).toEqual(historyLines(before.filter((e) => e.lastModified <= t2), { latest: false }));
+    expect(historyLines(after, { latest: false })).toEqual(
+      historyLines(
+        before.filter((e) => e.lastModified <= t2),
+        { latest: false },
+      ),
+    );
     expect(run.summary.counts.failed).toBe(0);
   });
 });

@@ -38,7 +38,7 @@ describe('1,050 keys uploaded after T, restored in copy mode under a 60 s list-v
     sent.stop();
   }, 120_000);
 
-  test('the plan is made in two list-versions invocations, the second resuming after the first one\'s last key', () => {
+  test("the plan is made in two list-versions invocations, the second resuming after the first one's last key", () => {
     expect(run.planSteps).toBe(2);
     // "img/" sorts first and is unchanged: chunk 0 holds it and the first 1,000 writing actions.
     expect(run.chunks.map((c) => [c.index, c.writes, c.actions, c.startAfter, c.lastKey])).toEqual([
@@ -52,7 +52,15 @@ describe('1,050 keys uploaded after T, restored in copy mode under a 60 s list-v
     expect(run.rows.map((r) => r.Key)).toEqual(['img/', ...keys]);
     expect(run.summary.counts).toMatchObject({ deleted: 1050, unchanged: 1, failed: 0 });
     const after = byKeyMap(await listHistory(s3, bucket));
-    expect(keys.filter((key) => after.get(key)?.map((e) => e.isDeleteMarker).join() !== 'true,false')).toEqual([]);
+    expect(
+      keys.filter(
+        (key) =>
+          after
+            .get(key)
+            ?.map((e) => e.isDeleteMarker)
+            .join() !== 'true,false',
+      ),
+    ).toEqual([]);
     for (const key of ['img/', keys[0]!, keys[999]!, keys[1000]!, keys[1049]!]) expect(await bodyOf(s3, bucket, key)).toBe(stateAt(w, before, key, at));
   });
 

@@ -52,9 +52,10 @@ async function seed(label: string) {
   const bucket = await fx.versionedBucket(label);
   const w = new HistoryWriter(s3, bucket);
   const limit = pLimit(8);
-  const write = (key: string, steps: Step[]) => limit(async () => {
-    for (const step of steps) await (step === null ? w.del(key) : typeof step === 'string' ? w.put(key, step) : w.stackMarkers(key, step.stack));
-  });
+  const write = (key: string, steps: Step[]) =>
+    limit(async () => {
+      for (const step of steps) await (step === null ? w.del(key) : typeof step === 'string' ? w.put(key, step) : w.stackMarkers(key, step.stack));
+    });
   // Outside the prefix, to be left alone.
   await w.put('apple', 'outside');
   await Promise.all(KEYS.map((key) => write(key, STORY[key]!.before)));

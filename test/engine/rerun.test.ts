@@ -104,7 +104,12 @@ describe('a retried act step (the same chunk acted on twice) writes nothing twic
     if (mode === 'copy') {
       expect(newEntries(before, after)).toEqual(COPY_ADDS);
     } else {
-      expect(historyLines(after, { latest: false })).toEqual(historyLines(before.filter((e) => e.lastModified <= at), { latest: false }));
+      expect(historyLines(after, { latest: false })).toEqual(
+        historyLines(
+          before.filter((e) => e.lastModified <= at),
+          { latest: false },
+        ),
+      );
     }
     for (const key of KEYS) expect({ key, body: await bodyOf(s3, bucket, key) }).toEqual({ key, body: stateAt(w, before, key, at) });
   });

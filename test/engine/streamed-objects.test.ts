@@ -80,7 +80,9 @@ test('S3: lines beyond one part are a multipart upload of fixed parts: same cont
   expect(first.etag).toBe(multipartEtag(body, UPLOAD_PART_BYTES));
   expect(first.etag).toMatch(/-2"$/);
   expect(again.etag).toBe(first.etag);
-  const stored = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: fx.workBucket(), Key: 'restores/s/large.csv' }))).Body!.transformToByteArray());
+  const stored = Buffer.from(
+    await (await s3.send(new GetObjectCommand({ Bucket: fx.workBucket(), Key: 'restores/s/large.csv' }))).Body!.transformToByteArray(),
+  );
   expect(stored.equals(body)).toBe(true);
 });
 

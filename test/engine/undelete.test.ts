@@ -67,7 +67,12 @@ test('delete mode removes the marker, and all three stacked markers: the origina
   expect(latestOf(after, 'trash/one-marker')?.versionId).toBe(oneNewest);
   expect(latestOf(after, 'trash/three-markers')?.versionId).toBe(threeNewest);
   const removed = new Set([oneMarker, ...threeMarkers]);
-  expect(historyLines(after, { latest: false })).toEqual(historyLines(before.filter((e) => !removed.has(e.versionId)), { latest: false }));
+  expect(historyLines(after, { latest: false })).toEqual(
+    historyLines(
+      before.filter((e) => !removed.has(e.versionId)),
+      { latest: false },
+    ),
+  );
   expect(await bodyOf(s3, bucket, 'trash/three-markers')).toBe('three v2');
   expect(rowOf(run, 'trash/never-a-version').TaskStatus).toBe('unchanged');
 });

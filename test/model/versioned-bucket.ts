@@ -229,5 +229,4 @@ export class VersionedBucket {
   }
 }
 
-export const stateOfWrite = (write: Write | undefined): KeyState =>
-  write === undefined || write.kind === 'deleteMarker' ? ABSENT : write.body!;
+export const stateOfWrite = (write: Write | undefined): KeyState => (write === undefined || write.kind === 'deleteMarker' ? ABSENT : write.body!);

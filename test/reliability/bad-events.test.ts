@@ -14,7 +14,15 @@ import { countRequests, HistoryWriter, historyLines, listHistory, setVersioning 
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import { workStores } from './faulty-s3.ts';
 
-const WRITES = ['PutObjectCommand', 'CopyObjectCommand', 'DeleteObjectCommand', 'DeleteObjectsCommand', 'UploadPartCopyCommand', 'CreateMultipartUploadCommand', 'PutObjectTaggingCommand'];
+const WRITES = [
+  'PutObjectCommand',
+  'CopyObjectCommand',
+  'DeleteObjectCommand',
+  'DeleteObjectsCommand',
+  'UploadPartCopyCommand',
+  'CreateMultipartUploadCommand',
+  'PutObjectTaggingCommand',
+];
 
 let s3: S3Client;
 let bucket: string;
@@ -110,7 +118,9 @@ describe('a Restore Requested event with a bad detail fails at Validate Request 
   });
 
   test('a time in the future', async () => {
-    expect(await refused({ bucket, prefix: 'docs/', at: '2099-01-01T00:00:00Z' })).toMatchObject({ message: expect.stringContaining('at: 2099-01-01T00:00:00Z is in the future') });
+    expect(await refused({ bucket, prefix: 'docs/', at: '2099-01-01T00:00:00Z' })).toMatchObject({
+      message: expect.stringContaining('at: 2099-01-01T00:00:00Z is in the future'),
+    });
   });
 
   test('a time without a zone', async () => {
@@ -118,7 +128,10 @@ describe('a Restore Requested event with a bad detail fails at Validate Request 
   });
 
   test('an unknown mode', async () => {
-    expect(await refused({ bucket, prefix: 'docs/', at: past, mode: 'wipe' })).toMatchObject({ error: 'RequestError', message: expect.stringContaining('mode:') });
+    expect(await refused({ bucket, prefix: 'docs/', at: past, mode: 'wipe' })).toMatchObject({
+      error: 'RequestError',
+      message: expect.stringContaining('mode:'),
+    });
   });
 
   test('delete mode without confirmPermanentDelete', async () => {
@@ -127,7 +140,9 @@ describe('a Restore Requested event with a bad detail fails at Validate Request 
   });
 
   test('a key with control characters', async () => {
-    expect(await refused({ bucket, key: 'docs/a\u0000.txt', at: past })).toMatchObject({ message: expect.stringContaining('key: contains control characters') });
+    expect(await refused({ bucket, key: 'docs/a\u0000.txt', at: past })).toMatchObject({
+      message: expect.stringContaining('key: contains control characters'),
+    });
   });
 
   test('a field of the wrong type', async () => {
@@ -146,23 +161,35 @@ describe('a Restore Requested event the deployment or the bucket refuses fails a
   });
 
   test('delete mode in a deployment without it', async () => {
-    const refusal = await refused({ bucket, prefix: 'docs/', at: past, mode: 'delete', confirmPermanentDelete: true }, { allowedBuckets: [bucket], deleteModeAllowed: false });
+    const refusal = await refused(
+      { bucket, prefix: 'docs/', at: past, mode: 'delete', confirmPermanentDelete: true },
+      { allowedBuckets: [bucket], deleteModeAllowed: false },
+    );
     expect(refusal).toMatchObject({ error: 'RefusedError', message: expect.stringContaining('delete mode is disabled') });
   });
 
   test('an unversioned bucket', async () => {
-    expect(await refused({ bucket: unversioned, prefix: 'docs/', at: past })).toMatchObject({ error: 'RefusedError', message: expect.stringContaining('is not versioned') });
+    expect(await refused({ bucket: unversioned, prefix: 'docs/', at: past })).toMatchObject({
+      error: 'RefusedError',
+      message: expect.stringContaining('is not versioned'),
+    });
   });
 
   test('a bucket with versioning Suspended', async () => {
-    expect(await refused({ bucket: suspended, prefix: 'docs/', at: past })).toMatchObject({ error: 'RefusedError', message: expect.stringContaining('versioning Suspended') });
+    expect(await refused({ bucket: suspended, prefix: 'docs/', at: past })).toMatchObject({
+      error: 'RefusedError',
+      message: expect.stringContaining('versioning Suspended'),
+    });
   });
 });
 
 describe('a Restore Requested event naming a version the key does not have fails at Plan Chunks, and nothing is written', () => {
   test("a delete marker's id as the target", async () => {
     const refusal = await refused({ bucket, key: 'docs/b.txt', versionId: markerOfB });
-    expect(refusal).toMatchObject({ error: 'RequestError', message: expect.stringMatching(new RegExp(`${markerOfB}.*delete marker|delete marker.*${markerOfB}`)) });
+    expect(refusal).toMatchObject({
+      error: 'RequestError',
+      message: expect.stringMatching(new RegExp(`${markerOfB}.*delete marker|delete marker.*${markerOfB}`)),
+    });
   });
 
   test('a version id the key does not have', async () => {

@@ -90,9 +90,7 @@ async function killedRun(args: readonly string[], killWhen: Promise<unknown>): P
     env: { ...process.env, S3_REWIND_HOME: home.dir, S3_REWIND_STATE_MACHINE_ARN: '' },
     stdio: 'ignore',
   });
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const first = await Promise.race([killWhen.then(() => 'kill' as const), ended.then(() => 'ended' as const)]);
   if (first === 'kill') child.kill('SIGKILL');
   expect(await ended).toEqual({ code: null, signal: 'SIGKILL' });
@@ -146,11 +144,17 @@ test('delete mode: killed while it lists, then killed with its delete batch in f
   const listing = 1 + Math.floor(random() * 2);
 
   let listings = 0;
-  await killedRun(args, proxy.waitForRequest((r) => r.operation === 'ListObjectVersions' && r.bucket === incident.bucket && ++listings === listing));
+  await killedRun(
+    args,
+    proxy.waitForRequest((r) => r.operation === 'ListObjectVersions' && r.bucket === incident.bucket && ++listings === listing),
+  );
   await proxy.idle();
   expect(deleteModeDifference(incident, await historyNow(plain, incident)).leftOver.length).toBeGreaterThan(0);
   // While S3 gets its batch: the batch goes on to S3 after the process died.
-  await killedRun(args, proxy.waitForRequest((r) => r.operation === 'DeleteObjects' && r.bucket === incident.bucket));
+  await killedRun(
+    args,
+    proxy.waitForRequest((r) => r.operation === 'DeleteObjects' && r.bucket === incident.bucket),
+  );
   await proxy.idle();
   expect(proxy.stats.forwarded.DeleteObjects).toBeGreaterThanOrEqual(1);
   await finishingRun(args);
@@ -163,7 +167,13 @@ test('delete mode: killed while it lists, then killed with its delete batch in f
 describe.each<RestoreMode>(['copy', 'delete'])('a Lambda act step cut short, then retried (%s mode)', (mode) => {
   test('the retry finishes the chunk, reports every key without failures, and no key gets a second new entry', async () => {
     const incident = await incidentIn(`crash-lambda-${mode}`, 80);
-    const request = { bucket: incident.bucket, prefix: incident.prefix, at: new Date(incident.at).toISOString(), mode, confirmPermanentDelete: mode === 'delete' };
+    const request = {
+      bucket: incident.bucket,
+      prefix: incident.prefix,
+      at: new Date(incident.at).toISOString(),
+      mode,
+      confirmPermanentDelete: mode === 'delete',
+    };
     const context = await validateStep(plain, request, { workBucket });
     const { chunks } = await planAll(plain, context);
     expect(chunks).toHaveLength(1);

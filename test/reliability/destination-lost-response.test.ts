@@ -92,7 +92,7 @@ const losing: Resets = (source, destination) => [
   [MARKER, (r) => r.operation === 'DeleteObject' && r.bucket === destination && r.key === KEY],
 ];
 
-test('a destination CopyObject and delete-marker DELETE that S3 carried out but whose answers were lost are not sent again: the history is the source\'s up to T, entry for entry, and the key is restored', async () => {
+test("a destination CopyObject and delete-marker DELETE that S3 carried out but whose answers were lost are not sent again: the history is the source's up to T, entry for entry, and the key is restored", async () => {
   const { run, wanted, written, arrived, reset } = await restoreLosing('after', 'after', losing);
 
   expect(reset).toEqual({ [COPY_OF_D2]: 1, [MARKER]: 1 });

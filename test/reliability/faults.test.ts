@@ -13,15 +13,7 @@ import { runRestoreLocally } from '../../cli/local-runner.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import {
-  FAULTS,
-  LISTING_FAILS,
-  MAX_ATTEMPTS,
-  failOneListingAfterFirstWrite,
-  requestFor,
-  restoreClientThrough,
-  workStores,
-} from './faulty-s3.ts';
+import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough, workStores } from './faulty-s3.ts';
 import { entriesLost, historyNow, keysNotAtRestorePoint, keysToChange, newEntriesPerKey, seedIncident } from './scenario.ts';
 
 const KEYS = 2_000;

@@ -50,7 +50,8 @@ async function restoreLosingCopies() {
     },
     action: { kind: 'delay', ms: 0 },
   });
-  const copyOf = (key: string) => (r: { operation: string; bucket: string; key: string }) => r.operation === 'CopyObject' && r.bucket === bucket && r.key === key;
+  const copyOf = (key: string) => (r: { operation: string; bucket: string; key: string }) =>
+    r.operation === 'CopyObject' && r.bucket === bucket && r.key === key;
   proxy.addRule({ name: 'reset after', when: copyOf(LOST_AFTER), action: { kind: 'reset', when: 'after' }, times: 1 });
   proxy.addRule({ name: 'reset before', when: copyOf(LOST_BEFORE), action: { kind: 'reset', when: 'before' }, times: 1 });
   const forwardedBefore = proxy.stats.forwarded.CopyObject ?? 0;
@@ -124,10 +125,10 @@ describe('what a history listed after a lost copy answer says', () => {
   test('the history as before: not landed', () => {
     expect(inPlaceCopyFound(before, before, source)).toBe('absent');
   });
-  test('one new version with the source\'s ETag and size on top: landed', () => {
+  test("one new version with the source's ETag and size on top: landed", () => {
     expect(inPlaceCopyFound([entry('v3', '"a"'), ...before], before, source)).toBe('landed');
   });
-  test('two copies, another writer\'s version, a marker or an entry gone: differs (the key fails ChangedSincePlan)', () => {
+  test("two copies, another writer's version, a marker or an entry gone: differs (the key fails ChangedSincePlan)", () => {
     expect(inPlaceCopyFound([entry('v4', '"a"'), entry('v3', '"a"'), ...before], before, source)).toBe('differs');
     expect(inPlaceCopyFound([entry('v3', '"c"'), ...before], before, source)).toBe('differs');
     expect(inPlaceCopyFound([entry('v3', '', true), ...before], before, source)).toBe('differs');

@@ -90,7 +90,9 @@ function copyModeRefusals(bucket: string): FaultRule[] {
         kind: 'rewrite',
         body: (xml) =>
           xml.replace(/<Version>([\s\S]*?)<\/Version>/g, (version) =>
-            version.includes(`<Key>${GLACIER}</Key>`) ? version.replace(/<StorageClass>[^<]*<\/StorageClass>/, '<StorageClass>GLACIER</StorageClass>') : version,
+            version.includes(`<Key>${GLACIER}</Key>`)
+              ? version.replace(/<StorageClass>[^<]*<\/StorageClass>/, '<StorageClass>GLACIER</StorageClass>')
+              : version,
           ),
       },
     },

@@ -44,8 +44,7 @@ export interface Incident {
  * Key `i` of an incident: plain names, and every 97th one with characters that
  * must survive URL encoding in both the request path and `x-amz-copy-source`.
  */
-export const keyName = (prefix: string, i: number): string =>
-  `${prefix}${String(i).padStart(5, '0')}${i % 97 === 13 ? ' sp+a%b&c?d=ü€.txt' : '.txt'}`;
+export const keyName = (prefix: string, i: number): string => `${prefix}${String(i).padStart(5, '0')}${i % 97 === 13 ? ' sp+a%b&c?d=ü€.txt' : '.txt'}`;
 
 /** Writes the incident's history under `prefix` and lists it. */
 export async function seedIncident(s3: S3Client, bucket: string, keyCount: number, prefix = 'data/'): Promise<Incident> {
@@ -104,10 +103,10 @@ export async function seedIncident(s3: S3Client, bucket: string, keyCount: numbe
 }
 
 /** Keys whose state at T differs from their state now: what a restore must change. */
-export const keysToChange = (incident: Incident): string[] =>
-  incident.keys.filter((key) => incident.kindOf.get(key) !== 'untouched');
+export const keysToChange = (incident: Incident): string[] => incident.keys.filter((key) => incident.kindOf.get(key) !== 'untouched');
 
-const entryLine = (e: Entry) => `${e.key} | ${e.versionId} | ${e.isDeleteMarker ? 'marker' : 'version'} | ${e.lastModified} | ${e.etag ?? ''} | ${e.size ?? ''}`;
+const entryLine = (e: Entry) =>
+  `${e.key} | ${e.versionId} | ${e.isDeleteMarker ? 'marker' : 'version'} | ${e.lastModified} | ${e.etag ?? ''} | ${e.size ?? ''}`;
 
 /**
  * Keys whose current state is not their state at T: the latest entry must be a

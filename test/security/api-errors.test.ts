@@ -36,8 +36,7 @@ beforeEach(() => {
   s3Mock.reset();
 });
 
-const s3Denied = () =>
-  new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: INTERNAL, $metadata: { httpStatusCode: 403 } });
+const s3Denied = () => new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: INTERNAL, $metadata: { httpStatusCode: 403 } });
 const sfnDenied = () =>
   Object.assign(new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', message: INTERNAL, $metadata: { httpStatusCode: 400 } }), {
     stack: TRACE.join('\n'),
@@ -78,7 +77,7 @@ describe('a restore that failed for an internal reason is reported without that 
   };
   const lambdaCause = JSON.stringify({ errorType: 'AccessDenied', errorMessage: INTERNAL, trace: TRACE });
 
-  test('the execution\'s error and cause (Lambda\'s message and trace) are not shown', async () => {
+  test("the execution's error and cause (Lambda's message and trace) are not shown", async () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'AccessDenied', cause: lambdaCause });
     s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'no such key', $metadata: {} }));
 

@@ -37,8 +37,7 @@ const s3 = fx.s3;
 function recordingClient() {
   const client = testS3Client();
   const counter = countRequests(client);
-  const sent = (): SentRequest[] =>
-    Object.keys(counter.tally()).flatMap((command) => counter.inputs(command).map((input) => ({ command, input })));
+  const sent = (): SentRequest[] => Object.keys(counter.tally()).flatMap((command) => counter.inputs(command).map((input) => ({ command, input })));
   return { client, sent, commands: () => Object.keys(counter.tally()).sort() };
 }
 
@@ -67,16 +66,21 @@ async function planChunkByChunk(client: S3Client, context: RestoreContext): Prom
   const chunks: ChunkRef[] = [];
   let step: PlanStepOutput | undefined;
   do {
-    step = await planStep(client, store, { ...context, cursor: step?.cursor ?? null, nextChunk: step?.nextChunk ?? 0, ...(step ? { totals: step.totals } : {}) }, {
-      chunkWrites: 1,
-      maxChunks: 1,
-    });
+    step = await planStep(
+      client,
+      store,
+      { ...context, cursor: step?.cursor ?? null, nextChunk: step?.nextChunk ?? 0, ...(step ? { totals: step.totals } : {}) },
+      {
+        chunkWrites: 1,
+        maxChunks: 1,
+      },
+    );
     chunks.push(...step.chunks);
   } while (!step.done);
   return { chunks, totals: step.totals };
 }
 
-describe('every S3 request of a batch restore is one its function\'s role may make', () => {
+describe("every S3 request of a batch restore is one its function's role may make", () => {
   test('a manifest restore in place: validate, plan (reading the manifest, resumed with ranged GETs), act (copies, delete markers) and report', async () => {
     // Prepare: the source, and the manifest in a third allowed bucket
     const source = await fx.versionedBucket('src');
@@ -103,7 +107,10 @@ describe('every S3 request of a batch restore is one its function\'s role may ma
     // Act
     let summary: RestoreSummary;
     try {
-      const context = await validateStep(steps.validate.client, request, { workBucket: fx.workBucket(), policy: policyFromEnv({ ALLOWED_BUCKETS: `${source},${manifests}` }) });
+      const context = await validateStep(steps.validate.client, request, {
+        workBucket: fx.workBucket(),
+        policy: policyFromEnv({ ALLOWED_BUCKETS: `${source},${manifests}` }),
+      });
       const { chunks, totals } = await planChunkByChunk(steps.plan.client, context);
       for (const chunk of chunks) await actChunkStep(steps.act.client, context, chunk);
       summary = await reportStep(steps.report.client, context, totals);
@@ -157,7 +164,10 @@ describe('every S3 request of a batch restore is one its function\'s role may ma
     // Act
     let summary: RestoreSummary;
     try {
-      const context = await validateStep(steps.validate.client, request, { workBucket: fx.workBucket(), policy: policyFromEnv({ ALLOWED_BUCKETS: `${source},${destination}` }) });
+      const context = await validateStep(steps.validate.client, request, {
+        workBucket: fx.workBucket(),
+        policy: policyFromEnv({ ALLOWED_BUCKETS: `${source},${destination}` }),
+      });
       const { chunks, totals } = await planAll(steps.plan.client, context);
       // Every copy goes through the multipart path (UploadPartCopy), as one above 5 GiB does.
       for (const chunk of chunks) await actChunkStep(steps.act.client, context, chunk, { actOptions: { multipartThreshold: 1 } });
@@ -182,10 +192,13 @@ describe('every S3 request of a batch restore is one its function\'s role may ma
         'UploadPartCopyCommand',
       ]),
     );
-    expect(steps.validate.sent().filter((r) => r.input.Bucket === destination).map((r) => r.command).sort()).toEqual([
-      'GetBucketVersioningCommand',
-      'GetObjectLockConfigurationCommand',
-    ]);
+    expect(
+      steps.validate
+        .sent()
+        .filter((r) => r.input.Bucket === destination)
+        .map((r) => r.command)
+        .sort(),
+    ).toEqual(['GetBucketVersioningCommand', 'GetObjectLockConfigurationCommand']);
     expect(deployment.missing(deployment.fns.validateRequest, steps.validate)).toEqual([]);
     expect(deployment.missing(deployment.fns.listVersions, steps.plan)).toEqual([]);
     expect(deployment.missing(deployment.fns.copyVersion, steps.act)).toEqual([]);
@@ -205,12 +218,21 @@ describe('every S3 request of a batch restore is one its function\'s role may ma
     await s3.send(new PutObjectCommand({ Bucket: source, Key: manifestKey, Body: `${JSON.stringify({ bucket: source, key: 'k/one.txt' })}\n` }));
     const deployment = deploymentFor([source]);
     const steps = stepClients();
-    const request: RestoreRequestInput = { bucket: source, manifest: `s3://${source}/${manifestKey}`, at: iso(at), mode: 'delete', confirmPermanentDelete: true };
+    const request: RestoreRequestInput = {
+      bucket: source,
+      manifest: `s3://${source}/${manifestKey}`,
+      at: iso(at),
+      mode: 'delete',
+      confirmPermanentDelete: true,
+    };
 
     // Act
     let summary: RestoreSummary;
     try {
-      const context = await validateStep(steps.validate.client, request, { workBucket: fx.workBucket(), policy: policyFromEnv({ ALLOWED_BUCKETS: source, DELETE_MODE_ALLOWED: 'true' }) });
+      const context = await validateStep(steps.validate.client, request, {
+        workBucket: fx.workBucket(),
+        policy: policyFromEnv({ ALLOWED_BUCKETS: source, DELETE_MODE_ALLOWED: 'true' }),
+      });
       const { chunks, totals } = await planAll(steps.plan.client, context);
       for (const chunk of chunks) await actChunkStep(steps.act.client, context, chunk);
       summary = await reportStep(steps.report.client, context, totals);
@@ -261,7 +283,17 @@ describe('no role reaches a bucket that is not allowed', () => {
   });
 
   test('no role of the stack may read, write, list or inspect a bucket outside the allowed buckets', () => {
-    const objectActions = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'];
+    const objectActions = [
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:GetObjectTagging',
+      's3:GetObjectVersionTagging',
+      's3:PutObject',
+      's3:PutObjectTagging',
+      's3:DeleteObject',
+      's3:DeleteObjectVersion',
+      's3:AbortMultipartUpload',
+    ];
     const bucketActions = ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'];
     const roles = Object.keys(template.findResources('AWS::IAM::Role'));
     const reaching = roles.flatMap((id) => {
@@ -287,11 +319,13 @@ describe('a destination or manifest in a bucket that is not allowed is refused b
   test.each(cases)('%s: by the validate step, before any S3 request', async (_case, request, named) => {
     const recording = recordingClient();
     try {
-      await expect(validateStep(recording.client, request, { workBucket: fx.workBucket(), policy, executionName: freshExecutionName() })).rejects.toMatchObject({
-        name: 'RefusedError',
-        code: 'BucketNotAllowed',
-        message: expect.stringContaining(named),
-      });
+      await expect(validateStep(recording.client, request, { workBucket: fx.workBucket(), policy, executionName: freshExecutionName() })).rejects.toMatchObject(
+        {
+          name: 'RefusedError',
+          code: 'BucketNotAllowed',
+          message: expect.stringContaining(named),
+        },
+      );
       expect(recording.sent()).toEqual([]);
     } finally {
       recording.client.destroy();

@@ -85,9 +85,11 @@ const resources = (statement: Statement): Json[] => (Array.isArray(statement.Res
 
 const allowedBucketsOf = (context: Record<string, unknown>): string[] => {
   const { stack } = synth(context);
-  const env = (resourcesOf(synth(context).template, 'AWS::Lambda::Function')[logicalIdOf(stack.api.handler)]!.Properties.Environment as {
-    Variables: Record<string, string>;
-  }).Variables;
+  const env = (
+    resourcesOf(synth(context).template, 'AWS::Lambda::Function')[logicalIdOf(stack.api.handler)]!.Properties.Environment as {
+      Variables: Record<string, string>;
+    }
+  ).Variables;
   return env.ALLOWED_BUCKETS!.split(',');
 };
 
@@ -97,7 +99,9 @@ describe.each(CONFIGURATIONS)('%s', (_name, context) => {
   const deleteMode = stack.restores.functions.deleteNewerVersions !== undefined;
 
   test('no statement allows a wildcard action', () => {
-    const wildcards = allowStatements(context).flatMap(actions).filter((action) => action.includes('*'));
+    const wildcards = allowStatements(context)
+      .flatMap(actions)
+      .filter((action) => action.includes('*'));
     expect(wildcards).toEqual([]);
   });
 
@@ -109,7 +113,7 @@ describe.each(CONFIGURATIONS)('%s', (_name, context) => {
     expect(starred).toEqual([]);
   });
 
-  test('S3 actions name only the configured buckets, their objects, the work bucket and this account\'s Batch Operations jobs', () => {
+  test("S3 actions name only the configured buckets, their objects, the work bucket and this account's Batch Operations jobs", () => {
     const buckets = allowedBucketsOf(context);
     const allowed = new Set(buckets.flatMap((b) => [`arn:<AWS::Partition>:s3:::${b}`, `arn:<AWS::Partition>:s3:::${b}/*`]));
     const work = `<${logicalIdOf(stack.workBucket.bucket)}.Arn>`;
@@ -119,7 +123,10 @@ describe.each(CONFIGURATIONS)('%s', (_name, context) => {
         if (!action.startsWith('s3:')) continue;
         for (const resource of where) {
           const inside =
-            allowed.has(resource) || resource.startsWith(work) || (resource === JOBS && JOB_ACTIONS.has(action)) || (resource === '*' && RESOURCELESS.has(action));
+            allowed.has(resource) ||
+            resource.startsWith(work) ||
+            (resource === JOBS && JOB_ACTIONS.has(action)) ||
+            (resource === '*' && RESOURCELESS.has(action));
           if (!inside) outside.push(`${role} ${action} ${resource}`);
         }
       }

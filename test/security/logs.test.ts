@@ -82,9 +82,7 @@ test.each(['copy', 'delete'] as const)('the step handlers log the key and the re
   // Loaded now, so that their loggers see the DEBUG level set above.
   const { runRestore } = await import('../engine/drive.ts');
 
-  const output = await captured(() =>
-    runRestore(s3, { bucket, key: KEY, versionId, mode, confirmPermanentDelete: mode === 'delete' }, { workBucket: work }),
-  );
+  const output = await captured(() => runRestore(s3, { bucket, key: KEY, versionId, mode, confirmPermanentDelete: mode === 'delete' }, { workBucket: work }));
 
   expect(output).toContain(KEY);
   expect(output).toContain(versionId);

@@ -84,10 +84,7 @@ export function permissionsOfRequest(request: SentRequest, naming: BucketNaming)
       return [{ action: versioned('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), resource: object() }];
     case 'PutObjectCommand':
     case 'CreateMultipartUploadCommand':
-      return [
-        { action: 's3:PutObject', resource: object() },
-        ...(input.Tagging !== undefined ? [{ action: 's3:PutObjectTagging', resource: object() }] : []),
-      ];
+      return [{ action: 's3:PutObject', resource: object() }, ...(input.Tagging !== undefined ? [{ action: 's3:PutObjectTagging', resource: object() }] : [])];
     case 'CopyObjectCommand': {
       // The tag set is copied with the object (x-amz-tagging-directive COPY): read there, written here.
       const { action, resource, source } = readSource();
@@ -123,7 +120,13 @@ export function permissionsOfRequest(request: SentRequest, naming: BucketNaming)
 }
 
 const globToRegExp = (pattern: string): RegExp =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
 
 /** Whether every condition of a statement holds for the request's keys (only the operators s3-rewind uses). */
 function conditionsHold(condition: Json | undefined, context: Readonly<Record<string, string>>): boolean {

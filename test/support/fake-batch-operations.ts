@@ -150,7 +150,10 @@ export class FakeBatchOperations {
   }
 
   /** Jobs for which `match` holds fail after their first half of tasks (Failed, with `failure` as reason). */
-  failJobs(match: (job: FakeJob) => boolean, failure: JobFailure = { FailureCode: 'InternalError', FailureReason: 'the job failed (as the test asked)' }): this {
+  failJobs(
+    match: (job: FakeJob) => boolean,
+    failure: JobFailure = { FailureCode: 'InternalError', FailureReason: 'the job failed (as the test asked)' },
+  ): this {
     this.jobFailures.push({ match, failure });
     return this;
   }
@@ -173,7 +176,10 @@ export class FakeBatchOperations {
     const earlier = this.tokens.get(token);
     if (earlier) {
       if (earlier.input !== JSON.stringify(input)) {
-        throw Object.assign(new Error(`ClientRequestToken ${token} was used for another job`), { name: 'IdempotencyException', $metadata: { httpStatusCode: 409 } });
+        throw Object.assign(new Error(`ClientRequestToken ${token} was used for another job`), {
+          name: 'IdempotencyException',
+          $metadata: { httpStatusCode: 409 },
+        });
       }
       return { JobId: earlier.jobId };
     }
@@ -205,7 +211,8 @@ export class FakeBatchOperations {
     if (report.Enabled) {
       s3ArnResource(report.Bucket, 'Report.Bucket');
       if (report.Format !== 'Report_CSV_20180820') throw invalid('Report.Format must be Report_CSV_20180820');
-      if (report.ReportScope !== 'AllTasks' && report.ReportScope !== 'FailedTasksOnly') throw invalid('Report.ReportScope must be AllTasks or FailedTasksOnly');
+      if (report.ReportScope !== 'AllTasks' && report.ReportScope !== 'FailedTasksOnly')
+        throw invalid('Report.ReportScope must be AllTasks or FailedTasksOnly');
     }
     if (!Number.isInteger(input.Priority) || input.Priority! < 0) throw invalid('Priority must be a non-negative integer');
     if (!/^arn:[a-z-]+:iam::\d{12}:role\/.+$/.test(input.RoleArn ?? '')) throw invalid(`RoleArn is not a role ARN: ${String(input.RoleArn)}`);
@@ -247,7 +254,10 @@ export class FakeBatchOperations {
   private async describeJob(input: { AccountId?: string; JobId?: string }): Promise<{ Job: JobDescriptor }> {
     const job = this.jobs.get(input.JobId ?? '');
     if (!job || !/^\d{12}$/.test(input.AccountId ?? '') || input.AccountId !== job.input.AccountId) {
-      throw Object.assign(new Error(`no job ${String(input.JobId)} in account ${String(input.AccountId)}`), { name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
+      throw Object.assign(new Error(`no job ${String(input.JobId)} in account ${String(input.AccountId)}`), {
+        name: 'NotFoundException',
+        $metadata: { httpStatusCode: 404 },
+      });
     }
     if (job.status === 'New') {
       if (job.manifestFailure) {
@@ -288,7 +298,9 @@ export class FakeBatchOperations {
             new CopyObjectCommand({
               Bucket: targetBucket,
               Key: targetKey,
-              CopySource: task.versionId ? copySource(task.bucket, task.key, task.versionId) : `${task.bucket}/${encodeURIComponent(task.key).replace(/%2F/g, '/')}`,
+              CopySource: task.versionId
+                ? copySource(task.bucket, task.key, task.versionId)
+                : `${task.bucket}/${encodeURIComponent(task.key).replace(/%2F/g, '/')}`,
               MetadataDirective: 'COPY',
               ...(copy.StorageClass ? { StorageClass: copy.StorageClass as never } : {}),
             }),
@@ -310,7 +322,15 @@ export class FakeBatchOperations {
     const bucket = s3ArnResource(report.Bucket, 'Report.Bucket');
     const root = `${report.Prefix ? `${report.Prefix}/` : ''}job-${job.jobId}`;
     const line = ({ task, error }: FakeJob['results'][number]) =>
-      [task.bucket, task.encodedKey, task.versionId, error ? 'failed' : 'succeeded', String(error ? error.status : 200), error ? error.code : '', csvField(error ? error.message : 'Successful')].join(',');
+      [
+        task.bucket,
+        task.encodedKey,
+        task.versionId,
+        error ? 'failed' : 'succeeded',
+        String(error ? error.status : 200),
+        error ? error.code : '',
+        csvField(error ? error.message : 'Successful'),
+      ].join(',');
     const files: Array<{ status: string; rows: FakeJob['results'] }> = [
       { status: 'succeeded', rows: report.ReportScope === 'AllTasks' ? job.results.filter((r) => !r.error) : [] },
       { status: 'failed', rows: job.results.filter((r) => r.error) },

@@ -169,8 +169,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const xmlEscape = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const xmlEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 const xmlUnescape = (text: string) =>
   text
@@ -422,14 +421,14 @@ export class FaultProxy {
       return false;
     };
     const i = this.stats.injected;
-    if (pick(r.slowDown)) return i.slowDown++, { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+    if (pick(r.slowDown)) return (i.slowDown++, { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' });
     if (pick(r.internalError)) {
-      return i.internalError++, { kind: 'error', status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
+      return (i.internalError++, { kind: 'error', status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' });
     }
-    if (pick(r.resetBefore)) return i.resetBefore++, { kind: 'reset', when: 'before' };
-    if (pick(r.resetAfter)) return i.resetAfter++, { kind: 'reset', when: 'after' };
+    if (pick(r.resetBefore)) return (i.resetBefore++, { kind: 'reset', when: 'before' });
+    if (pick(r.resetAfter)) return (i.resetAfter++, { kind: 'reset', when: 'after' });
     if (request.operation === 'DeleteObjects' && pick(r.deleteEntrySlowDown)) {
-      return i.deleteEntrySlowDown++, { kind: 'deleteEntryErrors', codeOf: () => undefined, otherwise: 'SlowDown' };
+      return (i.deleteEntrySlowDown++, { kind: 'deleteEntryErrors', codeOf: () => undefined, otherwise: 'SlowDown' });
     }
     return undefined;
   }
@@ -461,9 +460,7 @@ export class FaultProxy {
       const version = entry.versionId !== undefined ? `<VersionId>${xmlEscape(entry.versionId)}</VersionId>` : '';
       return `<Error><Key>${xmlEscape(entry.key)}</Key>${version}<Code>${xmlEscape(code)}</Code><Message>${xmlEscape(code)} (fault proxy)</Message></Error>`;
     });
-    const body =
-      '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors.join('')}</DeleteResult>`;
+    const body = '<?xml version="1.0" encoding="UTF-8"?>\n' + `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors.join('')}</DeleteResult>`;
     res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': this.requestId() });
     res.end(body);
   }

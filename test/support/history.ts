@@ -89,7 +89,15 @@ export async function listHistory(s3: S3Client, bucket: string, prefix = ''): Pr
 export const historyLines = (entries: readonly Entry[], options: { latest?: boolean } = {}): string[] =>
   entries
     .map((e) =>
-      [e.key, e.versionId, e.isDeleteMarker ? 'marker' : 'version', ...(options.latest === false ? [] : [e.isLatest ? 'latest' : '']), e.lastModified, e.etag ?? '', e.size ?? ''].join(' | '),
+      [
+        e.key,
+        e.versionId,
+        e.isDeleteMarker ? 'marker' : 'version',
+        ...(options.latest === false ? [] : [e.isLatest ? 'latest' : '']),
+        e.lastModified,
+        e.etag ?? '',
+        e.size ?? '',
+      ].join(' | '),
     )
     .sort();
 
@@ -328,8 +336,14 @@ export function timeOf(listed: readonly Entry[], write: Pick<Write, 'key' | 'ver
  * "after the first writes, before the others". Sleep a few ms at the cut.
  */
 export function instantAtCut(writer: HistoryWriter, listed: readonly Entry[], cut: number): number {
-  const before = writer.log.slice(0, cut).filter((w) => !w.removed).map((w) => timeOf(listed, w));
-  const after = writer.log.slice(cut).filter((w) => !w.removed).map((w) => timeOf(listed, w));
+  const before = writer.log
+    .slice(0, cut)
+    .filter((w) => !w.removed)
+    .map((w) => timeOf(listed, w));
+  const after = writer.log
+    .slice(cut)
+    .filter((w) => !w.removed)
+    .map((w) => timeOf(listed, w));
   const last = Math.max(...before);
   const first = Math.min(...after);
   if (!(first - last >= 2)) throw new Error(`no instant between the writes before and after the cut (${last} .. ${first})`);

@@ -44,8 +44,7 @@ export function testS3Client(overrides: S3ClientConfig = {}): S3Client {
 let shared: S3Client | undefined;
 const sharedClient = (): S3Client => (shared ??= testS3Client());
 
-const isClient = (value: unknown): value is S3Client =>
-  typeof value === 'object' && value !== null && typeof (value as { send?: unknown }).send === 'function';
+const isClient = (value: unknown): value is S3Client => typeof value === 'object' && value !== null && typeof (value as { send?: unknown }).send === 'function';
 
 export interface TestBucketOptions {
   /** Create the bucket with Object Lock enabled (S3 then enables versioning itself). */
@@ -73,11 +72,7 @@ export function uniqueTestBucketName(prefix = 'test'): string {
 /** A new uniquely named bucket, versioning Enabled unless `opts` say otherwise. */
 export async function createVersionedBucket(prefix?: string, opts?: TestBucketOptions): Promise<string>;
 export async function createVersionedBucket(s3: S3Client, prefix?: string, opts?: TestBucketOptions): Promise<string>;
-export async function createVersionedBucket(
-  a?: S3Client | string,
-  b?: string | TestBucketOptions,
-  c?: TestBucketOptions,
-): Promise<string> {
+export async function createVersionedBucket(a?: S3Client | string, b?: string | TestBucketOptions, c?: TestBucketOptions): Promise<string> {
   const s3 = isClient(a) ? a : sharedClient();
   const prefix = isClient(a) ? (b as string | undefined) : a;
   const opts = (isClient(a) ? c : (b as TestBucketOptions | undefined)) ?? {};
@@ -116,9 +111,7 @@ export async function emptyAndDeleteBucket(a: S3Client | string, b?: string): Pr
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (;;) {
-      const page = await s3.send(
-        new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
-      );
+      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
       for (const e of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
         if (e.Key !== undefined) entries.push({ Key: e.Key, VersionId: e.VersionId ?? 'null' });
       }
@@ -129,18 +122,14 @@ export async function emptyAndDeleteBucket(a: S3Client | string, b?: string): Pr
 
     const kept: string[] = [];
     for (let i = 0; i < entries.length; i += 1000) {
-      const out = await s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: entries.slice(i, i + 1000) } }),
-      );
+      const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: entries.slice(i, i + 1000) } }));
       for (const error of out.Errors ?? []) kept.push(`${error.Key}@${error.VersionId}: ${error.Code}`);
     }
 
     let keyMarkerUploads: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
-      const uploads = await s3.send(
-        new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarkerUploads, UploadIdMarker: uploadIdMarker }),
-      );
+      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarkerUploads, UploadIdMarker: uploadIdMarker }));
       for (const u of uploads.Uploads ?? []) {
         await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
       }

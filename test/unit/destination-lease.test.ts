@@ -149,7 +149,7 @@ describe('taking and releasing a lease', () => {
     await expect(takeDestinationLease(store, holder, options)).rejects.toThrow(store.locationOf(KEY));
   });
 
-  test('releasing leaves another run\'s lease of the same restore id alone', async () => {
+  test("releasing leaves another run's lease of the same restore id alone", async () => {
     await takeDestinationLease(store, { ...holder, run: 'run-1' }, options);
 
     expect(await releaseDestinationLease(store, { ...holder, run: 'run-2' })).toMatchObject({ how: 'held-by-other' });
@@ -165,7 +165,7 @@ describe('taking and releasing a lease', () => {
   });
 });
 
-describe('the local runner\'s runs (localRunLeases)', () => {
+describe("the local runner's runs (localRunLeases)", () => {
   const lease = (run?: string): DestinationLease => ({
     restoreId: 'copy-1',
     destination: 's3://destination-bucket/',

@@ -19,7 +19,10 @@ const markerXml = (key: string, id: string, latest = false, time = TIME) =>
   `<DeleteMarker><Key>${key}</Key><VersionId>${id}</VersionId><IsLatest>${latest}</IsLatest><LastModified>${time}</LastModified>` +
   `<Owner><ID>owner</ID><DisplayName>me</DisplayName></Owner></DeleteMarker>`;
 
-function listResult(elements: string[], more: { truncated?: boolean; nextKey?: string; nextVersion?: string; keyMarker?: string; versionMarker?: string } = {}): string {
+function listResult(
+  elements: string[],
+  more: { truncated?: boolean; nextKey?: string; nextVersion?: string; keyMarker?: string; versionMarker?: string } = {},
+): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     '<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +

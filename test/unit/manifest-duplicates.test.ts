@@ -36,8 +36,7 @@ async function* entries(keys: readonly string[], read: { lines: number } = { lin
   }
 }
 
-const request = (at = true) =>
-  parseRestoreRequest({ bucket: 'src', manifest: 's3://m/m.csv', ...(at ? { at: '2026-01-01T00:00:00Z' } : {}) });
+const request = (at = true) => parseRestoreRequest({ bucket: 'src', manifest: 's3://m/m.csv', ...(at ? { at: '2026-01-01T00:00:00Z' } : {}) });
 
 describe('FingerprintSet', () => {
   test('add says whether the fingerprint was there already; size counts distinct fingerprints', () => {
@@ -205,9 +204,7 @@ describe('checkManifest: a key listed twice anywhere is refused', () => {
     const lines = Array.from({ length: 500 }, (_, i) => `src,key-${i}`);
     lines.push('src,key-250');
     const { source } = memoryManifest(lines);
-    await expect(checkManifest(source, request(), { fingerprint: TINY, confirmEvery: 5 })).rejects.toThrow(
-      'manifest line 501 repeats the key of line 251',
-    );
+    await expect(checkManifest(source, request(), { fingerprint: TINY, confirmEvery: 5 })).rejects.toThrow('manifest line 501 repeats the key of line 251');
   });
 
   test('without a repeat, the real fingerprint reads the manifest once', async () => {

@@ -18,7 +18,9 @@ const SIBLING = 'docs/report.pdf.bak';
 const RUNS = 500;
 const T0 = 1_000_000;
 
-type Op = { readonly kind: 'put'; readonly body: string; readonly dt: number; readonly sibling: boolean } | { readonly kind: 'delete'; readonly dt: number; readonly sibling: boolean };
+type Op =
+  | { readonly kind: 'put'; readonly body: string; readonly dt: number; readonly sibling: boolean }
+  | { readonly kind: 'delete'; readonly dt: number; readonly sibling: boolean };
 
 /** Time steps: often 0 (a tie), sometimes 1 ms, sometimes whole seconds. */
 const dtArb = fc.constantFrom(0, 0, 0, 1, 1000, 1000, 2000);
@@ -285,7 +287,18 @@ describe('planner properties on random histories (with ties and null versions)',
   });
 
   test('the generators produce the cases that matter (ties, null versions, stacked markers, T before/at/after writes)', () => {
-    const seen = { empty: 0, tie: 0, tieMarkerOverVersion: 0, tieVersionOverMarker: 0, nullVersion: 0, stacked: 0, absentAtT: 0, tBeforeFirst: 0, tAtWrite: 0, tAfterAll: 0 };
+    const seen = {
+      empty: 0,
+      tie: 0,
+      tieMarkerOverVersion: 0,
+      tieVersionOverMarker: 0,
+      nullVersion: 0,
+      stacked: 0,
+      absentAtT: 0,
+      tBeforeFirst: 0,
+      tAtWrite: 0,
+      tAfterAll: 0,
+    };
     fc.assert(
       fc.property(scenarioArb, (s) => {
         const { bucket, times } = build(s);

@@ -252,7 +252,10 @@ describe('specOf', () => {
 
   test('undelete maps without since, or with since in ms', () => {
     expect(specOf(parse({ ...base, undelete: true })).point).toEqual({ kind: 'undelete' });
-    expect(specOf(parse({ ...base, undelete: true, since: '2026-11-20T10:00:00.500Z' })).point).toEqual({ kind: 'undelete', since: Date.UTC(2026, 10, 20, 10, 0, 0, 500) });
+    expect(specOf(parse({ ...base, undelete: true, since: '2026-11-20T10:00:00.500Z' })).point).toEqual({
+      kind: 'undelete',
+      since: Date.UTC(2026, 10, 20, 10, 0, 0, 500),
+    });
   });
 
   test('the mode is carried over', () => {

@@ -74,7 +74,7 @@ describe('VersionedBucket (reference model)', () => {
     expect(() => b.deleteVersion(KEY, v2.versionId)).toThrow();
   });
 
-  test('a write older than the key\'s latest entry is refused (the listing order is the write order)', () => {
+  test("a write older than the key's latest entry is refused (the listing order is the write order)", () => {
     const b = new VersionedBucket();
     b.put(KEY, 'one', 1000);
     expect(() => b.put(KEY, 'two', 999)).toThrow();

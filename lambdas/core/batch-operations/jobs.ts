@@ -26,13 +26,7 @@
  * The steps the state machine runs (prepare, advance) are in batch-jobs.ts.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateJobCommand,
-  DescribeJobCommand,
-  type CreateJobCommandInput,
-  type JobStatus,
-  type S3ControlClient,
-} from '@aws-sdk/client-s3-control';
+import { CreateJobCommand, DescribeJobCommand, type CreateJobCommandInput, type JobStatus, type S3ControlClient } from '@aws-sdk/client-s3-control';
 import { createHash } from 'node:crypto';
 import type { BatchAction } from '../steps/batch-plan.ts';
 import { SINGLE_COPY_LIMIT } from '../s3/copy-version.ts';
@@ -183,13 +177,7 @@ export async function writeManifests(
 }
 
 /** `writeManifests` of a split plan held in memory (`batchWorkOf`): each manifest's lines in key order. */
-export function writeBatchManifests(
-  s3: S3Client,
-  workBucket: string,
-  restoreId: string,
-  sourceBucket: string,
-  work: BatchWork,
-): Promise<BatchJobsState> {
+export function writeBatchManifests(s3: S3Client, workBucket: string, restoreId: string, sourceBucket: string, work: BatchWork): Promise<BatchJobsState> {
   return writeManifests(s3, workBucket, restoreId, sourceBucket, async (add) => {
     for (const phase of PHASES) for (const copy of work.copies[phase]) await add(phase, copy);
   });
@@ -215,7 +203,9 @@ export function createJobInput(
   const arn = (resource: string) => `arn:${options.partition ?? 'aws'}:s3:::${resource}`;
   // TargetKeyPrefix "p" gives "p/<key>": our prefix "p/" without its slash.
   const targetKeyPrefix = destination.prefix.replace(/\/$/, '');
-  const token = createHash('sha256').update(JSON.stringify([state.restoreId, job.phase, job.storageClass, job.manifestEtag])).digest('hex');
+  const token = createHash('sha256')
+    .update(JSON.stringify([state.restoreId, job.phase, job.storageClass, job.manifestEtag]))
+    .digest('hex');
   return {
     AccountId: options.accountId,
     ConfirmationRequired: false,
@@ -317,11 +307,7 @@ async function textOf(s3: S3Client, bucket: string, key: string): Promise<string
  * is an error (a Complete job has one); without, such a job is skipped (a job
  * that Failed before any task ran has none).
  */
-export async function* completionReports(
-  s3: S3Client,
-  state: BatchJobsState,
-  options: { readonly required: boolean },
-): AsyncGenerator<CompletionReport> {
+export async function* completionReports(s3: S3Client, state: BatchJobsState, options: { readonly required: boolean }): AsyncGenerator<CompletionReport> {
   const jobs = [...state.jobs].sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase));
   for (const job of jobs) {
     if (job.jobId === undefined) continue;
@@ -384,7 +370,15 @@ export class CompletionReportFold {
       if (status !== 'succeeded') {
         this.failed.add(key);
         const { status: http, code } = statusAndCode(a, b);
-        this.rowsByKey.set(key, { Bucket: bucket, Key: key, VersionId: versionId, TaskStatus: 'failed', ErrorCode: code, HTTPStatusCode: http, ResultMessage: message.join(',') });
+        this.rowsByKey.set(key, {
+          Bucket: bucket,
+          Key: key,
+          VersionId: versionId,
+          TaskStatus: 'failed',
+          ErrorCode: code,
+          HTTPStatusCode: http,
+          ResultMessage: message.join(','),
+        });
         continue;
       }
       if (phase === 'noncurrent') {

@@ -63,7 +63,15 @@ type Unchanged = Extract<BatchAction, { action: 'unchanged' }>;
 export function plannedOutcome(bucket: string, action: Unchanged): KeyOutcome {
   const fails = 'fails' in action ? action.fails : undefined;
   if (fails) {
-    return { Bucket: bucket, Key: action.key, VersionId: '', TaskStatus: 'failed', ErrorCode: fails.code, HTTPStatusCode: fails.status, ResultMessage: fails.message };
+    return {
+      Bucket: bucket,
+      Key: action.key,
+      VersionId: '',
+      TaskStatus: 'failed',
+      ErrorCode: fails.code,
+      HTTPStatusCode: fails.status,
+      ResultMessage: fails.message,
+    };
   }
   // In place the row names the current version; to another place, none (as the act steps write them).
   const versionId = 'destinationKey' in action ? '' : (action.current?.versionId ?? '');
@@ -90,12 +98,7 @@ async function inOrder<T, R>(items: readonly T[], concurrency: number, read: (it
  * jobs' manifests, the Lambda path's chunks (from `input.nextChunk` on) and
  * the rows of keys neither writes. Returns the first stage: the non-current jobs.
  */
-export async function prepareBatchJobs(
-  s3: S3Client,
-  store: WorkStore,
-  input: PrepareBatchInput,
-  options: PrepareBatchOptions = {},
-): Promise<BatchStage> {
+export async function prepareBatchJobs(s3: S3Client, store: WorkStore, input: PrepareBatchInput, options: PrepareBatchOptions = {}): Promise<BatchStage> {
   const { restoreId, request } = input;
   const keys = workKeys(restoreId);
   const chunkKeys = options.chunkKeys ?? 1000;
@@ -123,7 +126,10 @@ export async function prepareBatchJobs(
     const actions = pending.map((p) => p.action);
     const items = itemsKey(restoreId, index);
     await store.putLines(keys.plan(index), actions);
-    await store.putLines(items, pending.map((p) => p.item));
+    await store.putLines(
+      items,
+      pending.map((p) => p.item),
+    );
     page.push(chunkRefOf(input, index, actions, '', items));
     pending = [];
     if (page.length >= refsPerPage) await writePage();

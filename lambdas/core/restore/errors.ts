@@ -26,8 +26,7 @@ export class RefusedError extends Error {
   }
 }
 
-export const isCallerError = (error: unknown): error is RequestError | RefusedError =>
-  error instanceof RequestError || error instanceof RefusedError;
+export const isCallerError = (error: unknown): error is RequestError | RefusedError => error instanceof RequestError || error instanceof RefusedError;
 
 /** The S3 error code and HTTP status of an SDK error, for per-key outcomes. */
 export function s3ErrorOf(error: unknown): { code: string; status: number; message: string } {

@@ -28,9 +28,7 @@ export interface EntryRef {
   readonly lastModified: number;
 }
 
-export type RestoreScope =
-  | { readonly kind: 'key'; readonly key: string }
-  | { readonly kind: 'prefix'; readonly prefix: string };
+export type RestoreScope = { readonly kind: 'key'; readonly key: string } | { readonly kind: 'prefix'; readonly prefix: string };
 
 export type RestorePoint =
   /** That version becomes current. */

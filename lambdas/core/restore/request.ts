@@ -89,9 +89,19 @@ export const RestoreRequestSchema = z
       .refine((b) => !/\.\./.test(b) && !/^\d+\.\d+\.\d+\.\d+$/.test(b), 'is not a valid S3 bucket name'),
     key: objectKey.min(1, 'is empty').optional(),
     prefix: objectKey.optional(),
-    versionId: z.string().min(1, 'is empty').max(1024).refine((v) => !CONTROL_CHARS.test(v), 'contains control characters').optional(),
+    versionId: z
+      .string()
+      .min(1, 'is empty')
+      .max(1024)
+      .refine((v) => !CONTROL_CHARS.test(v), 'contains control characters')
+      .optional(),
     /** Roll back to the entry just before this version (e.g. the infected one a malware scan found). */
-    beforeVersionId: z.string().min(1, 'is empty').max(1024).refine((v) => !CONTROL_CHARS.test(v), 'contains control characters').optional(),
+    beforeVersionId: z
+      .string()
+      .min(1, 'is empty')
+      .max(1024)
+      .refine((v) => !CONTROL_CHARS.test(v), 'contains control characters')
+      .optional(),
     at: instant.optional(),
     undelete: z.literal(true).optional(),
     since: instant.optional(),
@@ -167,8 +177,7 @@ export type RestoreRequestInput = z.input<typeof RestoreRequestSchema>;
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => {
     const path = i.path.join('.');
-    const message =
-      i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
+    const message = i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
     return path ? `${path}: ${message}` : message;
   });
 }
@@ -198,8 +207,7 @@ export function requestPointOf(request: RestoreRequest): RestorePoint | undefine
  * `version ''`: each line says its own (see `requestPointOf`, lambdas/core/manifest-plan.ts).
  */
 export function specOf(request: RestoreRequest): RestoreSpec {
-  const scope: RestoreScope =
-    request.key !== undefined ? { kind: 'key', key: request.key } : { kind: 'prefix', prefix: request.prefix ?? '' };
+  const scope: RestoreScope = request.key !== undefined ? { kind: 'key', key: request.key } : { kind: 'prefix', prefix: request.prefix ?? '' };
   if (request.manifest !== undefined && [request.at, request.undelete].every((t) => t === undefined)) {
     return { bucket: request.bucket, scope, point: { kind: 'version', versionId: '' }, mode: request.mode };
   }

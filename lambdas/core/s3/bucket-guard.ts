@@ -42,10 +42,7 @@ export function assertRestorable(bucket: string, facts: BucketFacts, mode: Resto
     );
   }
   if (mode === 'delete' && facts.mfaDelete) {
-    throw new RefusedError(
-      'MfaDeleteEnabled',
-      `bucket "${bucket}" has MFA Delete: versions can only be deleted with a person's MFA token; use copy mode`,
-    );
+    throw new RefusedError('MfaDeleteEnabled', `bucket "${bucket}" has MFA Delete: versions can only be deleted with a person's MFA token; use copy mode`);
   }
 }
 

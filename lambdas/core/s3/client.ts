@@ -52,7 +52,10 @@ export function createS3Client(options: S3Options = {}): S3Client {
  */
 export class WriteOutcomeUnknown extends Error {
   readonly name = 'WriteOutcomeUnknown';
-  constructor(readonly operation: string, readonly failure: unknown) {
+  constructor(
+    readonly operation: string,
+    readonly failure: unknown,
+  ) {
     const e = failure as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     const status = e?.$metadata?.httpStatusCode;
     super(`${operation}: ${e?.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(failure)}; S3 may have carried it out`);

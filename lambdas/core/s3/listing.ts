@@ -7,12 +7,7 @@
  * deserializer reads which element came n-th (`<Version>` or `<DeleteMarker>`),
  * and the n-th element of each kind is the n-th item of its SDK array.
  */
-import {
-  ListObjectVersionsCommand,
-  type DeleteMarkerEntry,
-  type ObjectVersion,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, type DeleteMarkerEntry, type ObjectVersion, type S3Client } from '@aws-sdk/client-s3';
 import type { DeserializeMiddleware } from '@smithy/types';
 import type { HistoryEntry, RestoreScope } from '../restore/model.ts';
 
@@ -50,13 +45,7 @@ async function bodyBytes(body: unknown): Promise<Uint8Array> {
 }
 
 /** Lists one page; `entries` come in listing order (key, then newest first within a key). */
-export async function listPage(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  cursor: ListingCursor | null,
-  maxKeys = 1000,
-): Promise<ListingPage> {
+export async function listPage(s3: S3Client, bucket: string, prefix: string, cursor: ListingCursor | null, maxKeys = 1000): Promise<ListingPage> {
   const command = new ListObjectVersionsCommand({
     Bucket: bucket,
     Prefix: prefix || undefined,
@@ -149,12 +138,7 @@ export interface HistoryWalkOptions {
  * page plus the key being assembled, whatever the scope's size; a key whose
  * entries span pages is yielded once, complete.
  */
-export async function* keyHistories(
-  s3: S3Client,
-  bucket: string,
-  scope: RestoreScope,
-  options: HistoryWalkOptions = {},
-): AsyncGenerator<KeyHistory> {
+export async function* keyHistories(s3: S3Client, bucket: string, scope: RestoreScope, options: HistoryWalkOptions = {}): AsyncGenerator<KeyHistory> {
   const inScope = scope.kind === 'key' ? (key: string) => key === scope.key : () => true;
   let cursor: ListingCursor | null = options.startAfter ? { keyMarker: options.startAfter } : null;
   let key: string | undefined;
@@ -181,8 +165,7 @@ export async function* keyHistories(
     const last = page.entries.at(-1);
     const pastEnd =
       last !== undefined &&
-      ((options.lastKey !== undefined && compareKeys(last.key, options.lastKey) > 0) ||
-        (scope.kind === 'key' && compareKeys(last.key, scope.key) > 0));
+      ((options.lastKey !== undefined && compareKeys(last.key, options.lastKey) > 0) || (scope.kind === 'key' && compareKeys(last.key, scope.key) > 0));
     cursor = pastEnd ? null : page.next;
   } while (cursor);
   if (key !== undefined) yield { key, entries };

@@ -7,13 +7,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { EntryRef } from '../restore/model.ts';
 
 /** Why these entries can't all be deleted, or null when nothing is locked. */
-export async function lockedReason(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  entries: readonly EntryRef[],
-  now = Date.now(),
-): Promise<string | null> {
+export async function lockedReason(s3: S3Client, bucket: string, key: string, entries: readonly EntryRef[], now = Date.now()): Promise<string | null> {
   for (const entry of entries) {
     if (entry.isDeleteMarker) continue; // markers carry no retention
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: entry.versionId }));

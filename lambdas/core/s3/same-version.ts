@@ -12,10 +12,7 @@ const HEADERS = ['ContentType', 'CacheControl', 'ContentDisposition', 'ContentEn
 
 async function attributes(s3: S3Client, bucket: string, key: string, versionId: string) {
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-  const tags =
-    (head.TagCount ?? 0) > 0
-      ? ((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).TagSet ?? [])
-      : [];
+  const tags = (head.TagCount ?? 0) > 0 ? ((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).TagSet ?? []) : [];
   return {
     headers: HEADERS.map((name) => head[name] ?? ''),
     expires: head.ExpiresString ?? head.Expires?.toISOString() ?? '',

@@ -25,11 +25,7 @@ export type WriteFound = 'landed' | 'absent' | 'differs';
  * is neither as before nor as wanted, and the last `WriteOutcomeUnknown` after
  * `WRITE_ATTEMPTS` sends that did not land.
  */
-export async function writeOnce(
-  send: () => Promise<void>,
-  check: () => Promise<WriteFound>,
-  differs: (error: WriteOutcomeUnknown) => Error,
-): Promise<void> {
+export async function writeOnce(send: () => Promise<void>, check: () => Promise<WriteFound>, differs: (error: WriteOutcomeUnknown) => Error): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await send();

@@ -135,7 +135,9 @@ async function copyInPlaceOnce(
     async () => inPlaceCopyFound(await historyOfKey(s3, bucket, key), before, source),
     (error) =>
       Object.assign(
-        new Error(`the key changed while version ${source.versionId} was copied over it (${error.message}); not written again (re-run the restore to plan it again)`),
+        new Error(
+          `the key changed while version ${source.versionId} was copied over it (${error.message}); not written again (re-run the restore to plan it again)`,
+        ),
         { name: 'ChangedSincePlan', $metadata: { httpStatusCode: 409 } },
       ),
   );
@@ -166,7 +168,12 @@ export async function actOnChunk(
   const writes: Promise<void>[] = [];
   const lockChecks: Promise<void>[] = [];
   const carryOut = (key: string, action: Exclude<KeyAction, { action: 'unchanged' }>, write: () => Promise<void>) =>
-    writes.push(write().then(() => record(key, doneOutcome(action)), (error) => record(key, failedWith(doneOutcome(action).VersionId, error))));
+    writes.push(
+      write().then(
+        () => record(key, doneOutcome(action)),
+        (error) => record(key, failedWith(doneOutcome(action).VersionId, error)),
+      ),
+    );
 
   const confirms: Promise<void>[] = [];
 
@@ -176,17 +183,12 @@ export async function actOnChunk(
       const already = plannedAction && plannedAction.action !== 'unchanged';
       record(
         key,
-        already
-          ? { ...doneOutcome(plannedAction), ResultMessage: ALREADY_DONE }
-          : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
+        already ? { ...doneOutcome(plannedAction), ResultMessage: ALREADY_DONE } : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
       );
       return;
     }
     if (changedSincePlan(plannedAction, entries)) {
-      record(
-        key,
-        failed('', 'ChangedSincePlan', 409, 'the key changed after the plan was made; not overwritten (re-run the restore to plan it again)'),
-      );
+      record(key, failed('', 'ChangedSincePlan', 409, 'the key changed after the plan was made; not overwritten (re-run the restore to plan it again)'));
       return;
     }
     switch (action.action) {
@@ -210,7 +212,8 @@ export async function actOnChunk(
         carryOut(key, deletion, async () => {
           try {
             const reason = await limit(() => lockedReason(s3, bucket, key, deletion.entries));
-            if (reason) throw Object.assign(new Error(`refused: ${reason}; the key was left as it was`), { name: 'ObjectLocked', $metadata: { httpStatusCode: 403 } });
+            if (reason)
+              throw Object.assign(new Error(`refused: ${reason}; the key was left as it was`), { name: 'ObjectLocked', $metadata: { httpStatusCode: 403 } });
             const deleted = batcher.delete(key, ids);
             release();
             await deleted;

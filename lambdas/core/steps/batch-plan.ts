@@ -49,8 +49,7 @@ export interface ManifestItem {
 /** A plan chunk's action: in place, or to another place. */
 export type BatchAction = KeyAction | DestinationAction;
 
-export const isBatchRequest = (request: Pick<RestoreRequest, 'manifest' | 'to'>): boolean =>
-  request.manifest !== undefined || request.to !== undefined;
+export const isBatchRequest = (request: Pick<RestoreRequest, 'manifest' | 'to'>): boolean => request.manifest !== undefined || request.to !== undefined;
 
 /**
  * Whether `actBatchStep` carries out an act step: a batch request's, a chunk
@@ -61,8 +60,7 @@ export const isBatchAct = (input: Pick<ActStepInput, 'request' | 'chunk' | 'phas
   isBatchRequest(input.request) || input.chunk.itemsKey !== undefined || input.phase === 'noncurrent';
 
 /** Where a chunk's manifest lines are kept, beside its plan. */
-export const itemsKey = (restoreId: string, index: number): string =>
-  `${workKeys(restoreId).root}items/${String(index).padStart(6, '0')}.jsonl`;
+export const itemsKey = (restoreId: string, index: number): string => `${workKeys(restoreId).root}items/${String(index).padStart(6, '0')}.jsonl`;
 
 /** The same options as a prefix plan's; chunks count keys, since each is listed. */
 export type BatchPlanOptions = PlanOptions;
@@ -114,11 +112,7 @@ export async function checkManifest(source: ManifestSource, request: RestoreRequ
 /** Each key's whole history, listed exactly, in the order given (a key with none: no entries). */
 async function historiesOf(s3: S3Client, bucket: string, keys: readonly string[], concurrency: number): Promise<KeyHistory[]> {
   const limit = pLimit(concurrency);
-  return Promise.all(
-    keys.map((key) =>
-      limit(async () => ({ key, entries: await historyOfKey(s3, bucket, key) })),
-    ),
-  );
+  return Promise.all(keys.map((key) => limit(async () => ({ key, entries: await historyOfKey(s3, bucket, key) }))));
 }
 
 /** Plan totals, counting a copy to another place by the entries it writes. */
@@ -139,12 +133,7 @@ const wontDo = (key: string, error: unknown): KeyAction => {
   return { key, action: 'unchanged', reason: `will fail: ${fails.message}`, current: null, fails };
 };
 
-export async function planBatchStep(
-  s3: S3Client,
-  store: WorkStore,
-  input: PlanStepInput,
-  options: BatchPlanOptions = {},
-): Promise<PlannedChunks> {
+export async function planBatchStep(s3: S3Client, store: WorkStore, input: PlanStepInput, options: BatchPlanOptions = {}): Promise<PlannedChunks> {
   const request = input.request;
   const spec = specOf(request);
   const to = request.to !== undefined ? destinationOf(request.to) : undefined;
@@ -191,7 +180,12 @@ export async function planBatchStep(
     let batch: ManifestItem[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      const histories = await historiesOf(s3, spec.bucket, batch.map((i) => i.key), concurrency);
+      const histories = await historiesOf(
+        s3,
+        spec.bucket,
+        batch.map((i) => i.key),
+        concurrency,
+      );
       options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
       const actions = await Promise.all(histories.map((h, i) => limit(() => planOne(h, pointOfLine(request, batch[i]!)))));
       await writeChunk(actions, '', batch);
@@ -251,7 +245,12 @@ async function chunkSources(s3: S3Client, store: WorkStore, input: ActStepInput,
   const items = input.chunk.itemsKey ?? (request.manifest !== undefined ? itemsKey(input.restoreId, input.chunk.index) : undefined);
   if (items !== undefined) {
     const lines = await store.getLines<ManifestItem>(items);
-    const histories = await historiesOf(s3, spec.bucket, lines.map((i) => i.key), concurrency);
+    const histories = await historiesOf(
+      s3,
+      spec.bucket,
+      lines.map((i) => i.key),
+      concurrency,
+    );
     return histories.map((h, i) => ({ ...h, point: pointOfLine(request, lines[i]!) }));
   }
   return (async function* () {

@@ -169,8 +169,7 @@ export const workKeys = (restoreId: string) => ({
   reportJsonl: `restores/${restoreId}/report.jsonl`,
   summary: `restores/${restoreId}/summary.json`,
   /** The refs of the chunks one plan (or prepare) step wrote, from chunk `firstIndex` on, for later passes. */
-  chunkRefs: (source: ChunkPass['source'], firstIndex: number) =>
-    `restores/${restoreId}/chunk-refs/${source}/${String(firstIndex).padStart(6, '0')}.jsonl`,
+  chunkRefs: (source: ChunkPass['source'], firstIndex: number) => `restores/${restoreId}/chunk-refs/${source}/${String(firstIndex).padStart(6, '0')}.jsonl`,
   chunkRefsPrefix: (source: ChunkPass['source']) => `restores/${restoreId}/chunk-refs/${source}/`,
 });
 
@@ -178,8 +177,7 @@ export const workKeys = (restoreId: string) => ({
 export const actPhaseOf = (request: Pick<RestoreRequest, 'withHistory'>): ActPhase => (request.withHistory ? 'noncurrent' : 'all');
 
 /** The ARN of the execution named `name` of the state machine. */
-export const executionArnOf = (stateMachineArn: string, name: string): string =>
-  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /**
  * The descriptor of plan chunk `index`, holding `actions` for the keys after

@@ -49,12 +49,7 @@ export type PlannedChunks = Omit<PlanStepOutput, 'actPhase'>;
  * The step's chunk refs are kept too (one page per step), for the passes after
  * planning (`chunk-pass.ts`).
  */
-export async function planStep(
-  s3: S3Client,
-  store: WorkStore,
-  input: PlanStepInput,
-  options: PlanOptions = {},
-): Promise<PlanStepOutput> {
+export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepInput, options: PlanOptions = {}): Promise<PlanStepOutput> {
   // A manifest's keys, or a restore to another place: batch-plan.ts.
   const planned = isBatchRequest(input.request) ? await planBatchStep(s3, store, input, options) : await planScopeStep(s3, store, input, options);
   const first = planned.chunks[0];

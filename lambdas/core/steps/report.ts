@@ -36,7 +36,9 @@ export function countOutcomes(rows: readonly KeyOutcome[], into: OutcomeCounts =
 }
 
 export const scopeLabel = (request: ReportStepInput['request']): string =>
-  (request.manifest !== undefined ? `s3://${request.bucket} keys of manifest ${request.manifest}` : `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`) +
+  (request.manifest !== undefined
+    ? `s3://${request.bucket} keys of manifest ${request.manifest}`
+    : `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`) +
   (request.to !== undefined ? ` to ${request.to}${request.withHistory ? ' with history' : ''}` : '');
 
 /**
@@ -59,7 +61,12 @@ async function* outcomeFiles(store: WorkStore, outcomesPrefix: string): AsyncGen
   while (reading.length > 0) yield await reading.shift()!;
 }
 
-async function foldOutcomes(store: WorkStore, outcomesPrefix: string, counts: OutcomeCounts, out?: { streams: LineStreams; csv: string; jsonl: string }): Promise<void> {
+async function foldOutcomes(
+  store: WorkStore,
+  outcomesPrefix: string,
+  counts: OutcomeCounts,
+  out?: { streams: LineStreams; csv: string; jsonl: string },
+): Promise<void> {
   for await (const rows of outcomeFiles(store, outcomesPrefix)) {
     countOutcomes(rows, counts);
     if (!out) continue;

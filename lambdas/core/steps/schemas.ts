@@ -5,15 +5,7 @@
 import { z } from 'zod';
 import { RequestError } from '../restore/errors.ts';
 import { describeIssues, RestoreRequestSchema } from '../restore/request.ts';
-import type {
-  ActStepInput,
-  AdvanceBatchInput,
-  NextChunksInput,
-  PlanStepInput,
-  PrepareBatchInput,
-  ReportStepInput,
-  ValidateStepInput,
-} from './contracts.ts';
+import type { ActStepInput, AdvanceBatchInput, NextChunksInput, PlanStepInput, PrepareBatchInput, ReportStepInput, ValidateStepInput } from './contracts.ts';
 
 /** Also a Step Functions execution name: 1-80 of letters, digits, `-` and `_`. */
 export const restoreId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, - or _');
@@ -115,8 +107,7 @@ function parseWith<T>(schema: z.ZodType, what: string, event: unknown): T {
   return parsed.data as T;
 }
 
-export const parseValidateStepInput = (event: unknown) =>
-  parseWith<ValidateStepInput>(ValidateStepInputSchema, 'validate-request', event);
+export const parseValidateStepInput = (event: unknown) => parseWith<ValidateStepInput>(ValidateStepInputSchema, 'validate-request', event);
 export const parsePlanStepInput = (event: unknown) => parseWith<PlanStepInput>(PlanStepInputSchema, 'list-versions', event);
 export const parseActStepInput = (event: unknown) => parseWith<ActStepInput>(ActStepInputSchema, 'act', event);
 export const parseReportStepInput = (event: unknown) => parseWith<ReportStepInput>(ReportStepInputSchema, 'report', event);

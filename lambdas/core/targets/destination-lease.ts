@@ -232,7 +232,5 @@ export class S3LeaseStore implements LeaseStore {
 }
 
 const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-const isPreconditionFailed = (error: unknown): boolean =>
-  (error as { name?: string })?.name === 'PreconditionFailed' || statusOf(error) === 412;
-const isConditionalConflict = (error: unknown): boolean =>
-  (error as { name?: string })?.name === 'ConditionalRequestConflict' || statusOf(error) === 409;
+const isPreconditionFailed = (error: unknown): boolean => (error as { name?: string })?.name === 'PreconditionFailed' || statusOf(error) === 412;
+const isConditionalConflict = (error: unknown): boolean => (error as { name?: string })?.name === 'ConditionalRequestConflict' || statusOf(error) === 409;

@@ -7,13 +7,7 @@
  */
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 /** Where a restore keeps its plan, outcomes and report. */
@@ -39,8 +33,7 @@ export interface StreamedObject {
   readonly etag?: string;
 }
 
-export const toLines = (rows: readonly unknown[]): string =>
-  rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
+export const toLines = (rows: readonly unknown[]): string => rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
 
 export const fromLines = <T>(text: string): T[] =>
   text
@@ -127,9 +120,7 @@ export class S3WorkStore implements WorkStore {
   async *keys(prefix: string): AsyncGenerator<string> {
     let token: string | undefined;
     do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
       for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
