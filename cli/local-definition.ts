@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AslStateMachine } from '../lib/definition.ts';
+import type { AslStateMachine, CfnTemplate } from '../lib/definition.ts';
 import { homedir } from 'node:os';
-import { isHandlerName, type HandlerName } from './local-runner.ts';
+import { isHandlerName, type HandlerName } from './handler-names.ts';
 
 export interface LocalDefinition {
   readonly asl: AslStateMachine;
@@ -37,7 +37,7 @@ function sourceHash(): string {
   const libDir = join(ROOT, 'lib');
   for (const name of readdirSync(libDir).sort()) if (name.endsWith('.ts')) hash.update(name).update(readFileSync(join(libDir, name)));
   hash.update(readFileSync(join(ROOT, 'cdk.json')));
-  hash.update(readFileSync(join(ROOT, 'lambdas', 'core', 'request.ts')));
+  hash.update(readFileSync(join(ROOT, 'lambdas', 'core', 'restore', 'request.ts')));
   // The cached shape is this file's.
   hash.update(readFileSync(__filename));
   hash.update(readFileSync(join(dirname(require.resolve('aws-cdk-lib/package.json')), 'package.json')));
@@ -53,8 +53,11 @@ export const definitionCacheDir = (): string => process.env.S3_REWIND_CACHE ?? j
  * The definition, synthesized once per change of its sources: later runs read it
  * from the cache (synthesis takes seconds; reading it, milliseconds).
  */
-export async function loadDefinition(): Promise<LocalDefinition> {
-  if (cached) return cached;
+export function loadDefinition(): Promise<LocalDefinition> {
+  return Promise.resolve(cached ?? readOrSynthesize());
+}
+
+function readOrSynthesize(): LocalDefinition {
   const file = join(definitionCacheDir(), `definition-${sourceHash()}.json`);
   try {
     cached = JSON.parse(readFileSync(file, 'utf8')) as LocalDefinition;
@@ -78,9 +81,12 @@ function waitStatesOf(machine: AslStateMachine): string[] {
 /** Synthesizes the stack in this process and renders its state machine definition. */
 export function synthesizeDefinition(): LocalDefinition {
   // Loaded here, not at the top: aws-cdk-lib takes seconds to load, and a cached definition doesn't need it.
+  // require, not import(): the CLI runs under tsx's CommonJS hooks, which load .ts through require only.
+  /* eslint-disable @typescript-eslint/no-require-imports -- a lazy load under tsx's CommonJS hooks (see above) */
   const { createApp } = require('../lib/app.ts') as typeof import('../lib/app.ts');
   const { CONTEXT_KEYS } = require('../lib/config.ts') as typeof import('../lib/config.ts');
   const { renderDefinition } = require('../lib/definition.ts') as typeof import('../lib/definition.ts');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const { app, stack } = createApp({
     context: {
       ...cdkContext(),
@@ -92,7 +98,7 @@ export function synthesizeDefinition(): LocalDefinition {
       'aws:cdk:bundling-stacks': [],
     },
   });
-  const template = app.synth().getStackArtifact(stack.artifactId).template;
+  const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
   const rendered = renderDefinition(template);
   const lambdaTasks = rendered.lambdaTasks.map(({ stateName, handler }) => {
     if (!isHandlerName(handler)) throw new Error(`task "${stateName}" runs "${handler}", which the local runner has no handler for`);

@@ -25,6 +25,7 @@ import { makeHandler as report } from '../lambdas/report/handler.ts';
 import { makeHandler as validateRequest } from '../lambdas/validate-request/handler.ts';
 import { FileLeaseStore, localRunLeases } from './file-lease-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
+import type { HandlerName } from './handler-names.ts';
 import { loadDefinition, type LocalDefinition } from './local-definition.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -66,7 +67,10 @@ export interface LocalRunOptions {
   readonly waitSeconds?: number;
 }
 
-const HANDLERS = {
+/** A step's handler as a local run calls it: the event in, what Lambda would return out. */
+type LocalHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+const HANDLERS: Record<HandlerName, (deps: StepDeps, policy: RestorePolicy, workBucket: string) => LocalHandler> = {
   'validate-request': (deps: StepDeps, policy: RestorePolicy, workBucket: string) => validateRequest(deps, policy, workBucket),
   'list-versions': (deps: StepDeps) => listVersions(deps),
   'copy-version': (deps: StepDeps) => copyVersion(deps),
@@ -75,10 +79,7 @@ const HANDLERS = {
   'prepare-batch-jobs': (deps: StepDeps) => prepareBatchJobs(deps),
   'advance-batch-jobs': (deps: StepDeps) => advanceBatchJobs(deps),
   report: (deps: StepDeps) => report(deps),
-} as const;
-
-export type HandlerName = keyof typeof HANDLERS;
-export const isHandlerName = (name: string): name is HandlerName => name in HANDLERS;
+};
 
 /** A Lambda context for an in-process invocation, with Lambda's 15 minutes. */
 const lambdaContext = (functionName: string): Context => {
@@ -132,13 +133,13 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     };
   }
   for (const stateName of definition.eventTasks) {
-    handlers[stateName] = async (taskInput) => {
+    handlers[stateName] = (taskInput) => {
       const entries = (taskInput as { Entries?: Array<{ DetailType?: string; Detail?: unknown }> }).Entries ?? [];
       for (const entry of entries) {
-        const detail = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
+        const detail: unknown = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
         options.onEvent?.({ detailType: entry.DetailType ?? '', detail });
       }
-      return { Entries: entries.map((_, i) => ({ EventId: `local-${i}` })), FailedEntryCount: 0 } as unknown as JSONValue;
+      return Promise.resolve({ Entries: entries.map((_, i) => ({ EventId: `local-${i}` })), FailedEntryCount: 0 } as unknown as JSONValue);
     };
   }
   const machine = new StateMachine(definition.asl as never, { validationOptions: { checkArn: false } });

@@ -4,7 +4,7 @@
  * document. Progress, warnings and errors go to stderr, never here.
  */
 import type { KeyVersion } from '#core/restore/key-version.ts';
-import type { DestinationAction } from '#core/targets/destination.ts';
+import type { DestinationAction } from '#core/restore/destination-plan.ts';
 import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/restore/model.ts';
 import type { PlanTotals } from '#core/restore/planner.ts';
 import type { RestoreRequest } from '#core/restore/request.ts';

@@ -1,6 +1,6 @@
 /**
  * The role S3 Batch Operations assumes to run s3-rewind's PutObjectCopy jobs
- * (`lambdas/core/batch-operations.ts`), and what the function that creates the
+ * (`lambdas/core/batch-operations/`), and what the function that creates the
  * jobs may do with it. The job reads the versions its manifest names (allowed
  * buckets), the manifest itself (the work bucket), writes the copies (allowed
  * buckets: a destination must be one too) and its completion report (the work

@@ -2,7 +2,7 @@
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { advanceBatchStep } from '#core/batch-operations/steps.ts';
 import { RefusedError } from '#core/restore/errors.ts';
-import { parseAdvanceBatchInput } from '#core/steps/schemas.ts';
+import { parseAdvanceBatchInput } from '#core/batch-operations/schemas.ts';
 import { batchOperationsFromEnv, lambdaDeps, type StepDeps } from '../commons/clients.ts';
 import { stepHandler } from '../commons/step-handler.ts';
 

@@ -25,7 +25,7 @@ export interface StepDeps {
   readonly leases?: LeaseDeps;
 }
 
-/** The destination leases of restores to another place (lambdas/core/destination-lease.ts). */
+/** The destination leases of restores to another place (lambdas/core/targets/destination-lease.ts). */
 export interface LeaseDeps {
   /** The lease store behind a context's `workBucket`. */
   readonly store: (workBucket: string) => LeaseStore;

@@ -9,11 +9,13 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { batchKeys, type BatchJob } from '#core/batch-operations/jobs.ts';
-import type { BatchAction, ManifestItem } from '#core/steps/batch-plan.ts';
+import type { PlannedAction } from '#core/restore/destination-plan.ts';
+import type { KeyItem } from '#core/sources/key-source.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
 import type { RestorePolicy } from '#core/restore/policy.ts';
 import type { RestoreRequestInput } from '#core/restore/request.ts';
-import { workKeys, type BatchStage, type ChunkPass, type ChunkRef, type RestoreContext } from '#core/steps/contracts.ts';
+import type { BatchStage } from '#core/batch-operations/contracts.ts';
+import { workKeys, type ChunkPass, type ChunkRef, type RestoreContext } from '#core/steps/contracts.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import type { StepDeps } from '../../lambdas/commons/clients.ts';
 import { makeHandler as advanceHandler } from '../../lambdas/advance-batch-jobs/handler.ts';
@@ -162,8 +164,8 @@ test('prepare: the manifests list exactly the source versions up to T of the key
   // The marked key: a Lambda chunk at nextChunk, its ref on the engine's chunk-ref page, its key listed exactly.
   const refs = await store().getLines<ChunkRef>(workKeys(context.restoreId).chunkRefs('batch', nextChunk));
   expect(refs).toEqual([expect.objectContaining({ index: nextChunk, planKey: workKeys(context.restoreId).plan(nextChunk), actions: 1, lastKey: 'h/marked' })]);
-  expect(await store().getLines<ManifestItem>(refs[0]!.itemsKey!)).toEqual([{ line: 0, key: 'h/marked' }]);
-  const lambdaPlan = await store().getLines<BatchAction>(refs[0]!.planKey);
+  expect(await store().getLines<KeyItem>(refs[0]!.itemsKey!)).toEqual([{ line: 0, key: 'h/marked' }]);
+  const lambdaPlan = await store().getLines<PlannedAction>(refs[0]!.planKey);
   expect(lambdaPlan.map((a) => [a.key, a.action, a.action === 'copyTo' ? a.writes.map((w) => w.versionId) : []])).toEqual([
     ['h/marked', 'copyTo', [...upToT.get('h/marked')!].reverse().map((e) => e.versionId)],
   ]);
@@ -227,7 +229,7 @@ test('prepare of a manifest restore in place: a Lambda key keeps its manifest li
   expect(stage.jobs.jobs.map((j) => [j.phase, j.tasks])).toEqual([['current', 1]]);
   expect(await textOf(stage.jobs.jobs[0]!.manifestKey)).toBe(`${bucket},m/one,${o1}\n`);
   const [ref] = await store().getLines<ChunkRef>(workKeys(context.restoreId).chunkRefs('batch', nextChunk));
-  expect(await store().getLines<ManifestItem>(ref!.itemsKey!)).toEqual([{ line: 2, key: 'm/gone' }]);
+  expect(await store().getLines<KeyItem>(ref!.itemsKey!)).toEqual([{ line: 2, key: 'm/gone' }]);
   const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).plannedOutcomes(0));
   const lambda = await runRestore(s3, request, { workBucket: fx.workBucket() });
   expect(rows).toEqual([lambda.rows.find((r) => r.Key === 'm/bad')]);

@@ -8,7 +8,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, DescribeJobCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { mockClient } from 'aws-sdk-client-mock';
 import { advanceBatchJobs, batchWorkOf, createJobInput, foldCompletionReports, writeBatchManifests, type BatchJobsState } from '#core/batch-operations/jobs.ts';
-import type { BatchAction } from '#core/steps/batch-plan.ts';
+import type { PlannedAction } from '#core/restore/destination-plan.ts';
 import { GiB } from '#core/s3/copy-version.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep } from '../support/history.ts';
@@ -43,7 +43,7 @@ test('with history: the non-current manifest lists every entry before the state 
   );
   const { chunks } = await planAll(s3, context);
   const store = new S3WorkStore(s3, fx.workBucket());
-  const actions = (await Promise.all(chunks.map((c) => store.getLines<BatchAction>(c.planKey)))).flat();
+  const actions = (await Promise.all(chunks.map((c) => store.getLines<PlannedAction>(c.planKey)))).flat();
 
   // Act
   const work = batchWorkOf(actions);
@@ -83,7 +83,7 @@ const ref = (versionId: string, size = 10, extra: object = {}) => ({
 const marker = (versionId: string) => ({ versionId, isDeleteMarker: true, lastModified: 1 });
 
 test('versions above 5 GiB, archived versions, delete markers and non-copies stay on the Lambda path; the rest is split by phase', () => {
-  const actions: BatchAction[] = [
+  const actions: PlannedAction[] = [
     { key: 'big', action: 'copy', outcome: 'restored', source: ref('b1', 6 * GiB), current: ref('b2') },
     { key: 'cold', action: 'copy', outcome: 'restored', source: ref('c1', 10, { storageClass: 'GLACIER' }), current: ref('c2') },
     { key: 'ok', action: 'copy', outcome: 'restored', source: ref('o1', 5 * GiB), current: ref('o2') },

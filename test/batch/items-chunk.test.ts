@@ -7,9 +7,10 @@
  * writes the rest, in copy and delete mode.
  */
 import type { RestoreMode } from '#core/restore/model.ts';
-import { itemsKey as manifestItemsKey, type BatchAction, type ManifestItem } from '#core/steps/batch-plan.ts';
+import type { PlannedAction } from '#core/restore/destination-plan.ts';
+import type { KeyItem } from '#core/sources/key-source.ts';
 import type { RestoreRequestInput } from '#core/restore/request.ts';
-import { chunkRefOf, workKeys, type ChunkRef, type RestoreContext } from '#core/steps/contracts.ts';
+import { chunkRefOf, itemsKey as manifestItemsKey, workKeys, type ChunkRef, type RestoreContext } from '#core/steps/contracts.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { HistoryWriter, bodyOf, byKeyMap, countRequests, historyLines, instantAtCut, listHistory, sleep } from '../support/history.ts';
@@ -45,9 +46,9 @@ async function exactKeysChunk(request: RestoreRequestInput): Promise<{ context: 
   const plan = await planAll(s3, context);
   expect(plan.chunks).toHaveLength(1);
   const store = new S3WorkStore(s3, fx.workBucket());
-  const actions = (await store.getLines<BatchAction>(plan.chunks[0]!.planKey)).filter((a) => LISTED.includes(a.key));
+  const actions = (await store.getLines<PlannedAction>(plan.chunks[0]!.planKey)).filter((a) => LISTED.includes(a.key));
   const index = plan.chunks.length;
-  const items: ManifestItem[] = LISTED.map((key, i) => ({ line: i + 1, key }));
+  const items: KeyItem[] = LISTED.map((key, i) => ({ line: i + 1, key }));
   const itemsKey = `${workKeys(context.restoreId).root}lambda-keys/${index}.jsonl`;
   await store.putLines(workKeys(context.restoreId).plan(index), actions);
   await store.putLines(itemsKey, items);
@@ -144,7 +145,7 @@ test("a manifest's plan chunks name the file of their lines (itemsKey), which th
   const context = await validateStep(s3, { bucket, manifest: `s3://${fx.workBucket()}/items-chunk.csv`, at: iso(at) }, { workBucket: fx.workBucket() });
   const plan = await planAll(s3, context);
   expect(plan.chunks).toEqual([expect.objectContaining({ index: 0, itemsKey: manifestItemsKey(context.restoreId, 0) })]);
-  const items = await new S3WorkStore(s3, fx.workBucket()).getLines<ManifestItem>(plan.chunks[0]!.itemsKey!);
+  const items = await new S3WorkStore(s3, fx.workBucket()).getLines<KeyItem>(plan.chunks[0]!.itemsKey!);
   expect(items).toEqual([
     { line: 1, key: 'p/b' },
     { line: 2, key: 'p/d' },

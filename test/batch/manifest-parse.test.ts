@@ -3,7 +3,7 @@
  */
 import { encodeManifestKey, manifestLines, parseManifestLine, textLines, type ManifestSource } from '#core/sources/manifest.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
-import { planDestinationKey } from '#core/targets/destination.ts';
+import { planDestinationKey } from '#core/restore/destination-plan.ts';
 import { checkPolicy } from '#core/restore/policy.ts';
 import type { HistoryEntry } from '#core/restore/model.ts';
 

@@ -24,7 +24,6 @@ import type { RestorePolicy } from '#core/restore/policy.ts';
 import type { RestoreRequestInput } from '#core/restore/request.ts';
 import {
   workKeys,
-  type ActPhase,
   type ActStepInput,
   type ChunkPass,
   type ActStepOutput,
@@ -35,6 +34,7 @@ import {
   type RestoreContext,
   type RestoreSummary,
 } from '#core/steps/contracts.ts';
+import type { ActPhase } from '#core/restore/model.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import type { StepDeps } from '../../lambdas/commons/clients.ts';
 import { makeHandler as copyVersionHandler } from '../../lambdas/copy-version/handler.ts';

@@ -81,7 +81,7 @@ describe('running the same restore again is a no-op', () => {
 
 describe('a retried act step (the same chunk acted on twice) writes nothing twice', () => {
   // ENGINE BUG in delete mode (see report): "site/created" was created after T, so the plan deletes
-  // its whole history. The retry finds no history for it and act.ts reports it failed with
+  // its whole history. The retry finds no history for it and the in-place target reports it failed with
   // ChangedSincePlan ("the key has no history any more"), although the key is exactly at the
   // restore point (absent). A planned deleteEntries with restoresTo null whose key is now gone
   // should be reported as done ("already at the restore point"), like any other key.

@@ -7,7 +7,7 @@
  * key two identical new versions. Each key must get exactly one new version, a
  * copy of its target, and its row must say restored.
  */
-import { inPlaceCopyFound } from '#core/steps/act.ts';
+import { inPlaceCopyFound } from '#core/targets/in-place.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';

@@ -7,7 +7,8 @@
  */
 import { DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { actOnChunk } from '#core/steps/act.ts';
+import { actOnChunk } from '#core/targets/in-place.ts';
+import { keyHistories } from '#core/s3/listing.ts';
 import { RefusedError } from '#core/restore/errors.ts';
 import { validateRestore } from '#core/steps/validate.ts';
 
@@ -42,7 +43,10 @@ test('a delete-mode restore of an MFA Delete bucket is refused at validation, na
 test('a delete-mode chunk is refused again when it is acted on (MFA Delete turned on after the plan), and nothing is deleted', async () => {
   const spec = { bucket: 'vault', scope: { kind: 'prefix', prefix: 'docs/' }, point: { kind: 'pointInTime', at: Date.parse(at) }, mode: 'delete' } as const;
 
-  const error = await actOnChunk(s3, spec, [], { startAfter: '', lastKey: 'docs/z' }).catch((e: unknown) => e);
+  const chunkKeys = async function* () {
+    for await (const history of keyHistories(s3, spec.bucket, spec.scope, { startAfter: '', lastKey: 'docs/z' })) yield { ...history, point: spec.point };
+  };
+  const error = await actOnChunk(s3, spec, [], chunkKeys()).catch((e: unknown) => e);
 
   expect(error).toMatchObject({ name: 'RefusedError', code: 'MfaDeleteEnabled' });
   expect(s3Mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(0);

@@ -6,7 +6,7 @@
  * collisions forced by a tiny fingerprint function.
  */
 import fc from 'fast-check';
-import { checkManifest } from '#core/steps/batch-plan.ts';
+import { checkManifest } from '#core/sources/manifest-source.ts';
 import { RequestError } from '#core/restore/errors.ts';
 import { FingerprintSet, ManifestKeys, seededFingerprint, type KeyFingerprint } from '#core/sources/manifest-duplicates.ts';
 import type { ManifestSource } from '#core/sources/manifest.ts';

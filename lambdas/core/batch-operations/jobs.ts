@@ -23,12 +23,12 @@
  *   whose `Results[]` name the CSV files (bucket and whole key) of the tasks that
  *   ran; they fold into one s3-rewind report row per key.
  *
- * The steps the state machine runs (prepare, advance) are in batch-jobs.ts.
+ * The steps the state machine runs (prepare, advance) are in steps.ts.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateJobCommand, DescribeJobCommand, type CreateJobCommandInput, type JobStatus, type S3ControlClient } from '@aws-sdk/client-s3-control';
+import { CreateJobCommand, DescribeJobCommand, type CreateJobCommandInput, type S3ControlClient } from '@aws-sdk/client-s3-control';
 import { createHash } from 'node:crypto';
-import type { BatchAction } from '../steps/batch-plan.ts';
+import type { PlannedAction } from '../restore/destination-plan.ts';
 import { SINGLE_COPY_LIMIT } from '../s3/copy-version.ts';
 import { compareKeys } from '../s3/listing.ts';
 import { decodeManifestKey, csvFields, manifestCsvLine } from '../sources/manifest.ts';
@@ -52,7 +52,7 @@ export interface BatchCopy {
 export interface BatchWork {
   readonly copies: Record<BatchPhase, BatchCopy[]>;
   /** Actions Batch Operations can't carry out: acted on by the Lambda path, with why. */
-  readonly lambda: Array<{ readonly action: BatchAction; readonly reason: string }>;
+  readonly lambda: Array<{ readonly action: PlannedAction; readonly reason: string }>;
 }
 
 const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
@@ -68,7 +68,7 @@ function notCopyable(entry: EntryRef): string | undefined {
 const copyOf = (key: string, entry: EntryRef): BatchCopy => ({ key, versionId: entry.versionId, storageClass: entry.storageClass ?? 'STANDARD' });
 
 /** Splits a plan's actions into the two phases' copies and the rest (Lambda). */
-export function batchWorkOf(actions: Iterable<BatchAction>): BatchWork {
+export function batchWorkOf(actions: Iterable<PlannedAction>): BatchWork {
   const work: BatchWork = { copies: { noncurrent: [], current: [] }, lambda: [] };
   for (const action of actions) {
     switch (action.action) {
@@ -106,7 +106,8 @@ export interface BatchJob {
   readonly manifestEtag: string;
   readonly tasks: number;
   readonly jobId?: string;
-  readonly status?: JobStatus | string;
+  /** S3 Control's `JobStatus`, kept as the string it answered. */
+  readonly status?: string;
 }
 
 /** Where an engine run stands; small, so it can travel in the state machine's state. */
@@ -318,7 +319,9 @@ export async function* completionReports(s3: S3Client, state: BatchJobsState, op
     } catch (error) {
       if (!isNoSuchKey(error)) throw error;
       if (options.required && job.tasks > 0) {
-        throw new Error(`Batch Operations job ${job.jobId} (${job.phase}) has no completion report at s3://${state.workBucket}/${manifestKey}`);
+        throw new Error(`Batch Operations job ${job.jobId} (${job.phase}) has no completion report at s3://${state.workBucket}/${manifestKey}`, {
+          cause: error,
+        });
       }
       continue;
     }

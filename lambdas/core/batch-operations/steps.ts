@@ -1,6 +1,6 @@
 /**
  * The two steps of the S3 Batch Operations engine the state machine runs after
- * planning (batch-operations.ts holds the manifests, jobs and reports).
+ * planning (jobs.ts holds the manifests, jobs and reports).
  *
  * Prepare Batch Jobs reads every plan chunk once, in order, and splits it:
  * - copies Batch Operations can make go to one CSV manifest per phase and
@@ -38,10 +38,12 @@ import {
   type BatchJobOptions,
   type BatchJobsState,
 } from './jobs.ts';
-import { itemsKey, type BatchAction, type ManifestItem } from '../steps/batch-plan.ts';
+import type { PlannedAction } from '../restore/destination-plan.ts';
+import type { KeyItem } from '../sources/key-source.ts';
 import type { KeyOutcome } from '../restore/model.ts';
 import { destinationOf, type Destination, type RestoreRequest } from '../restore/request.ts';
-import { chunkRefOf, workKeys, type AdvanceBatchInput, type BatchStage, type ChunkRef, type PrepareBatchInput } from '../steps/contracts.ts';
+import { chunkRefOf, itemsKey, workKeys, type ChunkRef } from '../steps/contracts.ts';
+import type { AdvanceBatchInput, BatchStage, PrepareBatchInput } from './contracts.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 
 export interface PrepareBatchOptions {
@@ -53,7 +55,7 @@ export interface PrepareBatchOptions {
   readonly concurrency?: number;
 }
 
-type Unchanged = Extract<BatchAction, { action: 'unchanged' }>;
+type Unchanged = Extract<PlannedAction, { action: 'unchanged' }>;
 
 /**
  * The report row of a key the plan leaves as it is, as an act step reports it:
@@ -113,7 +115,7 @@ export async function prepareBatchJobs(s3: S3Client, store: WorkStore, input: Pr
   planFiles.sort((a, b) => a.index - b.index);
 
   let nextIndex = input.nextChunk;
-  let pending: Array<{ action: BatchAction; item: ManifestItem }> = [];
+  let pending: Array<{ action: PlannedAction; item: KeyItem }> = [];
   let page: ChunkRef[] = [];
   const writePage = async () => {
     if (page.length === 0) return;
@@ -141,12 +143,12 @@ export async function prepareBatchJobs(s3: S3Client, store: WorkStore, input: Pr
       planFiles,
       options.concurrency ?? 8,
       async ({ key, index }) => {
-        const actions = await store.getLines<BatchAction>(key);
+        const actions = await store.getLines<PlannedAction>(key);
         const work = batchWorkOf(actions);
         // A manifest's chunk keeps its lines beside it: a Lambda key keeps its line (and version id).
         const lines =
           request.manifest !== undefined && work.lambda.length > 0
-            ? new Map((await store.getLines<ManifestItem>(itemsKey(restoreId, index))).map((item) => [item.key, item]))
+            ? new Map((await store.getLines<KeyItem>(itemsKey(restoreId, index))).map((item) => [item.key, item]))
             : undefined;
         return { actions, work, lines };
       },

@@ -128,6 +128,36 @@ export function addCounts(into: OutcomeCounts, from: Partial<OutcomeCounts>): Ou
   return into;
 }
 
+/** Counts rows by their status, into `into`. */
+export function countOutcomes(rows: readonly KeyOutcome[], into: OutcomeCounts = emptyCounts()): OutcomeCounts {
+  for (const row of rows) into[row.TaskStatus] += 1;
+  return into;
+}
+
+/**
+ * One key to restore, as a key source hands it on: its whole history (newest
+ * first) and the restore point that applies to it.
+ */
+export interface SourceKey {
+  readonly key: string;
+  readonly entries: readonly HistoryEntry[];
+  readonly point: RestorePoint;
+  /** The manifest line that named the key (its own restore point); absent for a listed scope. */
+  readonly line?: number;
+}
+
+/**
+ * Which of a chunk's writes an act step carries out. With history, every
+ * non-current entry of every key is written (`noncurrent`, while planning)
+ * before any current one (`current`, a second pass over every chunk), as the
+ * S3 guide advises; a step re-plans from a fresh listing, so `current` also
+ * writes whatever an earlier phase left unwritten, in the key's order.
+ */
+export type ActPhase = 'all' | 'noncurrent' | 'current';
+
+/** The phase act steps run in while planning: with history, non-current entries first. */
+export const actPhaseOf = (request: { readonly withHistory?: boolean | undefined }): ActPhase => (request.withHistory ? 'noncurrent' : 'all');
+
 export const refOf = (entry: HistoryEntry): EntryRef => ({
   versionId: entry.versionId,
   isDeleteMarker: entry.isDeleteMarker,

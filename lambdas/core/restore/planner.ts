@@ -3,7 +3,7 @@
  * and the restore point, the one action that makes the key look as it did.
  * Pure and synchronous: no I/O, so it is tested against a model of a bucket.
  */
-import { RequestError } from './errors.ts';
+import { RequestError, s3ErrorOf } from './errors.ts';
 import { refOf, type EntryRef, type HistoryEntry, type KeyAction, type RestoreMode, type RestorePoint } from './model.ts';
 
 /** Where the restore point falls in a key's history. */
@@ -139,4 +139,15 @@ export function countAction(totals: PlanTotals, action: KeyAction): PlanTotals {
 export function addTotals(into: PlanTotals, from: PlanTotals): PlanTotals {
   for (const name of Object.keys(into) as (keyof PlanTotals)[]) into[name] += from[name];
   return into;
+}
+
+/**
+ * A key the plan already knows will fail (a manifest line's version the key
+ * lacks, a destination history that differs): unchanged, with the error its
+ * act step will report. Any other error is thrown again.
+ */
+export function plannedFailure(key: string, error: unknown): KeyAction {
+  if (!(error instanceof Error) || !(error instanceof RequestError || error.name === 'DestinationHistoryDiffers')) throw error;
+  const fails = s3ErrorOf(error);
+  return { key, action: 'unchanged', reason: `will fail: ${fails.message}`, current: null, fails };
 }

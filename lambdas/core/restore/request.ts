@@ -204,8 +204,16 @@ export function requestPointOf(request: RestoreRequest): RestorePoint | undefine
 /**
  * The bucket, scope and point of a key or prefix restore. A manifest request's scope is the
  * whole bucket (its keys come from the manifest) and, when it gives no `at`, its point is
- * `version ''`: each line says its own (see `requestPointOf`, lambdas/core/manifest-plan.ts).
+ * `version ''`: each line says its own (see `requestPointOf`, sources/manifest-source.ts).
  */
+/** The restore point of a manifest line (or an exact key): its own version, else the request's. */
+export function pointOfLine(request: RestoreRequest, line: { readonly line: number; readonly versionId?: string }): RestorePoint {
+  if (line.versionId !== undefined) return { kind: 'version', versionId: line.versionId };
+  const point = requestPointOf(request);
+  if (!point) throw new RequestError(`manifest line ${line.line} has no version id, and the request gives no at for such lines`);
+  return point;
+}
+
 export function specOf(request: RestoreRequest): RestoreSpec {
   const scope: RestoreScope = request.key !== undefined ? { kind: 'key', key: request.key } : { kind: 'prefix', prefix: request.prefix ?? '' };
   if (request.manifest !== undefined && [request.at, request.undelete].every((t) => t === undefined)) {

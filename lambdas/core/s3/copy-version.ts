@@ -40,7 +40,7 @@ export interface CopyOptions {
   /**
    * Send the request that makes the new version (CopyObject, CompleteMultipartUpload)
    * at most once: a failure S3 may have acted on is thrown as `WriteOutcomeUnknown`
-   * instead of being sent again (restores to another place: destination.ts). The parts
+   * instead of being sent again (restores to another place: targets/destination.ts). The parts
    * of a multipart copy are retried as usual: a part copied twice is the same part.
    * @default false
    */

@@ -1,12 +1,12 @@
 /**
  * A write that makes a new version or delete marker, made once. The request is
- * sent with the SDK retrying only refusals (`sendAtMostOnce`, s3-client.ts), so
+ * sent with the SDK retrying only refusals (`sendAtMostOnce`, client.ts), so
  * a failure S3 may have acted on comes out as `WriteOutcomeUnknown`. Then the
  * caller's `check` lists the key and compares it with its history before the
  * write: `landed` (the entry is on top) ends it; `absent` (the history as before)
  * sends it again, at most `WRITE_ATTEMPTS` times after growing pauses; `differs`
  * (someone else wrote there) fails it with the caller's error. Used by restores
- * in place (act.ts) and to another place (destination.ts).
+ * in place (targets/in-place.ts) and to another place (targets/destination.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WriteOutcomeUnknown } from './client.ts';

@@ -1,270 +1,34 @@
 /**
- * Acting on one plan chunk. The chunk's key range is listed again first and
- * each key planned afresh, so that
- * - a retried or re-run chunk does nothing twice: keys already at the restore
- *   point come out `unchanged` (no second copy, no second marker);
- * - a key someone else changed after the plan was made (an entry on top that
- *   the plan did not know) is reported `ChangedSincePlan`, not overwritten.
- * The window left is between this listing and the write itself (milliseconds),
- * since S3 has no conditional CopyObject on the destination's version.
+ * One act step of the state machine: the chunk's plan is read from the work
+ * bucket, the request's key source lists the chunk's keys again (its key range,
+ * or the exact keys kept beside it), and the request's write target carries the
+ * plan out over them, in the step's phase; the chunk's outcomes go beside it.
  *
- * A copy is sent once (write-once.ts): if its answer is lost, the key is listed
- * again; one new version on top with the source's ETag and size means it landed,
- * the history as listed before means it did not (sent again), anything else fails
- * the key `ChangedSincePlan`. Markers and deletions go through DeleteObjects
- * (delete-batch.ts) and are not covered: see docs/safety.md, known limits.
+ * The step knows no source or target beyond their interfaces (sources/,
+ * targets/): what a retried step, a key changed since planning or a lost answer
+ * mean is theirs to say (targets/in-place.ts, targets/destination.ts).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
-import { checkBucket } from '../s3/bucket-guard.ts';
-import { copyVersionOver, type CopyOptions } from '../s3/copy-version.ts';
-import { DeleteBatcher } from '../s3/delete-batch.ts';
-import { RequestError, s3ErrorOf } from '../restore/errors.ts';
-import { compareKeys, historyOfKey, keyHistories, type KeyHistory } from '../s3/listing.ts';
-import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestorePoint, RestoreSpec, TaskStatus } from '../restore/model.ts';
-import { lockedReason } from '../s3/object-lock.ts';
-import { planKey } from '../restore/planner.ts';
-import { confirmSameVersion } from '../s3/same-version.ts';
-import { countOutcomes } from './report.ts';
+import type { PlannedAction } from '../restore/destination-plan.ts';
+import { RequestError } from '../restore/errors.ts';
+import { countOutcomes, type KeyOutcome, type RestoreSpec } from '../restore/model.ts';
 import { specOf } from '../restore/request.ts';
-import { DEFAULT_CONCURRENCY } from '../s3/client.ts';
-import { workKeys, type ActStepInput, type ActStepOutput } from './contracts.ts';
-import { actBatchStep, isBatchAct } from './batch-plan.ts';
+import type { ManifestSource } from '../sources/manifest.ts';
+import { keySourceOf } from '../sources/source-of-request.ts';
+import { writeTargetOf } from '../targets/target-of-request.ts';
+import type { TargetActOptions } from '../targets/write-target.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
-import { writeOnce, type WriteFound } from '../s3/write-once.ts';
+import { workKeys, type ActStepInput, type ActStepOutput } from './contracts.ts';
 
-export interface ActOptions extends CopyOptions {
-  /** Requests in flight at once. @default 32 */
-  readonly concurrency?: number;
-  /** Called as each key's outcome is known (progress). */
-  readonly onOutcome?: (outcome: KeyOutcome) => void;
-  /** The chunk's keys as listed again, when not the range of `spec.scope` (a manifest's keys). */
-  readonly histories?: AsyncIterable<KeyHistory> | Iterable<KeyHistory>;
-  /** A key's own restore point (a manifest line's version), instead of `spec.point`. */
-  readonly pointOf?: (key: string) => RestorePoint | undefined;
-}
-
-/** The keys a chunk covers: after `startAfter` ('' = from the scope's start) up to `lastKey`. */
-export interface KeyRange {
-  readonly startAfter: string;
-  readonly lastKey: string;
-}
-
-type Outcome = Omit<KeyOutcome, 'Bucket' | 'Key'>;
-
-const succeeded = (TaskStatus: Exclude<TaskStatus, 'failed'>, VersionId: string, ResultMessage: string): Outcome => ({
-  VersionId,
-  TaskStatus,
-  ErrorCode: '',
-  HTTPStatusCode: 200,
-  ResultMessage,
-});
-
-const failed = (VersionId: string, ErrorCode: string, HTTPStatusCode: number, ResultMessage: string): Outcome => ({
-  VersionId,
-  TaskStatus: 'failed',
-  ErrorCode,
-  HTTPStatusCode,
-  ResultMessage,
-});
-
-const failedWith = (versionId: string, error: unknown): Outcome => {
-  const e = s3ErrorOf(error);
-  return failed(versionId, e.code, e.status, e.message);
-};
-
-/** What the outcome of an action will be once it has been carried out. */
-function doneOutcome(action: Exclude<KeyAction, { action: 'unchanged' }>): Outcome {
-  switch (action.action) {
-    case 'copy':
-      return succeeded(action.outcome, action.source.versionId, `copied version ${action.source.versionId} over the current version`);
-    case 'addDeleteMarker':
-      return succeeded('deleted', '', 'added a delete marker: the key was absent at the restore point');
-    case 'deleteEntries': {
-      const to = action.restoresTo ? `version ${action.restoresTo.versionId} is current` : 'the key is absent';
-      return succeeded(action.outcome, action.restoresTo?.versionId ?? '', `permanently deleted ${action.entries.length} newer entries; ${to}`);
-    }
-  }
-}
-
-const ALREADY_DONE = 'already at the restore point (an earlier attempt or someone else did it)';
-
-/** True when the key's newest entry is one the plan did not know: someone wrote after planning. */
-function changedSincePlan(planned: KeyAction | undefined, history: readonly HistoryEntry[]): boolean {
-  const top = history[0];
-  if (!planned || !planned.current || !top) return true;
-  if (top.versionId === planned.current.versionId) return false;
-  return !(planned.action === 'deleteEntries' && planned.entries.some((e) => e.versionId === top.versionId));
+export interface ActOptions extends Omit<TargetActOptions, 'phase'> {
+  /** Reads a request's manifest. @default the S3 client (`s3://` only) */
+  readonly manifests?: ManifestSource;
 }
 
 /**
- * What a key's history, listed again after an in-place copy of unknown outcome, says:
- * `before` (newest first) with exactly one new version on top that has the source's
- * ETag and size means the copy landed; `before` itself, that it did not.
- */
-export function inPlaceCopyFound(now: readonly HistoryEntry[], before: readonly HistoryEntry[], source: EntryRef): WriteFound {
-  const sameIds = (a: readonly HistoryEntry[]) => a.length === before.length && a.every((entry, i) => entry.versionId === before[i]!.versionId);
-  if (sameIds(now)) return 'absent';
-  const top = now[0];
-  const isCopy =
-    top !== undefined &&
-    !top.isDeleteMarker &&
-    source.etag !== undefined &&
-    top.etag === source.etag &&
-    top.size === source.size &&
-    !before.some((entry) => entry.versionId === top.versionId);
-  return isCopy && sameIds(now.slice(1)) ? 'landed' : 'differs';
-}
-
-/**
- * Copies `source` over `key` once (write-once.ts): after a lost answer the key is
- * listed again and compared with `before`, its history as the act step listed it.
- * A history that is neither fails the key `ChangedSincePlan`, as a concurrent
- * writer found before the copy does.
- */
-async function copyInPlaceOnce(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  source: EntryRef,
-  before: readonly HistoryEntry[],
-  options: CopyOptions,
-): Promise<void> {
-  await writeOnce(
-    () => copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true }),
-    async () => inPlaceCopyFound(await historyOfKey(s3, bucket, key), before, source),
-    (error) =>
-      Object.assign(
-        new Error(
-          `the key changed while version ${source.versionId} was copied over it (${error.message}); not written again (re-run the restore to plan it again)`,
-        ),
-        { name: 'ChangedSincePlan', $metadata: { httpStatusCode: 409 } },
-      ),
-  );
-}
-
-/**
- * Carries out a chunk's plan for keys in `range` and returns one outcome per key.
- * Never throws for a key's failure: that key's outcome says `failed`.
- */
-export async function actOnChunk(
-  s3: S3Client,
-  spec: RestoreSpec,
-  planned: readonly KeyAction[],
-  range: KeyRange,
-  options: ActOptions = {},
-): Promise<KeyOutcome[]> {
-  const bucket = spec.bucket;
-  const facts = await checkBucket(s3, bucket, spec.mode);
-  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
-  const batcher = new DeleteBatcher(s3, bucket, { limit });
-  const plannedByKey = new Map(planned.map((action) => [action.key, action]));
-  const outcomes: KeyOutcome[] = [];
-  const record = (key: string, outcome: Outcome) => {
-    const row: KeyOutcome = { Bucket: bucket, Key: key, ...outcome };
-    outcomes.push(row);
-    options.onOutcome?.(row);
-  };
-  const writes: Promise<void>[] = [];
-  const lockChecks: Promise<void>[] = [];
-  const carryOut = (key: string, action: Exclude<KeyAction, { action: 'unchanged' }>, write: () => Promise<void>) =>
-    writes.push(
-      write().then(
-        () => record(key, doneOutcome(action)),
-        (error) => record(key, failedWith(doneOutcome(action).VersionId, error)),
-      ),
-    );
-
-  const confirms: Promise<void>[] = [];
-
-  /** Decides a key from its fresh action: done already, changed by someone else, or to carry out. */
-  const settle = (key: string, entries: readonly HistoryEntry[], plannedAction: KeyAction | undefined, action: KeyAction) => {
-    if (action.action === 'unchanged') {
-      const already = plannedAction && plannedAction.action !== 'unchanged';
-      record(
-        key,
-        already ? { ...doneOutcome(plannedAction), ResultMessage: ALREADY_DONE } : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
-      );
-      return;
-    }
-    if (changedSincePlan(plannedAction, entries)) {
-      record(key, failed('', 'ChangedSincePlan', 409, 'the key changed after the plan was made; not overwritten (re-run the restore to plan it again)'));
-      return;
-    }
-    switch (action.action) {
-      case 'copy': {
-        const copy = action;
-        carryOut(key, copy, () => limit(() => copyInPlaceOnce(s3, bucket, key, copy.source, entries, options)));
-        break;
-      }
-      case 'addDeleteMarker':
-        carryOut(key, action, () => batcher.delete(key, [undefined]));
-        break;
-      case 'deleteEntries': {
-        const deletion = action;
-        const ids = deletion.entries.map((e) => e.versionId);
-        if (!facts.objectLock) {
-          carryOut(key, deletion, () => batcher.delete(key, ids));
-          break;
-        }
-        let release!: () => void;
-        lockChecks.push(new Promise<void>((resolve) => (release = resolve)));
-        carryOut(key, deletion, async () => {
-          try {
-            const reason = await limit(() => lockedReason(s3, bucket, key, deletion.entries));
-            if (reason)
-              throw Object.assign(new Error(`refused: ${reason}; the key was left as it was`), { name: 'ObjectLocked', $metadata: { httpStatusCode: 403 } });
-            const deleted = batcher.delete(key, ids);
-            release();
-            await deleted;
-          } finally {
-            release();
-          }
-        });
-        break;
-      }
-    }
-  };
-
-  for await (const { key, entries } of options.histories ?? keyHistories(s3, bucket, spec.scope, range)) {
-    const plannedAction = plannedByKey.get(key);
-    plannedByKey.delete(key);
-    let action: KeyAction;
-    try {
-      action = planKey(key, entries, options.pointOf?.(key) ?? spec.point, spec.mode);
-    } catch (error) {
-      record(key, failedWith('', error));
-      continue;
-    }
-    if (action.action === 'unchanged' && action.sameAs) {
-      const same = action;
-      confirms.push(
-        limit(() => confirmSameVersion(s3, bucket, same)).then(
-          (resolved) => settle(key, entries, plannedAction, resolved),
-          (error) => record(key, failedWith(same.sameAs?.versionId ?? '', error)),
-        ),
-      );
-      continue;
-    }
-    settle(key, entries, plannedAction, action);
-  }
-  for (const [key, action] of plannedByKey) {
-    if (action.action === 'unchanged') record(key, succeeded('unchanged', action.current?.versionId ?? '', action.reason));
-    // Every entry of a key created after the restore point went: an earlier attempt finished it.
-    else if (action.action === 'deleteEntries' && action.restoresTo === null) record(key, { ...doneOutcome(action), ResultMessage: ALREADY_DONE });
-    else record(key, failed('', 'ChangedSincePlan', 409, 'the key has no history any more; someone deleted its versions after the plan was made'));
-  }
-  // Copies decided by a confirmation are queued when it resolves: wait for those first.
-  await Promise.all(confirms);
-  await Promise.all(lockChecks);
-  await batcher.flush();
-  await Promise.all(writes);
-  return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
-}
-
-/**
- * One act step of the state machine: reads the chunk's plan from the work bucket,
- * carries it out and writes the chunk's outcomes beside it.
+ * Carries out one chunk in the step's phase (`noncurrent` writes nothing unless
+ * the target reproduces history: not even rows, since the `current` pass writes
+ * the chunk's outcomes).
  */
 export async function actStep(
   s3: S3Client,
@@ -273,14 +37,22 @@ export async function actStep(
   mode: RestoreSpec['mode'],
   options: ActOptions = {},
 ): Promise<ActStepOutput> {
-  const spec = specOf(input.request);
+  const request = input.request;
+  const spec = specOf(request);
   if (spec.mode !== mode) {
     throw new RequestError(`this step carries out ${mode} mode, but the restore is in ${spec.mode} mode`);
   }
-  // A manifest's keys, a restore to another place, a chunk of exact keys or a phase: batch-plan.ts.
-  if (isBatchAct(input)) return actBatchStep(s3, store, input, options);
-  const planned = await store.getLines<KeyAction>(input.chunk.planKey);
-  const outcomes = await actOnChunk(s3, spec, planned, input.chunk, options);
+  const phase = input.phase ?? 'all';
+  const target = writeTargetOf(s3, request);
+  let outcomes: KeyOutcome[] = [];
+  if (target.writesIn(phase)) {
+    const planned = await store.getLines<PlannedAction>(input.chunk.planKey);
+    const source = keySourceOf(s3, store, request, {
+      concurrency: options.concurrency ?? 32,
+      ...(options.manifests ? { manifests: options.manifests } : {}),
+    });
+    outcomes = await target.act(planned, await source.keysOf(input.chunk), { ...options, phase });
+  }
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);
   await store.putLines(outcomesKey, outcomes);
   return { index: input.chunk.index, counts: countOutcomes(outcomes), outcomesKey };

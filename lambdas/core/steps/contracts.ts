@@ -3,8 +3,7 @@
  * and outcomes live in the work bucket under `restores/<restoreId>/`, so no
  * state payload grows with the size of the scope.
  */
-import type { BatchJobsState, BatchPhase } from '../batch-operations/jobs.ts';
-import type { OutcomeCounts } from '../restore/model.ts';
+import type { ActPhase, OutcomeCounts } from '../restore/model.ts';
 import type { PlanTotals } from '../restore/planner.ts';
 import type { RestoreRequest, RestoreRequestInput } from '../restore/request.ts';
 
@@ -70,15 +69,6 @@ export interface PlanStepOutput {
   readonly actPhase: ActPhase;
 }
 
-/**
- * Which of a chunk's writes an act step carries out. With history, every
- * non-current entry of every key is written (`noncurrent`, while planning)
- * before any current one (`current`, a second pass over every chunk), as the
- * S3 guide advises; a step re-plans from a fresh listing, so `current` also
- * writes whatever an earlier phase left unwritten, in the key's order.
- */
-export type ActPhase = 'all' | 'noncurrent' | 'current';
-
 export interface ActStepInput extends RestoreContext {
   readonly chunk: ChunkRef;
   /** @default 'all' */
@@ -108,27 +98,6 @@ export interface NextChunksOutput extends ChunkPass {
   readonly chunks: ChunkRef[];
   /** No page after this one. */
   readonly done: boolean;
-}
-
-/**
- * Where the S3 Batch Operations engine stands: its jobs, the phase whose jobs
- * run now, and where the workflow goes next (wait and ask again; run the
- * Lambda path's current pass before the current-phase jobs; report; fail).
- */
-export interface BatchStage {
-  readonly jobs: BatchJobsState;
-  readonly stage: BatchPhase;
-  readonly next: 'wait' | 'current-pass' | 'report' | 'fail';
-  readonly failure?: string;
-}
-
-/** The prepare step: after planning, the plan chunks become manifests and the Lambda path's chunks from `nextChunk` on. */
-export interface PrepareBatchInput extends RestoreContext {
-  readonly nextChunk: number;
-}
-
-export interface AdvanceBatchInput extends RestoreContext {
-  readonly batch: BatchStage;
 }
 
 export interface ActStepOutput {
@@ -173,9 +142,6 @@ export const workKeys = (restoreId: string) => ({
   chunkRefsPrefix: (source: ChunkPass['source']) => `restores/${restoreId}/chunk-refs/${source}/`,
 });
 
-/** The phase act steps run in while planning: with history, non-current entries first. */
-export const actPhaseOf = (request: Pick<RestoreRequest, 'withHistory'>): ActPhase => (request.withHistory ? 'noncurrent' : 'all');
-
 /** The ARN of the execution named `name` of the state machine. */
 export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
@@ -200,3 +166,6 @@ export const chunkRefOf = (
   lastKey: actions.at(-1)!.key,
   ...(itemsKey !== undefined ? { itemsKey } : {}),
 });
+
+/** Where the exact keys of chunk `index` are kept, beside its plan (`KeyItem` lines). */
+export const itemsKey = (restoreId: string, index: number): string => `${workKeys(restoreId).root}items/${String(index).padStart(6, '0')}.jsonl`;

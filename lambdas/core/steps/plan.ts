@@ -1,26 +1,28 @@
 /**
- * Planning a scope in steps: list page by page, plan each key, and write the
- * actions to the work bucket in chunks. One step stops at a time budget or a
- * chunk count, on a key boundary, and says where the next one resumes, so any
- * prefix size fits in Lambda's 15 minutes and Step Functions' payload limit.
+ * Planning a restore in steps: the request's key source hands over each key's
+ * history, the write target plans it, and the actions go to the work bucket in
+ * chunks. One step stops at a time budget or a chunk count, where the source
+ * allows a chunk to end, and says where the next one resumes, so any scope fits
+ * in Lambda's 15 minutes and Step Functions' payload limit.
+ *
+ * The step knows no source or target beyond their interfaces: a prefix or a
+ * manifest (sources/), in place or to another place (targets/).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
-import { RequestError } from '../restore/errors.ts';
-import { isBatchRequest, planBatchStep } from './batch-plan.ts';
-import { keyHistories } from '../s3/listing.ts';
+import type { PlannedAction } from '../restore/destination-plan.ts';
+import { actPhaseOf } from '../restore/model.ts';
+import { emptyTotals, type PlanTotals } from '../restore/planner.ts';
+import type { KeyItem } from '../sources/key-source.ts';
 import type { ManifestSource } from '../sources/manifest.ts';
-import type { KeyAction } from '../restore/model.ts';
-import { countAction, emptyTotals, planKey, type PlanTotals } from '../restore/planner.ts';
-import { specOf } from '../restore/request.ts';
-import { confirmSameVersion } from '../s3/same-version.ts';
-import { actPhaseOf, chunkRefOf, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
+import { keySourceOf } from '../sources/source-of-request.ts';
+import { writeTargetOf } from '../targets/target-of-request.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
+import { chunkRefOf, itemsKey, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
 
 export interface PlanOptions {
-  /** Writing actions per chunk (copies, delete markers, keys with deletions). @default 1000 */
+  /** Writing actions per chunk (copies, delete markers, keys with deletions, keys listed again one by one). @default 1000 */
   readonly chunkWrites?: number;
-  /** Actions per chunk, unchanged keys included. @default 10000 */
+  /** Actions per chunk, unchanged keys included. @default 10000 (1000 for a manifest's lines) */
   readonly chunkActions?: number;
   /** Chunks one step may plan before it returns them to be acted on. @default 100 */
   readonly maxChunks?: number;
@@ -35,79 +37,68 @@ export interface PlanOptions {
   readonly manifests?: ManifestSource;
 }
 
-interface Cursor {
-  readonly after: string;
-}
-
-const decodeCursor = (cursor: string | null | undefined): Cursor | null => (cursor ? (JSON.parse(cursor) as Cursor) : null);
-
-/** What one plan step found; the phase its chunks are acted on in is the request's. */
-export type PlannedChunks = Omit<PlanStepOutput, 'actPhase'>;
-
 /**
  * Plans from `input.cursor` on; returns the chunks written and where to resume.
  * The step's chunk refs are kept too (one page per step), for the passes after
  * planning (`chunk-pass.ts`).
  */
 export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepInput, options: PlanOptions = {}): Promise<PlanStepOutput> {
-  // A manifest's keys, or a restore to another place: batch-plan.ts.
-  const planned = isBatchRequest(input.request) ? await planBatchStep(s3, store, input, options) : await planScopeStep(s3, store, input, options);
-  const first = planned.chunks[0];
-  if (first) await store.putLines(workKeys(input.restoreId).chunkRefs('plan', first.index), planned.chunks);
-  return { ...planned, actPhase: actPhaseOf(input.request) };
-}
-
-/** Plans a key or prefix in place, in the listing's key order. */
-async function planScopeStep(s3: S3Client, store: WorkStore, input: PlanStepInput, options: PlanOptions): Promise<PlannedChunks> {
-  const spec = specOf(input.request);
-  const keys = workKeys(input.restoreId);
+  const request = input.request;
   const chunkWrites = options.chunkWrites ?? 1000;
   const chunkActions = options.chunkActions ?? 10_000;
   const maxChunks = options.maxChunks ?? 100;
   const now = options.now ?? Date.now;
+  const concurrency = options.concurrency ?? 16;
+  const source = keySourceOf(s3, store, request, {
+    linesPerChunk: Math.min(chunkWrites, options.chunkActions ?? 1000),
+    concurrency,
+    ...(options.manifests ? { manifests: options.manifests } : {}),
+    ...(options.onPage ? { onPage: options.onPage } : {}),
+  });
+  const target = writeTargetOf(s3, request, { concurrency });
+  const cursor = input.cursor ?? null;
+  if (cursor === null) await source.check();
+
   const totals: PlanTotals = { ...emptyTotals(), ...input.totals };
-  const resumeAfter = decodeCursor(input.cursor)?.after ?? '';
   let nextChunk = input.nextChunk ?? 0;
   const chunks: ChunkRef[] = [];
-  let pending: Array<KeyAction | Promise<KeyAction>> = [];
+  let startAfter = source.startAfter(cursor);
+  let pending: Array<Promise<PlannedAction>> = [];
+  let items: KeyItem[] = [];
   let writes = 0;
-  let startAfter = resumeAfter;
-  const limit = pLimit(options.concurrency ?? 16);
 
   const writeChunk = async () => {
     if (pending.length === 0) return;
     const actions = await Promise.all(pending);
     const index = nextChunk++;
-    const lastKey = actions.at(-1)!.key;
-    await store.putLines(keys.plan(index), actions);
-    for (const action of actions) countAction(totals, action);
-    chunks.push(chunkRefOf(input, index, actions, startAfter));
-    startAfter = lastKey;
+    await store.putLines(workKeys(input.restoreId).plan(index), actions);
+    const itemsAt = items.length > 0 ? itemsKey(input.restoreId, index) : undefined;
+    if (itemsAt !== undefined) await store.putLines(itemsAt, items);
+    for (const action of actions) target.count(totals, action);
+    chunks.push(chunkRefOf(input, index, actions, itemsAt !== undefined ? '' : startAfter, itemsAt));
+    startAfter = actions.at(-1)!.key;
     pending = [];
+    items = [];
     writes = 0;
   };
+  const finish = async (resume: string | null): Promise<PlanStepOutput> => {
+    const first = chunks[0];
+    if (first) await store.putLines(workKeys(input.restoreId).chunkRefs('plan', first.index), chunks);
+    return { chunks, cursor: resume, done: resume === null, nextChunk, totals, actPhase: actPhaseOf(request) };
+  };
 
-  let seen = false;
-  for await (const { key, entries } of keyHistories(s3, spec.bucket, spec.scope, {
-    startAfter: resumeAfter,
-    ...(options.onPage ? { onPage: options.onPage } : {}),
-  })) {
-    seen = true;
-    const action = planKey(key, entries, spec.point, spec.mode);
-    const confirm = action.action === 'unchanged' && action.sameAs !== undefined;
-    pending.push(confirm ? limit(() => confirmSameVersion(s3, spec.bucket, action)) : action);
-    if (action.action !== 'unchanged' || confirm) writes += 1;
-    if (writes >= chunkWrites || pending.length >= chunkActions) {
-      await writeChunk();
-      const outOfTime = options.deadline !== undefined && now() >= options.deadline;
-      if (chunks.length >= maxChunks || outOfTime) {
-        return { chunks, cursor: JSON.stringify({ after: key } satisfies Cursor), done: false, nextChunk, totals };
-      }
-    }
+  for await (const key of source.keys(cursor)) {
+    const planned = target.plan(key);
+    pending.push(Promise.resolve(planned.action));
+    if (key.item) items.push(key.item);
+    // A key kept by name is listed again on its own by the act step: it weighs like a write.
+    if (planned.weighs || key.item) writes += 1;
+    const full = writes >= chunkWrites || pending.length >= chunkActions;
+    if (key.cursor === undefined || !(key.endsChunk || full)) continue;
+    await writeChunk();
+    const outOfTime = options.deadline !== undefined && now() >= options.deadline;
+    if (chunks.length >= maxChunks || outOfTime) return finish(key.cursor);
   }
   await writeChunk();
-  if (!seen && !resumeAfter && spec.scope.kind === 'key') {
-    throw new RequestError(`bucket "${spec.bucket}" has no key "${spec.scope.key}" (no versions or delete markers)`);
-  }
-  return { chunks, cursor: null, done: true, nextChunk, totals };
+  return finish(null);
 }

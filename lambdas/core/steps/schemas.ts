@@ -5,12 +5,12 @@
 import { z } from 'zod';
 import { RequestError } from '../restore/errors.ts';
 import { describeIssues, RestoreRequestSchema } from '../restore/request.ts';
-import type { ActStepInput, AdvanceBatchInput, NextChunksInput, PlanStepInput, PrepareBatchInput, ReportStepInput, ValidateStepInput } from './contracts.ts';
+import type { ActStepInput, NextChunksInput, PlanStepInput, ReportStepInput, ValidateStepInput } from './contracts.ts';
 
 /** Also a Step Functions execution name: 1-80 of letters, digits, `-` and `_`. */
 export const restoreId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, - or _');
 
-const context = {
+export const context = {
   restoreId,
   request: RestoreRequestSchema,
   workBucket: z.string().min(3).max(63),
@@ -64,41 +64,13 @@ export const NextChunksInputSchema = z.object({
   }),
 });
 
-export const PrepareBatchInputSchema = z.object({ ...context, nextChunk: z.number().int().nonnegative() });
-
-const batchPhase = z.enum(['noncurrent', 'current']);
-
-export const AdvanceBatchInputSchema = z.object({
-  ...context,
-  batch: z.object({
-    jobs: z.object({
-      restoreId,
-      workBucket: z.string(),
-      jobs: z.array(
-        z.object({
-          phase: batchPhase,
-          storageClass: z.string().min(1),
-          manifestKey: z.string().min(1),
-          manifestEtag: z.string().min(1),
-          tasks: z.number().int().nonnegative(),
-          jobId: z.string().min(1).optional(),
-          status: z.string().optional(),
-        }),
-      ),
-    }),
-    stage: batchPhase,
-    next: z.enum(['wait', 'current-pass', 'report', 'fail']),
-    failure: z.string().optional(),
-  }),
-});
-
 export const ReportStepInputSchema = z.object({
   ...context,
   totals: totals.optional(),
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 
-function parseWith<T>(schema: z.ZodType, what: string, event: unknown): T {
+export function parseWith<T>(schema: z.ZodType, what: string, event: unknown): T {
   const parsed = schema.safeParse(event);
   if (!parsed.success) {
     const issues = describeIssues(parsed.error);
@@ -112,5 +84,3 @@ export const parsePlanStepInput = (event: unknown) => parseWith<PlanStepInput>(P
 export const parseActStepInput = (event: unknown) => parseWith<ActStepInput>(ActStepInputSchema, 'act', event);
 export const parseReportStepInput = (event: unknown) => parseWith<ReportStepInput>(ReportStepInputSchema, 'report', event);
 export const parseNextChunksInput = (event: unknown) => parseWith<NextChunksInput>(NextChunksInputSchema, 'next-chunks', event);
-export const parsePrepareBatchInput = (event: unknown) => parseWith<PrepareBatchInput>(PrepareBatchInputSchema, 'prepare-batch-jobs', event);
-export const parseAdvanceBatchInput = (event: unknown) => parseWith<AdvanceBatchInput>(AdvanceBatchInputSchema, 'advance-batch-jobs', event);

@@ -22,7 +22,7 @@
  * Order: a key's entries are written one after the other, oldest first. With
  * history, every non-current entry of every key is written before any current
  * one, as the S3 guide advises: an act step runs in a phase (`ActPhase`,
- * steps.ts). While planning, act steps run `noncurrent`: each key's entries
+ * restore/model.ts). While planning, act steps run `noncurrent`: each key's entries
  * except its last. Once every chunk is planned and acted on, a second pass over
  * every chunk runs `current`: whatever is still missing, so normally the latest
  * entry only, and the whole rest for a key whose `noncurrent` write failed (its
@@ -37,7 +37,7 @@
  * get the entry twice (v1, v1, v2). So the request that makes the entry
  * (CopyObject, CompleteMultipartUpload, or the DeleteObject of a marker) is sent
  * with the SDK retrying only what S3 refused before acting (throttling, 4xx:
- * `sendAtMostOnce`, s3-client.ts); after any other failure the key's history is
+ * `sendAtMostOnce`, s3/client.ts); after any other failure the key's history is
  * listed again and compared with what it was before the write: this entry on top
  * means it landed; unchanged means it did not, and it is sent again (at most
  * `WRITE_ATTEMPTS` times, after growing pauses: write-once.ts); anything else
@@ -51,119 +51,29 @@
  */
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { copyVersionOver, type CopyOptions } from '../s3/copy-version.ts';
+import {
+  countPlannedAction,
+  destinationKeyOf,
+  DestinationHistoryDiffers,
+  planDestinationKey,
+  sameHistory,
+  type DestinationAction,
+  type PlannedAction,
+} from '../restore/destination-plan.ts';
 import { s3ErrorOf } from '../restore/errors.ts';
-import { compareKeys, historyOfKey } from '../s3/listing.ts';
-import { refOf, type EntryRef, type HistoryEntry, type KeyOutcome, type RestorePoint } from '../restore/model.ts';
-import { planKey } from '../restore/planner.ts';
+import { refOf, type EntryRef, type KeyOutcome, type SourceKey } from '../restore/model.ts';
+import { plannedFailure } from '../restore/planner.ts';
 import type { Destination } from '../restore/request.ts';
 import { sendAtMostOnce } from '../s3/client.ts';
-import type { ActPhase } from '../steps/contracts.ts';
+import { copyVersionOver } from '../s3/copy-version.ts';
+import { compareKeys, historyOfKey } from '../s3/listing.ts';
 import { writeOnce } from '../s3/write-once.ts';
-
-/** What the plan does for one key restored to another place. */
-export type DestinationAction =
-  | {
-      readonly key: string;
-      readonly action: 'unchanged';
-      readonly reason: string;
-      /** The destination key's current entry. */
-      readonly current: EntryRef | null;
-      readonly destinationKey: string;
-    }
-  | {
-      readonly key: string;
-      /** Write `writes` (source entries, oldest first) to the destination key, in that order. */
-      readonly action: 'copyTo';
-      readonly outcome: 'restored' | 'deleted';
-      readonly writes: readonly EntryRef[];
-      readonly current: EntryRef | null;
-      readonly destinationKey: string;
-    };
-
-/** The destination already holds a history for the key that is not the source's. */
-export class DestinationHistoryDiffers extends Error {
-  readonly name = 'DestinationHistoryDiffers';
-  readonly $metadata = { httpStatusCode: 409 };
-}
-
-export const destinationKeyOf = (to: Destination, key: string): string => to.prefix + key;
-
-/** A marker to write where the key was absent at the restore point (no source entry to name). */
-const ABSENT: EntryRef = { versionId: '', isDeleteMarker: true, lastModified: 0 };
-
-/** The key's entries up to and including the restore point, newest first (throws `RequestError` for an unknown version). */
-export function entriesUpTo(key: string, history: readonly HistoryEntry[], point: RestorePoint): readonly HistoryEntry[] {
-  // Delete mode's plan names exactly the entries newer than the restore point.
-  const newer = planKey(key, history, point, 'delete');
-  return newer.action === 'deleteEntries' ? history.slice(newer.entries.length) : history;
-}
-
-/** What makes two entries the same for a re-run: both delete markers, or the same ETag and size. */
-const sameEntry = (a: EntryRef, b: EntryRef): boolean =>
-  a.isDeleteMarker || b.isDeleteMarker ? a.isDeleteMarker && b.isDeleteMarker : a.etag !== undefined && a.etag === b.etag && a.size === b.size;
-
-const sameHistory = (a: readonly EntryRef[], b: readonly EntryRef[]): boolean => a.length === b.length && a.every((entry, i) => sameEntry(entry, b[i]!));
-
-/**
- * Plans one key. `source` and `destination` are whole histories, newest first.
- * Throws `RequestError` for an unknown version id and `DestinationHistoryDiffers`.
- */
-export function planDestinationKey(
-  key: string,
-  source: readonly HistoryEntry[],
-  point: RestorePoint,
-  destination: readonly HistoryEntry[],
-  to: Destination,
-  withHistory: boolean,
-): DestinationAction {
-  const destinationKey = destinationKeyOf(to, key);
-  const latest = destination[0];
-  const current = latest ? refOf(latest) : null;
-  const upTo = entriesUpTo(key, source, point);
-  const unchanged = (reason: string): DestinationAction => ({ key, action: 'unchanged', reason, current, destinationKey });
-  if (!withHistory) {
-    const target = upTo[0];
-    if (!target || target.isDeleteMarker) {
-      if (!current || current.isDeleteMarker) return unchanged('absent at the restore point');
-      return { key, action: 'copyTo', outcome: 'deleted', writes: [target ? refOf(target) : ABSENT], current, destinationKey };
-    }
-    if (current && sameEntry(current, refOf(target))) return unchanged('already at the restore point there');
-    return { key, action: 'copyTo', outcome: 'restored', writes: [refOf(target)], current, destinationKey };
-  }
-  const wanted = [...upTo].reverse().map(refOf);
-  const have = [...destination].reverse().map(refOf);
-  const agrees = have.length <= wanted.length && have.every((entry, i) => sameEntry(entry, wanted[i]!));
-  if (!agrees) {
-    throw new DestinationHistoryDiffers(
-      `the destination key "${destinationKey}" has ${have.length} entries that are not the first of the source's ${wanted.length} up to the restore point; nothing written`,
-    );
-  }
-  if (wanted.length === 0) return unchanged('absent at the restore point');
-  if (have.length === wanted.length) return unchanged('history already reproduced there');
-  const last = wanted.at(-1)!;
-  return { key, action: 'copyTo', outcome: last.isDeleteMarker ? 'deleted' : 'restored', writes: wanted.slice(have.length), current, destinationKey };
-}
-
+import type { TargetActOptions, WriteTarget } from './write-target.ts';
 /** A key to write: its plan, and the destination's history (oldest first) when it was made. */
 interface KeyWrites {
   readonly key: string;
   readonly action: Extract<DestinationAction, { action: 'copyTo' }>;
   readonly had: readonly EntryRef[];
-}
-
-/** One key of an act step: its fresh source history and the restore point that applies to it. */
-export interface SourceKey {
-  readonly key: string;
-  readonly entries: readonly HistoryEntry[];
-  readonly point: RestorePoint;
-}
-
-export interface DestinationActOptions extends CopyOptions {
-  readonly concurrency?: number;
-  readonly onOutcome?: (outcome: KeyOutcome) => void;
-  /** Which writes this step carries out (see the header). @default 'all' */
-  readonly phase?: ActPhase;
 }
 
 /** The provisional row of a key whose latest entry waits for the current pass. */
@@ -208,7 +118,7 @@ export async function actOnDestination(
   withHistory: boolean,
   planned: ReadonlyMap<string, PlannedDestination>,
   sources: AsyncIterable<SourceKey> | Iterable<SourceKey>,
-  options: DestinationActOptions = {},
+  options: TargetActOptions = {},
 ): Promise<KeyOutcome[]> {
   const phase = options.phase ?? 'all';
   const limit = pLimit(options.concurrency ?? 32);
@@ -336,4 +246,39 @@ export async function actOnDestination(
     ),
   );
   return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+}
+
+export interface DestinationTargetOptions {
+  /** Destination keys listed at once while planning. @default 16 */
+  readonly concurrency?: number;
+}
+
+/** The target of a restore to another place: every key is planned against its destination history, listed now. */
+export function destinationTarget(
+  s3: S3Client,
+  sourceBucket: string,
+  to: Destination,
+  withHistory: boolean,
+  options: DestinationTargetOptions = {},
+): WriteTarget {
+  const limit = pLimit(options.concurrency ?? 16);
+  return {
+    plan: (source) => ({
+      action: limit(async (): Promise<PlannedAction> => {
+        try {
+          const destination = await historyOfKey(s3, to.bucket, destinationKeyOf(to, source.key));
+          return planDestinationKey(source.key, source.entries, source.point, destination, to, withHistory);
+        } catch (error) {
+          return plannedFailure(source.key, error);
+        }
+      }),
+      weighs: true,
+    }),
+    count: (totals, action) => {
+      countPlannedAction(totals, action);
+    },
+    // Only a restore with history writes non-current entries: otherwise the `noncurrent` phase has nothing to do.
+    writesIn: (phase) => withHistory || phase !== 'noncurrent',
+    act: (planned, keys, actOptions) => actOnDestination(s3, sourceBucket, to, withHistory, new Map(planned.map((a) => [a.key, a])), keys, actOptions),
+  };
 }

@@ -1,0 +1,52 @@
+/**
+ * A key or a prefix, listed in S3's order (one ListObjectVersions chain): every
+ * key gets the request's restore point; a chunk may end after any key, and a
+ * step resumes after the last key it planned. The act step lists the chunk's
+ * key range again (or the exact keys kept beside it).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { RequestError } from '../restore/errors.ts';
+import type { RestoreSpec, SourceKey } from '../restore/model.ts';
+import type { RestoreRequest } from '../restore/request.ts';
+import { keyHistories } from '../s3/listing.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
+import { keysAt } from './exact-keys.ts';
+import type { ChunkKeys, KeySource, SourcedKey } from './key-source.ts';
+
+interface Cursor {
+  readonly after: string;
+}
+
+const decode = (cursor: string | null): Cursor | null => (cursor ? (JSON.parse(cursor) as Cursor) : null);
+
+export interface PrefixSourceOptions {
+  /** Called once per listed page, with its entry count (progress). */
+  readonly onPage?: (entries: number) => void;
+  /** Requests in flight when listing exact keys again. @default 32 */
+  readonly concurrency?: number;
+}
+
+export function prefixSource(s3: S3Client, store: WorkStore, request: RestoreRequest, spec: RestoreSpec, options: PrefixSourceOptions = {}): KeySource {
+  const onPage = options.onPage ? { onPage: options.onPage } : {};
+  return {
+    check: () => Promise.resolve(),
+    startAfter: (cursor) => decode(cursor)?.after ?? '',
+    async *keys(cursor): AsyncGenerator<SourcedKey> {
+      const resumeAfter = decode(cursor)?.after ?? '';
+      let seen = false;
+      for await (const { key, entries } of keyHistories(s3, spec.bucket, spec.scope, { startAfter: resumeAfter, ...onPage })) {
+        seen = true;
+        yield { key, entries, point: spec.point, cursor: JSON.stringify({ after: key } satisfies Cursor) };
+      }
+      if (!seen && !resumeAfter && spec.scope.kind === 'key') {
+        throw new RequestError(`bucket "${spec.bucket}" has no key "${spec.scope.key}" (no versions or delete markers)`);
+      }
+    },
+    async keysOf(chunk: ChunkKeys): Promise<AsyncIterable<SourceKey> | readonly SourceKey[]> {
+      if (chunk.itemsKey !== undefined) return keysAt(s3, store, request, chunk.itemsKey, options.concurrency ?? 32);
+      return (async function* () {
+        for await (const history of keyHistories(s3, spec.bucket, spec.scope, chunk)) yield { ...history, point: spec.point };
+      })();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/** The key source a request names: its manifest's lines, or its key or prefix listed. */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { specOf, type RestoreRequest } from '../restore/request.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
+import type { KeySource } from './key-source.ts';
+import { manifestKeySource } from './manifest-source.ts';
+import { s3ManifestSource, type ManifestSource } from './manifest.ts';
+import { prefixSource } from './prefix-source.ts';
+
+export interface KeySourceOptions {
+  /** Reads a request's manifest. @default the S3 client (`s3://` only) */
+  readonly manifests?: ManifestSource;
+  /** Manifest lines listed together, as one chunk. @default 1000 */
+  readonly linesPerChunk?: number;
+  /** Keys listed at once where keys are listed one by one. */
+  readonly concurrency?: number;
+  /** Called once per listed page (or run of manifest lines), with its entry count. */
+  readonly onPage?: (entries: number) => void;
+}
+
+export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequest, options: KeySourceOptions = {}): KeySource {
+  const shared = {
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.onPage ? { onPage: options.onPage } : {}),
+  };
+  if (request.manifest !== undefined) {
+    return manifestKeySource(s3, store, options.manifests ?? s3ManifestSource(s3), request, {
+      ...shared,
+      ...(options.linesPerChunk !== undefined ? { linesPerChunk: options.linesPerChunk } : {}),
+    });
+  }
+  return prefixSource(s3, store, request, specOf(request), shared);
+}

@@ -1,0 +1,277 @@
+/**
+ * Writing in place: each key of a chunk gets the state its plan names, over its
+ * own history. The act step hands over the chunk's keys listed again, and each
+ * key is planned afresh, so that
+ * - a retried or re-run chunk does nothing twice: keys already at the restore
+ *   point come out `unchanged` (no second copy, no second marker);
+ * - a key someone else changed after the plan was made (an entry on top that
+ *   the plan did not know) is reported `ChangedSincePlan`, not overwritten.
+ * The window left is between this listing and the write itself (milliseconds),
+ * since S3 has no conditional CopyObject on the destination's version.
+ *
+ * A copy is sent once (s3/write-once.ts): if its answer is lost, the key is listed
+ * again; one new version on top with the source's ETag and size means it landed,
+ * the history as listed before means it did not (sent again), anything else fails
+ * the key `ChangedSincePlan`. Markers and deletions go through DeleteObjects
+ * (s3/delete-batch.ts) and are not covered: see docs/safety.md, known limits.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import type { PlannedAction } from '../restore/destination-plan.ts';
+import { s3ErrorOf } from '../restore/errors.ts';
+import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestoreSpec, SourceKey, TaskStatus } from '../restore/model.ts';
+import { countAction, plannedFailure, planKey } from '../restore/planner.ts';
+import { checkBucket } from '../s3/bucket-guard.ts';
+import { DEFAULT_CONCURRENCY } from '../s3/client.ts';
+import { copyVersionOver, type CopyOptions } from '../s3/copy-version.ts';
+import { DeleteBatcher } from '../s3/delete-batch.ts';
+import { compareKeys, historyOfKey } from '../s3/listing.ts';
+import { lockedReason } from '../s3/object-lock.ts';
+import { confirmSameVersion } from '../s3/same-version.ts';
+import { writeOnce, type WriteFound } from '../s3/write-once.ts';
+import type { TargetActOptions, WriteTarget } from './write-target.ts';
+
+type Outcome = Omit<KeyOutcome, 'Bucket' | 'Key'>;
+
+const succeeded = (TaskStatus: Exclude<TaskStatus, 'failed'>, VersionId: string, ResultMessage: string): Outcome => ({
+  VersionId,
+  TaskStatus,
+  ErrorCode: '',
+  HTTPStatusCode: 200,
+  ResultMessage,
+});
+
+const failed = (VersionId: string, ErrorCode: string, HTTPStatusCode: number, ResultMessage: string): Outcome => ({
+  VersionId,
+  TaskStatus: 'failed',
+  ErrorCode,
+  HTTPStatusCode,
+  ResultMessage,
+});
+
+const failedWith = (versionId: string, error: unknown): Outcome => {
+  const e = s3ErrorOf(error);
+  return failed(versionId, e.code, e.status, e.message);
+};
+
+/** What the outcome of an action will be once it has been carried out. */
+function doneOutcome(action: Exclude<KeyAction, { action: 'unchanged' }>): Outcome {
+  switch (action.action) {
+    case 'copy':
+      return succeeded(action.outcome, action.source.versionId, `copied version ${action.source.versionId} over the current version`);
+    case 'addDeleteMarker':
+      return succeeded('deleted', '', 'added a delete marker: the key was absent at the restore point');
+    case 'deleteEntries': {
+      const to = action.restoresTo ? `version ${action.restoresTo.versionId} is current` : 'the key is absent';
+      return succeeded(action.outcome, action.restoresTo?.versionId ?? '', `permanently deleted ${action.entries.length} newer entries; ${to}`);
+    }
+  }
+}
+
+const ALREADY_DONE = 'already at the restore point (an earlier attempt or someone else did it)';
+
+/** True when the key's newest entry is one the plan did not know: someone wrote after planning. */
+function changedSincePlan(planned: KeyAction | undefined, history: readonly HistoryEntry[]): boolean {
+  const top = history[0];
+  if (!planned || !planned.current || !top) return true;
+  if (top.versionId === planned.current.versionId) return false;
+  return !(planned.action === 'deleteEntries' && planned.entries.some((e) => e.versionId === top.versionId));
+}
+
+/**
+ * What a key's history, listed again after an in-place copy of unknown outcome, says:
+ * `before` (newest first) with exactly one new version on top that has the source's
+ * ETag and size means the copy landed; `before` itself, that it did not.
+ */
+export function inPlaceCopyFound(now: readonly HistoryEntry[], before: readonly HistoryEntry[], source: EntryRef): WriteFound {
+  const sameIds = (a: readonly HistoryEntry[]) => a.length === before.length && a.every((entry, i) => entry.versionId === before[i]!.versionId);
+  if (sameIds(now)) return 'absent';
+  const top = now[0];
+  const isCopy =
+    top !== undefined &&
+    !top.isDeleteMarker &&
+    source.etag !== undefined &&
+    top.etag === source.etag &&
+    top.size === source.size &&
+    !before.some((entry) => entry.versionId === top.versionId);
+  return isCopy && sameIds(now.slice(1)) ? 'landed' : 'differs';
+}
+
+/**
+ * Copies `source` over `key` once (s3/write-once.ts): after a lost answer the key is
+ * listed again and compared with `before`, its history as the act step listed it.
+ * A history that is neither fails the key `ChangedSincePlan`, as a concurrent
+ * writer found before the copy does.
+ */
+async function copyInPlaceOnce(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  source: EntryRef,
+  before: readonly HistoryEntry[],
+  options: CopyOptions,
+): Promise<void> {
+  await writeOnce(
+    () => copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true }),
+    async () => inPlaceCopyFound(await historyOfKey(s3, bucket, key), before, source),
+    (error) =>
+      Object.assign(
+        new Error(
+          `the key changed while version ${source.versionId} was copied over it (${error.message}); not written again (re-run the restore to plan it again)`,
+        ),
+        { name: 'ChangedSincePlan', $metadata: { httpStatusCode: 409 } },
+      ),
+  );
+}
+
+/**
+ * Carries out a chunk's plan for its keys, listed again (each with its restore
+ * point), and returns one outcome per key.
+ * Never throws for a key's failure: that key's outcome says `failed`.
+ */
+export async function actOnChunk(
+  s3: S3Client,
+  spec: RestoreSpec,
+  planned: readonly KeyAction[],
+  keys: AsyncIterable<SourceKey> | Iterable<SourceKey>,
+  options: TargetActOptions = {},
+): Promise<KeyOutcome[]> {
+  const bucket = spec.bucket;
+  const facts = await checkBucket(s3, bucket, spec.mode);
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const batcher = new DeleteBatcher(s3, bucket, { limit });
+  const plannedByKey = new Map(planned.map((action) => [action.key, action]));
+  const outcomes: KeyOutcome[] = [];
+  const record = (key: string, outcome: Outcome) => {
+    const row: KeyOutcome = { Bucket: bucket, Key: key, ...outcome };
+    outcomes.push(row);
+    options.onOutcome?.(row);
+  };
+  const writes: Promise<void>[] = [];
+  const lockChecks: Promise<void>[] = [];
+  const carryOut = (key: string, action: Exclude<KeyAction, { action: 'unchanged' }>, write: () => Promise<void>) =>
+    writes.push(
+      write().then(
+        () => record(key, doneOutcome(action)),
+        (error) => record(key, failedWith(doneOutcome(action).VersionId, error)),
+      ),
+    );
+
+  const confirms: Promise<void>[] = [];
+
+  /** Decides a key from its fresh action: done already, changed by someone else, or to carry out. */
+  const settle = (key: string, entries: readonly HistoryEntry[], plannedAction: KeyAction | undefined, action: KeyAction) => {
+    if (action.action === 'unchanged') {
+      const already = plannedAction && plannedAction.action !== 'unchanged';
+      record(
+        key,
+        already ? { ...doneOutcome(plannedAction), ResultMessage: ALREADY_DONE } : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
+      );
+      return;
+    }
+    if (changedSincePlan(plannedAction, entries)) {
+      record(key, failed('', 'ChangedSincePlan', 409, 'the key changed after the plan was made; not overwritten (re-run the restore to plan it again)'));
+      return;
+    }
+    switch (action.action) {
+      case 'copy': {
+        const copy = action;
+        carryOut(key, copy, () => limit(() => copyInPlaceOnce(s3, bucket, key, copy.source, entries, options)));
+        break;
+      }
+      case 'addDeleteMarker':
+        carryOut(key, action, () => batcher.delete(key, [undefined]));
+        break;
+      case 'deleteEntries': {
+        const deletion = action;
+        const ids = deletion.entries.map((e) => e.versionId);
+        if (!facts.objectLock) {
+          carryOut(key, deletion, () => batcher.delete(key, ids));
+          break;
+        }
+        let release!: () => void;
+        lockChecks.push(new Promise<void>((resolve) => (release = resolve)));
+        carryOut(key, deletion, async () => {
+          try {
+            const reason = await limit(() => lockedReason(s3, bucket, key, deletion.entries));
+            if (reason)
+              throw Object.assign(new Error(`refused: ${reason}; the key was left as it was`), { name: 'ObjectLocked', $metadata: { httpStatusCode: 403 } });
+            const deleted = batcher.delete(key, ids);
+            release();
+            await deleted;
+          } finally {
+            release();
+          }
+        });
+        break;
+      }
+    }
+  };
+
+  for await (const { key, entries, point } of keys) {
+    const plannedAction = plannedByKey.get(key);
+    plannedByKey.delete(key);
+    let action: KeyAction;
+    try {
+      action = planKey(key, entries, point, spec.mode);
+    } catch (error) {
+      record(key, failedWith('', error));
+      continue;
+    }
+    if (action.action === 'unchanged' && action.sameAs) {
+      const same = action;
+      confirms.push(
+        limit(() => confirmSameVersion(s3, bucket, same)).then(
+          (resolved) => settle(key, entries, plannedAction, resolved),
+          (error) => record(key, failedWith(same.sameAs?.versionId ?? '', error)),
+        ),
+      );
+      continue;
+    }
+    settle(key, entries, plannedAction, action);
+  }
+  for (const [key, action] of plannedByKey) {
+    if (action.action === 'unchanged') record(key, succeeded('unchanged', action.current?.versionId ?? '', action.reason));
+    // Every entry of a key created after the restore point went: an earlier attempt finished it.
+    else if (action.action === 'deleteEntries' && action.restoresTo === null) record(key, { ...doneOutcome(action), ResultMessage: ALREADY_DONE });
+    else record(key, failed('', 'ChangedSincePlan', 409, 'the key has no history any more; someone deleted its versions after the plan was made'));
+  }
+  // Copies decided by a confirmation are queued when it resolves: wait for those first.
+  await Promise.all(confirms);
+  await Promise.all(lockChecks);
+  await batcher.flush();
+  await Promise.all(writes);
+  return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+}
+
+/**
+ * The in-place target of a restore: a key's plan is the planner's, a copy whose
+ * bytes are already current confirmed by a request (`confirmSameVersion`); a
+ * key with a restore point of its own (a manifest line) that the key can't
+ * reach is planned to fail alone, while the request's own point failing is the
+ * request's error.
+ */
+export function inPlaceTarget(s3: S3Client, spec: RestoreSpec, options: { readonly concurrency?: number } = {}): WriteTarget {
+  const limit = pLimit(options.concurrency ?? 16);
+  return {
+    plan(source) {
+      let action: KeyAction;
+      try {
+        action = planKey(source.key, source.entries, source.point, spec.mode);
+      } catch (error) {
+        if (source.line === undefined) throw error;
+        return { action: plannedFailure(source.key, error), weighs: true };
+      }
+      if (action.action === 'unchanged' && action.sameAs !== undefined) {
+        const same = action;
+        return { action: limit(() => confirmSameVersion(s3, spec.bucket, same)), weighs: true };
+      }
+      return { action, weighs: action.action !== 'unchanged' };
+    },
+    count: (totals, action) => {
+      countAction(totals, action as KeyAction);
+    },
+    writesIn: (phase) => phase !== 'noncurrent',
+    act: (planned: readonly PlannedAction[], keys, actOptions) => actOnChunk(s3, spec, planned as KeyAction[], keys, actOptions),
+  };
+}

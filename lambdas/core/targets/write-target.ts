@@ -1,0 +1,37 @@
+/**
+ * Where a restore's writes go: over the keys themselves (in place), or to
+ * another bucket or prefix. The plan step asks a target what it would do with
+ * each key; the act step hands it a chunk's plan and the chunk's keys listed
+ * again, and gets one outcome per key.
+ */
+import type { PlannedAction } from '../restore/destination-plan.ts';
+import type { ActPhase, KeyOutcome, SourceKey } from '../restore/model.ts';
+import type { PlanTotals } from '../restore/planner.ts';
+import type { CopyOptions } from '../s3/copy-version.ts';
+
+/** One key planned: its action (a promise when a request decides it) and whether it weighs on the chunk's size. */
+export interface PlannedKey {
+  readonly action: PlannedAction | Promise<PlannedAction>;
+  /** The act step will write or re-check the key: it counts towards the chunk's writes. */
+  readonly weighs: boolean;
+}
+
+export interface TargetActOptions extends CopyOptions {
+  /** Requests in flight at once. @default 32 */
+  readonly concurrency?: number;
+  /** Called as each key's outcome is known (progress). */
+  readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /** Which writes this step carries out. @default 'all' */
+  readonly phase?: ActPhase;
+}
+
+export interface WriteTarget {
+  /** What the target would do with a key, from its history as listed now. */
+  plan(key: SourceKey): PlannedKey;
+  /** Adds an action to the plan's totals. */
+  count(totals: PlanTotals, action: PlannedAction): void;
+  /** Whether an act step in `phase` writes anything here. */
+  writesIn(phase: ActPhase): boolean;
+  /** Carries out a chunk's plan for its keys, listed again; one outcome per key, never throws for a key. */
+  act(planned: readonly PlannedAction[], keys: AsyncIterable<SourceKey> | Iterable<SourceKey>, options?: TargetActOptions): Promise<KeyOutcome[]>;
+}
