@@ -11,11 +11,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AslStateMachine, CfnTemplate } from '../lib/definition.ts';
 import { homedir } from 'node:os';
-import { isHandlerName, type HandlerName } from './handler-names.ts';
+import { isStepHandlerName, type StepHandlerName } from '../lib/handler-names.ts';
 
 export interface LocalDefinition {
   readonly asl: AslStateMachine;
-  readonly lambdaTasks: ReadonlyArray<{ readonly stateName: string; readonly handler: HandlerName }>;
+  readonly lambdaTasks: ReadonlyArray<{ readonly stateName: string; readonly handler: StepHandlerName }>;
   readonly eventTasks: readonly string[];
   /** Wait states, whose time a local run may shorten. */
   readonly waitStates: readonly string[];
@@ -101,7 +101,7 @@ export function synthesizeDefinition(): LocalDefinition {
   const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
   const rendered = renderDefinition(template);
   const lambdaTasks = rendered.lambdaTasks.map(({ stateName, handler }) => {
-    if (!isHandlerName(handler)) throw new Error(`task "${stateName}" runs "${handler}", which the local runner has no handler for`);
+    if (!isStepHandlerName(handler)) throw new Error(`task "${stateName}" runs "${handler}", which the local runner has no handler for`);
     return { stateName, handler };
   });
   return { asl: rendered.definition, lambdaTasks, eventTasks: rendered.eventTasks, waitStates: waitStatesOf(rendered.definition) };

@@ -25,7 +25,7 @@ import { makeHandler as report } from '../lambdas/report/handler.ts';
 import { makeHandler as validateRequest } from '../lambdas/validate-request/handler.ts';
 import { FileLeaseStore, localRunLeases } from './file-lease-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
-import type { HandlerName } from './handler-names.ts';
+import type { StepHandlerName } from '../lib/handler-names.ts';
 import { loadDefinition, type LocalDefinition } from './local-definition.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -70,7 +70,7 @@ export interface LocalRunOptions {
 /** A step's handler as a local run calls it: the event in, what Lambda would return out. */
 type LocalHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-const HANDLERS: Record<HandlerName, (deps: StepDeps, policy: RestorePolicy, workBucket: string) => LocalHandler> = {
+const HANDLERS: Record<StepHandlerName, (deps: StepDeps, policy: RestorePolicy, workBucket: string) => LocalHandler> = {
   'validate-request': (deps: StepDeps, policy: RestorePolicy, workBucket: string) => validateRequest(deps, policy, workBucket),
   'list-versions': (deps: StepDeps) => listVersions(deps),
   'copy-version': (deps: StepDeps) => copyVersion(deps),

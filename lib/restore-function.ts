@@ -9,21 +9,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { RestoreHandlerName } from './handler-names.ts';
 
 /** The repository root: `lambdas/`, `package.json` and `package-lock.json` live there. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
-
-/** The handlers under `lambdas/<name>/handler.ts`. */
-export type RestoreHandlerName =
-  | 'validate-request'
-  | 'list-versions'
-  | 'copy-version'
-  | 'delete-newer-versions'
-  | 'next-chunks'
-  | 'prepare-batch-jobs'
-  | 'advance-batch-jobs'
-  | 'report'
-  | 'api';
 
 /**
  * Environment variable naming the handler a function runs. The local runner maps

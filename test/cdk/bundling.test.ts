@@ -7,21 +7,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { RestoreFunction, type RestoreHandlerName } from '../../lib/restore-function.ts';
+import { STEP_HANDLER_NAMES, type RestoreHandlerName } from '../../lib/handler-names.ts';
+import { RestoreFunction } from '../../lib/restore-function.ts';
 import { resourcesOf } from './support.ts';
 import { Template } from 'aws-cdk-lib/assertions';
 
-const HANDLERS: RestoreHandlerName[] = [
-  'validate-request',
-  'list-versions',
-  'copy-version',
-  'delete-newer-versions',
-  'next-chunks',
-  'prepare-batch-jobs',
-  'advance-batch-jobs',
-  'report',
-  'api',
-];
+const HANDLERS: RestoreHandlerName[] = [...STEP_HANDLER_NAMES, 'api'];
 
 test('every handler bundles with the local esbuild into a CommonJS index.js with a source map that loads and exports handler', () => {
   const app = new App();
