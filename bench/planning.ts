@@ -89,9 +89,16 @@ function measurePlanKey(keys: number): number {
   return Math.round(entries / ((cpu.user + cpu.system) / 1e6));
 }
 
-export async function measurePlanning(targetEntries: number): Promise<PlanningResult> {
+export interface PlanningRun {
+  /** Key ranges listed at once (planning in parallel). @default 1 */
+  readonly ranges?: number;
+  /** Milliseconds the synthetic S3 takes to answer each request. @default 0 */
+  readonly latencyMs?: number;
+}
+
+export async function measurePlanning(targetEntries: number, run: PlanningRun = {}): Promise<PlanningResult> {
   const keys = Math.ceil(targetEntries / ENTRIES_PER_KEY);
-  const s3 = syntheticS3(keys);
+  const s3 = syntheticS3(keys, { latencyMs: run.latencyMs ?? 0 });
   const store = new DiscardingStore();
   const request = { bucket: BUCKET, prefix: PREFIX, at: new Date(CUT).toISOString(), mode: 'copy' as const, dryRun: false };
   let entries = 0;
@@ -121,7 +128,7 @@ export async function measurePlanning(targetEntries: number): Promise<PlanningRe
         nextChunk: planned.nextChunk,
         ...(planned.totals ? { totals: planned.totals } : {}),
       },
-      { onPage: (n) => (entries += n) },
+      { onPage: (n) => (entries += n), ranges: run.ranges ?? 1 },
     );
     steps += 1;
     chunks += planned.chunks.length;
@@ -146,11 +153,11 @@ export async function measurePlanning(targetEntries: number): Promise<PlanningRe
     planBytes: store.bytes,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     baselineRssMiB,
-    planKeyEntriesPerCpuSecond: measurePlanKey(Math.min(keys, 1_000_000)),
+    planKeyEntriesPerCpuSecond: run.ranges === undefined ? measurePlanKey(Math.min(keys, 1_000_000)) : 0,
   };
 }
 
 if (require.main === module) {
-  const { entries } = JSON.parse(process.argv[2] ?? '{}') as { entries?: number };
-  runAsChild(() => measurePlanning(entries ?? 10_000_000));
+  const { entries, ranges, latencyMs } = JSON.parse(process.argv[2] ?? '{}') as { entries?: number } & PlanningRun;
+  runAsChild(() => measurePlanning(entries ?? 10_000_000, { ...(ranges !== undefined ? { ranges } : {}), ...(latencyMs !== undefined ? { latencyMs } : {}) }));
 }

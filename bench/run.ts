@@ -9,6 +9,8 @@
  *   --memory-keys A,B     default 10000,100000
  *   --memory-rgw          memory section on seeded RGW buckets instead of the synthetic S3
  *   --planning-entries E  synthetic listing size (default 1,000,000; 10,000,000 with --only planning)
+ *   --ranged-entries R    synthetic listing planned as 1, 4 and 16 key ranges with listing latency (default 200,000)
+ *   --latency-ms L        the synthetic S3's time per answer for the ranged rows (default 80)
  *   --prototype           also bench/pipelined.ts (plan and act overlapped): two more buckets
  *   --seed-concurrency S  PUTs in flight while seeding (default 128)
  *   --json-out FILE       default bench/results/<timestamp>.json
@@ -60,6 +62,8 @@ function options() {
       'memory-keys': { type: 'string', default: '10000,100000' },
       'memory-rgw': { type: 'boolean', default: false },
       'planning-entries': { type: 'string' },
+      'ranged-entries': { type: 'string' },
+      'latency-ms': { type: 'string' },
       prototype: { type: 'boolean', default: false },
       'seed-concurrency': { type: 'string', default: '128' },
       'json-out': { type: 'string' },
@@ -78,6 +82,8 @@ function options() {
     memoryKeys: values['memory-keys'].split(',').map(Number),
     memoryRgw: values['memory-rgw'],
     planningEntries: Number(values['planning-entries'] ?? (onlyPlanning ? 10_000_000 : 1_000_000)),
+    rangedEntries: Number(values['ranged-entries'] ?? 200_000),
+    latencyMs: Number(values['latency-ms'] ?? 80),
     prototype: values.prototype,
     seedConcurrency: Number(values['seed-concurrency']),
     jsonOut: values['json-out'] ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
@@ -215,6 +221,28 @@ async function planning(run: Run): Promise<void> {
           p.peakRssMiB.toFixed(0),
         ],
       ],
+    ),
+  );
+
+  // Planning in parallel: the same listing as key ranges, each page answered after `latencyMs`, as S3 answers.
+  const { rangedEntries: entries, latencyMs } = run.opts;
+  log(`planning ${entries.toLocaleString('en')} synthetic entries as 1, 4 and 16 key ranges, ${latencyMs} ms a page`);
+  const ranged: Array<PlanningResult & { ranges: number }> = [];
+  for (const ranges of [1, 4, 16]) ranged.push({ ranges, ...(await child<PlanningResult>('planning.ts', { entries, ranges, latencyMs })) });
+  run.results.planningRanges = { latencyMs, runs: ranged };
+  const one = ranged[0]!;
+  run.printed.push(
+    table(
+      [`planning in parallel, ${latencyMs} ms a page`, 'entries', 'wall s', 'entries/s', '× one chain', 'entries/CPU-s', 'CPU vs one chain'],
+      ranged.map((r) => [
+        `${r.ranges} range${r.ranges === 1 ? '' : 's'}`,
+        r.entries.toLocaleString('en'),
+        (r.wallMs / 1000).toFixed(1),
+        r.entriesPerSecond.toLocaleString('en'),
+        (r.entriesPerSecond / one.entriesPerSecond).toFixed(1),
+        r.entriesPerCpuSecond.toLocaleString('en'),
+        `${(((one.entriesPerCpuSecond - r.entriesPerCpuSecond) / one.entriesPerCpuSecond) * 100).toFixed(0)} % more`,
+      ]),
     ),
   );
 }

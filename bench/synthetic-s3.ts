@@ -72,10 +72,13 @@ function page(keys: number, startKey: number, startIndex: number, maxKeys: numbe
 }
 
 /** Where a page starts, from the request's markers (AWS semantics: KeyMarker alone = after that key). */
-function startOf(query: HttpRequest['query'] = {}): [number, number] {
+function startOf(keys: number, query: HttpRequest['query'] = {}): [number, number] {
   const keyMarker = query['key-marker'] as string | undefined;
   if (!keyMarker) return [0, 0];
-  const i = Number(/obj-(\d+)\.json$/.exec(keyMarker)![1]);
+  const exact = /^data\/obj-(\d{9})\.json$/.exec(keyMarker);
+  // A key range's boundary need not be a key: start at the first key after it.
+  if (!exact) return [firstKeyAfter(keyMarker, keys), 0];
+  const i = Number(exact[1]);
   const versionIdMarker = query['version-id-marker'] as string | undefined;
   if (!versionIdMarker) return [i + 1, 0];
   const entries = history(i);
@@ -85,12 +88,47 @@ function startOf(query: HttpRequest['query'] = {}): [number, number] {
 
 const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>${body}`;
 
+/** The index of the first key after `marker` (key names sort as their indices). */
+function firstKeyAfter(marker: string, keys: number): number {
+  let low = 0;
+  let high = keys;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (keyName(middle) > marker) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** A ListObjectsV2 page: current keys under `prefix` after `start-after` (or the continuation token), no sub-prefixes (the keys have no `/`). */
+function keysPage(keys: number, query: NonNullable<HttpRequest['query']>): string {
+  const prefix = (query.prefix as string | undefined) ?? '';
+  const maxKeys = Number(query['max-keys'] ?? 1000);
+  const after = (query['continuation-token'] as string | undefined) ?? (query['start-after'] as string | undefined) ?? '';
+  const parts: string[] = [];
+  let i = after ? firstKeyAfter(after, keys) : 0;
+  let last = '';
+  for (; i < keys && parts.length < maxKeys; i++) {
+    const key = keyName(i);
+    if (!key.startsWith(prefix)) {
+      if (key > prefix) break;
+      continue;
+    }
+    parts.push(`<Contents><Key>${key}</Key><Size>1024</Size><StorageClass>STANDARD</StorageClass></Contents>`);
+    last = key;
+  }
+  const truncated = i < keys && keyName(i).startsWith(prefix);
+  const next = truncated ? `<NextContinuationToken>${last}</NextContinuationToken>` : '';
+  return `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${BUCKET}</Name><Prefix>${prefix}</Prefix><KeyCount>${parts.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${next}${parts.join('')}</ListBucketResult>`;
+}
+
 /** The response S3 would give, for the requests a restore sends. */
 function answer(keys: number, request: HttpRequest): HttpResponse {
   const query = request.query ?? {};
   const ok = (body: string): HttpResponse => ({ statusCode: 200, headers: { 'content-type': 'application/xml' }, body: Buffer.from(body) });
+  if (query['list-type'] === '2') return ok(keysPage(keys, query));
   if ('versions' in query) {
-    const [startKey, startIndex] = startOf(query);
+    const [startKey, startIndex] = startOf(keys, query);
     return ok(page(keys, startKey, startIndex, Number(query['max-keys'] ?? 1000)));
   }
   if ('versioning' in query) return ok(xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>'));
@@ -108,8 +146,14 @@ function answer(keys: number, request: HttpRequest): HttpResponse {
   throw new Error(`the synthetic S3 does not answer ${request.method} ${request.path} ${JSON.stringify(query)}`);
 }
 
+export interface SyntheticOptions {
+  /** Milliseconds each answer waits, as S3 takes ~50-100 ms for a page of 1,000 entries. @default 0 */
+  readonly latencyMs?: number;
+}
+
 /** An S3 client on the synthetic bucket of `keys` keys. */
-export function syntheticS3(keys: number): S3Client {
+export function syntheticS3(keys: number, options: SyntheticOptions = {}): S3Client {
+  const latency = options.latencyMs ?? 0;
   return new S3Client({
     region: 'us-east-1',
     endpoint: 'http://synthetic.invalid',
@@ -117,7 +161,10 @@ export function syntheticS3(keys: number): S3Client {
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     // A plain object is enough: the SDK checks a response's shape, not its class.
     requestHandler: {
-      handle: async (request: HttpRequest) => ({ response: answer(keys, request) }),
+      handle: async (request: HttpRequest) => {
+        if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+        return { response: answer(keys, request) };
+      },
     },
   });
 }

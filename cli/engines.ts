@@ -63,6 +63,8 @@ function observed(store: WorkStore, onPlanned: (actions: number) => void): WorkS
 export interface LocalEngineOptions {
   readonly s3: S3Client;
   readonly concurrency?: number;
+  /** Key ranges of a prefix each plan step lists at once. @default 1 */
+  readonly planRanges?: number;
   readonly store?: FileWorkStore;
 }
 
@@ -90,6 +92,7 @@ export function localEngine(options: LocalEngineOptions): Engine {
               s3: options.s3,
               store: observed(store, (n) => hooks.progress.onPlanned(n)),
               ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+              ...(options.planRanges ? { planRanges: options.planRanges } : {}),
               onPage: (entries) => hooks.progress.onPage(entries),
               onOutcome: (outcome) => {
                 hooks.progress.onOutcome(outcome);

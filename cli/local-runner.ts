@@ -51,6 +51,8 @@ export interface LocalRunOptions {
   readonly store?: WorkStore;
   /** Requests in flight at once per act step. @default 32 */
   readonly concurrency?: number;
+  /** Key ranges of a prefix each plan step lists at once, one ListObjectVersions chain each. @default 1 */
+  readonly planRanges?: number;
   /** @default any bucket the credentials reach; delete mode allowed (the CLI asks first) */
   readonly policy?: RestorePolicy;
   readonly onPage?: (entries: number) => void;
@@ -111,6 +113,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     s3: options.s3,
     workStore: () => store,
     concurrency: options.concurrency ?? 32,
+    ...(options.planRanges !== undefined ? { planRanges: options.planRanges } : {}),
     // A local run reads file:// manifests too (the CLI's --manifest FILE); nothing is uploaded.
     manifests: localManifestSource(options.s3),
     ...(options.onPage ? { onPage: options.onPage } : {}),

@@ -75,6 +75,7 @@ function runOptions(command: Command, writes: boolean): Command {
       .option('--report <file>', 'copy the per-key report here: CSV if it ends in .csv, else JSON lines');
   }
   const document = writes ? 'the summary (with --dry-run: { summary, actions })' : '{ summary, actions }';
+  command.option('--plan-ranges <n>', 'plan a prefix as N key ranges listed at once, one listing chain each (local runs; 1 to 64)', positiveInteger);
   return command
     .option('--json', `print one JSON document on stdout, nothing else: ${document}`)
     .option('--no-progress', 'no progress display on stderr')

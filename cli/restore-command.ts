@@ -5,6 +5,7 @@
  * summary and copy the report. Every input error is found before any client
  * call, so an exit 2 has written nothing.
  */
+import { MAX_PLAN_RANGES } from '#core/steps/plan.ts';
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RequestError } from '#core/restore/errors.ts';
@@ -24,6 +25,7 @@ import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type Re
 export interface RestoreCommandOptions extends RestoreArgs {
   readonly yes?: boolean;
   readonly concurrency?: number;
+  readonly planRanges?: number;
   readonly report?: string;
   readonly json?: boolean;
   /** `--no-progress` sets it false. */
@@ -180,11 +182,21 @@ async function checkReportFile(file: string, dryRun: boolean, hint: string): Pro
 function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint: string, onRun: (runId: string) => void): Engine {
   const stateMachineArn = stateMachineArnOf(options.stateMachineArn);
   if (!stateMachineArn) {
+    if (options.planRanges !== undefined && options.planRanges > MAX_PLAN_RANGES) {
+      throw new UsageError(`--plan-ranges ${options.planRanges}: at most ${MAX_PLAN_RANGES} ranges`, hint);
+    }
     const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
-    return localEngine({ s3, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
+    return localEngine({
+      s3,
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(options.planRanges ? { planRanges: options.planRanges } : {}),
+    });
   }
   if (options.concurrency !== undefined) {
     throw new UsageError('--concurrency sets a local run; a deployed state machine runs at its own concurrency', hint);
+  }
+  if (options.planRanges !== undefined) {
+    throw new UsageError('--plan-ranges sets a local run; a deployed stack plans as many ranges as its s3-rewind:planRanges says', hint);
   }
   const { regionOfStateMachine } = require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
   regionOfStateMachine(stateMachineArn);

@@ -39,6 +39,8 @@ export interface S3RewindConfig {
   readonly reportExpiryDays: number;
   /** Chunks acted on at once by the Distributed Map. @default 10 */
   readonly mapMaxConcurrency: number;
+  /** Key ranges of a prefix each plan step lists at once, one ListObjectVersions chain each (1 to 64). @default 1 */
+  readonly planRanges: number;
   /** Percentage of chunks that may fail before the restore is failed. @default 0 */
   readonly mapToleratedFailurePercentage: number;
   /** Steady-state requests per second the API accepts. @default 10 */
@@ -60,6 +62,7 @@ export const CONTEXT_KEYS = {
   malwareRollback: 's3-rewind:malwareRollback',
   reportExpiryDays: 's3-rewind:reportExpiryDays',
   mapMaxConcurrency: 's3-rewind:mapMaxConcurrency',
+  planRanges: 's3-rewind:planRanges',
   mapToleratedFailurePercentage: 's3-rewind:mapToleratedFailurePercentage',
   apiRateLimit: 's3-rewind:apiRateLimit',
   apiBurstLimit: 's3-rewind:apiBurstLimit',
@@ -71,6 +74,7 @@ export const CONFIG_DEFAULTS = {
   deleteModeAllowed: false,
   reportExpiryDays: 30,
   mapMaxConcurrency: 10,
+  planRanges: 1,
   mapToleratedFailurePercentage: 0,
   apiRateLimit: 10,
   apiBurstLimit: 20,
@@ -97,6 +101,7 @@ export function configFromContext(get: (key: string) => unknown): S3RewindConfig
     malwareRollback: list<WatchedPrefix>(get(CONTEXT_KEYS.malwareRollback), CONTEXT_KEYS.malwareRollback),
     reportExpiryDays: num(get(CONTEXT_KEYS.reportExpiryDays), CONTEXT_KEYS.reportExpiryDays, CONFIG_DEFAULTS.reportExpiryDays),
     mapMaxConcurrency: num(get(CONTEXT_KEYS.mapMaxConcurrency), CONTEXT_KEYS.mapMaxConcurrency, CONFIG_DEFAULTS.mapMaxConcurrency),
+    planRanges: num(get(CONTEXT_KEYS.planRanges), CONTEXT_KEYS.planRanges, CONFIG_DEFAULTS.planRanges),
     mapToleratedFailurePercentage: num(
       get(CONTEXT_KEYS.mapToleratedFailurePercentage),
       CONTEXT_KEYS.mapToleratedFailurePercentage,
@@ -146,6 +151,8 @@ export function validateConfig(config: S3RewindConfig): S3RewindConfig {
   integerIn(config.reportExpiryDays, CONTEXT_KEYS.reportExpiryDays, 1, 3650);
   // A Distributed Map runs at most 10,000 child executions at once.
   integerIn(config.mapMaxConcurrency, CONTEXT_KEYS.mapMaxConcurrency, 1, 10_000);
+  // Each range's cursor travels in the state: up to 2 KiB with the longest keys.
+  integerIn(config.planRanges, CONTEXT_KEYS.planRanges, 1, 64);
   integerIn(config.mapToleratedFailurePercentage, CONTEXT_KEYS.mapToleratedFailurePercentage, 0, 100);
   integerIn(config.apiRateLimit, CONTEXT_KEYS.apiRateLimit, 1, 10_000);
   integerIn(config.apiBurstLimit, CONTEXT_KEYS.apiBurstLimit, 1, 5_000);

@@ -43,6 +43,8 @@ export interface RestoreFunctionsProps {
   readonly logRetention?: logs.RetentionDays;
   /** After how long a destination lease no restore gave back may be taken over: past the state machine's timeout. @default 25 hours */
   readonly leaseStaleAfter?: Duration;
+  /** Key ranges of a prefix each plan step lists at once (`PLAN_RANGES`). @default 1 */
+  readonly planRanges?: number;
 }
 
 export class RestoreFunctions extends Construct {
@@ -100,7 +102,7 @@ export class RestoreFunctions extends Construct {
       memorySize: 1769,
       timeout: PLAN_TIMEOUT,
       logRetention,
-      environment: { PLAN_TIME_BUDGET_MS: String(PLAN_TIME_BUDGET.toMilliseconds()) },
+      environment: { PLAN_TIME_BUDGET_MS: String(PLAN_TIME_BUDGET.toMilliseconds()), PLAN_RANGES: String(props.planRanges ?? 1) },
     });
     grantListHistory(this.listVersions, buckets);
     grantReadWriteRestores(this.listVersions, props.workBucket);

@@ -97,6 +97,8 @@ export interface RestoreStateMachineProps {
    * @default 10
    */
   readonly mapMaxConcurrency?: number;
+  /** Key ranges of a prefix each plan step lists at once (list-versions' `PLAN_RANGES`). @default 1 */
+  readonly planRanges?: number;
   /**
    * Percentage of chunks whose act step may fail before the restore fails. A failed
    * chunk is one whose Lambda failed as a whole (per-key failures are outcomes, not
@@ -140,6 +142,7 @@ export class RestoreStateMachine extends Construct {
       workBucket: props.workBucket,
       allowedBuckets: props.allowedBuckets,
       deleteModeAllowed,
+      ...(props.planRanges !== undefined ? { planRanges: props.planRanges } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       // A lease outlives no restore: stale only once its restore must have ended.
       leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),

@@ -39,6 +39,7 @@ export class S3RewindStack extends Stack {
       allowedBuckets: config.allowedBuckets,
       deleteModeAllowed: config.deleteModeAllowed,
       mapMaxConcurrency: config.mapMaxConcurrency,
+      planRanges: config.planRanges,
       mapToleratedFailurePercentage: config.mapToleratedFailurePercentage,
       ...(eventBus ? { eventBus } : {}),
     });

@@ -14,6 +14,8 @@ export interface StepDeps {
   readonly workStore: (workBucket: string) => WorkStore;
   /** Requests in flight at once per invocation. */
   readonly concurrency: number;
+  /** Key ranges of a prefix a plan step lists at once; unset in Lambda (`PLAN_RANGES`). */
+  readonly planRanges?: number;
   /** Progress hooks (the CLI's progress bar); unset in Lambda. */
   readonly onPage?: (entries: number) => void;
   readonly onOutcome?: (outcome: KeyOutcome) => void;

@@ -6,6 +6,8 @@ import { deadlineOf, stepHandler } from '../commons/step-handler.ts';
 
 /** The stack's planning budget per step (`PLAN_TIME_BUDGET_MS`); the function's remaining time bounds it too. */
 const budgetMs = Number(process.env.PLAN_TIME_BUDGET_MS) || Infinity;
+/** Key ranges of a prefix listed at once (`PLAN_RANGES`, the stack's `s3-rewind:planRanges`). */
+const rangesFromEnv = Number(process.env.PLAN_RANGES) || 1;
 
 export const makeHandler = (deps: StepDeps = lambdaDeps) =>
   stepHandler(parsePlanStepInput, (input, context) =>
@@ -13,6 +15,7 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) =>
       deadline: Math.min(deadlineOf(context, 60_000), Date.now() + budgetMs),
       ...(deps.onPage ? { onPage: deps.onPage } : {}),
       ...(deps.manifests ? { manifests: deps.manifests } : {}),
+      ranges: deps.planRanges ?? rangesFromEnv,
     }),
   );
 

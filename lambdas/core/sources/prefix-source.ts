@@ -11,6 +11,7 @@ import type { RestoreRequest } from '../restore/request.ts';
 import { keyHistories } from '../s3/listing.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 import { keysAt } from './exact-keys.ts';
+import type { KeyRange } from './key-ranges.ts';
 import type { ChunkKeys, KeySource, SourcedKey } from './key-source.ts';
 
 interface Cursor {
@@ -24,17 +25,20 @@ export interface PrefixSourceOptions {
   readonly onPage?: (entries: number) => void;
   /** Requests in flight when listing exact keys again. @default 32 */
   readonly concurrency?: number;
+  /** Only the keys of this range of the prefix (planning in parallel: key-ranges.ts). @default the whole scope */
+  readonly range?: KeyRange;
 }
 
 export function prefixSource(s3: S3Client, store: WorkStore, request: RestoreRequest, spec: RestoreSpec, options: PrefixSourceOptions = {}): KeySource {
   const onPage = options.onPage ? { onPage: options.onPage } : {};
   return {
     check: () => Promise.resolve(),
-    startAfter: (cursor) => decode(cursor)?.after ?? '',
+    startAfter: (cursor) => decode(cursor)?.after ?? options.range?.startAfter ?? '',
     async *keys(cursor): AsyncGenerator<SourcedKey> {
-      const resumeAfter = decode(cursor)?.after ?? '';
+      const resumeAfter = decode(cursor)?.after ?? options.range?.startAfter ?? '';
+      const lastKey = options.range?.lastKey !== undefined ? { lastKey: options.range.lastKey } : {};
       let seen = false;
-      for await (const { key, entries } of keyHistories(s3, spec.bucket, spec.scope, { startAfter: resumeAfter, ...onPage })) {
+      for await (const { key, entries } of keyHistories(s3, spec.bucket, spec.scope, { startAfter: resumeAfter, ...lastKey, ...onPage })) {
         seen = true;
         yield { key, entries, point: spec.point, cursor: JSON.stringify({ after: key } satisfies Cursor) };
       }

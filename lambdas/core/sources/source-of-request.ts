@@ -5,6 +5,7 @@ import type { WorkStore } from '../work-store/work-store.ts';
 import type { KeySource } from './key-source.ts';
 import { manifestKeySource } from './manifest-source.ts';
 import { s3ManifestSource, type ManifestSource } from './manifest.ts';
+import type { KeyRange } from './key-ranges.ts';
 import { prefixSource } from './prefix-source.ts';
 
 export interface KeySourceOptions {
@@ -16,6 +17,8 @@ export interface KeySourceOptions {
   readonly concurrency?: number;
   /** Called once per listed page (or run of manifest lines), with its entry count. */
   readonly onPage?: (entries: number) => void;
+  /** A prefix's keys in this range only (planning in parallel). */
+  readonly range?: KeyRange;
 }
 
 export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequest, options: KeySourceOptions = {}): KeySource {
@@ -29,5 +32,5 @@ export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequ
       ...(options.linesPerChunk !== undefined ? { linesPerChunk: options.linesPerChunk } : {}),
     });
   }
-  return prefixSource(s3, store, request, specOf(request), shared);
+  return prefixSource(s3, store, request, specOf(request), { ...shared, ...(options.range ? { range: options.range } : {}) });
 }

@@ -127,18 +127,29 @@ export interface RestoreSummary {
   readonly error?: string;
 }
 
+/**
+ * Digits of a chunk's index in its file names, so names sort as indices do:
+ * planning in parallel gives each key range its own block of indices
+ * (`RANGE_CHUNKS` apart).
+ */
+const CHUNK_DIGITS = 10;
+
+/** Chunk indices one key range may use when a prefix is planned in parallel. */
+export const RANGE_CHUNKS = 1_000_000;
+
 /** Work-bucket layout of one restore. */
 export const workKeys = (restoreId: string) => ({
   root: `restores/${restoreId}/`,
-  plan: (index: number) => `restores/${restoreId}/plan/${String(index).padStart(6, '0')}.jsonl`,
+  plan: (index: number) => `restores/${restoreId}/plan/${String(index).padStart(CHUNK_DIGITS, '0')}.jsonl`,
   planPrefix: `restores/${restoreId}/plan/`,
-  outcomes: (index: number) => `restores/${restoreId}/outcomes/${String(index).padStart(6, '0')}.jsonl`,
+  outcomes: (index: number) => `restores/${restoreId}/outcomes/${String(index).padStart(CHUNK_DIGITS, '0')}.jsonl`,
   outcomesPrefix: `restores/${restoreId}/outcomes/`,
   reportCsv: `restores/${restoreId}/report.csv`,
   reportJsonl: `restores/${restoreId}/report.jsonl`,
   summary: `restores/${restoreId}/summary.json`,
   /** The refs of the chunks one plan (or prepare) step wrote, from chunk `firstIndex` on, for later passes. */
-  chunkRefs: (source: ChunkPass['source'], firstIndex: number) => `restores/${restoreId}/chunk-refs/${source}/${String(firstIndex).padStart(6, '0')}.jsonl`,
+  chunkRefs: (source: ChunkPass['source'], firstIndex: number) =>
+    `restores/${restoreId}/chunk-refs/${source}/${String(firstIndex).padStart(CHUNK_DIGITS, '0')}.jsonl`,
   chunkRefsPrefix: (source: ChunkPass['source']) => `restores/${restoreId}/chunk-refs/${source}/`,
 });
 
@@ -168,4 +179,4 @@ export const chunkRefOf = (
 });
 
 /** Where the exact keys of chunk `index` are kept, beside its plan (`KeyItem` lines). */
-export const itemsKey = (restoreId: string, index: number): string => `${workKeys(restoreId).root}items/${String(index).padStart(6, '0')}.jsonl`;
+export const itemsKey = (restoreId: string, index: number): string => `${workKeys(restoreId).root}items/${String(index).padStart(CHUNK_DIGITS, '0')}.jsonl`;

@@ -7,17 +7,26 @@
  *
  * The step knows no source or target beyond their interfaces: a prefix or a
  * manifest (sources/), in place or to another place (targets/).
+ *
+ * Planning in parallel (`ranges` > 1, a prefix): the first step splits the
+ * prefix into key ranges (sources/key-ranges.ts), and every step lists its
+ * ranges at the same time, one ListObjectVersions chain each, each range
+ * writing chunks in its own block of indices (`RANGE_CHUNKS` apart), so chunk
+ * files still sort in key order. A key belongs to exactly one range; the act
+ * steps and the passes after planning see chunks as always.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import { actPhaseOf } from '../restore/model.ts';
 import { emptyTotals, type PlanTotals } from '../restore/planner.ts';
-import type { KeyItem } from '../sources/key-source.ts';
+import { partitionScope, type KeyRange } from '../sources/key-ranges.ts';
+import type { KeyItem, KeySource } from '../sources/key-source.ts';
 import type { ManifestSource } from '../sources/manifest.ts';
 import { keySourceOf } from '../sources/source-of-request.ts';
 import { writeTargetOf } from '../targets/target-of-request.ts';
+import type { WriteTarget } from '../targets/write-target.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
-import { chunkRefOf, itemsKey, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
+import { chunkRefOf, itemsKey, RANGE_CHUNKS, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
 
 export interface PlanOptions {
   /** Writing actions per chunk (copies, delete markers, keys with deletions, keys listed again one by one). @default 1000 */
@@ -35,6 +44,43 @@ export interface PlanOptions {
   readonly concurrency?: number;
   /** Reads a request's manifest. @default the S3 client (`s3://` only) */
   readonly manifests?: ManifestSource;
+  /** Key ranges of a prefix listed at the same time (at most `MAX_PLAN_RANGES`). @default 1 */
+  readonly ranges?: number;
+}
+
+/** Ranges one restore's plan may list at once: their cursors travel in the state (≤ 2 KiB each). */
+export const MAX_PLAN_RANGES = 64;
+
+/** Where one key range of a prefix planned in parallel stands. */
+interface RangeProgress {
+  readonly range: KeyRange;
+  /** The range source's cursor; null before its first chunk. */
+  readonly after: string | null;
+  /** The next chunk index of the range's block. */
+  readonly next: number;
+  readonly done: boolean;
+}
+
+interface RangesCursor {
+  readonly ranges: readonly RangeProgress[];
+}
+
+/** What one chain (a range, or the whole scope) planned in a step. */
+interface ChainResult {
+  /** Planned to the source's end. */
+  readonly done: boolean;
+  /** Where the chain resumes when not done: after its last chunk (null: where it started from the start). */
+  readonly resume: string | null;
+  readonly next: number;
+}
+
+/** What the chains of one step share: the chunks written, the totals, and whether to stop. */
+interface StepState {
+  readonly chunks: ChunkRef[];
+  readonly totals: PlanTotals;
+  /** Chunks written or being written; a chain may write one more only below `maxChunks`. */
+  reserved: number;
+  stop: boolean;
 }
 
 /**
@@ -44,48 +90,99 @@ export interface PlanOptions {
  */
 export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepInput, options: PlanOptions = {}): Promise<PlanStepOutput> {
   const request = input.request;
+  const concurrency = options.concurrency ?? 16;
+  const sourceFor = (range?: KeyRange) =>
+    keySourceOf(s3, store, request, {
+      linesPerChunk: Math.min(options.chunkWrites ?? 1000, options.chunkActions ?? 1000),
+      concurrency,
+      ...(options.manifests ? { manifests: options.manifests } : {}),
+      ...(options.onPage ? { onPage: options.onPage } : {}),
+      ...(range ? { range } : {}),
+    });
+  const target = writeTargetOf(s3, request, { concurrency });
+  const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, stop: false };
+  const cursor = input.cursor ?? null;
+  const wanted = Math.min(options.ranges ?? 1, MAX_PLAN_RANGES);
+  const parallel = cursor === null ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined : cursor.startsWith('{"ranges"');
+
+  let resume: string | null;
+  let nextChunk: number;
+  if (!parallel) {
+    const source = sourceFor();
+    if (cursor === null) await source.check();
+    const chain = await planChain(store, input, source, target, cursor, input.nextChunk ?? 0, state, options);
+    resume = chain.done ? null : chain.resume;
+    nextChunk = chain.next;
+  } else {
+    const progress =
+      cursor === null
+        ? (await partitionScope(s3, request.bucket, request.prefix!, wanted)).map((range, i): RangeProgress => ({
+            range,
+            after: null,
+            next: i * RANGE_CHUNKS,
+            done: false,
+          }))
+        : (JSON.parse(cursor) as RangesCursor).ranges;
+    const after = await Promise.all(
+      progress.map(async (p): Promise<RangeProgress> => {
+        if (p.done) return p;
+        const chain = await planChain(store, input, sourceFor(p.range), target, p.after, p.next, state, options);
+        return { range: p.range, after: chain.resume, next: chain.next, done: chain.done };
+      }),
+    );
+    resume = after.every((p) => p.done) ? null : JSON.stringify({ ranges: after } satisfies RangesCursor);
+    nextChunk = after.length * RANGE_CHUNKS;
+  }
+
+  const chunks = state.chunks.sort((a, b) => a.index - b.index);
+  const first = chunks[0];
+  if (first) await store.putLines(workKeys(input.restoreId).chunkRefs('plan', first.index), chunks);
+  return { chunks, cursor: resume, done: resume === null, nextChunk, totals: state.totals, actPhase: actPhaseOf(request) };
+}
+
+/**
+ * Plans one chain of keys (the whole scope, or one range) from `cursor` into
+ * chunks from index `next` on, until the source ends, the step's chunks or
+ * time run out, or another chain stopped the step (then the chunk being filled
+ * is dropped, and the chain resumes where its last chunk ended).
+ */
+async function planChain(
+  store: WorkStore,
+  input: PlanStepInput,
+  source: KeySource,
+  target: WriteTarget,
+  cursor: string | null,
+  next: number,
+  state: StepState,
+  options: PlanOptions,
+): Promise<ChainResult> {
   const chunkWrites = options.chunkWrites ?? 1000;
   const chunkActions = options.chunkActions ?? 10_000;
   const maxChunks = options.maxChunks ?? 100;
   const now = options.now ?? Date.now;
-  const concurrency = options.concurrency ?? 16;
-  const source = keySourceOf(s3, store, request, {
-    linesPerChunk: Math.min(chunkWrites, options.chunkActions ?? 1000),
-    concurrency,
-    ...(options.manifests ? { manifests: options.manifests } : {}),
-    ...(options.onPage ? { onPage: options.onPage } : {}),
-  });
-  const target = writeTargetOf(s3, request, { concurrency });
-  const cursor = input.cursor ?? null;
-  if (cursor === null) await source.check();
-
-  const totals: PlanTotals = { ...emptyTotals(), ...input.totals };
-  let nextChunk = input.nextChunk ?? 0;
-  const chunks: ChunkRef[] = [];
   let startAfter = source.startAfter(cursor);
+  let lastCursor = cursor;
   let pending: Array<Promise<PlannedAction>> = [];
   let items: KeyItem[] = [];
   let writes = 0;
 
   const writeChunk = async () => {
-    if (pending.length === 0) return;
+    state.reserved += 1;
     const actions = await Promise.all(pending);
-    const index = nextChunk++;
+    const index = next++;
     await store.putLines(workKeys(input.restoreId).plan(index), actions);
     const itemsAt = items.length > 0 ? itemsKey(input.restoreId, index) : undefined;
     if (itemsAt !== undefined) await store.putLines(itemsAt, items);
-    for (const action of actions) target.count(totals, action);
-    chunks.push(chunkRefOf(input, index, actions, itemsAt !== undefined ? '' : startAfter, itemsAt));
+    for (const action of actions) target.count(state.totals, action);
+    state.chunks.push(chunkRefOf(input, index, actions, itemsAt !== undefined ? '' : startAfter, itemsAt));
     startAfter = actions.at(-1)!.key;
     pending = [];
     items = [];
     writes = 0;
   };
-  const finish = async (resume: string | null): Promise<PlanStepOutput> => {
-    const first = chunks[0];
-    if (first) await store.putLines(workKeys(input.restoreId).chunkRefs('plan', first.index), chunks);
-    return { chunks, cursor: resume, done: resume === null, nextChunk, totals, actPhase: actPhaseOf(request) };
-  };
+  const outOfBudget = () => state.reserved >= maxChunks || (options.deadline !== undefined && now() >= options.deadline);
+  /** Another chain stopped the step, or took its last chunk: drop the chunk being filled. */
+  const stopped = () => state.stop || state.reserved >= maxChunks;
 
   for await (const key of source.keys(cursor)) {
     const planned = target.plan(key);
@@ -95,10 +192,17 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
     if (planned.weighs || key.item) writes += 1;
     const full = writes >= chunkWrites || pending.length >= chunkActions;
     if (key.cursor === undefined || !(key.endsChunk || full)) continue;
+    if (stopped()) return { done: false, resume: lastCursor, next };
     await writeChunk();
-    const outOfTime = options.deadline !== undefined && now() >= options.deadline;
-    if (chunks.length >= maxChunks || outOfTime) return finish(key.cursor);
+    lastCursor = key.cursor;
+    if (outOfBudget()) {
+      state.stop = true;
+      return { done: false, resume: key.cursor, next };
+    }
   }
-  await writeChunk();
-  return finish(null);
+  if (pending.length > 0) {
+    if (stopped()) return { done: false, resume: lastCursor, next };
+    await writeChunk();
+  }
+  return { done: true, resume: null, next };
 }
