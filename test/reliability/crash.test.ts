@@ -20,7 +20,7 @@ import { FaultProxy, WRITE_OPERATIONS, seededRandom } from '../support/fault-pro
 import { lambdaContext } from '../support/lambda.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import { BIN, removeWarmHome, runCli, tempHome, type CliResult, type TempHome } from '../cli/run-cli.ts';
-import { depsOf, planAll, validateStep } from '../engine/drive.ts';
+import { depsOf, planAll, validateStep } from '../support/drive.ts';
 import { restoreClientThrough } from './faulty-s3.ts';
 import {
   deleteModeDifference,

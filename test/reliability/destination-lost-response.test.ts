@@ -11,8 +11,8 @@
 import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy, type ProxiedRequest } from '../support/fault-proxy.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
-import { iso, rowOf, runRestore } from '../engine/drive.ts';
-import { engineFixture } from '../engine/fixtures.ts';
+import { iso, rowOf, runRestore } from '../support/drive.ts';
+import { engineFixture } from '../support/engine-fixture.ts';
 
 const fx = engineFixture('lost-response');
 const KEY = 'h/doc';

@@ -11,8 +11,8 @@ import { inPlaceCopyFound } from '#core/steps/act.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
-import { iso, rowOf, runRestore } from '../engine/drive.ts';
-import { engineFixture } from '../engine/fixtures.ts';
+import { iso, rowOf, runRestore } from '../support/drive.ts';
+import { engineFixture } from '../support/engine-fixture.ts';
 
 const fx = engineFixture('in-place-lost');
 const LOST_AFTER = 'p/after';

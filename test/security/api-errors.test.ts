@@ -3,7 +3,7 @@
  * generic 500 on every route, and never a stack trace, an ARN, an account id,
  * a role or function name, or the text of an internal error, whether the error
  * is thrown while answering or stored with a restore that failed. (Caller
- * errors, 4xx, are shown in full: test/api/*.)
+ * errors, 4xx, are shown in full: test/lambdas/api/*.)
  */
 import { GetObjectCommand, ListObjectVersionsCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -12,7 +12,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../lambdas/api/router.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
-import { apiEnv, getRestore, getVersions, postRestore, WORK_BUCKET } from '../api/events.ts';
+import { apiEnv, getRestore, getVersions, postRestore, WORK_BUCKET } from '../lambdas/api/events.ts';
 
 const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);

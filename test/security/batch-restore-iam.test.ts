@@ -22,10 +22,10 @@ import type { ChunkRef, PlanStepOutput, RestoreContext, RestoreSummary } from '#
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { makeHandler as apiHandler } from '../../lambdas/api/router.ts';
 import type { RestoreFunction } from '../../lib/restore-function.ts';
-import { apiEnv, bodyOf as responseBody, postRestore } from '../api/events.ts';
-import { FULL_CONTEXT, logicalIdOf, synth } from '../cdk/support.ts';
-import { actChunkStep, freshExecutionName, iso, planAll, reportStep, validateStep } from '../engine/drive.ts';
-import { engineFixture } from '../engine/fixtures.ts';
+import { apiEnv, bodyOf as responseBody, postRestore } from '../lambdas/api/events.ts';
+import { FULL_CONTEXT, logicalIdOf, synth } from '../lib/support.ts';
+import { actChunkStep, freshExecutionName, iso, planAll, reportStep, validateStep } from '../support/drive.ts';
+import { engineFixture } from '../support/engine-fixture.ts';
 import { HistoryWriter, byKeyMap, countRequests, listHistory, sleep } from '../support/history.ts';
 import { testS3Client } from '../support/s3.ts';
 import { objectResource, roleOf, type BucketNaming, type SentRequest } from './s3-permissions.ts';

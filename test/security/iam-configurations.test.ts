@@ -1,5 +1,5 @@
 /**
- * Least privilege across configurations: test/cdk/iam.test.ts pins each role's
+ * Least privilege across configurations: test/lib/iam.test.ts pins each role's
  * exact actions and resources for one configuration; these are the rules that
  * hold for every configuration a deployment may choose (one bucket or several,
  * delete mode on or off, schedules and event triggers on or off):
@@ -18,7 +18,7 @@
  * - a role is passed only to S3 Batch Operations: the one role that service
  *   may assume, by one function.
  */
-import { logicalIdOf, permissionsOf, resourcesOf, synth, FULL_CONTEXT, type Json, type Statement } from '../cdk/support.ts';
+import { logicalIdOf, permissionsOf, resourcesOf, synth, FULL_CONTEXT, type Json, type Statement } from '../lib/support.ts';
 
 const CONFIGURATIONS: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['the example configuration (cdk.json)', {}],

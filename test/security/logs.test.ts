@@ -80,7 +80,7 @@ test.each(['copy', 'delete'] as const)('the step handlers log the key and the re
   expect(process.env.AWS_SECRET_ACCESS_KEY).toBeTruthy();
   const { bucket, work, versionId } = await secretHistory(`logs-${mode}`);
   // Loaded now, so that their loggers see the DEBUG level set above.
-  const { runRestore } = await import('../engine/drive.ts');
+  const { runRestore } = await import('../support/drive.ts');
 
   const output = await captured(() => runRestore(s3, { bucket, key: KEY, versionId, mode, confirmPermanentDelete: mode === 'delete' }, { workBucket: work }));
 
@@ -94,7 +94,7 @@ test('the API logs the restore it starts, never credentials', async () => {
   const { SFNClient, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
   const { mockClient } = await import('aws-sdk-client-mock');
   const { makeHandler } = await import('../../lambdas/api/router.ts');
-  const { postRestore, apiEnv } = await import('../api/events.ts');
+  const { postRestore, apiEnv } = await import('../lambdas/api/events.ts');
   const sfn = mockClient(SFNClient);
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:s3-rewind:x' });
   const api = makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3, env: apiEnv({ ALLOWED_BUCKETS: bucket }) });
