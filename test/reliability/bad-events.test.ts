@@ -12,7 +12,7 @@ import { LocalExecutionError, runRestoreLocally, type RestoreEvent } from '../..
 import type { RestorePolicy } from '#core/restore/policy.ts';
 import { countRequests, HistoryWriter, historyLines, listHistory, setVersioning } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import { workStores } from './faulty-s3.ts';
+import { workStores } from '../support/work-stores.ts';
 
 const WRITES = [
   'PutObjectCommand',
