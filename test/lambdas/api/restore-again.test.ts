@@ -6,51 +6,34 @@
  * ExecutionAlreadyExists, DescribeExecution of a free one ExecutionDoesNotExist.
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  SFNClient,
-  StartExecutionCommand,
-  type ExecutionStatus,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../../lambdas/api/router.ts';
 import { parseRestoreRequest, restoreIdOf } from '../../../lambdas/core/restore/request.ts';
 import { MAX_RUNS } from '../../../lambdas/core/restore/runs.ts';
+import { executionAlreadyExists, executionArnOf, fakeExecutions, mockStepFunctions } from '../../support/step-functions.ts';
 import { apiEnv, bodyOf, DOMAIN, getRestore, postRestore, STATE_MACHINE_ARN } from './events.ts';
 
-const sfnMock = mockClient(SFNClient);
+const stepFunctions = mockStepFunctions();
+const { mock: sfnMock, startedNames, sentInput } = stepFunctions;
 const s3Mock = mockClient(S3Client);
 const logger = new Logger({ logLevel: 'SILENT' });
-const api = () => makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
+const api = () => makeHandler({ sfn: stepFunctions.client, s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
 
 const restore = { bucket: 'photos', prefix: 'albums/2024/', at: '2026-01-10T10:00:00+01:00' };
 const restoreId = restoreIdOf(parseRestoreRequest(restore));
-const executionArn = (name: string) => `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
-const nameOf = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
+const executionArn = (name: string) => executionArnOf(STATE_MACHINE_ARN, name);
 const postAgain = (body: unknown, again = 'true') => postRestore(body, { query: { again } });
 
 /** The executions Step Functions has, by name. */
-let executions: Map<string, ExecutionStatus>;
-const startedNames = () => sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
-const sentInput = (index: number) => JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[index]!.args[0].input.input ?? '') as unknown;
+const { executions } = fakeExecutions(stepFunctions, {
+  stateMachineArn: STATE_MACHINE_ARN,
+  described: () => ({ startDate: new Date('2026-01-11T08:00:00Z') }),
+});
 
 beforeEach(() => {
-  executions = new Map();
-  sfnMock.reset();
   s3Mock.reset();
-  sfnMock.on(StartExecutionCommand).callsFake(async (input: { name: string }) => {
-    if (executions.has(input.name)) throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
-    executions.set(input.name, 'RUNNING');
-    return { executionArn: executionArn(input.name), startDate: new Date() };
-  });
-  sfnMock.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
-    const status = executions.get(nameOf(input.executionArn));
-    if (!status) throw new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
-    return { executionArn: input.executionArn, status, startDate: new Date('2026-01-11T08:00:00Z') };
-  });
 });
 
 describe('POST /restores?again=true runs a restore that ended again', () => {
@@ -101,9 +84,9 @@ describe('POST /restores?again=true runs a restore that ended again', () => {
   test('when another call started and ended the free run between the look and the start, starts the next one', async () => {
     // Prepare: <id>-2 looks free, then is taken (and ended) just before this call's StartExecution
     executions.set(restoreId, 'SUCCEEDED');
-    sfnMock.on(StartExecutionCommand, { name: `${restoreId}-2` }).callsFake(async () => {
+    sfnMock.on(StartExecutionCommand, { name: `${restoreId}-2` }).callsFake(() => {
       executions.set(`${restoreId}-2`, 'SUCCEEDED');
-      throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+      return Promise.reject(executionAlreadyExists());
     });
 
     // Act
