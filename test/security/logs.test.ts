@@ -91,17 +91,17 @@ test.each(['copy', 'delete'] as const)('the step handlers log the key and the re
 
 test('the API logs the restore it starts, never credentials', async () => {
   const { bucket, versionId } = await secretHistory('logs-api');
-  const { SFNClient, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
-  const { mockClient } = await import('aws-sdk-client-mock');
+  const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const { withMockedStepFunctions } = await import('../support/step-functions.ts');
   const { makeHandler } = await import('../../lambdas/api/router.ts');
   const { postRestore, apiEnv } = await import('../lambdas/api/events.ts');
-  const sfn = mockClient(SFNClient);
-  sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:s3-rewind:x' });
-  const api = makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3, env: apiEnv({ ALLOWED_BUCKETS: bucket }) });
 
-  const output = await captured(() => api(postRestore({ bucket, key: KEY, versionId })));
+  const output = await withMockedStepFunctions((sfn) => {
+    sfn.mock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:s3-rewind:x' });
+    const api = makeHandler({ sfn: sfn.client, s3, env: apiEnv({ ALLOWED_BUCKETS: bucket }) });
+    return captured(() => api(postRestore({ bucket, key: KEY, versionId })));
+  });
 
-  sfn.restore();
   expect(output).toContain(KEY);
   expectNoSecrets(output);
 });

@@ -38,7 +38,7 @@ export const executionArnOf = (stateMachineArn: string, name: string): string =>
 export const executionNameOf = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
 
 /** StartExecution of a name taken already. */
-export const executionAlreadyExists = (): ExecutionAlreadyExists => new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+export const executionAlreadyExists = (message = 'Execution Already Exists'): ExecutionAlreadyExists => new ExecutionAlreadyExists({ message, $metadata: {} });
 
 /** DescribeExecution of a name no execution has. */
 export const executionDoesNotExist = (message = 'Execution Does Not Exist'): ExecutionDoesNotExist => new ExecutionDoesNotExist({ message, $metadata: {} });

@@ -6,20 +6,21 @@
  * refuses a 403 with its code; either way no execution starts.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../../lambdas/api/router.ts';
 import { parseRestoreRequest, restoreIdOf, type RestoreRequestInput } from '../../../lambdas/core/restore/request.ts';
 import type { RestoreExecutionInput } from '../../../lambdas/core/steps/contracts.ts';
 import { apiEnv, bodyOf, postRestore, STATE_MACHINE_ARN } from './events.ts';
+import { mockStepFunctions } from '../../support/step-functions.ts';
 
-const sfnMock = mockClient(SFNClient);
+const stepFunctions = mockStepFunctions();
+const sfnMock = stepFunctions.mock;
 const logger = new Logger({ logLevel: 'SILENT' });
 /** The role a deployment's Batch Operations jobs run as: where it is configured, the API accepts that engine. */
 const BATCH_ROLE = { BATCH_OPERATIONS_ROLE_ARN: 'arn:aws:iam::123456789012:role/s3-rewind-batch-operations' };
 const api = (env: Record<string, string> = {}) =>
-  makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(env), logger });
+  makeHandler({ sfn: stepFunctions.client, s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(env), logger });
 
 const startCalls = () => sfnMock.commandCalls(StartExecutionCommand);
 /** What the one StartExecution sent: its name and its input, parsed. */
@@ -30,7 +31,6 @@ const started = () => {
 };
 
 beforeEach(() => {
-  sfnMock.reset();
   sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
     executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`,
     startDate: new Date(),

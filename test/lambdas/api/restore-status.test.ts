@@ -1,15 +1,17 @@
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../../lambdas/api/router.ts';
 import type { RestoreSummary } from '../../../lambdas/core/steps/contracts.ts';
 import { apiEnv, bodyOf, getRestore, WORK_BUCKET } from './events.ts';
+import { executionDoesNotExist, mockStepFunctions } from '../../support/step-functions.ts';
 
-const sfnMock = mockClient(SFNClient);
+const stepFunctions = mockStepFunctions();
+const sfnMock = stepFunctions.mock;
 const s3Mock = mockClient(S3Client);
 const logger = new Logger({ logLevel: 'SILENT' });
-const api = () => makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
+const api = () => makeHandler({ sfn: stepFunctions.client, s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
 
 const restoreId = 'copy-0123456789abcdef0123';
 const startDate = new Date('2026-01-11T08:00:00Z');
@@ -28,7 +30,6 @@ const summary: RestoreSummary = {
 };
 
 beforeEach(() => {
-  sfnMock.reset();
   s3Mock.reset();
 });
 
@@ -135,7 +136,7 @@ test('a restore refused by the state machine shows the refusal, not the trace', 
 
 test('an unknown restore id answers 404', async () => {
   // Prepare
-  sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+  sfnMock.on(DescribeExecutionCommand).rejects(executionDoesNotExist());
 
   // Act
   const response = await api()(getRestore(restoreId));

@@ -1,18 +1,18 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../../lambdas/api/router.ts';
 import { lambdaContext } from '../../support/lambda.ts';
 import { apiEnv, apiEvent, bodyOf, postRestore, STATE_MACHINE_ARN } from './events.ts';
+import { mockStepFunctions } from '../../support/step-functions.ts';
 
-const sfnMock = mockClient(SFNClient);
+const stepFunctions = mockStepFunctions();
+const sfnMock = stepFunctions.mock;
 const logger = new Logger({ logLevel: 'SILENT' });
-const api = () => makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
+const api = () => makeHandler({ sfn: stepFunctions.client, s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
 const restore = { bucket: 'photos', key: 'a.jpg', undelete: true };
 
 beforeEach(() => {
-  sfnMock.reset();
   jest.restoreAllMocks();
 });
 

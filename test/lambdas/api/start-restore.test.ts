@@ -1,22 +1,22 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../../lambdas/api/router.ts';
 import { parseRestoreRequest, restoreIdOf } from '../../../lambdas/core/restore/request.ts';
 import { apiEnv, bodyOf, DOMAIN, postRestore, STATE_MACHINE_ARN } from './events.ts';
+import { executionAlreadyExists, mockStepFunctions } from '../../support/step-functions.ts';
 
-const sfnMock = mockClient(SFNClient);
+const stepFunctions = mockStepFunctions();
+const sfnMock = stepFunctions.mock;
 const logger = new Logger({ logLevel: 'SILENT' });
 const api = (env: Record<string, string> = {}) =>
-  makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(env), logger });
+  makeHandler({ sfn: stepFunctions.client, s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(env), logger });
 
 const restore = { bucket: 'photos', prefix: 'albums/2024/', at: '2026-01-10T10:00:00+01:00' };
 const executionArn = (name: string) => `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
 const startCalls = () => sfnMock.commandCalls(StartExecutionCommand);
 
 beforeEach(() => {
-  sfnMock.reset();
   sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: executionArn(input.name), startDate: new Date() }));
 });
 
@@ -154,7 +154,7 @@ describe('POST /restores starts the restore', () => {
 });
 
 describe('POST /restores answers 409 when the restore id is taken', () => {
-  const taken = () => new ExecutionAlreadyExists({ message: `Execution Already Exists: '${executionArn('x')}'`, $metadata: {} });
+  const taken = () => executionAlreadyExists(`Execution Already Exists: '${executionArn('x')}'`);
 
   test('an identical restore that already ran points at its result and says how to run again', async () => {
     // Prepare
