@@ -117,7 +117,7 @@ export function syntheticS3(keys: number): S3Client {
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     // A plain object is enough: the SDK checks a response's shape, not its class.
     requestHandler: {
-      handle: async (request: HttpRequest) => ({ response: answer(keys, request) }),
+      handle: (request: HttpRequest) => Promise.resolve({ response: answer(keys, request) }),
     },
   });
 }

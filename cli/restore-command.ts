@@ -186,6 +186,7 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
   if (options.concurrency !== undefined) {
     throw new UsageError('--concurrency sets a local run; a deployed state machine runs at its own concurrency', hint);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the deployed runner is loaded only for a deployed run; import() of .ts is not covered by tsx's CommonJS hooks (bin/s3-rewind.js)
   const { regionOfStateMachine } = require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
   regionOfStateMachine(stateMachineArn);
   const s3 = createS3Client(s3OptionsOf(globals));

@@ -29,7 +29,7 @@ const summary: RestoreSummary = {
   plan: `s3://work/restores/${restoreId}/plan/`,
 };
 const started = new Date('2026-01-10T10:00:00Z');
-const noWait = { sleep: async () => undefined, now: () => started.getTime() + 5_000 };
+const noWait = { sleep: () => Promise.resolve(), now: () => started.getTime() + 5_000 };
 const run = (extra: Partial<Parameters<typeof runRestoreDeployed>[1]> = {}) =>
   runRestoreDeployed(request, { sfn, stateMachineArn: STATE_MACHINE_ARN, ...noWait, ...extra });
 
@@ -90,7 +90,14 @@ describe('runRestoreDeployed starts the state machine and follows it', () => {
     const waits: number[] = [];
 
     // Act
-    await followExecution(sfn, executionArn, { pollMs: 1_000, maxPollMs: 3_000, sleep: async (ms) => void waits.push(ms) });
+    await followExecution(sfn, executionArn, {
+      pollMs: 1_000,
+      maxPollMs: 3_000,
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
 
     // Assess
     expect(waits).toEqual([1_000, 1_500, 2_250, 3_000]);
@@ -217,7 +224,7 @@ describe('regionOfStateMachine', () => {
 describe('deployedEngine reads the plan and the report from the work bucket the summary names', () => {
   const s3Mock = mockClient(S3Client);
   const s3 = new S3Client({ region: 'eu-west-1' });
-  const body = (text: string) => ({ Body: { transformToString: async () => text } as never });
+  const body = (text: string) => ({ Body: { transformToString: () => Promise.resolve(text) } as never });
   const action = (key: string): KeyAction => ({ key, action: 'unchanged', reason: 'already current', current: null });
 
   beforeEach(() => s3Mock.reset());

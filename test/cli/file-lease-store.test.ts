@@ -5,6 +5,7 @@
  * of it: a run of the same restore id is told from another, a lease its
  * process left behind is taken over, and the stale bound comes from the env.
  */
+import { expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -35,7 +36,7 @@ const leaseBody = (restoreId: string, extra: Partial<DestinationLease> = {}): st
   JSON.stringify({ restoreId, destination: 's3://destination-bucket/x/', takenAt: new Date().toISOString(), ...extra });
 
 /** The pid of a process that has ended. */
-const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid!;
+const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid;
 
 describe('FileLeaseStore', () => {
   test('puts a lease only where none is: of ten puts at once exactly one succeeds, and the file holds its body whole', async () => {

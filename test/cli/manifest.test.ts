@@ -15,9 +15,9 @@ import { removeWarmHome, runCli, tempHome, type TempHome } from './run-cli.ts';
 const fx = engineFixture('cli-manifest');
 const s3 = fx.s3;
 const homes: TempHome[] = [];
-afterAll(() => {
+afterAll(async () => {
   for (const home of homes) home.remove();
-  removeWarmHome();
+  await removeWarmHome();
 });
 
 test("restore --manifest FILE --at T --to s3://dst/r/ --with-history: the listed keys' histories up to T land under the prefix, the bucket taken from the manifest", async () => {

@@ -28,7 +28,7 @@ test('every handler bundles with the local esbuild into a CommonJS index.js with
   const stack = new Stack(app, 'Bundles');
   for (const handlerName of HANDLERS) new RestoreFunction(stack, handlerName.replace(/-/g, ''), { handlerName, description: handlerName });
   const assembly = app.synth();
-  const template = Template.fromJSON(assembly.getStackByName('Bundles').template);
+  const template = Template.fromJSON(assembly.getStackByName('Bundles').template as Record<string, unknown>);
 
   const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
   expect(functions).toHaveLength(HANDLERS.length);

@@ -3,6 +3,7 @@
  * valid ASL, and — run with aws-local-stepfunctions over stub handlers — it
  * moves data through validate → plan ⇄ act → report as the step contracts say.
  */
+import { expect } from '@jest/globals';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -100,7 +101,7 @@ describe.each([
   ['delete mode off', {}],
   ['every feature on', FULL_CONTEXT],
 ])('the synthesized definition (%s)', (_name, context) => {
-  const rendered = renderDefinition(synth(context).template.toJSON() as CfnTemplate);
+  const rendered = renderDefinition(synth(context).template.toJSON());
   const { definition } = rendered;
 
   test('every StartAt, Next, Default, Choice and Catch target exists, every state is reachable, the map has an item processor', () => {
@@ -172,7 +173,7 @@ describe.each([
 // ── the definition, executed ──
 
 type Handler = (payload: Record<string, unknown>) => unknown;
-const rendered = () => renderDefinition(synth(FULL_CONTEXT).template.toJSON() as CfnTemplate);
+const rendered = () => renderDefinition(synth(FULL_CONTEXT).template.toJSON());
 const CONTEXT = {
   restoreId: 'copy-0123456789abcdef0123',
   request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z', mode: 'copy', dryRun: false },
@@ -207,12 +208,12 @@ async function execute(input: unknown, handlers: Partial<Record<string, Handler>
     };
   }
   for (const stateName of eventTasks) {
-    local[stateName] = async (taskInput: { Entries: Array<{ DetailType: string; Detail: Record<string, unknown>; Source: string }> }) => {
+    local[stateName] = (taskInput: { Entries: Array<{ DetailType: string; Detail: Record<string, unknown>; Source: string }> }) => {
       for (const entry of taskInput.Entries) {
         expect(entry.Source).toBe('s3-rewind');
         events.push({ detailType: entry.DetailType, detail: entry.Detail });
       }
-      return { Entries: [{ EventId: 'e' }], FailedEntryCount: 0 };
+      return Promise.resolve({ Entries: [{ EventId: 'e' }], FailedEntryCount: 0 });
     };
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
@@ -327,7 +328,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
     );
     expect(run.error).toBeUndefined();
     const steps = run.calls.map((c) =>
-      c.handler === 'copy-version' ? `copy-version ${c.payload.phase} ${(c.payload.chunk as { index: number }).index}` : c.handler,
+      c.handler === 'copy-version' ? `copy-version ${c.payload.phase as string} ${(c.payload.chunk as { index: number }).index}` : c.handler,
     );
     expect(steps).toEqual([
       'validate-request',

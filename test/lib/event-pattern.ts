@@ -16,7 +16,11 @@ function matchesField(rule: Json, value: Json | undefined): boolean {
     return rule.some((condition) => {
       if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
         if ('exists' in condition) return condition.exists === (value !== undefined);
-        if ('prefix' in condition) return values.some((v) => typeof v === 'string' && v.startsWith(String(condition.prefix)));
+        if ('prefix' in condition) {
+          const prefix = condition.prefix;
+          if (typeof prefix !== 'string') throw new Error(`matcher ${JSON.stringify(condition)} is not supported here`);
+          return values.some((v) => typeof v === 'string' && v.startsWith(prefix));
+        }
         throw new Error(`matcher ${JSON.stringify(condition)} is not supported here`);
       }
       return values.some((v) => v === condition);
@@ -27,7 +31,7 @@ function matchesField(rule: Json, value: Json | undefined): boolean {
       // A nested pattern on an absent field only matches if every leaf asks for absence.
       return Object.values(rule).every((inner) => matchesField(inner, undefined));
     }
-    return matchesPattern(rule, value as Record<string, Json>);
+    return matchesPattern(rule, value);
   }
   throw new Error(`pattern value ${JSON.stringify(rule)} must be an array or an object`);
 }

@@ -7,6 +7,7 @@
  * key's entries up to T, oldest first, the latest the state at T), the order of
  * the writes to it, and the report.
  */
+import { expect } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
@@ -55,7 +56,7 @@ function recordingClient(bucket: string): { client: S3Client; writes: Array<{ ke
       const result = await next(args);
       const input = args.input as { Bucket?: string; Key?: string; CopySource?: string };
       if (input.Bucket === bucket && input.CopySource !== undefined) {
-        writes.push({ key: input.Key!, source: decodeURIComponent(input.CopySource!.split('versionId=')[1] ?? '') });
+        writes.push({ key: input.Key!, source: decodeURIComponent(input.CopySource.split('versionId=')[1] ?? '') });
       }
       return result;
     },

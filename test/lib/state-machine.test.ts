@@ -1,4 +1,5 @@
 /** The restore state machine's resource: logged, traced, alarmed; its functions built with the team defaults. */
+import { expect } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { renderDefinition } from '../../lib/definition.ts';
 import { FULL_CONTEXT, logicalIdOf, resourcesOf, synth } from './support.ts';

@@ -15,7 +15,7 @@ import { flattenReference } from '../../lib/nag.ts';
 import type { S3RewindStack } from '../../lib/s3-rewind-stack.ts';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+export const CDK_CONTEXT = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 export interface Synthesized {
   readonly app: App;

@@ -3,6 +3,7 @@
  * policy and a dead-letter queue; each pattern matches the events it is for and
  * no others, and turns them into the restore request meant.
  */
+import { expect } from '@jest/globals';
 import { RestoreRequestSchema } from '../../lambdas/core/restore/request.ts';
 import { matchesPattern, transformInput } from './event-pattern.ts';
 import { FULL_CONTEXT, logicalIdOf, resourcesOf, synth, type Json } from './support.ts';
@@ -105,7 +106,7 @@ describe('scheduled restores', () => {
     expect(scheduled.name).toBe('nightly-sandbox-reset');
     const properties = ruleOf(scheduled.rule);
     expect(properties.ScheduleExpression).toBe('cron(0 3 * * ? *)');
-    const input = JSON.parse((properties.Targets as Array<{ Input: string }>)[0]!.Input);
+    const input = JSON.parse((properties.Targets as Array<{ Input: string }>)[0]!.Input) as unknown;
     expect(input).toEqual({ request: FULL_CONTEXT['s3-rewind:schedules'][0].request });
   });
 });

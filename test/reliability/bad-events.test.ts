@@ -7,6 +7,7 @@
  * wrong, `Restore Failed` is announced, and nothing is written: no write
  * request reaches S3 and the bucket's listing is the same before and after.
  */
+import { expect } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LocalExecutionError, runRestoreLocally, type RestoreEvent } from '../../cli/local-runner.ts';
 import type { RestorePolicy } from '#core/restore/policy.ts';

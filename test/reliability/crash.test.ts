@@ -8,6 +8,7 @@
  * (its network went away after some writes, one of them carried out by S3 with
  * its response lost) and then retried by Step Functions.
  */
+import { expect } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { Context } from 'aws-lambda';
 import type { KeyOutcome, RestoreMode } from '#core/restore/model.ts';

@@ -8,6 +8,7 @@
  * again. The destination's history must equal the source's up to T, entry for
  * entry, and each write must reach S3 exactly once when it landed.
  */
+import { expect } from '@jest/globals';
 import { createS3Client } from '#core/s3/client.ts';
 import type { ProxiedRequest } from '../support/fault-proxy.ts';
 import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';

@@ -7,6 +7,7 @@
  * restore ends PARTIAL; the CLI exits 1 and names the failed keys. The fault
  * proxy gives the answers S3 would; the failed keys' histories stay as they were.
  */
+import { expect } from '@jest/globals';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import type { KeyOutcome, RestoreMode } from '#core/restore/model.ts';
 import { workKeys } from '#core/steps/contracts.ts';

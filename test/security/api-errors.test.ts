@@ -91,7 +91,7 @@ describe('a restore that failed for an internal reason is reported without that 
 
   test('the summary the failure report left (its error names a role and an account) is shown without the internal message', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'AccessDenied', cause: lambdaCause });
-    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify(failedSummary) } as never });
+    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToString: () => Promise.resolve(JSON.stringify(failedSummary)) } as never });
 
     const response = await api()(getRestore(restoreId));
 

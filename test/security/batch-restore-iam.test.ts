@@ -11,6 +11,7 @@
  * destination or manifest there is refused by policy (BucketNotAllowed) by the
  * validate step and by the API, before anything is read or started.
  */
+import { expect } from '@jest/globals';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { planStep } from '#core/steps/plan.ts';

@@ -53,10 +53,10 @@ async function secretHistory(label: string) {
 async function captured(run: () => Promise<unknown>): Promise<string> {
   const lines: string[] = [];
   const capture = (stream: NodeJS.WriteStream) =>
-    jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
       lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
       return true;
-    }) as never);
+    });
   const spies = [capture(process.stdout), capture(process.stderr)];
   const consoles = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
     jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))),

@@ -3,6 +3,7 @@
  * (test/support/fake-batch-operations.ts) does what its header says, on the
  * local S3: jobs from the real `createJobInput`, copies made on RGW.
  */
+import { expect } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, DescribeJobCommand } from '@aws-sdk/client-s3-control';
 import { batchKeys, createJobInput, manifestCsv, type BatchJob, type BatchJobsState } from '#core/batch-operations/jobs.ts';

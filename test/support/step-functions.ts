@@ -24,11 +24,11 @@ export interface StepFunctionsMock {
   /** A client to hand the code under test: every SFNClient is mocked while the mock is on. */
   readonly client: SFNClient;
   /** The names StartExecution was called with, in order. */
-  startedNames(): Array<string | undefined>;
+  readonly startedNames: () => Array<string | undefined>;
   /** The execution names DescribeExecution was called with, in order. */
-  describedNames(): string[];
+  readonly describedNames: () => string[];
   /** The input of the `index`th StartExecution, parsed. */
-  sentInput(index: number): unknown;
+  readonly sentInput: (index: number) => unknown;
 }
 
 /** The ARN of execution `name` of a state machine. */

@@ -4,6 +4,7 @@
  * against the source's own listing; CreateJob / DescribeJob run against a
  * mocked S3 Control client.
  */
+import { expect } from '@jest/globals';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, DescribeJobCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { mockClient } from 'aws-sdk-client-mock';

@@ -67,7 +67,7 @@ test('copies of two phases and two storage classes, fed interleaved, become one 
 });
 
 test('no copies: no manifest and no job', async () => {
-  const state = await writeManifests(s3, fx.workBucket(), 'copy-manifestupload0000002', SOURCE, async () => undefined);
+  const state = await writeManifests(s3, fx.workBucket(), 'copy-manifestupload0000002', SOURCE, () => Promise.resolve());
 
   expect(state.jobs).toEqual([]);
 });

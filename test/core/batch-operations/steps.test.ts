@@ -6,6 +6,7 @@
  * jobs really copy on RGW. The steps run through their handlers, payloads
  * through JSON, in the order the state machine runs them.
  */
+import { expect } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { batchKeys, type BatchJob } from '#core/batch-operations/jobs.ts';

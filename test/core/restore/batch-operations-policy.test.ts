@@ -3,6 +3,7 @@
  * and a role for its jobs (a deployed stack, `BATCH_OPERATIONS_ROLE_ARN`); a
  * dry run plans anywhere.
  */
+import { expect } from '@jest/globals';
 import { RefusedError } from '#core/restore/errors.ts';
 import { checkPolicy, policyFromEnv, type RestorePolicy } from '#core/restore/policy.ts';
 

@@ -3,6 +3,7 @@
  * message, valid input passes with its defaults, and it maps to a spec and a
  * stable restore id.
  */
+import { expect } from '@jest/globals';
 import { RequestError } from '#core/restore/errors.ts';
 import { parseRestoreRequest, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
 

@@ -180,14 +180,14 @@ function cannedS3(bodies: string[], chunkSize = Infinity): { s3: S3Client; queri
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
     requestHandler: {
-      handle: async (request: { query?: Record<string, string | string[] | null> }) => {
+      handle: (request: { query?: Record<string, string | string[] | null> }) => {
         queries.push({ ...(request.query ?? {}) });
         const body = bodies.shift();
-        if (body === undefined) throw new Error('canned S3: no more pages');
+        if (body === undefined) return Promise.reject(new Error('canned S3: no more pages'));
         const bytes = Buffer.from(body, 'utf8');
         const chunks: Buffer[] = [];
         for (let i = 0; i < bytes.length; i += Math.min(chunkSize, bytes.length)) chunks.push(bytes.subarray(i, i + chunkSize));
-        return { response: { statusCode: 200, headers: { 'content-type': 'application/xml' }, body: Readable.from(chunks) } };
+        return Promise.resolve({ response: { statusCode: 200, headers: { 'content-type': 'application/xml' }, body: Readable.from(chunks) } });
       },
     } as never,
   });

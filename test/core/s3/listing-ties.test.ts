@@ -6,6 +6,7 @@
  * marker share a LastModified; the listing must keep the page's order and the
  * planner must follow it.
  */
+import { expect } from '@jest/globals';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -4,6 +4,7 @@
  * whole (never half-restored, never bypassing governance) and restores the
  * others; copy mode only adds versions, which Object Lock allows.
  */
+import { expect } from '@jest/globals';
 import { PutObjectLegalHoldCommand, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
 import { HistoryWriter, bodyOf, countRequests, historyLines, instantAtCut, listHistory, sleep, stateAt } from '../../support/history.ts';
 import { iso, rowOf, runRestore } from '../../support/drive.ts';

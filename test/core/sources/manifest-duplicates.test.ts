@@ -20,20 +20,28 @@ function memoryManifest(lines: readonly string[]) {
   const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''));
   const reads = { opens: 0 };
   const source: ManifestSource = {
-    async open(_location, offset) {
+    open(_location, offset) {
       reads.opens += 1;
-      return [bytes.subarray(offset)];
+      return Promise.resolve([bytes.subarray(offset)]);
     },
   };
   return { source, reads };
 }
 
-/** `(line, key)` pairs as the manifest reader yields them. */
-async function* entries(keys: readonly string[], read: { lines: number } = { lines: 0 }) {
-  for (const [i, key] of keys.entries()) {
-    read.lines += 1;
-    yield { entry: { line: i + 1, key } };
-  }
+/** `(line, key)` pairs as the manifest reader yields them, one line read per `next()`. */
+function entries(keys: readonly string[], read: { lines: number } = { lines: 0 }): AsyncIterable<{ entry: { line: number; key: string } }> {
+  const lines = keys.entries();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        const next = lines.next();
+        if (next.done) return Promise.resolve({ done: true, value: undefined });
+        read.lines += 1;
+        const [i, key] = next.value;
+        return Promise.resolve({ done: false, value: { entry: { line: i + 1, key } } });
+      },
+    }),
+  };
 }
 
 const request = (at = true) => parseRestoreRequest({ bucket: 'src', manifest: 's3://m/m.csv', ...(at ? { at: '2026-01-01T00:00:00Z' } : {}) });

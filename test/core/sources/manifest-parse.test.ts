@@ -1,6 +1,7 @@
 /**
  * Manifest lines and the request rules of batch restores, without S3.
  */
+import { expect } from '@jest/globals';
 import { encodeManifestKey, manifestLines, parseManifestLine, textLines, type ManifestSource } from '#core/sources/manifest.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
 import { planDestinationKey } from '#core/targets/destination.ts';
@@ -67,7 +68,7 @@ test('lines are split across chunk boundaries with byte offsets to resume from; 
     { line: 4, text: 'b,k3', next: 19 },
   ]);
   // Resuming at the second line's offset reads on from there, numbering on.
-  const source: ManifestSource = { open: async (_location, offset) => [bytes.subarray(offset)] };
+  const source: ManifestSource = { open: (_location, offset) => Promise.resolve([bytes.subarray(offset)]) };
   const resumed = [];
   for await (const { entry } of manifestLines(source, 's3://m/m.csv', { line: 2, offset: 9 })) resumed.push(entry);
   expect(resumed).toEqual([

@@ -4,6 +4,7 @@
  * keys are URL-decoded as Batch Operations writes them; a bad line fails the
  * restore with its line number before anything is written.
  */
+import { expect } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { HistoryWriter, bodyOf, instantAtCut, listHistory, historyLines, sleep } from '../../support/history.ts';
 import { iso, rowOf, runRestore, RestoreStepError, statuses } from '../../support/drive.ts';

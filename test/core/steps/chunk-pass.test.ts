@@ -4,6 +4,7 @@
  * `maxChunks` (at least one); `done` once no file is left. Against the file
  * work store (the local runner's), in a temporary directory.
  */
+import { expect } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

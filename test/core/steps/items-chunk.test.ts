@@ -6,6 +6,7 @@
  * Lambda path); in place, the `noncurrent` phase writes nothing and `current`
  * writes the rest, in copy and delete mode.
  */
+import { expect } from '@jest/globals';
 import type { RestoreMode } from '#core/restore/model.ts';
 import { itemsKey as manifestItemsKey, type BatchAction, type ManifestItem } from '#core/steps/batch-plan.ts';
 import type { RestoreRequestInput } from '#core/restore/request.ts';

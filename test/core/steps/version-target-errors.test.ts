@@ -3,6 +3,7 @@
  * a RequestError naming the key and the id, raised while planning, before
  * anything is written.
  */
+import { expect } from '@jest/globals';
 import { RequestError } from '#core/restore/errors.ts';
 import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, historyLines, listHistory } from '../../support/history.ts';

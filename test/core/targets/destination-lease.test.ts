@@ -7,6 +7,7 @@
  * while it names its restore, and a stale lease is taken over by exactly one
  * taker (PutObject If-Match its ETag).
  */
+import { expect } from '@jest/globals';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,7 +63,7 @@ async function validate(
   workBucket: string = fx.workBucket(),
 ): Promise<RestoreContext> {
   const handler = validateRequestHandler(depsOf(s3), OPEN_POLICY, workBucket);
-  return (await handler({ input: { request }, executionName }, lambdaContext('validate-request'))) as RestoreContext;
+  return await handler({ input: { request }, executionName }, lambdaContext('validate-request'));
 }
 
 async function leaseOn(destination: string, workBucket: string = fx.workBucket()): Promise<DestinationLease | undefined> {
@@ -295,7 +296,7 @@ describe("through the state machine's definition (the local runner)", () => {
 
     test('a lease left by a run whose process ended (Ctrl-C) is taken over by the next run at once', async () => {
       const destination = await fx.versionedBucket('cli-interrupted');
-      const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
       const left: DestinationLease = {
         restoreId: 'copy-interrupted',
         destination: `s3://${destination}/restored/`,

@@ -7,6 +7,7 @@
  * write that fails in the first phase is completed, in the key's order, by the
  * current pass; a re-run writes nothing.
  */
+import { expect } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { KeyOutcome } from '#core/restore/model.ts';
 import { workKeys } from '#core/steps/contracts.ts';

@@ -4,6 +4,7 @@
  * entry up to T in the source's order (checked on the destination's own
  * listing); a re-run writes nothing twice.
  */
+import { expect } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { planStep } from '#core/steps/plan.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';

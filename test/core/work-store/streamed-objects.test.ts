@@ -35,7 +35,7 @@ const bodyOf = async (key: string) => (await s3.send(new GetObjectCommand({ Buck
 const exists = (key: string) =>
   s3.send(new HeadObjectCommand({ Bucket: fx.workBucket(), Key: key })).then(
     () => true,
-    (error: { name?: string }) => (error.name === 'NotFound' ? false : Promise.reject(error)),
+    (error: Error) => (error.name === 'NotFound' ? false : Promise.reject(error)),
   );
 
 test('S3: lines that fit in one part are one PutObject: the object holds each line and its newline, ETag the MD5 of the body, content type kept', async () => {

@@ -5,6 +5,7 @@
  * it; what the schema refuses is a 400 naming the field, what the deployment
  * refuses a 403 with its code; either way no execution starts.
  */
+import { expect } from '@jest/globals';
 import { S3Client } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -112,7 +113,7 @@ describe('POST /restores starts batch restores with every batch field in the exe
 
     // Assess
     const [withEngine, without] = startCalls().map((call) => call.args[0].input);
-    expect(JSON.parse(withEngine!.input ?? '').request).not.toHaveProperty('engine');
+    expect((JSON.parse(withEngine!.input ?? '') as { request: unknown }).request).not.toHaveProperty('engine');
     expect(withEngine).toEqual(without);
   });
 
@@ -130,7 +131,7 @@ describe('POST /restores starts batch restores with every batch field in the exe
     // Assess
     const [first, second, ...others] = startCalls().map((call) => call.args[0].input);
     expect(second).toEqual(first);
-    expect(new Set([first!.name, ...others.map((o) => o!.name)]).size).toBe(3);
+    expect(new Set([first!.name, ...others.map((o) => o.name)]).size).toBe(3);
   });
 });
 

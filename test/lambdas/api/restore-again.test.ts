@@ -5,6 +5,7 @@
  * execution name is taken once started, StartExecution of a taken name is
  * ExecutionAlreadyExists, DescribeExecution of a free one ExecutionDoesNotExist.
  */
+import { expect } from '@jest/globals';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';

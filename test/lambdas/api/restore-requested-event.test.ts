@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policyFromEnv } from '#core/restore/policy.ts';
-import type { RestoreExecutionInput, RestoreContext } from '#core/steps/contracts.ts';
+import type { RestoreExecutionInput } from '#core/steps/contracts.ts';
 import { FileWorkStore } from '../../../cli/file-work-store.ts';
 import { runRestoreLocally } from '../../../cli/local-runner.ts';
 import { makeHandler as validateRequestHandler } from '../../../lambdas/validate-request/handler.ts';
@@ -108,7 +108,7 @@ describe('on the local S3', () => {
       const handler = validateRequestHandler(depsOf(s3), policy, fx.workBucket());
 
       // Act: the payload the state machine's first task sends, $$.Execution.Input and the name EventBridge gave the execution
-      const context = (await handler({ input, executionName: 'e6a7e8feb-b491-4cf7' }, lambdaContext('validate-request'))) as RestoreContext;
+      const context = await handler({ input, executionName: 'e6a7e8feb-b491-4cf7' }, lambdaContext('validate-request'));
 
       // Assess
       expect(context.restoreId).toBe('e6a7e8feb-b491-4cf7');

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -106,7 +107,7 @@ test('a failed restore answers the summary its report step left in the work buck
     .resolves({ status: 'FAILED', startDate, stopDate, error: 'States.Timeout', cause: 'arn:aws:lambda:eu-west-1:123456789012:function:x' });
   s3Mock
     .on(GetObjectCommand, { Bucket: WORK_BUCKET, Key: `restores/${restoreId}/summary.json` })
-    .resolves({ Body: { transformToString: async () => JSON.stringify(failed) } as never });
+    .resolves({ Body: { transformToString: () => Promise.resolve(JSON.stringify(failed)) } as never });
 
   // Act
   const response = await api()(getRestore(restoreId));

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -102,7 +103,7 @@ describe('POST /restores starts the restore', () => {
     await api()(postRestore(restore));
 
     // Assess
-    const sent = JSON.parse(startCalls()[0]!.args[0].input.input ?? '');
+    const sent = stepFunctions.sentInput(0);
     expect(sent).toEqual({
       request: { bucket: 'photos', prefix: 'albums/2024/', at: '2026-01-10T09:00:00.000Z', mode: 'copy', dryRun: false },
       restoreId: restoreIdOf(parseRestoreRequest(restore)),

@@ -1,4 +1,5 @@
 /** `GET /versions` against a real S3 (the local Ceph RGW started by jest's globalSetup). */
+import { expect } from '@jest/globals';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
