@@ -28,11 +28,13 @@ import { runAsChild } from './child.ts';
 /** A store that serializes chunks as the work bucket would and keeps nothing. */
 class DiscardingStore implements WorkStore {
   bytes = 0;
-  async putLines(_key: string, rows: readonly unknown[]) {
+  putLines(_key: string, rows: readonly unknown[]): Promise<void> {
     this.bytes += toLines(rows).length;
+    return Promise.resolve();
   }
-  async putText(_key: string, body: string) {
+  putText(_key: string, body: string): Promise<void> {
     this.bytes += body.length;
+    return Promise.resolve();
   }
   async putStream(_key: string, lines: AsyncIterable<string> | Iterable<string>) {
     for await (const line of lines) this.bytes += line.length + 1;

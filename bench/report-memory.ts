@@ -12,7 +12,8 @@
  * Prints a table and one JSON line per size.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
       } else {
         const dir = mkdtempSync(join(tmpdir(), 's3rw-report-memory-'));
         place = { dir };
-        cleanUp = async () => rmSync(dir, { recursive: true, force: true });
+        cleanUp = () => rm(dir, { recursive: true, force: true });
       }
       try {
         log(`${rows.toLocaleString('en')} rows: writing the outcome files`);

@@ -73,6 +73,7 @@ export function localEngine(options: LocalEngineOptions): Engine {
   return {
     kind: 'local',
     async run(request, hooks) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a local run starts; import() of .ts is not covered by tsx's CommonJS hooks (bin/s3-rewind.js)
       const { runRestoreLocally } = require('./local-runner.ts') as typeof import('./local-runner.ts');
       const restoreId = restoreIdOf(request);
       // Before anything of the restore's directory is touched: another process may be running it.
@@ -187,6 +188,7 @@ export interface DeployedEngineOptions {
 }
 
 export function deployedEngine(options: DeployedEngineOptions): Engine {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a deployed run starts; import() of .ts is not covered by tsx's CommonJS hooks (bin/s3-rewind.js)
   const runner = () => require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
   /** The work bucket's store and the key a `s3://work-bucket/key` location names. */
   const at = (location: string): { store: WorkStore; key: string } => {

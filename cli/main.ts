@@ -11,8 +11,13 @@ import type { RestoreCommandOptions } from './restore-command.ts';
 import type { StatusOptions } from './status-command.ts';
 import type { VersionsOptions } from './versions-command.ts';
 
+// Loaded when their command runs. require, not import(): bin/s3-rewind.js registers
+// tsx's CommonJS hooks only, and import() of a .ts file goes to Node's ESM loader.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
 const restoreCommand = () => require('./restore-command.ts') as typeof import('./restore-command.ts');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
 const versionsCommand = () => require('./versions-command.ts') as typeof import('./versions-command.ts');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
 const statusCommand = () => require('./status-command.ts') as typeof import('./status-command.ts');
 
 const URIS = `
@@ -137,7 +142,7 @@ Examples:
         onExit(exitCodeOf(error));
       }
     };
-  const globals = (command: Command) => command.optsWithGlobals() as GlobalOptions;
+  const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
   const sub = (name: string) => program.command(name).showHelpAfterError(`hint: s3-rewind ${name} --help`);
 
   sub('versions')

@@ -5,7 +5,6 @@
  * summary and copy the report. Every input error is found before any client
  * call, so an exit 2 has written nothing.
  */
-import { MAX_PLAN_RANGES } from '#core/steps/plan.ts';
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RequestError } from '#core/restore/errors.ts';
@@ -14,6 +13,7 @@ import type { KeyOutcome } from '#core/restore/model.ts';
 import { restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
+import { MAX_PLAN_RANGES } from '#core/steps/plan.ts';
 import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { confirmPermanentDelete } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
@@ -198,6 +198,7 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
   if (options.planRanges !== undefined) {
     throw new UsageError('--plan-ranges sets a local run; a deployed stack plans as many ranges as its s3-rewind:planRanges says', hint);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the deployed runner is loaded only for a deployed run; import() of .ts is not covered by tsx's CommonJS hooks (bin/s3-rewind.js)
   const { regionOfStateMachine } = require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
   regionOfStateMachine(stateMachineArn);
   const s3 = createS3Client(s3OptionsOf(globals));

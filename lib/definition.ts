@@ -108,7 +108,8 @@ export function renderDefinition(template: CfnTemplate, stateMachineLogicalId?: 
   forEachState(definition, (stateName, state) => {
     if (state.Type !== 'Task' || typeof state.Resource !== 'string') return;
     if (/:states:::lambda:invoke(\.waitForTaskToken)?$/.test(state.Resource) || /:lambda:[^:]+:\d+:function:/.test(state.Resource)) {
-      const functionArn = String(state.Resource.includes(':function:') ? state.Resource : (state.Parameters?.FunctionName ?? ''));
+      const target = state.Resource.includes(':function:') ? state.Resource : state.Parameters?.FunctionName;
+      const functionArn = typeof target === 'string' ? target : JSON.stringify(target ?? '');
       const id = functionArn.split(':function:')[1]?.split(':')[0] ?? '';
       const handler = handlers[id];
       if (!handler) throw new Error(`task "${stateName}" invokes "${functionArn}", which names no ${HANDLER_ENV}`);

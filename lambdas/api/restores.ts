@@ -60,7 +60,8 @@ export interface StartedRestore {
 
 export interface RestoreStatus {
   readonly restoreId: string;
-  readonly status: ExecutionStatus | string;
+  /** Step Functions' status of the run; UNKNOWN when it gives none. */
+  readonly status: ExecutionStatus | 'UNKNOWN';
   readonly startDate?: string;
   readonly stopDate?: string;
   /** While running: chunks planned and acted on so far, counted from the work bucket. */

@@ -2,7 +2,7 @@
  * The request-count property of issue 5 on a small seed against the local S3:
  * a point-in-time restore of 300 keys with a realistic history (bench/seed.ts),
  * driven through the step handlers as the state machine runs them
- * (test/engine/drive.ts), with every HTTP request to the restored bucket
+ * (test/support/drive.ts), with every HTTP request to the restored bucket
  * counted by type (the work bucket's plan and outcome files are not counted).
  */
 import { createS3Client } from '#core/s3/client.ts';
@@ -10,7 +10,7 @@ import type { RestoreMode } from '#core/restore/model.ts';
 import { countRequests, type RequestCounts } from '../../bench/counting.ts';
 import { requestBound } from '../../bench/report.ts';
 import { createVersionedBucket, removeBucket, seedBuckets, seedTotals } from '../../bench/seed.ts';
-import { runRestore } from '../engine/drive.ts';
+import { runRestore } from '../support/drive.ts';
 
 const KEYS = 300;
 const PREFIX = 'data/';

@@ -3,6 +3,7 @@
  * incident in its history to the state it should end in. Every test has its own
  * bucket and S3_REWIND_HOME, so they run concurrently.
  */
+import { expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';

@@ -5,15 +5,7 @@
  * is a small in-memory fake over aws-sdk-client-mock (a started name is taken;
  * DescribeExecution of a free name is ExecutionDoesNotExist).
  */
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  SFNClient,
-  StartExecutionCommand,
-  type ExecutionStatus,
-} from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { runRestoreDeployed } from '../../cli/deployed-runner.ts';
 import { UsageError } from '../../cli/exit.ts';
 import { buildProgram } from '../../cli/main.ts';
@@ -21,15 +13,15 @@ import { emptyCounts } from '../../lambdas/core/restore/model.ts';
 import { emptyTotals } from '../../lambdas/core/restore/planner.ts';
 import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/restore/request.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
+import { executionArnOf, fakeExecutions, mockStepFunctions } from '../support/step-functions.ts';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:s3-rewind-restore';
-const sfnMock = mockClient(SFNClient);
-const sfn = new SFNClient({ region: 'eu-west-1' });
+const stepFunctions = mockStepFunctions();
+const { mock: sfnMock, client: sfn, startedNames, describedNames, sentInput } = stepFunctions;
 
 const request = parseRestoreRequest({ bucket: 'photos', prefix: 'albums/', at: '2026-01-10T10:00:00+01:00' });
 const restoreId = restoreIdOf(request);
-const executionArn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:s3-rewind-restore:${name}`;
-const nameOf = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
+const executionArn = (name: string) => executionArnOf(STATE_MACHINE_ARN, name);
 const summaryOf = (runId: string): RestoreSummary => ({
   restoreId: runId,
   bucket: 'photos',
@@ -42,32 +34,15 @@ const summaryOf = (runId: string): RestoreSummary => ({
   report: { csv: `s3://work/restores/${runId}/report.csv`, jsonl: `s3://work/restores/${runId}/report.jsonl` },
   plan: `s3://work/restores/${runId}/plan/`,
 });
-const noWait = { sleep: async () => undefined };
+const noWait = { sleep: () => Promise.resolve() };
 
 /** The executions Step Functions has, by name; a started one reports `startsAs` once, then SUCCEEDED with its summary. */
-let executions: Map<string, ExecutionStatus>;
-let startsAs: ExecutionStatus;
-const startedNames = () => sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
-const describedNames = () => sfnMock.commandCalls(DescribeExecutionCommand).map((call) => nameOf(call.args[0].input.executionArn ?? ''));
-
-beforeEach(() => {
-  executions = new Map();
-  startsAs = 'RUNNING';
-  sfnMock.reset();
-  sfnMock.on(StartExecutionCommand).callsFake(async (input: { name: string }) => {
-    if (executions.has(input.name)) throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
-    executions.set(input.name, startsAs);
-    return { executionArn: executionArn(input.name), startDate: new Date() };
-  });
-  sfnMock.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
-    const name = nameOf(input.executionArn);
-    const status = executions.get(name);
-    if (!status) throw new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} });
-    const described = { executionArn: input.executionArn, status, stopDate: new Date('2026-01-11T08:00:00Z') };
-    if (status === 'RUNNING' && startedNames().includes(name)) executions.set(name, 'SUCCEEDED');
-    return status === 'SUCCEEDED' ? { ...described, output: JSON.stringify(summaryOf(name)) } : described;
-  });
+const fake = fakeExecutions(stepFunctions, {
+  stateMachineArn: STATE_MACHINE_ARN,
+  startedRunsEnd: true,
+  described: (name, status) => ({ stopDate: new Date('2026-01-11T08:00:00Z'), ...(status === 'SUCCEEDED' ? { output: JSON.stringify(summaryOf(name)) } : {}) }),
 });
+const { executions } = fake;
 
 describe('runRestoreDeployed with again', () => {
   test('after a FAILED run, starts <id>-2 with the same request and follows it to its summary', async () => {
@@ -89,7 +64,7 @@ describe('runRestoreDeployed with again', () => {
     // Assess
     expect(result).toEqual(summaryOf(`${restoreId}-2`));
     expect(startedNames()).toEqual([`${restoreId}-2`]);
-    const sent = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input.input ?? '') as { request: unknown; restoreId: string };
+    const sent = sentInput(0) as { request: unknown; restoreId: string };
     expect(sent).toEqual({
       request: { bucket: 'photos', prefix: 'albums/', at: '2026-01-10T09:00:00.000Z', mode: 'copy', dryRun: false },
       restoreId: `${restoreId}-2`,
@@ -185,7 +160,7 @@ describe('the s3-rewind command line', () => {
   let err: string;
 
   beforeEach(() => {
-    startsAs = 'SUCCEEDED'; // the CLI's own waits between polls are seconds
+    fake.startsAs = 'SUCCEEDED'; // the CLI's own waits between polls are seconds
     out = '';
     err = '';
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));

@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { followExecution, regionOfStateMachine, runRestoreDeployed } from '../../cli/deployed-runner.ts';
@@ -8,14 +8,14 @@ import { emptyCounts, type KeyAction } from '../../lambdas/core/restore/model.ts
 import { emptyTotals } from '../../lambdas/core/restore/planner.ts';
 import { parseRestoreRequest, restoreIdOf } from '../../lambdas/core/restore/request.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
+import { executionAlreadyExists, executionArnOf, executionDoesNotExist, mockStepFunctions } from '../support/step-functions.ts';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:s3-rewind-restore';
-const sfnMock = mockClient(SFNClient);
-const sfn = new SFNClient({ region: 'eu-west-1' });
+const { mock: sfnMock, client: sfn } = mockStepFunctions();
 
 const request = parseRestoreRequest({ bucket: 'photos', prefix: 'albums/', at: '2026-01-10T10:00:00+01:00' });
 const restoreId = restoreIdOf(request);
-const executionArn = `arn:aws:states:eu-west-1:123456789012:execution:s3-rewind-restore:${restoreId}`;
+const executionArn = executionArnOf(STATE_MACHINE_ARN, restoreId);
 const summary: RestoreSummary = {
   restoreId,
   bucket: 'photos',
@@ -29,12 +29,11 @@ const summary: RestoreSummary = {
   plan: `s3://work/restores/${restoreId}/plan/`,
 };
 const started = new Date('2026-01-10T10:00:00Z');
-const noWait = { sleep: async () => undefined, now: () => started.getTime() + 5_000 };
+const noWait = { sleep: () => Promise.resolve(), now: () => started.getTime() + 5_000 };
 const run = (extra: Partial<Parameters<typeof runRestoreDeployed>[1]> = {}) =>
   runRestoreDeployed(request, { sfn, stateMachineArn: STATE_MACHINE_ARN, ...noWait, ...extra });
 
 beforeEach(() => {
-  sfnMock.reset();
   sfnMock.on(StartExecutionCommand).resolves({ executionArn, startDate: started });
 });
 
@@ -91,7 +90,14 @@ describe('runRestoreDeployed starts the state machine and follows it', () => {
     const waits: number[] = [];
 
     // Act
-    await followExecution(sfn, executionArn, { pollMs: 1_000, maxPollMs: 3_000, sleep: async (ms) => void waits.push(ms) });
+    await followExecution(sfn, executionArn, {
+      pollMs: 1_000,
+      maxPollMs: 3_000,
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
 
     // Assess
     expect(waits).toEqual([1_000, 1_500, 2_250, 3_000]);
@@ -135,11 +141,9 @@ describe('runRestoreDeployed starts the state machine and follows it', () => {
 });
 
 describe('runRestoreDeployed when the restore id is taken already', () => {
-  const taken = () => new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
-
   test('a restore running for the same request is followed, not started twice', async () => {
     // Prepare
-    sfnMock.on(StartExecutionCommand).rejects(taken());
+    sfnMock.on(StartExecutionCommand).rejects(executionAlreadyExists());
     sfnMock
       .on(DescribeExecutionCommand)
       .resolvesOnce({ status: 'RUNNING' })
@@ -156,7 +160,7 @@ describe('runRestoreDeployed when the restore id is taken already', () => {
 
   test('a restore that already ran is a UsageError saying how to see it and how to run again', async () => {
     // Prepare
-    sfnMock.on(StartExecutionCommand).rejects(taken());
+    sfnMock.on(StartExecutionCommand).rejects(executionAlreadyExists());
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', stopDate: new Date('2026-01-11T08:00:00Z') });
 
     // Act
@@ -177,7 +181,7 @@ describe('runRestoreDeployed when the restore id is taken already', () => {
     // Prepare
     const plan = parseRestoreRequest({ ...request, dryRun: true });
     const planSummary = { ...summary, restoreId: restoreIdOf(plan), dryRun: true, status: 'PLANNED' as const, report: null };
-    sfnMock.on(StartExecutionCommand).rejects(taken());
+    sfnMock.on(StartExecutionCommand).rejects(executionAlreadyExists());
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: JSON.stringify(planSummary) });
 
     // Act
@@ -189,7 +193,7 @@ describe('runRestoreDeployed when the restore id is taken already', () => {
 
   test('an execution that does not exist is a UsageError naming the restore id', async () => {
     // Prepare
-    sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'does not exist', $metadata: {} }));
+    sfnMock.on(DescribeExecutionCommand).rejects(executionDoesNotExist('does not exist'));
 
     // Act / Assess
     await expect(followExecution(sfn, executionArn, noWait)).rejects.toThrow(`no restore ${restoreId}`);
@@ -220,7 +224,7 @@ describe('regionOfStateMachine', () => {
 describe('deployedEngine reads the plan and the report from the work bucket the summary names', () => {
   const s3Mock = mockClient(S3Client);
   const s3 = new S3Client({ region: 'eu-west-1' });
-  const body = (text: string) => ({ Body: { transformToString: async () => text } as never });
+  const body = (text: string) => ({ Body: { transformToString: () => Promise.resolve(text) } as never });
   const action = (key: string): KeyAction => ({ key, action: 'unchanged', reason: 'already current', current: null });
 
   beforeEach(() => s3Mock.reset());

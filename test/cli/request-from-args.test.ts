@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { UsageError } from '../../cli/exit.ts';
 import { confirmed, requestFromArgs } from '../../cli/request-from-args.ts';
 import { parseRestoreRequest } from '../../lambdas/core/restore/request.ts';

@@ -32,7 +32,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   const env: Record<string, string | undefined> = { ...process.env, S3_REWIND_STATE_MACHINE_ARN: undefined, ...options.env };
   if (options.home) env.S3_REWIND_HOME = options.home;
   for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
-  const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: options.cwd ?? process.cwd(), stdio: 'pipe' });
+  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd ?? process.cwd(), stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -99,7 +99,7 @@ export function runCliOnTerminal(args: readonly string[], input: string, options
   const env: Record<string, string | undefined> = { ...process.env, S3_REWIND_STATE_MACHINE_ARN: undefined, ...options.env };
   if (options.home) env.S3_REWIND_HOME = options.home;
   for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
-  const child = spawn('script', ['-qec', command, '/dev/null'], { env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: 'pipe' });
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -7,12 +7,13 @@
  * wrong, `Restore Failed` is announced, and nothing is written: no write
  * request reaches S3 and the bucket's listing is the same before and after.
  */
+import { expect } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LocalExecutionError, runRestoreLocally, type RestoreEvent } from '../../cli/local-runner.ts';
 import type { RestorePolicy } from '#core/restore/policy.ts';
 import { countRequests, HistoryWriter, historyLines, listHistory, setVersioning } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import { workStores } from './faulty-s3.ts';
+import { workStores } from '../support/work-stores.ts';
 
 const WRITES = [
   'PutObjectCommand',

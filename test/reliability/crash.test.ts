@@ -8,19 +8,19 @@
  * (its network went away after some writes, one of them carried out by S3 with
  * its response lost) and then retried by Step Functions.
  */
+import { expect } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { KeyOutcome, RestoreMode } from '#core/restore/model.ts';
 import type { ActStepInput, ActStepOutput } from '#core/steps/contracts.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { makeHandler as copyVersionHandler } from '../../lambdas/copy-version/handler.ts';
 import { makeHandler as deleteNewerVersionsHandler } from '../../lambdas/delete-newer-versions/handler.ts';
-import { FaultProxy, WRITE_OPERATIONS, seededRandom } from '../support/fault-proxy.ts';
+import { WRITE_OPERATIONS, seededRandom } from '../support/fault-proxy.ts';
+import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
 import { lambdaContext } from '../support/lambda.ts';
-import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import { BIN, removeWarmHome, runCli, tempHome, type CliResult, type TempHome } from '../cli/run-cli.ts';
-import { depsOf, planAll, validateStep } from '../engine/drive.ts';
+import { depsOf, planAll, validateStep } from '../support/drive.ts';
 import { restoreClientThrough } from './faulty-s3.ts';
 import {
   deleteModeDifference,
@@ -33,35 +33,23 @@ import {
   type Incident,
 } from './scenario.ts';
 
-let plain: S3Client;
-let proxy: FaultProxy;
+const fx = faultProxyFixture('crash');
+const plain = fx.s3;
 let home: TempHome;
-let workBucket: string;
-const buckets: string[] = [];
 /** Where the kills land: random, and the same on every run. */
 const random = seededRandom(4242);
 
 beforeAll(async () => {
-  plain = testS3Client();
-  proxy = await FaultProxy.start();
   home = await tempHome();
-  workBucket = await createVersionedBucket(plain, 'crash-work', { versioning: 'none' });
-  buckets.push(workBucket);
 });
 
-afterEach(() => proxy.clearRules());
-
 afterAll(async () => {
-  await proxy.stop();
-  await Promise.all(buckets.map((bucket) => emptyAndDeleteBucket(plain, bucket).catch(() => undefined)));
   home.remove();
   await removeWarmHome();
-  plain.destroy();
-}, 120_000);
+});
 
 async function incidentIn(label: string, keys: number): Promise<Incident> {
-  const bucket = await createVersionedBucket(plain, label);
-  buckets.push(bucket);
+  const bucket = await fx.versionedBucket(label);
   return seedIncident(plain, bucket, keys, 'crash/');
 }
 
@@ -78,7 +66,7 @@ const restoreArgs = (incident: Incident, mode: RestoreMode) => [
   '--concurrency',
   '4',
   '--endpoint-url',
-  proxy.endpoint,
+  fx.proxy.endpoint,
 ];
 
 /**
@@ -96,12 +84,12 @@ async function killedRun(args: readonly string[], killWhen: Promise<unknown>): P
   expect(await ended).toEqual({ code: null, signal: 'SIGKILL' });
 }
 
-const writesSoFar = () => proxy.forwardedCount(WRITE_OPERATIONS);
+const writesSoFar = () => fx.proxy.forwardedCount(WRITE_OPERATIONS);
 
 /** Resolves once `n` more writes than now have reached S3 through the proxy. */
 const afterWrites = (n: number) => {
   const from = writesSoFar();
-  return proxy.waitUntil(() => writesSoFar() >= from + n);
+  return fx.proxy.waitUntil(() => writesSoFar() >= from + n);
 };
 
 /** The final run: exit 0. */
@@ -112,10 +100,10 @@ async function finishingRun(args: readonly string[]): Promise<CliResult> {
 }
 
 test('copy mode: killed twice at random points while copying, the same command run again ends at the restore point; no key gets a second new version', async () => {
-  const incident = await incidentIn('crash-copy', 150);
+  const incident = await incidentIn('copy', 150);
   const args = restoreArgs(incident, 'copy');
   // Each write is held 50 ms on its way: with 4 in flight the copies take seconds, and a kill finds some in flight.
-  proxy.addRule({ name: 'writes take 50 ms', when: (r) => WRITE_OPERATIONS.has(r.operation), action: { kind: 'delay', ms: 50 } });
+  fx.proxy.addRule({ name: 'writes take 50 ms', when: (r) => WRITE_OPERATIONS.has(r.operation), action: { kind: 'delay', ms: 50 } });
   const copies = keysToChange(incident).length;
   const first = 5 + Math.floor(random() * (copies / 3));
   const second = 5 + Math.floor(random() * (copies / 3));
@@ -136,27 +124,27 @@ test('copy mode: killed twice at random points while copying, the same command r
 }, 180_000);
 
 test('delete mode: killed while it lists, then killed with its delete batch in flight, the same command run again ends at the restore point and deletes nothing else', async () => {
-  const incident = await incidentIn('crash-delete', 150);
+  const incident = await incidentIn('delete', 150);
   const args = restoreArgs(incident, 'delete');
-  proxy.addRule({ name: 'listings take 300 ms', when: (r) => r.operation === 'ListObjectVersions', action: { kind: 'delay', ms: 300 } });
-  proxy.addRule({ name: 'delete batches take 1 s', when: (r) => r.operation === 'DeleteObjects', action: { kind: 'delay', ms: 1_000 } });
+  fx.proxy.addRule({ name: 'listings take 300 ms', when: (r) => r.operation === 'ListObjectVersions', action: { kind: 'delay', ms: 300 } });
+  fx.proxy.addRule({ name: 'delete batches take 1 s', when: (r) => r.operation === 'DeleteObjects', action: { kind: 'delay', ms: 1_000 } });
   // The plan's listing (1) or the act step's listing again (2), at random.
   const listing = 1 + Math.floor(random() * 2);
 
   let listings = 0;
   await killedRun(
     args,
-    proxy.waitForRequest((r) => r.operation === 'ListObjectVersions' && r.bucket === incident.bucket && ++listings === listing),
+    fx.proxy.waitForRequest((r) => r.operation === 'ListObjectVersions' && r.bucket === incident.bucket && ++listings === listing),
   );
-  await proxy.idle();
+  await fx.proxy.idle();
   expect(deleteModeDifference(incident, await historyNow(plain, incident)).leftOver.length).toBeGreaterThan(0);
   // While S3 gets its batch: the batch goes on to S3 after the process died.
   await killedRun(
     args,
-    proxy.waitForRequest((r) => r.operation === 'DeleteObjects' && r.bucket === incident.bucket),
+    fx.proxy.waitForRequest((r) => r.operation === 'DeleteObjects' && r.bucket === incident.bucket),
   );
-  await proxy.idle();
-  expect(proxy.stats.forwarded.DeleteObjects).toBeGreaterThanOrEqual(1);
+  await fx.proxy.idle();
+  expect(fx.proxy.stats.forwarded.DeleteObjects).toBeGreaterThanOrEqual(1);
   await finishingRun(args);
 
   const after = await historyNow(plain, incident);
@@ -166,7 +154,7 @@ test('delete mode: killed while it lists, then killed with its delete batch in f
 
 describe.each<RestoreMode>(['copy', 'delete'])('a Lambda act step cut short, then retried (%s mode)', (mode) => {
   test('the retry finishes the chunk, reports every key without failures, and no key gets a second new entry', async () => {
-    const incident = await incidentIn(`crash-lambda-${mode}`, 80);
+    const incident = await incidentIn(`lambda-${mode}`, 80);
     const request = {
       bucket: incident.bucket,
       prefix: incident.prefix,
@@ -174,11 +162,11 @@ describe.each<RestoreMode>(['copy', 'delete'])('a Lambda act step cut short, the
       mode,
       confirmPermanentDelete: mode === 'delete',
     };
-    const context = await validateStep(plain, request, { workBucket });
+    const context = await validateStep(plain, request, { workBucket: fx.workBucket() });
     const { chunks } = await planAll(plain, context);
     expect(chunks).toHaveLength(1);
     const input: ActStepInput = { ...context, chunk: chunks[0]! };
-    const faulty = restoreClientThrough(proxy, 2);
+    const faulty = restoreClientThrough(fx.proxy, 2);
     const invoke = (): Promise<ActStepOutput> => {
       const handler = mode === 'copy' ? copyVersionHandler(depsOf(faulty)) : deleteNewerVersionsHandler(depsOf(faulty));
       return (handler as unknown as (event: unknown, context: Context) => Promise<ActStepOutput>)(JSON.parse(JSON.stringify(input)), lambdaContext(mode));
@@ -188,16 +176,16 @@ describe.each<RestoreMode>(['copy', 'delete'])('a Lambda act step cut short, the
     const cutAfter = mode === 'copy' ? 10 : 0;
     const from = writesSoFar();
     let answerLost = false;
-    proxy.addRule({
+    fx.proxy.addRule({
       name: 'the write whose answer is lost',
       times: 1,
       when: (r) => (answerLost = WRITE_OPERATIONS.has(r.operation) && r.bucket === incident.bucket && writesSoFar() >= from + cutAfter),
       action: { kind: 'reset', when: 'after' },
     });
-    proxy.addRule({ name: 'then no network', when: () => answerLost, action: { kind: 'reset', when: 'before' } });
+    fx.proxy.addRule({ name: 'then no network', when: () => answerLost, action: { kind: 'reset', when: 'before' } });
 
     await expect(invoke()).rejects.toThrow();
-    proxy.clearRules();
+    fx.proxy.clearRules();
     const midway = await historyNow(plain, incident);
     const retried = await invoke();
 
@@ -215,7 +203,7 @@ describe.each<RestoreMode>(['copy', 'delete'])('a Lambda act step cut short, the
       expect(deleteModeDifference(incident, midway).leftOver).toEqual([]);
     }
     expect(retried.counts.failed).toBe(0);
-    const rows = await new S3WorkStore(plain, workBucket).getLines<KeyOutcome>(retried.outcomesKey);
+    const rows = await new S3WorkStore(plain, fx.workBucket()).getLines<KeyOutcome>(retried.outcomesKey);
     expect(rows.filter((r) => r.TaskStatus === 'failed')).toEqual([]);
     expect(rows.some((r) => r.ResultMessage.startsWith('already at the restore point'))).toBe(true);
     faulty.destroy();

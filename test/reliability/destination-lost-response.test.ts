@@ -8,26 +8,15 @@
  * again. The destination's history must equal the source's up to T, entry for
  * entry, and each write must reach S3 exactly once when it landed.
  */
+import { expect } from '@jest/globals';
 import { createS3Client } from '#core/s3/client.ts';
-import { FaultProxy, type ProxiedRequest } from '../support/fault-proxy.ts';
+import type { ProxiedRequest } from '../support/fault-proxy.ts';
+import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
-import { iso, rowOf, runRestore } from '../engine/drive.ts';
-import { engineFixture } from '../engine/fixtures.ts';
+import { iso, rowOf, runRestore } from '../support/drive.ts';
 
-const fx = engineFixture('lost-response');
+const fx = faultProxyFixture('lost-response');
 const KEY = 'h/doc';
-
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  proxy = await FaultProxy.start();
-});
-
-afterAll(async () => {
-  await proxy.stop();
-});
-
-afterEach(() => proxy.clearRules());
 
 /** h/doc: d1, d2, a delete marker, d3 up to T; d4 after. */
 async function seed(label: string) {
@@ -59,7 +48,7 @@ async function restoreLosing(label: string, how: 'before' | 'after', when: Reset
   const source = await seed(label);
   const destination = await fx.versionedBucket(`${label}-dst`);
   const arrived = { CopyObject: 0, DeleteObject: 0 };
-  proxy.addRule({
+  fx.proxy.addRule({
     name: 'count destination writes',
     when: (r) => {
       if (r.bucket === destination && (r.operation === 'CopyObject' || r.operation === 'DeleteObject')) arrived[r.operation] += 1;
@@ -68,11 +57,11 @@ async function restoreLosing(label: string, how: 'before' | 'after', when: Reset
     action: { kind: 'delay', ms: 0 },
   });
   const resets = when(source, destination).map(([name, test]) => {
-    proxy.addRule({ name: `${label}: ${name}`, when: test, action: { kind: 'reset', when: how }, times: 1 });
+    fx.proxy.addRule({ name: `${label}: ${name}`, when: test, action: { kind: 'reset', when: how }, times: 1 });
     return name;
   });
 
-  const s3 = createS3Client({ endpoint: proxy.endpoint });
+  const s3 = createS3Client({ endpoint: fx.proxy.endpoint });
   const run = await runRestore(
     s3,
     { bucket: source.bucket, prefix: 'h/', at: iso(source.at), to: `s3://${destination}/`, withHistory: true },
@@ -80,7 +69,7 @@ async function restoreLosing(label: string, how: 'before' | 'after', when: Reset
   ).finally(() => s3.destroy());
   const wanted = sequence(byKeyMap(source.before.filter((e) => e.lastModified <= source.at)).get(KEY));
   const written = sequence(byKeyMap(await listHistory(fx.s3, destination)).get(KEY));
-  const reset = Object.fromEntries(resets.map((name) => [name, proxy.stats.rules[`${label}: ${name}`] ?? 0]));
+  const reset = Object.fromEntries(resets.map((name) => [name, fx.proxy.stats.rules[`${label}: ${name}`] ?? 0]));
   return { run, wanted, written, arrived, reset };
 }
 

@@ -8,52 +8,36 @@
  * step fails whole and is run again). Exactly the entries newer than T must be
  * gone and every other entry as it was.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
-import { FaultProxy } from '../support/fault-proxy.ts';
-import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough, workStores } from './faulty-s3.ts';
+import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
+import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough } from './faulty-s3.ts';
 import { deleteModeDifference, historyNow, keysNotAtRestorePoint, keysToChange, seedIncident } from './scenario.ts';
 
 const KEYS = 2_000;
 
-let plain: S3Client;
-let proxy: FaultProxy;
-let bucket: string | undefined;
-const stores = workStores();
-
-beforeAll(async () => {
-  plain = testS3Client();
-  proxy = await FaultProxy.start({ seed: 20_261_126 });
-});
-
-afterAll(async () => {
-  await proxy.stop();
-  if (bucket) await emptyAndDeleteBucket(plain, bucket).catch(() => undefined);
-  stores.removeAll();
-  plain.destroy();
-}, 120_000);
+const fx = faultProxyFixture('faults', { seed: 20_261_126 });
+const plain = fx.s3;
 
 test('with 10% SlowDown, 1% resets and throttled delete batches, a delete-mode restore of 2,000 keys deletes exactly the entries newer than T and nothing else', async () => {
-  bucket = await createVersionedBucket(plain, 'faults-delete');
+  const bucket = await fx.versionedBucket('delete');
   const incident = await seedIncident(plain, bucket, KEYS);
-  const s3 = restoreClientThrough(proxy);
-  proxy.setRates({ ...FAULTS, deleteEntrySlowDown: 0.1 });
-  proxy.addRule(failOneListingAfterFirstWrite(proxy));
-  proxy.addRule({
+  const s3 = restoreClientThrough(fx.proxy);
+  fx.proxy.setRates({ ...FAULTS, deleteEntrySlowDown: 0.1 });
+  fx.proxy.addRule(failOneListingAfterFirstWrite(fx.proxy));
+  fx.proxy.addRule({
     name: 'first batch: every entry SlowDown',
     times: 1,
     when: () => true,
     action: { kind: 'deleteEntryErrors', codeOf: () => 'SlowDown' },
   });
-  proxy.addRule({
+  fx.proxy.addRule({
     name: 'a batch S3 carried out, its response lost',
     times: 1,
     when: (r) => r.operation === 'DeleteObjects',
     action: { kind: 'reset', when: 'after' },
   });
 
-  const summary = await runRestoreLocally({ request: requestFor(incident, 'delete') }, { s3, store: stores.make() }).finally(() => s3.destroy());
+  const summary = await runRestoreLocally({ request: requestFor(incident, 'delete') }, { s3, store: fx.workStore() }).finally(() => s3.destroy());
 
   const after = await historyNow(plain, incident);
   expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { failed: 0, unchanged: KEYS - keysToChange(incident).length } });
@@ -61,11 +45,11 @@ test('with 10% SlowDown, 1% resets and throttled delete batches, a delete-mode r
   expect(keysNotAtRestorePoint(incident, after)).toEqual([]);
   // Delete mode sends few requests (listings, batches of 1,000 entries): the random faults
   // are few; the rules make sure of the cases that matter to deletions.
-  expect(proxy.faultsInjected).toBeGreaterThan(0);
-  expect(proxy.stats.rules['first batch: every entry SlowDown']).toBe(1);
-  expect(proxy.stats.rules['a batch S3 carried out, its response lost']).toBe(1);
+  expect(fx.proxy.faultsInjected).toBeGreaterThan(0);
+  expect(fx.proxy.stats.rules['first batch: every entry SlowDown']).toBe(1);
+  expect(fx.proxy.stats.rules['a batch S3 carried out, its response lost']).toBe(1);
   // The SDK gives up on that listing after at most MAX_ATTEMPTS attempts (fewer once its
   // retry quota is spent by the random SlowDowns); the step is then retried whole.
-  expect(proxy.stats.rules[LISTING_FAILS]).toBeGreaterThanOrEqual(1);
-  expect(proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
+  expect(fx.proxy.stats.rules[LISTING_FAILS]).toBeGreaterThanOrEqual(1);
+  expect(fx.proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
 }, 240_000);

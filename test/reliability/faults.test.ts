@@ -8,51 +8,24 @@
  * fails whole and the state machine runs it again. It must end exactly at the
  * restore point with no version lost. (Delete mode: faults-delete.test.ts.)
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import { createS3Client } from '#core/s3/client.ts';
-import { FaultProxy } from '../support/fault-proxy.ts';
-import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough, workStores } from './faulty-s3.ts';
+import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
+import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough } from './faulty-s3.ts';
 import { entriesLost, historyNow, keysNotAtRestorePoint, keysToChange, newEntriesPerKey, seedIncident } from './scenario.ts';
 
 const KEYS = 2_000;
 
-let plain: S3Client;
-let proxy: FaultProxy;
-const buckets: string[] = [];
-const stores = workStores();
-
-beforeAll(async () => {
-  plain = testS3Client();
-  proxy = await FaultProxy.start({ seed: 20_261_125 });
-});
-
-afterAll(async () => {
-  await proxy.stop();
-  await Promise.all(buckets.map((bucket) => emptyAndDeleteBucket(plain, bucket).catch(() => undefined)));
-  stores.removeAll();
-  plain.destroy();
-}, 120_000);
-
-afterEach(() => {
-  proxy.setRates({});
-  proxy.clearRules();
-});
-
-const bucketFor = async (label: string) => {
-  const bucket = await createVersionedBucket(plain, label);
-  buckets.push(bucket);
-  return bucket;
-};
+const fx = faultProxyFixture('faults', { seed: 20_261_125 });
+const plain = fx.s3;
 
 test('with 10% SlowDown and 1% resets, a copy-mode restore of 2,000 keys puts every key at its version of T, loses no version, and adds an entry to exactly the keys that changed', async () => {
-  const incident = await seedIncident(plain, await bucketFor('faults-copy'), KEYS);
-  const s3 = restoreClientThrough(proxy);
-  proxy.setRates(FAULTS);
-  proxy.addRule(failOneListingAfterFirstWrite(proxy));
+  const incident = await seedIncident(plain, await fx.versionedBucket('copy'), KEYS);
+  const s3 = restoreClientThrough(fx.proxy);
+  fx.proxy.setRates(FAULTS);
+  fx.proxy.addRule(failOneListingAfterFirstWrite(fx.proxy));
 
-  const summary = await runRestoreLocally({ request: requestFor(incident, 'copy') }, { s3, store: stores.make() }).finally(() => s3.destroy());
+  const summary = await runRestoreLocally({ request: requestFor(incident, 'copy') }, { s3, store: fx.workStore() }).finally(() => s3.destroy());
 
   const after = await historyNow(plain, incident);
   expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { failed: 0, unchanged: KEYS - keysToChange(incident).length } });
@@ -64,31 +37,31 @@ test('with 10% SlowDown and 1% resets, a copy-mode restore of 2,000 keys puts ev
   // A copy S3 made whose response was lost (reset after forwarding) is sent again by the
   // SDK, and RGW has no conditional copy to refuse it: only such keys may hold a second copy.
   const twice = [...added].filter(([, n]) => n > 1).map(([key]) => key);
-  expect(twice.length).toBeLessThanOrEqual(proxy.stats.injected.resetAfter);
+  expect(twice.length).toBeLessThanOrEqual(fx.proxy.stats.injected.resetAfter);
   // The faults were there: throttling, resets both ways, and a listing the SDK gave up on,
   // whose step failed whole and was run again by the state machine.
-  const injected = proxy.stats.injected;
+  const injected = fx.proxy.stats.injected;
   expect(injected.slowDown).toBeGreaterThan(100);
   expect({ resetBefore: injected.resetBefore > 0, resetAfter: injected.resetAfter > 0 }).toEqual({ resetBefore: true, resetAfter: true });
   // The SDK gives up on that listing after at most MAX_ATTEMPTS attempts (fewer once its
   // retry quota is spent by the random SlowDowns); the step is then retried whole.
-  expect(proxy.stats.rules[LISTING_FAILS]).toBeGreaterThanOrEqual(1);
-  expect(proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
+  expect(fx.proxy.stats.rules[LISTING_FAILS]).toBeGreaterThanOrEqual(1);
+  expect(fx.proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
 }, 240_000);
 
 // Adaptive mode slows itself down at every SlowDown: at a steady 10% it settles near
 // 6 requests a second (S3's SlowDown comes with a high request rate; the proxy's does
 // not). A smaller restore keeps the time reasonable.
 test('the production S3 client (adaptive retry, 8 attempts) takes a copy-mode restore through the same faults to the restore point with no version lost', async () => {
-  const incident = await seedIncident(plain, await bucketFor('faults-adaptive'), 60);
-  const s3 = createS3Client({ endpoint: proxy.endpoint });
-  proxy.setRates(FAULTS);
+  const incident = await seedIncident(plain, await fx.versionedBucket('adaptive'), 60);
+  const s3 = createS3Client({ endpoint: fx.proxy.endpoint });
+  fx.proxy.setRates(FAULTS);
 
-  const summary = await runRestoreLocally({ request: requestFor(incident, 'copy') }, { s3, store: stores.make() }).finally(() => s3.destroy());
+  const summary = await runRestoreLocally({ request: requestFor(incident, 'copy') }, { s3, store: fx.workStore() }).finally(() => s3.destroy());
 
   const after = await historyNow(plain, incident);
   expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { failed: 0 } });
   expect(keysNotAtRestorePoint(incident, after)).toEqual([]);
   expect(entriesLost(incident.before, after)).toEqual([]);
-  expect(proxy.stats.injected.slowDown).toBeGreaterThan(0);
+  expect(fx.proxy.stats.injected.slowDown).toBeGreaterThan(0);
 }, 120_000);

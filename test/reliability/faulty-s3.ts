@@ -1,15 +1,12 @@
 /**
  * What the fault tests share: a client for the restore that goes through the
  * fault proxy, the fault mix of the issue (10% SlowDown, 1% resets), a rule
- * that makes one step fail whole, and a work store in a temporary directory.
+ * that makes one step fail whole. (The proxy, buckets and work stores of a test
+ * file: test/support/fault-proxy-fixture.ts.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { FileWorkStore } from '../../cli/file-work-store.ts';
 import type { RestoreMode } from '#core/restore/model.ts';
 import type { RestoreRequestInput } from '#core/restore/request.ts';
 import { WRITE_OPERATIONS, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
@@ -71,18 +68,3 @@ export const requestFor = (incident: Incident, mode: RestoreMode): RestoreReques
   mode,
   ...(mode === 'delete' ? { confirmPermanentDelete: true } : {}),
 });
-
-/** Work stores in temporary directories, removed by `removeAll`. */
-export function workStores() {
-  const dirs: string[] = [];
-  return {
-    make(): FileWorkStore {
-      const dir = mkdtempSync(join(tmpdir(), 's3-rewind-reliability-'));
-      dirs.push(dir);
-      return new FileWorkStore(dir);
-    },
-    removeAll(): void {
-      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}

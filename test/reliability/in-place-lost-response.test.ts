@@ -9,25 +9,14 @@
  */
 import { inPlaceCopyFound } from '#core/targets/in-place.ts';
 import { createS3Client } from '#core/s3/client.ts';
-import { FaultProxy } from '../support/fault-proxy.ts';
+import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
-import { iso, rowOf, runRestore } from '../engine/drive.ts';
-import { engineFixture } from '../engine/fixtures.ts';
+import { iso, rowOf, runRestore } from '../support/drive.ts';
 
-const fx = engineFixture('in-place-lost');
+const fx = faultProxyFixture('in-place-lost');
 const LOST_AFTER = 'p/after';
 const LOST_BEFORE = 'p/before';
 const KEYS = [LOST_AFTER, LOST_BEFORE];
-
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  proxy = await FaultProxy.start();
-});
-
-afterAll(async () => {
-  await proxy.stop();
-});
 
 /** Each key: its target version up to T, then a newer one; restores it while the copies are reset. */
 async function restoreLosingCopies() {
@@ -42,7 +31,7 @@ async function restoreLosingCopies() {
   const at = instantAtCut(w, before, cut);
 
   const arrived: Record<string, number> = Object.fromEntries(KEYS.map((key) => [key, 0]));
-  proxy.addRule({
+  fx.proxy.addRule({
     name: 'count copies',
     when: (r) => {
       if (r.bucket === bucket && r.operation === 'CopyObject') arrived[r.key] = (arrived[r.key] ?? 0) + 1;
@@ -52,11 +41,11 @@ async function restoreLosingCopies() {
   });
   const copyOf = (key: string) => (r: { operation: string; bucket: string; key: string }) =>
     r.operation === 'CopyObject' && r.bucket === bucket && r.key === key;
-  proxy.addRule({ name: 'reset after', when: copyOf(LOST_AFTER), action: { kind: 'reset', when: 'after' }, times: 1 });
-  proxy.addRule({ name: 'reset before', when: copyOf(LOST_BEFORE), action: { kind: 'reset', when: 'before' }, times: 1 });
-  const forwardedBefore = proxy.stats.forwarded.CopyObject ?? 0;
+  fx.proxy.addRule({ name: 'reset after', when: copyOf(LOST_AFTER), action: { kind: 'reset', when: 'after' }, times: 1 });
+  fx.proxy.addRule({ name: 'reset before', when: copyOf(LOST_BEFORE), action: { kind: 'reset', when: 'before' }, times: 1 });
+  const forwardedBefore = fx.proxy.stats.forwarded.CopyObject ?? 0;
 
-  const s3 = createS3Client({ endpoint: proxy.endpoint });
+  const s3 = createS3Client({ endpoint: fx.proxy.endpoint });
   const run = await runRestore(s3, { bucket, prefix: 'p/', at: iso(at) }, { workBucket: fx.workBucket() }).finally(() => s3.destroy());
   const after = byKeyMap(await listHistory(fx.s3, bucket));
   return {
@@ -65,8 +54,8 @@ async function restoreLosingCopies() {
     before: byKeyMap(before),
     after,
     arrived,
-    forwarded: (proxy.stats.forwarded.CopyObject ?? 0) - forwardedBefore,
-    reset: { after: proxy.stats.rules['reset after'] ?? 0, before: proxy.stats.rules['reset before'] ?? 0 },
+    forwarded: (fx.proxy.stats.forwarded.CopyObject ?? 0) - forwardedBefore,
+    reset: { after: fx.proxy.stats.rules['reset after'] ?? 0, before: fx.proxy.stats.rules['reset before'] ?? 0 },
   };
 }
 

@@ -7,15 +7,15 @@
  * restore ends PARTIAL; the CLI exits 1 and names the failed keys. The fault
  * proxy gives the answers S3 would; the failed keys' histories stay as they were.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { expect } from '@jest/globals';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import type { KeyOutcome, RestoreMode } from '#core/restore/model.ts';
 import { workKeys } from '#core/steps/contracts.ts';
-import { FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
+import type { FaultRule } from '../support/fault-proxy.ts';
+import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
 import { HistoryWriter, historyLines, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
-import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
 import { messageLines, removeWarmHome, runCli, tempHome } from '../cli/run-cli.ts';
-import { restoreClientThrough, workStores } from './faulty-s3.ts';
+import { restoreClientThrough } from './faulty-s3.ts';
 
 const DENIED = 'lasting/denied.txt';
 const GONE = 'lasting/gone.txt';
@@ -24,25 +24,12 @@ const GLACIER = 'lasting/glacier.txt';
 const FINE = ['lasting/fine-1.txt', 'lasting/fine-2.txt'];
 const CREATED = 'lasting/created-after-t.txt';
 
-let plain: S3Client;
-let proxy: FaultProxy;
-const buckets: string[] = [];
-const stores = workStores();
-
-beforeAll(async () => {
-  plain = testS3Client();
-  proxy = await FaultProxy.start({ seed: 6 });
-});
-
-afterEach(() => proxy.clearRules());
+const fx = faultProxyFixture('lasting', { seed: 6 });
+const plain = fx.s3;
 
 afterAll(async () => {
-  await proxy.stop();
-  await Promise.all(buckets.map((bucket) => emptyAndDeleteBucket(plain, bucket).catch(() => undefined)));
-  stores.removeAll();
-  plain.destroy();
   await removeWarmHome();
-}, 120_000);
+});
 
 interface Seeded {
   readonly bucket: string;
@@ -52,8 +39,7 @@ interface Seeded {
 
 /** Every key overwritten after T, one created after T. */
 async function seeded(label: string): Promise<Seeded> {
-  const bucket = await createVersionedBucket(plain, label);
-  buckets.push(bucket);
+  const bucket = await fx.versionedBucket(label);
   const w = new HistoryWriter(plain, bucket);
   const keys = [DENIED, GONE, ARCHIVED, GLACIER, ...FINE];
   for (const key of keys) await w.put(key, `${key} at T`);
@@ -102,8 +88,8 @@ function copyModeRefusals(bucket: string): FaultRule[] {
 const historyOf = (entries: readonly Entry[], key: string) => historyLines(entries.filter((e) => e.key === key));
 
 async function restoreLocally(bucket: string, at: string, mode: RestoreMode) {
-  const s3 = restoreClientThrough(proxy, 3);
-  const store = stores.make();
+  const s3 = restoreClientThrough(fx.proxy, 3);
+  const store = fx.workStore();
   const summary = await runRestoreLocally(
     { request: { bucket, prefix: 'lasting/', at, mode, ...(mode === 'delete' ? { confirmPermanentDelete: true } : {}) } },
     { s3, store },
@@ -113,8 +99,8 @@ async function restoreLocally(bucket: string, at: string, mode: RestoreMode) {
 }
 
 test('copy mode: AccessDenied, NoSuchVersion and InvalidObjectState (from S3, or a GLACIER version) each fail their own key with that code; the other keys are restored; PARTIAL', async () => {
-  const { bucket, at, before } = await seeded('lasting-copy');
-  for (const rule of copyModeRefusals(bucket)) proxy.addRule(rule);
+  const { bucket, at, before } = await seeded('copy');
+  for (const rule of copyModeRefusals(bucket)) fx.proxy.addRule(rule);
 
   const { summary, row } = await restoreLocally(bucket, at, 'copy');
 
@@ -129,12 +115,12 @@ test('copy mode: AccessDenied, NoSuchVersion and InvalidObjectState (from S3, or
   const after = await listHistory(plain, bucket);
   for (const key of [DENIED, GONE, ARCHIVED, GLACIER]) expect({ key, history: historyOf(after, key) }).toEqual({ key, history: historyOf(before, key) });
   // The archived version was never asked for: the engine knew from the listing.
-  expect(proxy.stats.rules['every listing shows the versions of glacier.txt in GLACIER']).toBeGreaterThan(0);
+  expect(fx.proxy.stats.rules['every listing shows the versions of glacier.txt in GLACIER']).toBeGreaterThan(0);
 });
 
 test('delete mode: a per-entry AccessDenied fails that key only and leaves its entries; the other keys are restored; PARTIAL', async () => {
-  const { bucket, at, before } = await seeded('lasting-delete');
-  proxy.addRule({
+  const { bucket, at, before } = await seeded('delete');
+  fx.proxy.addRule({
     name: 'AccessDenied for the entries of denied.txt, SlowDown for the rest of the batch',
     when: (r) => r.bucket === bucket && (r.deleteEntries ?? []).some((e) => e.key === DENIED),
     action: { kind: 'deleteEntryErrors', codeOf: (entry) => (entry.key === DENIED ? 'AccessDenied' : undefined), otherwise: 'SlowDown' },
@@ -152,11 +138,11 @@ test('delete mode: a per-entry AccessDenied fails that key only and leaves its e
 });
 
 test('the CLI exits 1 when keys fail for good, names them with their error codes, and says where the report is', async () => {
-  const { bucket, at, before } = await seeded('lasting-cli');
-  for (const rule of copyModeRefusals(bucket)) proxy.addRule(rule);
+  const { bucket, at, before } = await seeded('cli');
+  for (const rule of copyModeRefusals(bucket)) fx.proxy.addRule(rule);
   const home = await tempHome();
 
-  const result = await runCli(['restore', `s3://${bucket}/lasting/`, '--recursive', '--at', at, '--endpoint-url', proxy.endpoint, '--no-progress'], {
+  const result = await runCli(['restore', `s3://${bucket}/lasting/`, '--recursive', '--at', at, '--endpoint-url', fx.proxy.endpoint, '--no-progress'], {
     home: home.dir,
   }).finally(() => home.remove());
 

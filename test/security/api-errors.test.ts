@@ -3,21 +3,23 @@
  * generic 500 on every route, and never a stack trace, an ARN, an account id,
  * a role or function name, or the text of an internal error, whether the error
  * is thrown while answering or stored with a restore that failed. (Caller
- * errors, 4xx, are shown in full: test/api/*.)
+ * errors, 4xx, are shown in full: test/lambdas/api/*.)
  */
 import { GetObjectCommand, ListObjectVersionsCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeHandler } from '../../lambdas/api/router.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
-import { apiEnv, getRestore, getVersions, postRestore, WORK_BUCKET } from '../api/events.ts';
+import { apiEnv, getRestore, getVersions, postRestore, WORK_BUCKET } from '../lambdas/api/events.ts';
+import { mockStepFunctions } from '../support/step-functions.ts';
 
-const sfnMock = mockClient(SFNClient);
+const stepFunctions = mockStepFunctions();
+const sfnMock = stepFunctions.mock;
 const s3Mock = mockClient(S3Client);
 const logger = new Logger({ logLevel: 'SILENT' });
-const api = () => makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
+const api = () => makeHandler({ sfn: stepFunctions.client, s3: new S3Client({ region: 'eu-west-1' }), env: apiEnv(), logger });
 
 const ROLE = 'S3RewindStack-RestoreFunctionsListVersionsRole3664A047-Q1W2E3R4T5Y6';
 const INTERNAL = `User: arn:aws:sts::123456789012:assumed-role/${ROLE}/S3RewindStack-ListVersions is not authorized to perform: s3:ListBucketVersions on resource: "arn:aws:s3:::photos"`;
@@ -32,7 +34,6 @@ function expectNothingInternal(body: string) {
 }
 
 beforeEach(() => {
-  sfnMock.reset();
   s3Mock.reset();
 });
 
@@ -90,7 +91,7 @@ describe('a restore that failed for an internal reason is reported without that 
 
   test('the summary the failure report left (its error names a role and an account) is shown without the internal message', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'AccessDenied', cause: lambdaCause });
-    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify(failedSummary) } as never });
+    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToString: () => Promise.resolve(JSON.stringify(failedSummary)) } as never });
 
     const response = await api()(getRestore(restoreId));
 

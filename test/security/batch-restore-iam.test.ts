@@ -11,10 +11,9 @@
  * destination or manifest there is refused by policy (BucketNotAllowed) by the
  * validate step and by the API, before anything is read or started.
  */
+import { expect } from '@jest/globals';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { mockClient } from 'aws-sdk-client-mock';
 import { planStep } from '#core/steps/plan.ts';
 import { policyFromEnv } from '#core/restore/policy.ts';
 import type { RestoreRequestInput } from '#core/restore/request.ts';
@@ -22,12 +21,13 @@ import type { ChunkRef, PlanStepOutput, RestoreContext, RestoreSummary } from '#
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { makeHandler as apiHandler } from '../../lambdas/api/router.ts';
 import type { RestoreFunction } from '../../lib/restore-function.ts';
-import { apiEnv, bodyOf as responseBody, postRestore } from '../api/events.ts';
-import { FULL_CONTEXT, logicalIdOf, synth } from '../cdk/support.ts';
-import { actChunkStep, freshExecutionName, iso, planAll, reportStep, validateStep } from '../engine/drive.ts';
-import { engineFixture } from '../engine/fixtures.ts';
+import { apiEnv, bodyOf as responseBody, postRestore } from '../lambdas/api/events.ts';
+import { FULL_CONTEXT, logicalIdOf, synth } from '../lib/support.ts';
+import { actChunkStep, freshExecutionName, iso, planAll, reportStep, validateStep } from '../support/drive.ts';
+import { engineFixture } from '../support/engine-fixture.ts';
 import { HistoryWriter, byKeyMap, countRequests, listHistory, sleep } from '../support/history.ts';
 import { testS3Client } from '../support/s3.ts';
+import { withMockedStepFunctions } from '../support/step-functions.ts';
 import { objectResource, roleOf, type BucketNaming, type SentRequest } from './s3-permissions.ts';
 
 const fx = engineFixture('iam-batch');
@@ -333,10 +333,9 @@ describe('a destination or manifest in a bucket that is not allowed is refused b
   });
 
   test.each(cases)('%s: by the API, 403 and no execution started', async (_case, request, named) => {
-    const sfnMock = mockClient(SFNClient);
-    try {
+    await withMockedStepFunctions(async (sfn) => {
       const api = apiHandler({
-        sfn: new SFNClient({ region: 'eu-west-1' }),
+        sfn: sfn.client,
         s3: new S3Client({ region: 'eu-west-1' }),
         env: apiEnv(),
         logger: new Logger({ logLevel: 'SILENT' }),
@@ -344,9 +343,7 @@ describe('a destination or manifest in a bucket that is not allowed is refused b
       const response = await api(postRestore(request));
       expect(response.statusCode).toBe(403);
       expect(responseBody(response)).toMatchObject({ code: 'BucketNotAllowed', message: expect.stringContaining(named) });
-      expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    } finally {
-      sfnMock.restore();
-    }
+      expect(sfn.startedNames()).toHaveLength(0);
+    });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Least privilege across configurations: test/cdk/iam.test.ts pins each role's
+ * Least privilege across configurations: test/lib/iam.test.ts pins each role's
  * exact actions and resources for one configuration; these are the rules that
  * hold for every configuration a deployment may choose (one bucket or several,
  * delete mode on or off, schedules and event triggers on or off):
@@ -18,7 +18,7 @@
  * - a role is passed only to S3 Batch Operations: the one role that service
  *   may assume, by one function.
  */
-import { logicalIdOf, permissionsOf, resourcesOf, synth, FULL_CONTEXT, type Json, type Statement } from '../cdk/support.ts';
+import { logicalIdOf, permissionsOf, resourcesOf, synth, FULL_CONTEXT, type Json, type Statement } from '../lib/support.ts';
 
 const CONFIGURATIONS: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['the example configuration (cdk.json)', {}],
@@ -136,7 +136,7 @@ describe.each(CONFIGURATIONS)('%s', (_name, context) => {
 
   test(`versions may be deleted ${deleteMode ? 'by the delete-newer-versions role only' : 'by no role (delete mode is off)'}`, () => {
     const deleters = roles.filter((role) => 's3:DeleteObjectVersion' in permissionsOf(template, role));
-    expect(deleters).toEqual(deleteMode ? [logicalIdOf(stack.restores.functions.deleteNewerVersions!.executionRole)] : []);
+    expect(deleters).toEqual(deleteMode ? [logicalIdOf(stack.restores.functions.deleteNewerVersions.executionRole)] : []);
   });
 
   test('no role may bypass governance retention, change versioning, Object Lock, policies or lifecycle', () => {

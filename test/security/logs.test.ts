@@ -53,10 +53,10 @@ async function secretHistory(label: string) {
 async function captured(run: () => Promise<unknown>): Promise<string> {
   const lines: string[] = [];
   const capture = (stream: NodeJS.WriteStream) =>
-    jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
       lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
       return true;
-    }) as never);
+    });
   const spies = [capture(process.stdout), capture(process.stderr)];
   const consoles = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
     jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))),
@@ -80,7 +80,7 @@ test.each(['copy', 'delete'] as const)('the step handlers log the key and the re
   expect(process.env.AWS_SECRET_ACCESS_KEY).toBeTruthy();
   const { bucket, work, versionId } = await secretHistory(`logs-${mode}`);
   // Loaded now, so that their loggers see the DEBUG level set above.
-  const { runRestore } = await import('../engine/drive.ts');
+  const { runRestore } = await import('../support/drive.ts');
 
   const output = await captured(() => runRestore(s3, { bucket, key: KEY, versionId, mode, confirmPermanentDelete: mode === 'delete' }, { workBucket: work }));
 
@@ -91,17 +91,17 @@ test.each(['copy', 'delete'] as const)('the step handlers log the key and the re
 
 test('the API logs the restore it starts, never credentials', async () => {
   const { bucket, versionId } = await secretHistory('logs-api');
-  const { SFNClient, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
-  const { mockClient } = await import('aws-sdk-client-mock');
+  const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const { withMockedStepFunctions } = await import('../support/step-functions.ts');
   const { makeHandler } = await import('../../lambdas/api/router.ts');
-  const { postRestore, apiEnv } = await import('../api/events.ts');
-  const sfn = mockClient(SFNClient);
-  sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:s3-rewind:x' });
-  const api = makeHandler({ sfn: new SFNClient({ region: 'eu-west-1' }), s3, env: apiEnv({ ALLOWED_BUCKETS: bucket }) });
+  const { postRestore, apiEnv } = await import('../lambdas/api/events.ts');
 
-  const output = await captured(() => api(postRestore({ bucket, key: KEY, versionId })));
+  const output = await withMockedStepFunctions((sfn) => {
+    sfn.mock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:s3-rewind:x' });
+    const api = makeHandler({ sfn: sfn.client, s3, env: apiEnv({ ALLOWED_BUCKETS: bucket }) });
+    return captured(() => api(postRestore({ bucket, key: KEY, versionId })));
+  });
 
-  sfn.restore();
   expect(output).toContain(KEY);
   expectNoSecrets(output);
 });

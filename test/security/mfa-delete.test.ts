@@ -5,6 +5,7 @@
  * acted on; copy mode (which deletes nothing) goes ahead. RGW can't enable MFA
  * Delete without a token device, so S3's answers are mocked here.
  */
+import { expect } from '@jest/globals';
 import { DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { actOnChunk } from '#core/targets/in-place.ts';

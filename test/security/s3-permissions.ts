@@ -11,7 +11,7 @@
  * destination; multipart uploads are `s3:PutObject` but for their abort.
  */
 import { flattenReference } from '../../lib/nag.ts';
-import { statementsOfRole, type Json, type Statement } from '../cdk/support.ts';
+import { statementsOfRole, type Json, type Statement } from '../lib/support.ts';
 import type { Template } from 'aws-cdk-lib/assertions';
 
 /** One permission IAM checks: an action on a resource, with the request's condition keys. */

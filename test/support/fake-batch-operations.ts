@@ -302,7 +302,7 @@ export class FakeBatchOperations {
                 ? copySource(task.bucket, task.key, task.versionId)
                 : `${task.bucket}/${encodeURIComponent(task.key).replace(/%2F/g, '/')}`,
               MetadataDirective: 'COPY',
-              ...(copy.StorageClass ? { StorageClass: copy.StorageClass as never } : {}),
+              ...(copy.StorageClass ? { StorageClass: copy.StorageClass } : {}),
             }),
           );
         } catch (caught) {

@@ -27,7 +27,7 @@ export function parseEnvLines(text: string): Record<string, string> {
   return out;
 }
 
-export default async function globalSetup(): Promise<void> {
+export default function globalSetup(): void {
   // The AWS SDK's Node < 22 notice, once per worker, is noise in test output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (process.env.AWS_ENDPOINT_URL_S3) return;

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { LOCAL_S3_SCRIPT, STARTED_MARKER } from './global-setup.ts';
 
-export default async function globalTeardown(): Promise<void> {
+export default function globalTeardown(): void {
   const state = globalThis as Record<string, unknown>;
   if (!state[STARTED_MARKER]) return;
   delete state[STARTED_MARKER];

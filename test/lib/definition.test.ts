@@ -1,0 +1,473 @@
+/**
+ * The state machine definition as synthesized: extracted by `renderDefinition`,
+ * valid ASL, and — run with aws-local-stepfunctions over stub handlers — it
+ * moves data through validate → plan ⇄ act → report as the step contracts say.
+ */
+import { expect } from '@jest/globals';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { checkDefinition, placeholderFunctionArn, renderDefinition, type AslStateMachine, type CfnTemplate } from '../../lib/definition.ts';
+import { LAMBDA_SERVICE_ERRORS, CALLER_ERRORS } from '../../lib/restore-state-machine.ts';
+import { FULL_CONTEXT, ROOT, synth } from './support.ts';
+
+// aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
+(Promise as unknown as { withResolvers?: unknown }).withResolvers ??= () => {
+  let resolve!: (value: unknown) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+};
+
+describe('renderDefinition', () => {
+  const template: CfnTemplate = {
+    Resources: {
+      PlanFn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { S3_REWIND_HANDLER: 'list-versions' } } } },
+      Machine: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        Properties: {
+          DefinitionString: {
+            'Fn::Join': [
+              '',
+              [
+                '{"StartAt":"Plan","States":{"Plan":{"Type":"Task","Resource":"arn:',
+                { Ref: 'AWS::Partition' },
+                ':states:::lambda:invoke","Parameters":{"FunctionName":"',
+                { 'Fn::GetAtt': ['PlanFn', 'Arn'] },
+                '","Payload.$":"$"},"Next":"Tell"},"Tell":{"Type":"Task","Resource":"arn:',
+                { Ref: 'AWS::Partition' },
+                ':states:::events:putEvents","Parameters":{"Entries":[]},"End":true}}}',
+              ],
+            ],
+          },
+        },
+      },
+    },
+  };
+
+  test('resolves the Fn::Join and gives each Lambda a placeholder ARN named by its logical id', () => {
+    const { definition } = renderDefinition(template);
+    expect(definition.States.Plan!.Resource).toBe('arn:aws:states:::lambda:invoke');
+    expect(definition.States.Plan!.Parameters).toEqual({
+      FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:PlanFn',
+      'Payload.$': '$',
+    });
+    expect(placeholderFunctionArn('PlanFn')).toBe('arn:aws:lambda:us-east-1:000000000000:function:PlanFn');
+  });
+
+  test('maps each function to its handler and lists Lambda and PutEvents tasks by state name', () => {
+    const rendered = renderDefinition(template);
+    expect(rendered.stateMachineLogicalId).toBe('Machine');
+    expect(rendered.handlers).toEqual({ PlanFn: 'list-versions' });
+    expect(rendered.lambdaTasks).toEqual([{ stateName: 'Plan', logicalId: 'PlanFn', functionArn: placeholderFunctionArn('PlanFn'), handler: 'list-versions' }]);
+    expect(rendered.eventTasks).toEqual(['Tell']);
+  });
+
+  test('refuses to guess between several state machines', () => {
+    const two = { Resources: { ...template.Resources, Other: template.Resources!.Machine! } };
+    expect(() => renderDefinition(two)).toThrow('the template has 2 state machines; name the one to render');
+    expect(renderDefinition(two, 'Other').stateMachineLogicalId).toBe('Other');
+  });
+
+  test('refuses a task whose function names no handler', () => {
+    const anonymous = { Resources: { ...template.Resources, PlanFn: { Type: 'AWS::Lambda::Function', Properties: {} } } };
+    expect(() => renderDefinition(anonymous)).toThrow(/task "Plan" invokes .*PlanFn", which names no S3_REWIND_HANDLER/);
+  });
+});
+
+describe('checkDefinition', () => {
+  test('reports missing targets, a missing StartAt, dangling states and unreachable states', () => {
+    const broken: AslStateMachine = {
+      StartAt: 'Nowhere',
+      States: {
+        A: { Type: 'Pass', Next: 'Missing' },
+        B: { Type: 'Choice', Choices: [{ Next: 'A' }], Default: 'Gone' },
+        C: { Type: 'Pass' },
+      },
+    };
+    expect(checkDefinition(broken)).toEqual([
+      'definition: StartAt "Nowhere" is not a state',
+      'definition: "A" Next "Missing" is not a state',
+      'definition: "B" Default "Gone" is not a state',
+      'definition: "C" has neither Next nor End',
+      'definition: "A" is unreachable',
+      'definition: "B" is unreachable',
+      'definition: "C" is unreachable',
+    ]);
+  });
+});
+
+describe.each([
+  ['delete mode off', {}],
+  ['every feature on', FULL_CONTEXT],
+])('the synthesized definition (%s)', (_name, context) => {
+  const rendered = renderDefinition(synth(context).template.toJSON());
+  const { definition } = rendered;
+
+  test('every StartAt, Next, Default, Choice and Catch target exists, every state is reachable, the map has an item processor', () => {
+    expect(checkDefinition(definition)).toEqual([]);
+  });
+
+  test('is valid ASL for asl-validator and for aws-local-stepfunctions', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const aslValidator = require('asl-validator') as (d: unknown, o: object) => { isValid: boolean; errors: unknown[] };
+    // asl-validator (what aws-local-stepfunctions validates with) annotates what it is given: hand it a copy.
+    const result = aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true });
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+    expect(() => new StateMachine(definition as never, { validationOptions: { checkArn: false } })).not.toThrow();
+  });
+
+  test('runs the act functions in a Distributed Map of standard child workflows over the plan chunks', () => {
+    expect(definition.States['Act On Chunks']).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.chunks',
+      ResultPath: null,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+    });
+  });
+
+  test('every Lambda task runs a handler that exists under lambdas/', () => {
+    expect(rendered.lambdaTasks.length).toBeGreaterThanOrEqual(5);
+    for (const task of rendered.lambdaTasks) {
+      expect(fs.existsSync(path.join(ROOT, 'lambdas', task.handler, 'handler.ts'))).toBe(true);
+    }
+  });
+
+  test('every Lambda task retries the Lambda service errors first, with backoff', () => {
+    const states = allStates(definition);
+    for (const task of rendered.lambdaTasks) {
+      expect((states[task.stateName]!.Retry as unknown[])[0]).toEqual(
+        expect.objectContaining({ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], BackoffRate: 2, MaxAttempts: 6 }),
+      );
+    }
+  });
+
+  test('every Lambda task waits longer than a function can run (no 60 s default timeout)', () => {
+    const states = allStates(definition);
+    for (const task of rendered.lambdaTasks) expect(states[task.stateName]!.TimeoutSeconds).toBe(16 * 60);
+  });
+
+  test('idempotent steps (plan, act, report) are retried whole on any error but a caller error; validation never is', () => {
+    const states = allStates(definition);
+    for (const task of rendered.lambdaTasks) {
+      const retry = states[task.stateName]!.Retry as Array<{ ErrorEquals: string[]; MaxAttempts?: number }>;
+      if (task.handler === 'validate-request') {
+        expect(retry).toHaveLength(1);
+        continue;
+      }
+      expect(retry.slice(1)).toEqual([
+        expect.objectContaining({ ErrorEquals: [...CALLER_ERRORS], MaxAttempts: 0 }),
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }),
+      ]);
+    }
+  });
+
+  test('every Lambda task of the main workflow catches all errors into a failure path', () => {
+    for (const task of rendered.lambdaTasks.filter((t) => t.stateName in definition.States)) {
+      expect(definition.States[task.stateName]!.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]);
+    }
+  });
+});
+
+// ── the definition, executed ──
+
+type Handler = (payload: Record<string, unknown>) => unknown;
+const rendered = () => renderDefinition(synth(FULL_CONTEXT).template.toJSON());
+const CONTEXT = {
+  restoreId: 'copy-0123456789abcdef0123',
+  request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z', mode: 'copy', dryRun: false },
+  workBucket: 'work-bucket',
+};
+const TOTALS = (keys: number) => ({ keys, restore: keys, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: keys });
+const chunk = (index: number) => ({
+  restoreId: CONTEXT.restoreId,
+  workBucket: 'work-bucket',
+  planKey: `plan/${index}`,
+  index,
+  writes: 1,
+  actions: 1,
+  startAfter: '',
+  lastKey: `k${index}`,
+});
+
+/** Runs the synthesized definition with stub handlers (by handler name); records every call and event. */
+async function execute(input: unknown, handlers: Partial<Record<string, Handler>>) {
+  const { definition, lambdaTasks, eventTasks } = rendered();
+  const waits = Object.entries(definition.States).filter(([, state]) => state.Type === 'Wait');
+  const calls: Array<{ handler: string; payload: Record<string, unknown> }> = [];
+  const events: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
+  const local: Record<string, (input: never) => Promise<unknown>> = {};
+  for (const task of lambdaTasks) {
+    local[task.stateName] = async (taskInput: { FunctionName: string; Payload: Record<string, unknown> }) => {
+      expect(taskInput.FunctionName).toBe(task.functionArn);
+      calls.push({ handler: task.handler, payload: taskInput.Payload });
+      const handler = handlers[task.handler];
+      if (!handler) throw new Error(`no stub for ${task.handler}`);
+      return { Payload: await handler(taskInput.Payload) };
+    };
+  }
+  for (const stateName of eventTasks) {
+    local[stateName] = (taskInput: { Entries: Array<{ DetailType: string; Detail: Record<string, unknown>; Source: string }> }) => {
+      for (const entry of taskInput.Entries) {
+        expect(entry.Source).toBe('s3-rewind');
+        events.push({ detailType: entry.DetailType, detail: entry.Detail });
+      }
+      return Promise.resolve({ Entries: [{ EventId: 'e' }], FailedEntryCount: 0 });
+    };
+  }
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: local as never, waitTimeOverrides: Object.fromEntries(waits.map(([name]) => [name, 0])) },
+    context: { Execution: { Name: CONTEXT.restoreId } },
+  });
+  try {
+    return { output: (await execution.result) as Record<string, unknown>, calls, events };
+  } catch (error) {
+    return { error: error as Error & { cause?: { name?: string; message?: string } }, calls, events };
+  }
+}
+
+const fail = (name: string, message: string) => () => {
+  throw Object.assign(new Error(message), { name });
+};
+
+describe('the definition run by aws-local-stepfunctions', () => {
+  test('a copy restore plans in steps, acts on every chunk of every step, then reports and announces completion', async () => {
+    const plans = [
+      { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },
+      { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
+    ];
+    const summary = { restoreId: CONTEXT.restoreId, status: 'SUCCEEDED' };
+    const run = await execute(
+      { request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z' } },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': () => plans.shift(),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => summary,
+      },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.output).toEqual(summary);
+    const planCalls = run.calls.filter((c) => c.handler === 'list-versions').map((c) => c.payload);
+    expect(planCalls).toEqual([
+      { ...CONTEXT, cursor: null, nextChunk: 0, totals: TOTALS(0) },
+      { ...CONTEXT, cursor: '{"after":"k1"}', nextChunk: 2, totals: TOTALS(2) },
+    ]);
+    const acted = run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.payload);
+    expect(acted).toEqual([0, 1, 2].map((i) => ({ ...CONTEXT, chunk: chunk(i), phase: 'all' })));
+    expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload)).toEqual([{ ...CONTEXT, totals: TOTALS(3) }]);
+    expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
+  });
+
+  test('with history, act steps write only earlier versions while planning; then a pass over every chunk writes the current ones, then the report', async () => {
+    const ordered = { ...CONTEXT, request: { ...CONTEXT.request, to: 's3://other-bucket/restored/', withHistory: true } };
+    const plans = [
+      { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'noncurrent' },
+      { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'noncurrent' },
+    ];
+    const pages = [
+      { source: 'plan', phase: 'current', then: 'report', after: 'refs/0', chunks: [chunk(0), chunk(1)], done: false },
+      { source: 'plan', phase: 'current', then: 'report', after: 'refs/2', chunks: [chunk(2)], done: true },
+    ];
+    const run = await execute(
+      { request: ordered.request },
+      {
+        'validate-request': () => ordered,
+        'list-versions': () => plans.shift(),
+        'next-chunks': () => pages.shift(),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.error).toBeUndefined();
+    const acts = run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.payload as { chunk: { index: number }; phase: string });
+    expect(acts.map((a) => `${a.phase} ${a.chunk.index}`).sort()).toEqual([
+      'current 0',
+      'current 1',
+      'current 2',
+      'noncurrent 0',
+      'noncurrent 1',
+      'noncurrent 2',
+    ]);
+    // Every earlier-versions step ended before the first current-versions step started.
+    const firstCurrent = acts.findIndex((a) => a.phase === 'current');
+    expect(acts.slice(0, firstCurrent).every((a) => a.phase === 'noncurrent')).toBe(true);
+    expect(acts.slice(firstCurrent).every((a) => a.phase === 'current')).toBe(true);
+    const passCalls = run.calls.filter((c) => c.handler === 'next-chunks').map((c) => c.payload.pass);
+    expect(passCalls).toEqual([
+      { source: 'plan', phase: 'current', then: 'report', after: null },
+      { source: 'plan', phase: 'current', then: 'report', after: 'refs/0' },
+    ]);
+    expect(run.calls.at(-1)!.handler).toBe('report');
+  });
+
+  test("the Batch Operations engine plans without acting, then Lambda keys' earlier versions, earlier-versions jobs, Lambda keys' current versions, current-versions jobs, report", async () => {
+    const batch = { ...CONTEXT, request: { ...CONTEXT.request, to: 's3://other-bucket/restored/', withHistory: true, engine: 'batch-operations' } };
+    const jobs = { restoreId: CONTEXT.restoreId, workBucket: 'work-bucket', jobs: [] };
+    const stages = [
+      { jobs, stage: 'noncurrent', next: 'wait' }, // prepare
+      { jobs, stage: 'noncurrent', next: 'wait' }, // earlier-versions jobs created
+      { jobs, stage: 'current', next: 'current-pass' }, // ... and Complete
+      { jobs, stage: 'current', next: 'wait' }, // current-versions jobs created
+      { jobs, stage: 'current', next: 'report' }, // ... Complete, reports folded
+    ];
+    const lambdaKeys = (phase: string) => ({ source: 'batch', phase, then: 'batch', after: 'refs/9', chunks: [chunk(9)], done: true });
+    const run = await execute(
+      { request: batch.request },
+      {
+        'validate-request': () => batch,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'noncurrent' }),
+        'prepare-batch-jobs': () => stages.shift(),
+        'advance-batch-jobs': () => stages.shift(),
+        'next-chunks': (p) => lambdaKeys((p.pass as { phase: string }).phase),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.error).toBeUndefined();
+    const steps = run.calls.map((c) =>
+      c.handler === 'copy-version' ? `copy-version ${c.payload.phase as string} ${(c.payload.chunk as { index: number }).index}` : c.handler,
+    );
+    expect(steps).toEqual([
+      'validate-request',
+      'list-versions',
+      'prepare-batch-jobs',
+      'next-chunks',
+      'copy-version noncurrent 9',
+      'advance-batch-jobs',
+      'advance-batch-jobs',
+      'next-chunks',
+      'copy-version current 9',
+      'advance-batch-jobs',
+      'advance-batch-jobs',
+      'report',
+    ]);
+    expect(run.calls.find((c) => c.handler === 'prepare-batch-jobs')!.payload).toEqual({ ...batch, nextChunk: 1 });
+    // Each advance step gets the stage the step before it returned.
+    const advanced = run.calls.filter((c) => c.handler === 'advance-batch-jobs').map((c) => c.payload.batch as { next: string; stage: string });
+    expect(advanced.map((b) => `${b.stage} ${b.next}`)).toEqual(['noncurrent wait', 'noncurrent wait', 'current current-pass', 'current wait']);
+    expect(run.calls.filter((c) => c.handler === 'next-chunks').map((c) => c.payload.pass)).toEqual([
+      { source: 'batch', phase: 'noncurrent', then: 'batch', after: null },
+      { source: 'batch', phase: 'current', then: 'batch', after: null },
+    ]);
+  });
+
+  test('a Batch Operations job that failed fails the restore as BatchJobFailed, with a report and a Restore Failed event', async () => {
+    const batch = { ...CONTEXT, request: { ...CONTEXT.request, engine: 'batch-operations' } };
+    const jobs = { restoreId: CONTEXT.restoreId, workBucket: 'work-bucket', jobs: [] };
+    const failure = 'Batch Operations job j-1 (current) Failed: ACCESS_DENIED: no access to the manifest';
+    const run = await execute(
+      { request: batch.request },
+      {
+        'validate-request': () => batch,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'prepare-batch-jobs': () => ({ jobs, stage: 'noncurrent', next: 'wait' }),
+        'next-chunks': (p) => ({ ...(p.pass as object), chunks: [], done: true }),
+        'advance-batch-jobs': () => ({ jobs, stage: 'current', next: 'fail', failure }),
+        report: () => ({ status: 'FAILED' }),
+      },
+    );
+    expect(run.error?.cause).toMatchObject({ name: 'BatchJobFailed', message: failure });
+    expect(run.calls.find((c) => c.handler === 'report')!.payload).toMatchObject({ failure: { Error: 'BatchJobFailed', Cause: failure } });
+    expect(run.events).toEqual([{ detailType: 'Restore Failed', detail: { status: 'FAILED' } }]);
+    expect(run.calls.filter((c) => c.handler === 'copy-version')).toEqual([]);
+  });
+
+  test('the validate step receives the execution input and the execution name, which becomes the restore id', async () => {
+    const input = { request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z' } };
+    const run = await execute(input, { 'validate-request': fail('RequestError', 'stop here') });
+    expect(run.calls.map((c) => c.payload)).toEqual([{ input, executionName: CONTEXT.restoreId }]);
+  });
+
+  test('a dry run plans to the end without acting', async () => {
+    const dry = { ...CONTEXT, request: { ...CONTEXT.request, dryRun: true } };
+    const plans = [
+      { chunks: [chunk(0)], cursor: 'c', done: false, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' },
+      { chunks: [chunk(1)], cursor: null, done: true, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },
+    ];
+    const run = await execute(
+      { request: dry.request },
+      { 'validate-request': () => dry, 'list-versions': () => plans.shift(), report: () => ({ status: 'PLANNED' }) },
+    );
+    expect(run.output).toEqual({ status: 'PLANNED' });
+    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'list-versions', 'report']);
+  });
+
+  test('a delete restore acts with delete-newer-versions', async () => {
+    const deleting = { ...CONTEXT, request: { ...CONTEXT.request, mode: 'delete', confirmPermanentDelete: true } };
+    const run = await execute(
+      { request: deleting.request },
+      {
+        'validate-request': () => deleting,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'delete-newer-versions': () => ({ index: 0, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'delete-newer-versions', 'report']);
+  });
+
+  test('a failed chunk still gets a report with the failure, a Restore Failed event, and fails the execution', async () => {
+    const failedSummary = { restoreId: CONTEXT.restoreId, status: 'FAILED' };
+    const run = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'copy-version': fail('AccessDenied', 'no access'),
+        report: () => failedSummary,
+      },
+    );
+    expect(run.error).toBeDefined();
+    const reportCall = run.calls.find((c) => c.handler === 'report')!.payload;
+    expect(reportCall).toMatchObject({ ...CONTEXT, totals: TOTALS(1), failure: { Error: expect.any(String), Cause: expect.any(String) } });
+    expect(run.events).toEqual([{ detailType: 'Restore Failed', detail: failedSummary }]);
+  });
+
+  test('if even the failure report fails, Restore Failed still carries what the state knows', async () => {
+    const run = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': fail('Error', 'listing broke'),
+        report: fail('Error', 'work bucket gone'),
+      },
+    );
+    expect(run.error).toBeDefined();
+    expect(run.events).toEqual([
+      {
+        detailType: 'Restore Failed',
+        detail: { restoreId: CONTEXT.restoreId, bucket: 'example-bucket', mode: 'copy', dryRun: false, status: 'FAILED', planned: TOTALS(0), error: 'Error' },
+      },
+    ]);
+  });
+
+  test('a rejected request is not retried: Restore Failed (REJECTED) is announced and the execution fails with the error', async () => {
+    const input = { request: { bucket: 'example-bucket' } };
+    const run = await execute(input, { 'validate-request': fail('RequestError', 'invalid restore request: key: give a key or a prefix') });
+    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request']);
+    expect(run.events).toEqual([
+      {
+        detailType: 'Restore Failed',
+        detail: expect.objectContaining({
+          status: 'REJECTED',
+          error: 'RequestError',
+          cause: 'invalid restore request: key: give a key or a prefix',
+          input,
+        }),
+      },
+    ]);
+    expect(run.error?.cause).toMatchObject({ name: 'RequestError' });
+  });
+});
+
+function allStates(machine: AslStateMachine): Record<string, AslStateMachine['States'][string]> {
+  const states: Record<string, AslStateMachine['States'][string]> = {};
+  for (const [name, state] of Object.entries(machine.States)) {
+    states[name] = state;
+    if (state.ItemProcessor) Object.assign(states, allStates(state.ItemProcessor));
+  }
+  return states;
+}

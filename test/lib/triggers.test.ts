@@ -1,0 +1,167 @@
+/**
+ * EventBridge triggers: every rule starts the restore state machine with a retry
+ * policy and a dead-letter queue; each pattern matches the events it is for and
+ * no others, and turns them into the restore request meant.
+ */
+import { expect } from '@jest/globals';
+import { RestoreRequestSchema } from '../../lambdas/core/restore/request.ts';
+import { matchesPattern, transformInput } from './event-pattern.ts';
+import { FULL_CONTEXT, logicalIdOf, resourcesOf, synth, type Json } from './support.ts';
+
+const { stack, template } = synth(FULL_CONTEXT);
+const rules = resourcesOf(template, 'AWS::Events::Rule');
+const ruleOf = (construct: Parameters<typeof logicalIdOf>[0]) => rules[logicalIdOf(construct)]!.Properties;
+const patternOf = (construct: Parameters<typeof logicalIdOf>[0]) => ruleOf(construct).EventPattern as Record<string, Json>;
+const transformerOf = (construct: Parameters<typeof logicalIdOf>[0]) =>
+  ((ruleOf(construct).Targets as Json[])[0] as { InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }).InputTransformer;
+
+const envelope = { version: '0', id: 'e1', account: '111122223333', time: '2026-11-20T10:00:00Z', region: 'eu-west-1', resources: [] };
+
+/** A GuardDuty Malware Protection for S3 scan result, shaped like AWS's documented samples (synthetic values). */
+const scanResult = (over: { status?: string; scanStatus?: string; bucket?: string; key?: string; versionId?: string | null } = {}) => ({
+  ...envelope,
+  source: 'aws.guardduty',
+  'detail-type': 'GuardDuty Malware Protection Object Scan Result',
+  detail: {
+    schemaVersion: '1.0',
+    scanStatus: over.scanStatus ?? 'COMPLETED',
+    resourceType: 'S3_OBJECT',
+    s3ObjectDetails: {
+      bucketName: over.bucket ?? 'example-bucket',
+      objectKey: over.key ?? 'uploads/invoice 2026.pdf',
+      eTag: '0123456789abcdef0123456789abcdef',
+      ...(over.versionId === null ? {} : { versionId: over.versionId ?? 'infected-version-id' }),
+      s3Throttled: false,
+    },
+    scanResultDetails: { scanResultStatus: over.status ?? 'THREATS_FOUND', threats: [{ name: 'EICAR-Test-File' }] },
+  },
+});
+
+/** An S3 `Object Deleted` event (EventBridge notifications), shaped like AWS's documented sample. */
+const objectDeleted = (over: { deletionType?: string; reason?: string; bucket?: string; key?: string } = {}) => ({
+  ...envelope,
+  source: 'aws.s3',
+  'detail-type': 'Object Deleted',
+  detail: {
+    version: '0',
+    bucket: { name: over.bucket ?? 'example-bucket' },
+    object: { key: over.key ?? 'contracts/2026/acme.pdf', 'version-id': 'marker-version-id', sequencer: '617f0837b476e463' },
+    'request-id': '0BH729840619AG5K',
+    requester: '123456789012',
+    'source-ip-address': '1.2.3.4',
+    reason: over.reason ?? 'DeleteObject',
+    'deletion-type': over.deletionType ?? 'Delete Marker Created',
+  },
+});
+
+test('every rule targets the restore state machine with a dead-letter queue and a retry policy', () => {
+  const machine = logicalIdOf(stack.restores.stateMachine);
+  const dlq = logicalIdOf(stack.triggers.deadLetterQueue);
+  expect(Object.keys(rules)).toHaveLength(stack.triggers.rules.length);
+  expect(stack.triggers.rules).toHaveLength(4);
+  for (const rule of Object.values(rules)) {
+    const targets = rule.Properties.Targets as Array<Record<string, Json>>;
+    expect(targets).toHaveLength(1);
+    expect(targets[0]).toMatchObject({
+      Arn: { Ref: machine },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+      RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 8 },
+    });
+  }
+});
+
+test('the dead-letter queue is encrypted and accepts TLS requests only', () => {
+  template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
+  const statements = policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, Json>> }).Statement);
+  expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+});
+
+describe('Restore Requested', () => {
+  const rule = () => stack.triggers.restoreRequestedRule;
+  const event = {
+    ...envelope,
+    source: 's3-rewind',
+    'detail-type': 'Restore Requested',
+    detail: { bucket: 'example-bucket', prefix: 'a/', at: '2026-11-01T00:00:00Z' },
+  };
+
+  test('matches an s3-rewind Restore Requested event', () => {
+    expect(matchesPattern(patternOf(rule()), event)).toBe(true);
+  });
+
+  test('does not match another detail type or source, nor our own Restore Completed', () => {
+    expect(matchesPattern(patternOf(rule()), { ...event, 'detail-type': 'Restore Completed' })).toBe(false);
+    expect(matchesPattern(patternOf(rule()), { ...event, source: 'someone-else' })).toBe(false);
+  });
+
+  test('starts a restore whose request is the event detail', () => {
+    expect(transformInput(transformerOf(rule()), event)).toEqual({ request: event.detail });
+  });
+});
+
+describe('scheduled restores', () => {
+  test('a schedule starts its configured request on its cron expression', () => {
+    const scheduled = stack.triggers.scheduleRules[0]!;
+    expect(scheduled.name).toBe('nightly-sandbox-reset');
+    const properties = ruleOf(scheduled.rule);
+    expect(properties.ScheduleExpression).toBe('cron(0 3 * * ? *)');
+    const input = JSON.parse((properties.Targets as Array<{ Input: string }>)[0]!.Input) as unknown;
+    expect(input).toEqual({ request: FULL_CONTEXT['s3-rewind:schedules'][0].request });
+  });
+});
+
+describe('malware rollback', () => {
+  const rule = () => stack.triggers.malwareRollbackRules[0]!.rule;
+
+  test('matches a completed scan that found threats in a version under the watched prefix', () => {
+    expect(matchesPattern(patternOf(rule()), scanResult())).toBe(true);
+  });
+
+  test('does not match clean, failed or skipped scans', () => {
+    expect(matchesPattern(patternOf(rule()), scanResult({ status: 'NO_THREATS_FOUND' }))).toBe(false);
+    expect(matchesPattern(patternOf(rule()), scanResult({ scanStatus: 'FAILED', status: 'FAILED' }))).toBe(false);
+    expect(matchesPattern(patternOf(rule()), scanResult({ scanStatus: 'SKIPPED', status: 'UNSUPPORTED' }))).toBe(false);
+  });
+
+  test('does not match another bucket, another prefix, or an object without a version id', () => {
+    expect(matchesPattern(patternOf(rule()), scanResult({ bucket: 'sandbox-bucket' }))).toBe(false);
+    expect(matchesPattern(patternOf(rule()), scanResult({ key: 'reports/invoice.pdf' }))).toBe(false);
+    expect(matchesPattern(patternOf(rule()), scanResult({ versionId: null }))).toBe(false);
+  });
+
+  test('rolls the object back to the version before the infected one', () => {
+    const input = transformInput(transformerOf(rule()), scanResult()) as { request: unknown };
+    expect(input).toEqual({ request: { bucket: 'example-bucket', key: 'uploads/invoice 2026.pdf', beforeVersionId: 'infected-version-id' } });
+    expect(RestoreRequestSchema.safeParse(input.request).success).toBe(true);
+  });
+});
+
+describe('undelete in protected prefixes', () => {
+  const rule = () => stack.triggers.undeleteRules[0]!.rule;
+
+  test('matches a delete marker created by DeleteObject under the protected prefix', () => {
+    expect(matchesPattern(patternOf(rule()), objectDeleted())).toBe(true);
+  });
+
+  test('does not match permanent deletions or lifecycle expirations', () => {
+    expect(matchesPattern(patternOf(rule()), objectDeleted({ deletionType: 'Permanently Deleted' }))).toBe(false);
+    expect(matchesPattern(patternOf(rule()), objectDeleted({ reason: 'Lifecycle Expiration' }))).toBe(false);
+  });
+
+  test('does not match another bucket or a key outside the protected prefix', () => {
+    expect(matchesPattern(patternOf(rule()), objectDeleted({ bucket: 'sandbox-bucket' }))).toBe(false);
+    expect(matchesPattern(patternOf(rule()), objectDeleted({ key: 'drafts/acme.pdf' }))).toBe(false);
+  });
+
+  test('undeletes the key the delete marker was put on', () => {
+    const input = transformInput(transformerOf(rule()), objectDeleted()) as { request: unknown };
+    expect(input).toEqual({ request: { bucket: 'example-bucket', key: 'contracts/2026/acme.pdf', undelete: true } });
+    expect(RestoreRequestSchema.safeParse(input.request).success).toBe(true);
+  });
+});
+
+test('without protected prefixes, malware rollback or schedules configured, only the Restore Requested rule exists', () => {
+  const { template: plain } = synth();
+  expect(Object.keys(resourcesOf(plain, 'AWS::Events::Rule'))).toHaveLength(1);
+});
