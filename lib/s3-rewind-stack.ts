@@ -51,6 +51,7 @@ export class S3RewindStack extends Stack {
       batchOperationsRoleArn: this.restores.functions.batchOperationsRole.role.roleArn,
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
+      manageAccountCloudWatchRole: config.apiGatewayAccountRole,
     });
 
     this.triggers = new RestoreTriggers(this, 'Triggers', {
