@@ -197,7 +197,8 @@ export function validateConfig(config: S3RewindConfig): S3RewindConfig {
     throw new ConfigError(`${CONTEXT_KEYS.deleteModeFromEvents} needs ${CONTEXT_KEYS.deleteModeAllowed} to be true`);
   }
   for (const bucket of config.bucketEventBridgeNotifications) {
-    if (!allowed.has(bucket)) throw new ConfigError(`${CONTEXT_KEYS.bucketEventBridgeNotifications}: bucket "${bucket}" is not in ${CONTEXT_KEYS.allowedBuckets}`);
+    if (!allowed.has(bucket))
+      throw new ConfigError(`${CONTEXT_KEYS.bucketEventBridgeNotifications}: bucket "${bucket}" is not in ${CONTEXT_KEYS.allowedBuckets}`);
   }
   return config;
 }
