@@ -125,6 +125,8 @@ export interface RestoreStateMachineProps {
   readonly mapToleratedFailurePercentage?: number;
   /** Where `Restore Completed` / `Restore Failed` go. @default - the account's default event bus */
   readonly eventBus?: events.IEventBus;
+  /** Customer-managed KMS keys the buckets' versions are encrypted with (see RestoreFunctionsProps). @default [] */
+  readonly kmsKeyArns?: readonly string[];
   /** The longest a restore may run. @default Duration.hours(24) */
   readonly timeout?: Duration;
   /** Retention of the state machine's and the functions' logs. @default RetentionDays.ONE_MONTH */
@@ -159,6 +161,7 @@ export class RestoreStateMachine extends Construct {
       workBucket: props.workBucket,
       allowedBuckets: props.allowedBuckets,
       deleteModeAllowed,
+      ...(props.kmsKeyArns ? { kmsKeyArns: props.kmsKeyArns } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       // A lease outlives no restore: stale only once its restore must have ended.
       leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),

@@ -40,6 +40,7 @@ export class S3RewindStack extends Stack {
       deleteModeAllowed: config.deleteModeAllowed,
       mapMaxConcurrency: config.mapMaxConcurrency,
       mapToleratedFailurePercentage: config.mapToleratedFailurePercentage,
+      kmsKeyArns: config.kmsKeyArns,
       ...(eventBus ? { eventBus } : {}),
     });
 
