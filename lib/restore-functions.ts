@@ -48,6 +48,8 @@ export interface RestoreFunctionsProps {
    * S3, and copies keep each version's own encryption. @default []
    */
   readonly kmsKeyArns?: readonly string[];
+  /** Whether a `Restore Requested` event may ask for delete mode (`DELETE_MODE_FROM_EVENTS`). @default false */
+  readonly deleteModeFromEvents?: boolean;
   /** After how long a destination lease no restore gave back may be taken over: past the state machine's timeout. @default 25 hours */
   readonly leaseStaleAfter?: Duration;
 }
@@ -93,6 +95,7 @@ export class RestoreFunctions extends Construct {
       environment: {
         ALLOWED_BUCKETS: buckets.join(','),
         DELETE_MODE_ALLOWED: String(deleteModeAllowed),
+        DELETE_MODE_FROM_EVENTS: String(deleteModeAllowed && (props.deleteModeFromEvents ?? false)),
         WORK_BUCKET: props.workBucket.bucketName,
         BATCH_OPERATIONS_ROLE_ARN: batchOperations.BATCH_OPERATIONS_ROLE_ARN,
         LEASE_STALE_AFTER_MS: String((props.leaseStaleAfter ?? Duration.hours(25)).toMilliseconds()),

@@ -127,6 +127,8 @@ export interface RestoreStateMachineProps {
   readonly eventBus?: events.IEventBus;
   /** Customer-managed KMS keys the buckets' versions are encrypted with (see RestoreFunctionsProps). @default [] */
   readonly kmsKeyArns?: readonly string[];
+  /** Whether a `Restore Requested` event may ask for delete mode. @default false */
+  readonly deleteModeFromEvents?: boolean;
   /** The longest a restore may run. @default Duration.hours(24) */
   readonly timeout?: Duration;
   /** Retention of the state machine's and the functions' logs. @default RetentionDays.ONE_MONTH */
@@ -162,6 +164,7 @@ export class RestoreStateMachine extends Construct {
       allowedBuckets: props.allowedBuckets,
       deleteModeAllowed,
       ...(props.kmsKeyArns ? { kmsKeyArns: props.kmsKeyArns } : {}),
+      ...(props.deleteModeFromEvents ? { deleteModeFromEvents: true } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       // A lease outlives no restore: stale only once its restore must have ended.
       leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),

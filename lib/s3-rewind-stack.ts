@@ -41,6 +41,7 @@ export class S3RewindStack extends Stack {
       mapMaxConcurrency: config.mapMaxConcurrency,
       mapToleratedFailurePercentage: config.mapToleratedFailurePercentage,
       kmsKeyArns: config.kmsKeyArns,
+      deleteModeFromEvents: config.deleteModeFromEvents,
       ...(eventBus ? { eventBus } : {}),
     });
 
@@ -60,7 +61,7 @@ export class S3RewindStack extends Stack {
       schedules: config.schedules,
       protectedPrefixes: config.protectedPrefixes,
       malwareRollback: config.malwareRollback,
-      ...(eventBus ? { eventBus } : {}),
+      restoreRequestPrincipals: config.restoreRequestPrincipals,
     });
   }
 }

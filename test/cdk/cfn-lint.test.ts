@@ -21,6 +21,15 @@ beforeAll(() => {
 test.each([
   ['the example configuration', {}],
   ['every feature on', FULL_CONTEXT],
+  [
+    'KMS keys, named event senders and delete mode from events',
+    {
+      ...FULL_CONTEXT,
+      's3-rewind:kmsKeyArns': ['arn:aws:kms:eu-west-1:123456789012:key/66666666-7777-8888-9999-000000000000'],
+      's3-rewind:restoreRequestPrincipals': ['111122223333', 'arn:aws:iam::444455556666:role/incident-response'],
+      's3-rewind:deleteModeFromEvents': true,
+    },
+  ],
 ])('cfn-lint finds nothing in the template synthesized with %s', (_name, context) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3-rewind-cfn-lint-'));
   try {

@@ -43,7 +43,7 @@ export async function validateRestore(
   leases?: DestinationLeases,
 ): Promise<RestoreContext> {
   const request = parseRestoreRequest(input?.request);
-  checkPolicy(request, policy);
+  checkPolicy(request, policy, { fromEvent: input.requestedBy === 'event' });
   // S3 throttling or failing here says nothing about the request: TransientError, which the state machine retries.
   await failingTransientlyAs(`checking s3://${request.bucket}`, () => checkBucket(s3, request.bucket, request.mode));
   // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
