@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from './nag.ts';
-import { bucketArn, objectsArn, RESTORES_PREFIX, type RestoreGrantee } from './restore-grants.ts';
+import { bucketArn, grantUseKmsKeys, objectsArn, RESTORES_PREFIX, type RestoreGrantee } from './restore-grants.ts';
 
 /** The service principal Batch Operations assumes job roles as. */
 export const BATCH_OPERATIONS_PRINCIPAL = 'batchoperations.s3.amazonaws.com';
@@ -25,6 +25,8 @@ export interface BatchOperationsRoleProps {
   readonly workBucket: s3.IBucket;
   /** Buckets restores may touch: the jobs copy from and to exactly these. */
   readonly allowedBuckets: readonly string[];
+  /** KMS keys versions of those buckets are encrypted with: S3 may use them for the jobs' copies. @default [] */
+  readonly kmsKeyArns?: readonly string[];
 }
 
 export class BatchOperationsRole extends Construct {
@@ -53,6 +55,7 @@ export class BatchOperationsRole extends Construct {
         'A PutObjectCopy job copies the versions its manifest names (keys known at run time) within the buckets restores are configured to touch.',
       );
     }
+    grantUseKmsKeys(this.role, props.kmsKeyArns ?? []);
     const manifests = manifestsOf(props.workBucket);
     const reports = reportsOf(props.workBucket);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [manifests] }));

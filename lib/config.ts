@@ -51,6 +51,23 @@ export interface S3RewindConfig {
   readonly accessLogsBucketName?: string;
   /** The event bus `Restore Completed` / `Restore Failed` go to. @default - the account's default bus */
   readonly eventBusName?: string;
+  /**
+   * Whether the stack creates (and keeps on stack deletion) the account's API Gateway CloudWatch role
+   * and sets it in the account settings: API stages can't write access logs without one. Turn off only
+   * where the account already has that role. @default true
+   */
+  readonly apiGatewayAccountRole: boolean;
+  /** Customer-managed KMS keys versions of the allowed buckets are encrypted with (SSE-KMS): decrypt and encrypt through S3 only. @default [] */
+  readonly kmsKeyArns: readonly string[];
+  /**
+   * Who may put `Restore Requested` events on the stack's restore request bus: account ids or IAM
+   * principal ARNs. None: no `Restore Requested` rule, no bus. @default []
+   */
+  readonly restoreRequestPrincipals: readonly string[];
+  /** Whether a `Restore Requested` event may ask for delete mode (besides `deleteModeAllowed`). @default false */
+  readonly deleteModeFromEvents: boolean;
+  /** Allowed buckets whose EventBridge notifications the stack turns on (undelete needs them; other notifications kept). @default [] */
+  readonly bucketEventBridgeNotifications: readonly string[];
 }
 
 /** The context keys this app reads. */
@@ -68,6 +85,11 @@ export const CONTEXT_KEYS = {
   apiBurstLimit: 's3-rewind:apiBurstLimit',
   accessLogsBucketName: 's3-rewind:accessLogsBucketName',
   eventBusName: 's3-rewind:eventBusName',
+  apiGatewayAccountRole: 's3-rewind:apiGatewayAccountRole',
+  kmsKeyArns: 's3-rewind:kmsKeyArns',
+  restoreRequestPrincipals: 's3-rewind:restoreRequestPrincipals',
+  deleteModeFromEvents: 's3-rewind:deleteModeFromEvents',
+  bucketEventBridgeNotifications: 's3-rewind:bucketEventBridgeNotifications',
 } as const satisfies Record<keyof S3RewindConfig, string>;
 
 export const CONFIG_DEFAULTS = {
@@ -78,6 +100,8 @@ export const CONFIG_DEFAULTS = {
   mapToleratedFailurePercentage: 0,
   apiRateLimit: 10,
   apiBurstLimit: 20,
+  apiGatewayAccountRole: true,
+  deleteModeFromEvents: false,
 } as const;
 
 /** Thrown for a configuration that can't be deployed; the message says which key and why. */
@@ -88,6 +112,10 @@ export class ConfigError extends Error {
 const SCHEDULE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const SCHEDULE_EXPRESSION = /^(cron\(\S+( \S+){5}\)|rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\))$/;
 const bucketName = RestoreRequestSchema.shape.bucket;
+/** A key ARN, not an alias: a grant on an alias ARN doesn't cover the key S3 names in its requests. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 /** Reads the configuration with `get` (e.g. `key => app.node.tryGetContext(key)`), applies defaults and checks it. */
 export function configFromContext(get: (key: string) => unknown): S3RewindConfig {
@@ -111,6 +139,11 @@ export function configFromContext(get: (key: string) => unknown): S3RewindConfig
     apiBurstLimit: num(get(CONTEXT_KEYS.apiBurstLimit), CONTEXT_KEYS.apiBurstLimit, CONFIG_DEFAULTS.apiBurstLimit),
     ...(accessLogsBucketName ? { accessLogsBucketName } : {}),
     ...(eventBusName ? { eventBusName } : {}),
+    apiGatewayAccountRole: flag(get(CONTEXT_KEYS.apiGatewayAccountRole), CONTEXT_KEYS.apiGatewayAccountRole, CONFIG_DEFAULTS.apiGatewayAccountRole),
+    kmsKeyArns: stringList(get(CONTEXT_KEYS.kmsKeyArns), CONTEXT_KEYS.kmsKeyArns),
+    restoreRequestPrincipals: stringList(get(CONTEXT_KEYS.restoreRequestPrincipals), CONTEXT_KEYS.restoreRequestPrincipals),
+    deleteModeFromEvents: flag(get(CONTEXT_KEYS.deleteModeFromEvents), CONTEXT_KEYS.deleteModeFromEvents, CONFIG_DEFAULTS.deleteModeFromEvents),
+    bucketEventBridgeNotifications: stringList(get(CONTEXT_KEYS.bucketEventBridgeNotifications), CONTEXT_KEYS.bucketEventBridgeNotifications),
   });
 }
 
@@ -158,6 +191,21 @@ export function validateConfig(config: S3RewindConfig): S3RewindConfig {
   integerIn(config.apiBurstLimit, CONTEXT_KEYS.apiBurstLimit, 1, 5_000);
   if (config.accessLogsBucketName !== undefined && !bucketName.safeParse(config.accessLogsBucketName).success) {
     throw new ConfigError(`${CONTEXT_KEYS.accessLogsBucketName}: "${config.accessLogsBucketName}" is not a valid S3 bucket name`);
+  }
+  for (const arn of config.kmsKeyArns) {
+    if (!KMS_KEY_ARN.test(arn)) throw new ConfigError(`${CONTEXT_KEYS.kmsKeyArns}: "${arn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+  }
+  for (const principal of config.restoreRequestPrincipals) {
+    if (!ACCOUNT_ID.test(principal) && !IAM_PRINCIPAL_ARN.test(principal)) {
+      throw new ConfigError(`${CONTEXT_KEYS.restoreRequestPrincipals}: "${principal}" is neither a 12-digit account id nor an IAM role or user ARN`);
+    }
+  }
+  if (config.deleteModeFromEvents && !config.deleteModeAllowed) {
+    throw new ConfigError(`${CONTEXT_KEYS.deleteModeFromEvents} needs ${CONTEXT_KEYS.deleteModeAllowed} to be true`);
+  }
+  for (const bucket of config.bucketEventBridgeNotifications) {
+    if (!allowed.has(bucket))
+      throw new ConfigError(`${CONTEXT_KEYS.bucketEventBridgeNotifications}: bucket "${bucket}" is not in ${CONTEXT_KEYS.allowedBuckets}`);
   }
   return config;
 }

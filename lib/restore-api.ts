@@ -5,7 +5,7 @@
  * Restores run asynchronously: the API starts executions and answers at once
  * (API Gateway gives up after 29 s).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -34,6 +34,14 @@ export interface RestoreApiProps {
   readonly burstLimit?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Create the account's API Gateway CloudWatch role, set it in the account's API Gateway settings
+   * (`AWS::ApiGateway::Account`) and keep both when the stack is deleted (other APIs of the account
+   * rely on it). Stage access logs fail to deploy without that role ("CloudWatch Logs role ARN must be
+   * set in account settings"); turn this off only where the account already has one.
+   * @default true
+   */
+  readonly manageAccountCloudWatchRole?: boolean;
 }
 
 /**
@@ -96,8 +104,11 @@ export class RestoreApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 's3-rewind: restore versioned S3 buckets (IAM auth)',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      // Execution logs need the account-wide API Gateway CloudWatch role, which this stack does not manage.
-      cloudWatchRole: false,
+      // Access logs need the account-wide API Gateway CloudWatch role: on a fresh account, create it
+      // and keep it (an account singleton: deleting it with the stack would break other APIs' logs).
+      ...(props.manageAccountCloudWatchRole === false
+        ? { cloudWatchRole: false }
+        : { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }),
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       deployOptions: {
         stageName: 'v1',
@@ -162,9 +173,16 @@ export class RestoreApi extends Construct {
         'Every method requires SigV4 (IAM) auth from principals of this account, and the stage is throttled; ' +
         'a WAF web ACL adds cost without narrowing who can call. Associate one at the account level if policy requires it.',
       'AwsSolutions-APIG6':
-        'Access logs (every request with caller, status and latency) go to a log group; execution logging needs the ' +
-        'account-wide API Gateway CloudWatch role, an account singleton this stack deliberately does not manage.',
+        'Access logs (every request with caller, status and latency) go to a log group; execution logs would add ' +
+        'request and response bodies (restore requests, version listings) to the logs without telling more about who called.',
       'AwsSolutions-COG4': 'The API uses IAM (SigV4) authorization on every method, not Cognito user pools: its callers are AWS principals.',
     });
+    const accountRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (accountRole) {
+      acknowledge(accountRole, {
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
+          "AmazonAPIGatewayPushToCloudWatchLogs is AWS's policy for the account-wide API Gateway logging role, the role API Gateway requires for access logs.",
+      });
+    }
   }
 }

@@ -18,6 +18,7 @@ import {
   grantReadWriteRestores,
   grantReleaseDestinationLeases,
   grantTakeDestinationLeases,
+  grantUseKmsKeys,
 } from './restore-grants.ts';
 
 /**
@@ -41,6 +42,14 @@ export interface RestoreFunctionsProps {
   readonly deleteModeAllowed?: boolean;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer-managed KMS keys the buckets' versions are encrypted with: the functions that read
+   * and write objects (plan: manifests; copy) and the Batch Operations role may use them through
+   * S3, and copies keep each version's own encryption. @default []
+   */
+  readonly kmsKeyArns?: readonly string[];
+  /** Whether a `Restore Requested` event may ask for delete mode (`DELETE_MODE_FROM_EVENTS`). @default false */
+  readonly deleteModeFromEvents?: boolean;
   /** After how long a destination lease no restore gave back may be taken over: past the state machine's timeout. @default 25 hours */
   readonly leaseStaleAfter?: Duration;
   /** Key ranges of a prefix each plan step lists at once (`PLAN_RANGES`). @default 1 */
@@ -73,7 +82,8 @@ export class RestoreFunctions extends Construct {
     const deleteModeAllowed = props.deleteModeAllowed ?? false;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.batchOperationsRole = new BatchOperationsRole(this, 'BatchOperations', { workBucket: props.workBucket, allowedBuckets: buckets });
+    const kmsKeyArns = props.kmsKeyArns ?? [];
+    this.batchOperationsRole = new BatchOperationsRole(this, 'BatchOperations', { workBucket: props.workBucket, allowedBuckets: buckets, kmsKeyArns });
     // Where the engine runs: a deployment always has S3 Control (the CLI's local runner has none).
     const batchOperations = {
       BATCH_OPERATIONS_ROLE_ARN: this.batchOperationsRole.role.roleArn,
@@ -87,6 +97,7 @@ export class RestoreFunctions extends Construct {
       environment: {
         ALLOWED_BUCKETS: buckets.join(','),
         DELETE_MODE_ALLOWED: String(deleteModeAllowed),
+        DELETE_MODE_FROM_EVENTS: String(deleteModeAllowed && (props.deleteModeFromEvents ?? false)),
         WORK_BUCKET: props.workBucket.bucketName,
         BATCH_OPERATIONS_ROLE_ARN: batchOperations.BATCH_OPERATIONS_ROLE_ARN,
         LEASE_STALE_AFTER_MS: String((props.leaseStaleAfter ?? Duration.hours(25)).toMilliseconds()),
@@ -105,6 +116,7 @@ export class RestoreFunctions extends Construct {
       environment: { PLAN_TIME_BUDGET_MS: String(PLAN_TIME_BUDGET.toMilliseconds()), PLAN_RANGES: String(props.planRanges ?? 1) },
     });
     grantListHistory(this.listVersions, buckets);
+    grantUseKmsKeys(this.listVersions, kmsKeyArns);
     grantReadWriteRestores(this.listVersions, props.workBucket);
 
     // Act steps: Lambda's 15 minutes, and a full vCPU (1,769 MB) for ~64 S3 requests in flight.
@@ -113,8 +125,11 @@ export class RestoreFunctions extends Construct {
       handlerName: 'copy-version',
       description: 'Acts on one copy-mode plan chunk: copies target versions over keys, adds delete markers',
       ...actProps,
+      // With KMS keys configured, each copy reads its version's encryption (a HEAD) and keeps it.
+      ...(kmsKeyArns.length > 0 ? { environment: { KEEP_SOURCE_ENCRYPTION: 'true' } } : {}),
     });
     grantCopyVersions(this.copyVersion, buckets);
+    grantUseKmsKeys(this.copyVersion, kmsKeyArns);
     grantReadWriteRestores(this.copyVersion, props.workBucket);
 
     if (deleteModeAllowed) {

@@ -163,6 +163,31 @@ function grantLeases(fn: RestoreGrantee, workBucket: s3.IBucket, objectActions: 
   );
 }
 
+/** The actions S3 needs of a version's KMS key to read it (Decrypt) and to write a copy under it (GenerateDataKey). */
+export const KMS_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
+
+/** The region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */
+const regionOfKey = (keyArn: string): string => keyArn.split(':')[3] ?? '';
+
+/**
+ * S3 may use these customer-managed keys on this principal's behalf, and only S3
+ * (`kms:ViaService` = S3 of the key's region): decrypt a version to copy it,
+ * encrypt its copy under the same key. Nothing else of KMS.
+ */
+export function grantUseKmsKeys(grantee: iam.IGrantable, keyArns: readonly string[]): void {
+  const byRegion = new Map<string, string[]>();
+  for (const arn of keyArns) byRegion.set(regionOfKey(arn), [...(byRegion.get(regionOfKey(arn)) ?? []), arn]);
+  for (const [region, keys] of byRegion) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...KMS_ACTIONS],
+        resources: keys,
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+      }),
+    );
+  }
+}
+
 /** The API may start restores (executions of the restore state machine). */
 export function grantStartRestores(fn: RestoreGrantee, stateMachine: sfn.IStateMachine): void {
   stateMachine.grantStartExecution(fn);

@@ -80,6 +80,25 @@ export const TASK_TIMEOUT = Duration.minutes(16);
 /** How often the Batch Operations engine asks S3 how its jobs are doing: ~9 history events a time, days within the 25,000 limit. */
 export const BATCH_POLL_INTERVAL = Duration.minutes(2);
 
+/**
+ * S3 throttling or failing when the validate step checks the bucket: not the
+ * request's fault, so retried rather than rejected. The step names them
+ * `TransientError`; the S3 codes are listed too for an error that reaches the
+ * state machine unwrapped.
+ */
+export const TRANSIENT_ERRORS = [
+  'TransientError',
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'TimeoutError',
+] as const;
+
 /** Errors of the request itself: retrying can't help. */
 export const CALLER_ERRORS = ['RequestError', 'RefusedError'] as const;
 
@@ -108,6 +127,10 @@ export interface RestoreStateMachineProps {
   readonly mapToleratedFailurePercentage?: number;
   /** Where `Restore Completed` / `Restore Failed` go. @default - the account's default event bus */
   readonly eventBus?: events.IEventBus;
+  /** Customer-managed KMS keys the buckets' versions are encrypted with (see RestoreFunctionsProps). @default [] */
+  readonly kmsKeyArns?: readonly string[];
+  /** Whether a `Restore Requested` event may ask for delete mode. @default false */
+  readonly deleteModeFromEvents?: boolean;
   /** The longest a restore may run. @default Duration.hours(24) */
   readonly timeout?: Duration;
   /** Retention of the state machine's and the functions' logs. @default RetentionDays.ONE_MONTH */
@@ -143,6 +166,8 @@ export class RestoreStateMachine extends Construct {
       allowedBuckets: props.allowedBuckets,
       deleteModeAllowed,
       ...(props.planRanges !== undefined ? { planRanges: props.planRanges } : {}),
+      ...(props.kmsKeyArns ? { kmsKeyArns: props.kmsKeyArns } : {}),
+      ...(props.deleteModeFromEvents ? { deleteModeFromEvents: true } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       // A lease outlives no restore: stale only once its restore must have ended.
       leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),
@@ -247,6 +272,14 @@ export class RestoreStateMachine extends Construct {
       payload: sfn.TaskInput.fromObject({ input: J.objectAt('$$.Execution.Input'), executionName: J.stringAt('$$.Execution.Name') }),
       // The state becomes { context }: the request as validated, with its restore id and work bucket.
       resultSelector: { context: J.objectAt('$.Payload') },
+    });
+    validate.addRetry({
+      errors: [...TRANSIENT_ERRORS],
+      interval: Duration.seconds(5),
+      maxAttempts: 5,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(2),
+      jitterStrategy: sfn.JitterType.FULL,
     });
     validate.addCatch(announceRejection, onFailure);
     // Nothing planned yet: the first Plan Chunks starts from no cursor (a Pass `Result` keeps the null).

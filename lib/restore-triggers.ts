@@ -5,8 +5,9 @@
  * a protected prefix (undelete). Every rule targets the restore state machine
  * with a retry policy and a dead-letter queue for what can't be delivered.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -26,8 +27,12 @@ export interface RestoreTriggersProps {
   readonly protectedPrefixes?: readonly WatchedPrefix[];
   /** Prefixes where an object with a threat found is rolled back to its previous version. @default [] */
   readonly malwareRollback?: readonly WatchedPrefix[];
-  /** The bus `Restore Requested` events arrive on (AWS service events are always on the default bus). @default - the default bus */
-  readonly eventBus?: events.IEventBus;
+  /**
+   * Who may put `Restore Requested` events on the stack's restore request bus: 12-digit account
+   * ids or IAM role/user ARNs. The bus policy denies everyone else, this account's other
+   * principals included. @default - principals of this account (with events:PutEvents on the bus)
+   */
+  readonly restoreRequestPrincipals?: readonly string[];
   /** How long EventBridge keeps retrying to start a restore. @default Duration.hours(2) */
   readonly maxEventAge?: Duration;
   /** @default 8 */
@@ -43,7 +48,9 @@ export interface NamedRule {
 export class RestoreTriggers extends Construct {
   /** Where events go that could not start a restore after every retry. */
   public readonly deadLetterQueue: sqs.Queue;
-  /** `Restore Requested` (source `s3-rewind`) → restore with the event's detail as the request. */
+  /** The bus `Restore Requested` events must be put on: only the principals its policy names may. */
+  public readonly restoreRequestBus: events.EventBus;
+  /** `Restore Requested` (source `s3-rewind`) on the restore request bus → restore with the event's detail as the request. */
   public readonly restoreRequestedRule: events.Rule;
   public readonly scheduleRules: readonly NamedRule[];
   public readonly malwareRollbackRules: readonly NamedRule[];
@@ -66,11 +73,20 @@ export class RestoreTriggers extends Construct {
     const retry = { maxEventAge: props.maxEventAge ?? Duration.hours(2), retryAttempts: props.retryAttempts ?? 8 };
     this.target = (input) => new targets.SfnStateMachine(props.stateMachine, { input, deadLetterQueue: this.deadLetterQueue, ...retry });
 
+    // Restore requests get a bus of their own: on the default bus anyone with events:PutEvents
+    // there could start any restore, bypassing the API's IAM check.
+    this.restoreRequestBus = new events.EventBus(this, 'RestoreRequests', {
+      description: 's3-rewind: Restore Requested events; only the principals its policy names may put events here',
+    });
+    for (const statement of restoreRequestBusPolicy(this.restoreRequestBus, props.restoreRequestPrincipals ?? [])) {
+      this.restoreRequestBus.addToResourcePolicy(statement);
+    }
     this.restoreRequestedRule = new events.Rule(this, 'RestoreRequested', {
       description: 's3-rewind: a Restore Requested event (detail = restore request) starts a restore',
-      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      eventBus: this.restoreRequestBus,
       eventPattern: { source: [EVENT_SOURCE], detailType: [DETAIL_TYPES.requested] },
-      targets: [this.target(events.RuleTargetInput.fromObject({ request: events.EventField.fromPath('$.detail') }))],
+      // requestedBy tells the validate step who asked: delete mode from an event needs its own opt-in.
+      targets: [this.target(events.RuleTargetInput.fromObject({ request: events.EventField.fromPath('$.detail'), requestedBy: 'event' }))],
     });
 
     this.scheduleRules = (props.schedules ?? []).map((scheduled) => ({
@@ -126,6 +142,45 @@ export class RestoreTriggers extends Construct {
       ...this.undeleteRules.map((r) => r.rule),
     ];
   }
+}
+
+/**
+ * The restore request bus's policy: the named principals may put events; every
+ * other principal is denied, this account's included (same-account callers need
+ * no resource policy to be allowed, so only a Deny narrows them). With no
+ * principals named, this account's principals only.
+ */
+export function restoreRequestBusPolicy(bus: events.IEventBus, principals: readonly string[]): iam.PolicyStatement[] {
+  const accounts = principals.filter((p) => /^\d{12}$/.test(p));
+  const arns = principals.filter((p) => !/^\d{12}$/.test(p));
+  const statements: iam.PolicyStatement[] = [];
+  if (principals.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'AllowNamedPrincipals',
+        actions: ['events:PutEvents'],
+        resources: [bus.eventBusArn],
+        principals: principals.map((p) => (accounts.includes(p) ? new iam.AccountPrincipal(p) : new iam.ArnPrincipal(p))),
+      }),
+    );
+  }
+  const notNamed: Record<string, Record<string, string[]>> = principals.length === 0
+    ? { StringNotEquals: { 'aws:PrincipalAccount': [Aws.ACCOUNT_ID] } }
+    : {
+        ...(accounts.length > 0 ? { StringNotEquals: { 'aws:PrincipalAccount': accounts } } : {}),
+        ...(arns.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': arns } } : {}),
+      };
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'DenyEveryoneElse',
+      effect: iam.Effect.DENY,
+      actions: ['events:PutEvents'],
+      resources: [bus.eventBusArn],
+      principals: [new iam.AnyPrincipal()],
+      conditions: notNamed,
+    }),
+  );
+  return statements;
 }
 
 /**

@@ -8,6 +8,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { validateConfig, type S3RewindConfig } from './config.ts';
+import { acknowledge } from './nag.ts';
 import { RestoreApi } from './restore-api.ts';
 import { RestoreStateMachine } from './restore-state-machine.ts';
 import { RestoreTriggers } from './restore-triggers.ts';
@@ -41,6 +42,8 @@ export class S3RewindStack extends Stack {
       mapMaxConcurrency: config.mapMaxConcurrency,
       planRanges: config.planRanges,
       mapToleratedFailurePercentage: config.mapToleratedFailurePercentage,
+      kmsKeyArns: config.kmsKeyArns,
+      deleteModeFromEvents: config.deleteModeFromEvents,
       ...(eventBus ? { eventBus } : {}),
     });
 
@@ -52,14 +55,32 @@ export class S3RewindStack extends Stack {
       batchOperationsRoleArn: this.restores.functions.batchOperationsRole.role.roleArn,
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
+      manageAccountCloudWatchRole: config.apiGatewayAccountRole,
     });
+
+    // EventBridge notifications on the buckets whose delete markers undelete watches. CDK's
+    // notifications custom resource reads the bucket's configuration and puts it back with
+    // EventBridge on: the bucket's other notifications (SNS, SQS, Lambda) are kept.
+    for (const bucket of config.bucketEventBridgeNotifications) {
+      s3.Bucket.fromBucketName(this, `EventBridgeNotifications-${bucket}`, bucket).enableEventBridgeNotification();
+    }
+    const notificationsHandler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notificationsHandler) {
+      acknowledge(notificationsHandler, {
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+          "CDK's own bucket-notifications handler (a CloudFormation custom resource run at deploy time) writes its logs with the basic execution policy.",
+        'AwsSolutions-IAM5[Resource::*]':
+          "CDK's bucket-notifications handler: s3:PutBucketNotification has to name the buckets of s3-rewind:bucketEventBridgeNotifications, which CDK grants as '*'.",
+        'AwsSolutions-L1': "CDK's bucket-notifications handler picks its own Python runtime.",
+      });
+    }
 
     this.triggers = new RestoreTriggers(this, 'Triggers', {
       stateMachine: this.restores.stateMachine,
       schedules: config.schedules,
       protectedPrefixes: config.protectedPrefixes,
       malwareRollback: config.malwareRollback,
-      ...(eventBus ? { eventBus } : {}),
+      restoreRequestPrincipals: config.restoreRequestPrincipals,
     });
   }
 }

@@ -8,6 +8,8 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) =>
   stepHandler(parseActStepInput, (input) =>
     actStep(deps.s3, deps.workStore(input.workBucket), input, 'copy', {
       concurrency: deps.concurrency,
+      // Set where KMS keys are configured: each copy keeps its version's encryption (a HEAD per copy).
+      keepSourceEncryption: process.env.KEEP_SOURCE_ENCRYPTION === 'true',
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
     }),
   );

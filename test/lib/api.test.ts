@@ -1,7 +1,7 @@
 /** The REST API: IAM auth everywhere, validated at the gateway, logged, throttled, traced. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { RestoreRequestSchema } from '../../lambdas/core/restore/request.ts';
-import { logicalIdOf, resourcesOf, synth } from './support.ts';
+import { logicalIdOf, resourcesOf, synth, type Json } from './support.ts';
 
 const { stack, template } = synth();
 
@@ -109,5 +109,29 @@ test('the API function is told the state machine, the allowed buckets, delete mo
         WORK_BUCKET: { Ref: logicalIdOf(stack.workBucket.bucket) },
       }),
     },
+  });
+});
+
+describe("the account's API Gateway CloudWatch role (access logs fail to deploy on an account without one)", () => {
+  const accountRoleArn = (t: typeof template) => Object.values(resourcesOf(t, 'AWS::ApiGateway::Account'))[0]?.Properties.CloudWatchRoleArn;
+
+  test('by default the stack creates the role, sets it on the account before the stage, and keeps both when the stack is deleted', () => {
+    const accounts = template.findResources('AWS::ApiGateway::Account');
+    expect(Object.keys(accounts)).toHaveLength(1);
+    const [accountId, account] = Object.entries(accounts)[0]!;
+    expect(account.DeletionPolicy).toBe('Retain');
+    const roleId = (accountRoleArn(template) as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const role = (template.toJSON() as { Resources: Record<string, { DeletionPolicy?: string; Properties: Record<string, Json> }> }).Resources[roleId]!;
+    expect(role.DeletionPolicy).toBe('Retain');
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('"Service":"apigateway.amazonaws.com"');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('service-role/AmazonAPIGatewayPushToCloudWatchLogs');
+    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!;
+    expect(stage.DependsOn).toContain(accountId);
+  });
+
+  test('s3-rewind:apiGatewayAccountRole=false leaves the account settings alone (an account that already has the role)', () => {
+    const { template: without } = synth({ 's3-rewind:apiGatewayAccountRole': false });
+    expect(without.findResources('AWS::ApiGateway::Account')).toEqual({});
+    without.hasResourceProperties('AWS::ApiGateway::Stage', { AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }) });
   });
 });

@@ -23,7 +23,19 @@ test('unset keys take their documented defaults', () => {
     mapToleratedFailurePercentage: 0,
     apiRateLimit: 10,
     apiBurstLimit: 20,
+    apiGatewayAccountRole: true,
+    kmsKeyArns: [],
+    restoreRequestPrincipals: [],
+    deleteModeFromEvents: false,
+    bucketEventBridgeNotifications: [],
   });
+});
+
+test('delete mode from events needs delete mode; event senders must be account ids or IAM role/user ARNs', () => {
+  expect(() => fromContext({ 's3-rewind:deleteModeFromEvents': true })).toThrow('s3-rewind:deleteModeFromEvents needs s3-rewind:deleteModeAllowed to be true');
+  expect(() => fromContext({ 's3-rewind:restoreRequestPrincipals': ['*'] })).toThrow(
+    's3-rewind:restoreRequestPrincipals: "*" is neither a 12-digit account id nor an IAM role or user ARN',
+  );
 });
 
 test('values given on the command line as strings are read as lists, booleans and numbers', () => {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { checkDefinition, placeholderFunctionArn, renderDefinition, type AslStateMachine, type CfnTemplate } from '../../lib/definition.ts';
-import { LAMBDA_SERVICE_ERRORS, CALLER_ERRORS } from '../../lib/restore-state-machine.ts';
+import { LAMBDA_SERVICE_ERRORS, CALLER_ERRORS, TRANSIENT_ERRORS } from '../../lib/restore-state-machine.ts';
 import { FULL_CONTEXT, ROOT, synth } from './support.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -148,12 +148,12 @@ describe.each([
     for (const task of rendered.lambdaTasks) expect(states[task.stateName]!.TimeoutSeconds).toBe(16 * 60);
   });
 
-  test('idempotent steps (plan, act, report) are retried whole on any error but a caller error; validation never is', () => {
+  test('idempotent steps (plan, act, report) are retried whole on any error but a caller error; validation only on S3 throttles and 5xx', () => {
     const states = allStates(definition);
     for (const task of rendered.lambdaTasks) {
       const retry = states[task.stateName]!.Retry as Array<{ ErrorEquals: string[]; MaxAttempts?: number }>;
       if (task.handler === 'validate-request') {
-        expect(retry).toHaveLength(1);
+        expect(retry.slice(1)).toEqual([expect.objectContaining({ ErrorEquals: [...TRANSIENT_ERRORS], MaxAttempts: 5 })]);
         continue;
       }
       expect(retry.slice(1)).toEqual([
@@ -218,7 +218,11 @@ async function execute(input: unknown, handlers: Partial<Record<string, Handler>
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: local as never, waitTimeOverrides: Object.fromEntries(waits.map(([name]) => [name, 0])) },
+    overrides: {
+      taskResourceLocalHandlers: local as never,
+      waitTimeOverrides: Object.fromEntries(waits.map(([name]) => [name, 0])),
+      retryIntervalOverrides: { 'Validate Request': 0 },
+    },
     context: { Execution: { Name: CONTEXT.restoreId } },
   });
   try {
@@ -443,6 +447,29 @@ describe('the definition run by aws-local-stepfunctions', () => {
       },
     ]);
   });
+
+  test.each(['SlowDown', 'TransientError', 'InternalError'])(
+    'S3 answering %s once while the request is validated is retried: the restore goes on instead of being rejected',
+    async (name) => {
+      let failures = 0;
+      const summary = { restoreId: CONTEXT.restoreId, status: 'SUCCEEDED' };
+      const run = await execute(
+        { request: CONTEXT.request },
+        {
+          'validate-request': () => {
+            if (failures++ === 0) throw Object.assign(new Error('Please reduce your request rate.'), { name });
+            return CONTEXT;
+          },
+          'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+          'copy-version': () => ({ index: 0, counts: {}, outcomesKey: 'o' }),
+          report: () => summary,
+        },
+      );
+      expect(run.error).toBeUndefined();
+      expect(run.calls.filter((c) => c.handler === 'validate-request')).toHaveLength(2);
+      expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
+    },
+  );
 
   test('a rejected request is not retried: Restore Failed (REJECTED) is announced and the execution fails with the error', async () => {
     const input = { request: { bucket: 'example-bucket' } };

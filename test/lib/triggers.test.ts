@@ -95,8 +95,49 @@ describe('Restore Requested', () => {
     expect(matchesPattern(patternOf(rule()), { ...event, source: 'someone-else' })).toBe(false);
   });
 
-  test('starts a restore whose request is the event detail', () => {
-    expect(transformInput(transformerOf(rule()), event)).toEqual({ request: event.detail });
+  test('starts a restore whose request is the event detail, marked as requested by an event', () => {
+    expect(transformInput(transformerOf(rule()), event)).toEqual({ request: event.detail, requestedBy: 'event' });
+  });
+
+  test("listens on the stack's own restore request bus, not the default bus", () => {
+    expect(ruleOf(rule()).EventBusName).toEqual({ Ref: logicalIdOf(stack.triggers.restoreRequestBus) });
+  });
+
+  test("by default the bus denies PutEvents to every principal outside the stack's account", () => {
+    template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      EventBusName: { Ref: logicalIdOf(stack.triggers.restoreRequestBus) },
+      Statement: {
+        Sid: 'cdk-DenyEveryoneElse',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'events:PutEvents',
+        Condition: { StringNotEquals: { 'aws:PrincipalAccount': [{ Ref: 'AWS::AccountId' }] } },
+      },
+    });
+    expect(Object.values(resourcesOf(template, 'AWS::Events::EventBusPolicy')).map((p) => (p.Properties.Statement as { Sid: string }).Sid)).toEqual([
+      'cdk-DenyEveryoneElse',
+    ]);
+  });
+
+  test('s3-rewind:restoreRequestPrincipals: the named account and role may put events, every other principal is denied', () => {
+    const ROLE = 'arn:aws:iam::444455556666:role/incident-response';
+    const { stack: named, template: namedTemplate } = synth({ ...FULL_CONTEXT, 's3-rewind:restoreRequestPrincipals': ['111122223333', ROLE] });
+    const statements = Object.values(resourcesOf(namedTemplate, 'AWS::Events::EventBusPolicy')).map((p) => p.Properties);
+    expect(statements.every((s) => JSON.stringify(s.EventBusName) === JSON.stringify({ Ref: logicalIdOf(named.triggers.restoreRequestBus) }))).toBe(true);
+    expect(statements.map((s) => s.Statement)).toEqual([
+      expect.objectContaining({
+        Sid: 'cdk-AllowNamedPrincipals',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Principal: { AWS: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] }, ROLE] },
+      }),
+      expect.objectContaining({
+        Sid: 'cdk-DenyEveryoneElse',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Condition: { StringNotEquals: { 'aws:PrincipalAccount': ['111122223333'] }, ArnNotEquals: { 'aws:PrincipalArn': [ROLE] } },
+      }),
+    ]);
   });
 });
 

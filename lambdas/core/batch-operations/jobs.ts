@@ -26,7 +26,13 @@
  * The steps the state machine runs (prepare, advance) are in steps.ts.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateJobCommand, DescribeJobCommand, type CreateJobCommandInput, type S3ControlClient } from '@aws-sdk/client-s3-control';
+import {
+  CreateJobCommand,
+  DescribeJobCommand,
+  S3StorageClass,
+  type CreateJobCommandInput,
+  type S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { createHash } from 'node:crypto';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import { SINGLE_COPY_LIMIT } from '../s3/copy-version.ts';
@@ -57,11 +63,21 @@ export interface BatchWork {
 
 const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
+/**
+ * The storage classes a PutObjectCopy job may write (S3 Control's `S3StorageClass`:
+ * STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, and the
+ * archived ones, excluded above). `CreateJob` refuses the others (REDUCED_REDUNDANCY,
+ * OUTPOSTS, EXPRESS_ONEZONE...) for the whole job: their versions go to Lambda,
+ * whose CopyObject keeps any class S3 has.
+ */
+export const JOB_STORAGE_CLASSES: ReadonlySet<string> = new Set<string>(Object.values(S3StorageClass));
+
 /** Why Batch Operations can't copy this entry, or undefined when it can. */
 function notCopyable(entry: EntryRef): string | undefined {
   if (entry.isDeleteMarker) return 'a delete marker is reproduced with DeleteObject';
   if ((entry.size ?? 0) > SINGLE_COPY_LIMIT) return 'larger than 5 GiB: copied in parts';
   if (entry.storageClass && ARCHIVED.has(entry.storageClass)) return `in ${entry.storageClass}: needs RestoreObject first`;
+  if (entry.storageClass && !JOB_STORAGE_CLASSES.has(entry.storageClass)) return `in ${entry.storageClass}: a storage class Batch Operations jobs can't write`;
   return undefined;
 }
 
@@ -215,7 +231,7 @@ export function createJobInput(
         TargetResource: arn(destination.bucket),
         ...(targetKeyPrefix ? { TargetKeyPrefix: targetKeyPrefix } : {}),
         MetadataDirective: 'COPY',
-        ...(job.storageClass !== 'STANDARD' ? { StorageClass: job.storageClass as never } : {}),
+        ...(job.storageClass !== 'STANDARD' ? { StorageClass: job.storageClass as S3StorageClass } : {}),
       },
     },
     Manifest: {

@@ -37,3 +37,20 @@ export function s3ErrorOf(error: unknown): { code: string; status: number; messa
     message: e?.message ?? String(error),
   };
 }
+
+/**
+ * S3 answered a throttle (`SlowDown`), a 5xx or nothing at all, still so after the
+ * SDK's own retries: the same request later will likely pass. The state machine
+ * retries the validate step on it instead of rejecting the request.
+ */
+export class TransientError extends Error {
+  readonly name = 'TransientError';
+  constructor(
+    /** S3's error code (or the SDK's error name) of the last attempt. */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -14,6 +14,13 @@ export interface RestorePolicy {
   readonly deleteModeAllowed: boolean;
   /** S3 Batch Operations jobs can be created and followed (S3 Control and a role for the jobs). @default false */
   readonly batchOperations?: boolean;
+  /** A request that came as a `Restore Requested` event may use delete mode (besides deleteModeAllowed). @default false */
+  readonly deleteModeFromEvents?: boolean;
+}
+
+/** Who asked: an EventBridge event's sender is checked only by the bus policy, not by the API's IAM auth. */
+export interface RequestOrigin {
+  readonly fromEvent?: boolean;
 }
 
 /**
@@ -30,12 +37,14 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): RestorePoli
     allowedBuckets: buckets,
     deleteModeAllowed: env.DELETE_MODE_ALLOWED === 'true',
     batchOperations: (env.BATCH_OPERATIONS_ROLE_ARN ?? '').trim() !== '',
+    deleteModeFromEvents: env.DELETE_MODE_FROM_EVENTS === 'true',
   };
 }
 
 export function checkPolicy(
   request: Pick<RestoreRequest, 'bucket' | 'mode'> & Partial<Pick<RestoreRequest, 'to' | 'manifest' | 'engine' | 'dryRun'>>,
   policy: RestorePolicy,
+  origin: RequestOrigin = {},
 ): void {
   if (request.engine === 'batch-operations' && !request.dryRun && !policy.batchOperations) {
     throw new RefusedError(
@@ -60,5 +69,11 @@ export function checkPolicy(
   }
   if (request.mode === 'delete' && !policy.deleteModeAllowed) {
     throw new RefusedError('DeleteModeDisabled', 'delete mode is disabled in this deployment; use copy mode');
+  }
+  if (request.mode === 'delete' && origin.fromEvent && !policy.deleteModeFromEvents) {
+    throw new RefusedError(
+      'DeleteModeFromEventRefused',
+      'delete mode is not accepted from Restore Requested events in this deployment (s3-rewind:deleteModeFromEvents); use the API or the CLI, or copy mode',
+    );
   }
 }

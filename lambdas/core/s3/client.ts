@@ -1,7 +1,8 @@
 /**
  * One S3 client per process, sized for the concurrency a restore runs at: keep-alive
  * sockets for every request in flight, and the SDK's adaptive retry so SlowDown and
- * 503s slow us down instead of failing keys.
+ * 503s slow us down instead of failing keys. Buckets in other regions are followed
+ * there (S3's PermanentRedirect names the bucket's region).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -29,6 +30,10 @@ export function createS3Client(options: S3Options = {}): S3Client {
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(options.profile ? { profile: options.profile } : {}),
     retryMode: 'adaptive',
+    // A bucket in another region than the client's answers 301 PermanentRedirect with
+    // x-amz-bucket-region: send the request again signed for that region (and, on AWS,
+    // to its endpoint) instead of failing every key of the restore.
+    followRegionRedirects: true,
     // Checksums only where S3 requires them (DeleteObjects): S3-compatible stores such
     // as Ceph RGW reject the trailing checksums the SDK otherwise adds to every upload.
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -4,6 +4,13 @@
  * CopyObject does it; above, a multipart copy (UploadPartCopy) that follows the
  * source's own part layout when it can, so the copy keeps the source's ETag
  * and a re-run sees the key as already restored.
+ *
+ * Encryption: a copy sent without encryption settings takes the destination
+ * bucket's default, not the source version's (SSE-KMS with its own key turns
+ * into SSE-S3 or another key). A multipart copy always sends the source's
+ * (CreateMultipartUpload, from the HEAD it makes anyway); a single CopyObject
+ * does with `keepSourceEncryption`, at the price of a HEAD per copy. A version
+ * whose KMS key S3 can't use fails as `KMS.<code>` (KmsKeyError), naming the key.
  */
 import {
   AbortMultipartUploadCommand,
@@ -15,9 +22,12 @@ import {
   PutObjectTaggingCommand,
   UploadPartCopyCommand,
   type S3Client,
+  type HeadObjectCommandOutput,
+  type ServerSideEncryption,
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
+import { s3ErrorOf } from '../restore/errors.ts';
 import type { EntryRef } from '../restore/model.ts';
 import { sendAtMostOnce } from './client.ts';
 
@@ -45,6 +55,57 @@ export interface CopyOptions {
    * @default false
    */
   readonly writeOnce?: boolean;
+  /**
+   * Read each source version's encryption (HEAD) and send it with the copy: SSE-KMS
+   * versions keep their own key. Deployments with `s3-rewind:kmsKeyArns` set it.
+   * @default false (the copy takes the bucket's default encryption)
+   */
+  readonly keepSourceEncryption?: boolean;
+}
+
+/** The encryption settings of a version as a copy or CreateMultipartUpload sends them. */
+export interface VersionEncryption {
+  readonly ServerSideEncryption?: ServerSideEncryption;
+  readonly SSEKMSKeyId?: string;
+  readonly BucketKeyEnabled?: boolean;
+}
+
+/** What HEAD says of a version's encryption, as request fields: nothing for an unencrypted version or one with SSE-C (not supported). */
+export function encryptionOf(head: { ServerSideEncryption?: string; SSEKMSKeyId?: string; BucketKeyEnabled?: boolean }): VersionEncryption {
+  const sse = head.ServerSideEncryption;
+  if (sse === 'AES256') return { ServerSideEncryption: sse };
+  if (sse !== 'aws:kms' && sse !== 'aws:kms:dsse') return {};
+  return {
+    ServerSideEncryption: sse,
+    ...(head.SSEKMSKeyId ? { SSEKMSKeyId: head.SSEKMSKeyId } : {}),
+    ...(head.BucketKeyEnabled ? { BucketKeyEnabled: true } : {}),
+  };
+}
+
+/** S3 could not use the KMS key of a version (to decrypt it, or to encrypt its copy): this key fails, the restore goes on. */
+export class KmsKeyError extends Error {
+  readonly name: string;
+  readonly $metadata: { httpStatusCode?: number };
+  constructor(
+    key: string,
+    versionId: string,
+    readonly kmsKeyId: string | undefined,
+    failure: { code: string; status: number; message: string },
+  ) {
+    super(
+      `version "${versionId}" of "${key}" is encrypted with KMS key ${kmsKeyId ?? '(unknown)'}, which S3 could not use for the copy ` +
+        `(${failure.code}: ${failure.message}); allow kms:Decrypt and kms:GenerateDataKey on it (s3-rewind:kmsKeyArns)`,
+    );
+    this.name = failure.code.startsWith('KMS.') ? failure.code : `KMS.${failure.code}`;
+    this.$metadata = { httpStatusCode: failure.status || 403 };
+  }
+}
+
+/** Whether S3's refusal is about a KMS key: a `KMS.*` code, or an AccessDenied whose message names KMS. */
+export function isKmsFailure(error: unknown): boolean {
+  const { code, message } = s3ErrorOf(error);
+  if (code.startsWith('KMS.') || /^KMS/.test(code)) return true;
+  return (code === 'AccessDenied' || code === 'InvalidArgument' || code === 'InvalidRequest') && /\bkms\b/i.test(message);
 }
 
 /** Archived versions must be restored (RestoreObject) before they can be copied. */
@@ -82,13 +143,32 @@ export async function copyVersionOver(
   if (source.storageClass && ARCHIVED.has(source.storageClass)) {
     throw new ArchivedVersionError(key, source.versionId, source.storageClass);
   }
+  let head: HeadObjectCommandOutput | undefined;
+  try {
+    if (options.keepSourceEncryption) head = await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: source.versionId }));
+    await copyKeepingEncryption(s3, bucket, key, source, options, from, head);
+  } catch (error) {
+    if (!isKmsFailure(error)) throw error;
+    throw new KmsKeyError(key, source.versionId, head?.SSEKMSKeyId, s3ErrorOf(error));
+  }
+}
+
+async function copyKeepingEncryption(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  source: EntryRef,
+  options: CopyOptions,
+  from: CopyFrom,
+  head: HeadObjectCommandOutput | undefined,
+): Promise<void> {
   const size = source.size ?? 0;
   const large = size > (options.multipartThreshold ?? SINGLE_COPY_LIMIT);
   // A source uploaded in parts has a `-N` ETag that a CopyObject would not keep (on AWS):
   // copied in the same parts it keeps it, so a re-run sees the key as already restored.
   const ownParts = large || MULTIPART_ETAG.test(source.etag ?? '') ? await sourcePartSize(s3, from.bucket, from.key, source.versionId, size) : undefined;
   if (large || ownParts !== undefined) {
-    await multipartCopy(s3, bucket, key, source, size, ownParts, options, from);
+    await multipartCopy(s3, bucket, key, source, size, ownParts, options, from, head);
     return;
   }
   const copy = new CopyObjectCommand({
@@ -97,6 +177,7 @@ export async function copyVersionOver(
     CopySource: copySource(from.bucket, from.key, source.versionId),
     ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
     StorageClass: keptStorageClass(source.storageClass),
+    ...(head ? encryptionOf(head) : {}),
   });
   if (options.writeOnce) sendAtMostOnce(copy, 'CopyObject');
   await s3.send(copy);
@@ -135,10 +216,11 @@ async function multipartCopy(
   ownPartSize: number | undefined,
   options: CopyOptions,
   from: CopyFrom = { bucket, key },
+  headFound?: HeadObjectCommandOutput,
 ): Promise<void> {
   const versionId = source.versionId;
   const [head, tagging] = await Promise.all([
-    s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })),
+    headFound ?? s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })),
     s3.send(new GetObjectTaggingCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })),
   ]);
   const tagSet = tagging.TagSet ?? [];
@@ -156,6 +238,8 @@ async function multipartCopy(
       Metadata: head.Metadata,
       ...(tags ? { Tagging: tags } : {}),
       StorageClass: keptStorageClass(source.storageClass),
+      // The parts are written under the upload's encryption: the source version's own.
+      ...encryptionOf(head),
     }),
   );
   const uploadId = upload.UploadId!;

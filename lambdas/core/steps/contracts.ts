@@ -12,6 +12,8 @@ export interface RestoreExecutionInput {
   readonly request: RestoreRequestInput;
   /** Set by callers that derived it already (API, CLI); otherwise derived from the request. */
   readonly restoreId?: string;
+  /** `event`: the `Restore Requested` rule started it (the sender chose only the request); delete mode then needs DELETE_MODE_FROM_EVENTS. */
+  readonly requestedBy?: 'event';
 }
 
 /** What the validate step receives from the state machine. */

@@ -26,7 +26,7 @@ const totals = z.object({
   copies: z.number(),
 });
 
-export const ExecutionInputSchema = z.object({ request: z.unknown(), restoreId: restoreId.optional() });
+export const ExecutionInputSchema = z.object({ request: z.unknown(), restoreId: restoreId.optional(), requestedBy: z.literal('event').optional() });
 
 /** What the validate step receives: the execution's input and its name (the restore id). */
 export const ValidateStepInputSchema = z.object({ input: ExecutionInputSchema, executionName: restoreId.optional() });

@@ -6,6 +6,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from '../s3/bucket-guard.ts';
+import { failingTransientlyAs } from '../s3/transient.ts';
 import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
 import { checkPolicy, type RestorePolicy } from '../restore/policy.ts';
 import { destinationOf, parseRestoreRequest, restoreIdOf } from '../restore/request.ts';
@@ -42,16 +43,22 @@ export async function validateRestore(
   leases?: DestinationLeases,
 ): Promise<RestoreContext> {
   const request = parseRestoreRequest(input?.request);
-  checkPolicy(request, policy);
-  await checkBucket(s3, request.bucket, request.mode);
+  checkPolicy(request, policy, { fromEvent: input.requestedBy === 'event' });
+  // S3 throttling or failing here says nothing about the request: TransientError, which the state machine retries.
+  await failingTransientlyAs(`checking s3://${request.bucket}`, () => checkBucket(s3, request.bucket, request.mode));
   // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
-  if (request.to !== undefined) await checkBucket(s3, destinationOf(request.to).bucket, 'copy');
+  if (request.to !== undefined) {
+    const destination = destinationOf(request.to).bucket;
+    await failingTransientlyAs(`checking s3://${destination}`, () => checkBucket(s3, destination, 'copy'));
+  }
   const restoreId = executionName ?? input.restoreId ?? restoreIdOf(request);
   if (leases && needsDestinationLease(request)) {
-    const taken = await takeDestinationLease(
-      leases.store,
-      { restoreId, to: request.to, ...(leases.run !== undefined ? { run: leases.run } : {}) },
-      { staleAfterMs: leases.staleAfterMs, ...(leases.abandoned ? { abandoned: leases.abandoned } : {}) },
+    const taken = await failingTransientlyAs('taking the destination lease', () =>
+      takeDestinationLease(
+        leases.store,
+        { restoreId, to: request.to, ...(leases.run !== undefined ? { run: leases.run } : {}) },
+        { staleAfterMs: leases.staleAfterMs, ...(leases.abandoned ? { abandoned: leases.abandoned } : {}) },
+      ),
     );
     leases.onTaken?.(taken);
   }

@@ -114,6 +114,34 @@ test('versions above 5 GiB, archived versions, delete markers and non-copies sta
   ]);
 });
 
+test('versions in a storage class CreateJob refuses (REDUCED_REDUNDANCY, OUTPOSTS) go to the Lambda path; the classes it accepts get their job', () => {
+  const inClass = (key: string, storageClass: string): PlannedAction => ({
+    key,
+    action: 'copy',
+    outcome: 'restored',
+    source: ref(`${key}1`, 10, { storageClass }),
+    current: ref(`${key}2`),
+  });
+  const work = batchWorkOf([
+    inClass('rrs', 'REDUCED_REDUNDANCY'),
+    inClass('outposts', 'OUTPOSTS'),
+    inClass('ia', 'STANDARD_IA'),
+    inClass('ir', 'GLACIER_IR'),
+    inClass('it', 'INTELLIGENT_TIERING'),
+    inClass('oz', 'ONEZONE_IA'),
+  ]);
+  expect(work.copies.current.map((c) => [c.key, c.storageClass])).toEqual([
+    ['ia', 'STANDARD_IA'],
+    ['ir', 'GLACIER_IR'],
+    ['it', 'INTELLIGENT_TIERING'],
+    ['oz', 'ONEZONE_IA'],
+  ]);
+  expect(work.lambda.map((l) => [l.action.key, l.reason])).toEqual([
+    ['rrs', "in REDUCED_REDUNDANCY: a storage class Batch Operations jobs can't write"],
+    ['outposts', "in OUTPOSTS: a storage class Batch Operations jobs can't write"],
+  ]);
+});
+
 const STATE: BatchJobsState = {
   restoreId: 'copy-0123456789abcdef0123',
   workBucket: 'rewind-work',

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { compareKeys } from '#core/s3/listing.ts';
 import { evenlySpaced, inRange, partitionScope, rangesBetween } from '#core/sources/key-ranges.ts';
 import { HistoryWriter } from '../../support/history.ts';
-import { engineFixture } from '../../engine/fixtures.ts';
+import { engineFixture } from '../../support/engine-fixture.ts';
 
 const fx = engineFixture('ranges');
 const s3 = fx.s3;

@@ -12,7 +12,7 @@ import type { ChunkRef, PlanStepOutput, RestoreContext } from '#core/steps/contr
 import { planStep, type PlanOptions } from '#core/steps/plan.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { HistoryWriter, bodyOf, instantAtCut, listHistory, sleep, stateAt } from '../../support/history.ts';
-import { engineFixture } from '../../engine/fixtures.ts';
+import { engineFixture } from '../../support/engine-fixture.ts';
 
 const fx = engineFixture('plan-ranges');
 const s3 = fx.s3;

@@ -65,8 +65,8 @@ describe('the Restore Requested rule hands a batch request to the state machine 
 
     // Assess
     expect(matchesPattern(rule.EventPattern as Record<string, Json>, event)).toBe(true);
-    expect(input).toEqual({ request: detail });
-    expect(JSON.stringify(input)).toBe(JSON.stringify({ request: detail }));
+    expect(input).toEqual({ request: detail, requestedBy: 'event' });
+    expect(JSON.stringify(input.request)).toBe(JSON.stringify(detail));
   });
 });
 
