@@ -20,6 +20,7 @@ export const printJson = (value: unknown, write: Write = stdout): void => write(
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const time = (ms: number) => new Date(ms).toISOString();
+const keyCount = (n: number) => `${fmt(n)} ${n === 1 ? 'key' : 'keys'}`;
 
 /** Left-aligned columns, two spaces apart; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
@@ -126,11 +127,20 @@ export interface SummaryExtras {
 /** The summary in a few lines; `request` (when known) says what the restore point was. */
 export function formatSummary(summary: RestoreSummary, request: RestoreRequest | undefined, extras: SummaryExtras = {}): string {
   const point = request ? ` ${describePoint(request)}` : '';
+  const label = (status: TaskStatus) => (status === 'deleted' && summary.mode === 'copy' ? 'hidden' : status);
   const lines = [
     `${summary.status}: ${summary.scope}${point} (${summary.mode} mode${summary.dryRun ? ', dry run' : ''})`,
-    `  ${STATUSES.map((s) => `${s} ${fmt(summary.counts[s])}`).join(', ')}`,
-    `  restore id: ${summary.restoreId}`,
+    `  ${STATUSES.map((s) => `${label(s)} ${fmt(summary.counts[s])}`).join(', ')}`,
   ];
+  const gone = summary.counts.deleted;
+  if (gone > 0) {
+    lines.push(
+      summary.mode === 'copy'
+        ? `  ${keyCount(gone)} hidden behind a delete marker: ${gone === 1 ? 'it' : 'they'} did not exist at the restore point (their versions are kept)`
+        : `  ${keyCount(gone)} deleted: ${gone === 1 ? 'it' : 'they'} did not exist at the restore point`,
+    );
+  }
+  lines.push(`  restore id: ${summary.restoreId}`);
   if (summary.error) lines.push(`  error: ${summary.error}`);
   if (summary.report) lines.push(`  report: ${summary.report.csv}`);
   if (extras.reportFile) lines.push(`  report copied to: ${extras.reportFile}`);

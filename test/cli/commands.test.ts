@@ -275,7 +275,7 @@ describe('undelete and status', () => {
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('restored 0, deleted 0, undeleted 1, unchanged 4, failed 0');
+    expect(result.stdout).toContain('restored 0, hidden 0, undeleted 1, unchanged 4, failed 0');
     expect(await bodies(bucket, ['site/b.txt', 'site/a.txt', 'site/c.txt'])).toEqual({ 'site/b.txt': 'b1', 'site/a.txt': 'a2', 'site/c.txt': 'c1' });
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ restoreId, status: 'SUCCEEDED', summary: { restoreId, counts: { undeleted: 1 } } });

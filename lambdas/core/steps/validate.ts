@@ -6,9 +6,10 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from '../s3/bucket-guard.ts';
+import { checkScopeHasHistory } from '../s3/scope-check.ts';
 import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
 import { checkPolicy, type RestorePolicy } from '../restore/policy.ts';
-import { destinationOf, parseRestoreRequest, restoreIdOf } from '../restore/request.ts';
+import { destinationOf, parseRestoreRequest, restoreIdOf, specOf } from '../restore/request.ts';
 import type { RestoreContext, ValidateStepInput } from './contracts.ts';
 
 /** Where and how the validate step takes a destination lease. */
@@ -44,6 +45,8 @@ export async function validateRestore(
   const request = parseRestoreRequest(input?.request);
   checkPolicy(request, policy);
   await checkBucket(s3, request.bucket, request.mode);
+  // An empty scope is a mistyped prefix or key: refused, naming what does exist (a manifest names its keys itself).
+  if (request.manifest === undefined) await checkScopeHasHistory(s3, request.bucket, specOf(request).scope);
   // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
   if (request.to !== undefined) await checkBucket(s3, destinationOf(request.to).bucket, 'copy');
   const restoreId = executionName ?? input.restoreId ?? restoreIdOf(request);
