@@ -19,6 +19,7 @@ import { deployedEngine, localEngine, type Engine } from './engines.ts';
 import { ExitCode, RestoreFailedError, UsageError } from './exit.ts';
 import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
 import { createProgress } from './progress.ts';
+import { endpointTried } from './s3-errors.ts';
 import { impactOf, type RestoreImpact } from './restore-impact.ts';
 import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
 
@@ -205,7 +206,11 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
   const stateMachineArn = stateMachineArnOf(options.stateMachineArn);
   if (!stateMachineArn) {
     const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
-    return localEngine({ s3, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
+    return localEngine({
+      s3,
+      endpoint: endpointTried(globals.endpointUrl, globals.region),
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    });
   }
   if (options.concurrency !== undefined) {
     throw new UsageError('--concurrency sets a local run; a deployed state machine runs at its own concurrency', hint);
