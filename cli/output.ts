@@ -49,11 +49,12 @@ export function formatVersions(uri: string, versions: readonly VersionRow[]): st
   return `${uri}: ${entries}, newest first\n` + table(['LATEST', 'LAST MODIFIED', 'TYPE', 'SIZE', 'STORAGE CLASS', 'VERSION ID'], rows, [3]);
 }
 
-/** What an action leads to, in the words of the plan's totals. */
-export const actionLabel = (action: KeyAction | DestinationAction): 'restore' | 'delete' | 'undelete' | 'unchanged' => {
+/** What an action leads to, in the words of the plan's totals: in copy mode a delete marker hides a key, it deletes nothing. */
+export const actionLabel = (action: KeyAction | DestinationAction): 'restore' | 'hide' | 'delete' | 'undelete' | 'unchanged' => {
   if (action.action === 'unchanged') return 'unchanged';
   const outcome = action.outcome;
-  return outcome === 'restored' ? 'restore' : outcome === 'deleted' ? 'delete' : 'undelete';
+  if (outcome === 'deleted') return action.action === 'deleteEntries' ? 'delete' : 'hide';
+  return outcome === 'restored' ? 'restore' : 'undelete';
 };
 
 const describeEntry = (e: EntryRef) =>
@@ -96,15 +97,23 @@ export function formatPlan(actions: readonly (KeyAction | DestinationAction)[], 
   );
 }
 
-export function formatTotals(totals: PlanTotals): string {
-  const writes = [
-    `${fmt(totals.copies)} ${totals.copies === 1 ? 'copy' : 'copies'}`,
-    `${fmt(totals.deletions)} ${totals.deletions === 1 ? 'deletion' : 'deletions'}`,
+/** `totals: 5 keys: restore 2, hide 1, unchanged 2 (2 copies, 1 delete marker added)`: counts of none are left out. */
+export function formatTotals(totals: PlanTotals, mode: 'copy' | 'delete' = 'copy'): string {
+  const counts: Array<[string, number]> = [
+    ['restore', totals.restore],
+    [mode === 'copy' ? 'hide' : 'delete', totals.delete],
+    ['undelete', totals.undelete],
+    ['unchanged', totals.unchanged],
   ];
-  return (
-    `totals: ${fmt(totals.keys)} keys: restore ${fmt(totals.restore)}, delete ${fmt(totals.delete)}, ` +
-    `undelete ${fmt(totals.undelete)}, unchanged ${fmt(totals.unchanged)} (${writes.join(', ')})\n`
-  );
+  const shown = counts.filter(([, n]) => n > 0).map(([label, n]) => `${label} ${fmt(n)}`);
+  const writes =
+    mode === 'copy'
+      ? [
+          `${fmt(totals.copies)} ${totals.copies === 1 ? 'copy' : 'copies'}`,
+          `${fmt(totals.deletions)} ${totals.deletions === 1 ? 'delete marker' : 'delete markers'} added`,
+        ]
+      : [`${fmt(totals.deletions)} ${totals.deletions === 1 ? 'entry' : 'entries'} deleted permanently`];
+  return `totals: ${keyCount(totals.keys)}: ${shown.join(', ') || 'nothing'} (${writes.join(', ')})\n`;
 }
 
 /** `to 2026-11-20T10:00:00.000Z`, `to version X`, ... */

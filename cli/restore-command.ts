@@ -150,7 +150,7 @@ async function printPlan(engine: Engine, summary: RestoreSummary, options: Resto
     printJson({ summary, actions });
   } else {
     stdout(formatPlan(actions, options.all === true));
-    stdout(formatTotals(summary.planned));
+    stdout(formatTotals(summary.planned, summary.mode));
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
   }
   if (summary.status !== 'FAILED') return ExitCode.ok;

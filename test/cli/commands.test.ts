@@ -147,7 +147,7 @@ describe('plan', () => {
       ['restore', 'site/b.txt'],
       ['delete', 'site/c.txt'],
     ]);
-    expect(table.stdout).toContain('totals: 5 keys: restore 2, delete 1, undelete 0, unchanged 2 (2 copies, 1 deletion)');
+    expect(table.stdout).toContain('totals: 5 keys: restore 2, delete 1, unchanged 2 (3 entries deleted permanently)');
     expect(table.stdout).toContain('dry run: nothing was written');
 
     expect(json.code).toBe(0);

@@ -6,6 +6,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from '../s3/bucket-guard.ts';
+import { RefusedError, RequestError } from '../restore/errors.ts';
 import { checkScopeHasHistory } from '../s3/scope-check.ts';
 import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
 import { checkPolicy, type RestorePolicy } from '../restore/policy.ts';
@@ -48,7 +49,7 @@ export async function validateRestore(
   // An empty scope is a mistyped prefix or key: refused, naming what does exist (a manifest names its keys itself).
   if (request.manifest === undefined) await checkScopeHasHistory(s3, request.bucket, specOf(request).scope);
   // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
-  if (request.to !== undefined) await checkBucket(s3, destinationOf(request.to).bucket, 'copy');
+  if (request.to !== undefined) await checkDestination(s3, destinationOf(request.to).bucket);
   const restoreId = executionName ?? input.restoreId ?? restoreIdOf(request);
   if (leases && needsDestinationLease(request)) {
     const taken = await takeDestinationLease(
@@ -59,4 +60,25 @@ export async function validateRestore(
     leases.onTaken?.(taken);
   }
   return { restoreId, request, workBucket };
+}
+
+/** The destination of `to` as the one to write to: it must exist and keep versions (the source's reasons don't fit it). */
+async function checkDestination(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await checkBucket(s3, bucket, 'copy');
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchBucket') {
+      throw new RequestError(`the destination bucket "${bucket}" (to) does not exist: create it, with versioning enabled, first`, [
+        `to: bucket "${bucket}" does not exist`,
+      ]);
+    }
+    if (error instanceof RefusedError && (error.code === 'VersioningNotEnabled' || error.code === 'VersioningSuspended')) {
+      const state = error.code === 'VersioningNotEnabled' ? 'is not versioned' : 'has versioning Suspended';
+      throw new RefusedError(
+        error.code,
+        `the destination bucket "${bucket}" (to) ${state}: a restore writes versions there, which would overwrite its null version; enable versioning on it first`,
+      );
+    }
+    throw error;
+  }
 }
