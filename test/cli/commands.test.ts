@@ -145,9 +145,9 @@ describe('plan', () => {
     expect(lines.slice(1, 4).map((l) => l.split(/ +/).slice(0, 2))).toEqual([
       ['restore', 'site/a.txt'],
       ['restore', 'site/b.txt'],
-      ['delete', 'site/c.txt'],
+      ['hide', 'site/c.txt'],
     ]);
-    expect(table.stdout).toContain('totals: 5 keys: restore 2, delete 1, unchanged 2 (3 entries deleted permanently)');
+    expect(table.stdout).toContain('totals: 5 keys: restore 2, hide 1, unchanged 2 (2 copies, 1 delete marker added)');
     expect(table.stdout).toContain('dry run: nothing was written');
 
     expect(json.code).toBe(0);
