@@ -1,10 +1,14 @@
 /**
- * Delete mode permanently deletes versions, so a person confirms it: on a
- * terminal by typing the bucket's name or "yes"; anywhere else (a script, a
- * pipe, CI) only `--yes` does. Nothing is written before this returns.
+ * A person confirms a restore that takes a lot away: delete mode always (it
+ * permanently deletes versions), and either mode when it would hide or remove
+ * half or more of the keys that exist now (a restore point earlier than the
+ * data, typically). On a terminal: type the bucket's name or "yes", after the
+ * counts; anywhere else (a script, a pipe, CI) only `--yes` does. Nothing is
+ * written before this returns.
  */
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from './exit.ts';
+import { describePermanent, describeRemoval, needsConsent, type RestoreImpact } from './restore-impact.ts';
 
 export interface ConfirmOptions {
   readonly bucket: string;
@@ -13,26 +17,45 @@ export interface ConfirmOptions {
   /** `--yes` was given. */
   readonly yes: boolean;
   readonly command: string;
+  readonly mode: 'copy' | 'delete';
+  /** Delete mode and not a dry run: versions go for good. */
+  readonly deletesPermanently: boolean;
+  /** What the plan takes away, when it was looked at first. */
+  readonly impact?: RestoreImpact;
   readonly input?: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly output?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-/** Resolves when the operator confirmed; throws `UsageError` (exit 2, nothing written) otherwise. */
-export async function confirmPermanentDelete(options: ConfirmOptions): Promise<void> {
+/** Resolves when the operator confirmed or nothing needs confirming; throws `UsageError` (exit 2, nothing written) otherwise. */
+export async function confirmRestore(options: ConfirmOptions): Promise<void> {
   if (options.yes) return;
+  const removesMost = options.impact !== undefined && needsConsent(options.impact);
+  if (!options.deletesPermanently && !removesMost) return;
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
-  const planHint = `see what it would delete first: s3-rewind plan ... --mode delete; then add --yes`;
+  const removal = removesMost ? `this restore would ${describeRemoval(options.impact, options.mode)}` : '';
   if (!input.isTTY) {
+    if (options.deletesPermanently) {
+      throw new UsageError(
+        `delete mode permanently deletes versions and needs confirmation, but stdin is not a terminal: add --yes to ${options.command}`,
+        `see what it would delete first: s3-rewind plan ... --mode delete; then add --yes`,
+      );
+    }
     throw new UsageError(
-      `delete mode permanently deletes versions and needs confirmation, but stdin is not a terminal: add --yes to ${options.command}`,
-      planHint,
+      `${removal} (${options.what}); add --yes to ${options.command} if that is what you want`,
+      `check the restore point, and see the plan first: s3-rewind plan ...`,
     );
   }
-  output.write(
-    `Delete mode permanently deletes every version and delete marker newer than the restore point\n` +
-      `(${options.what}). They can't be brought back; copy mode (the default) keeps them.\n`,
-  );
+  const lines: string[] = [];
+  if (options.deletesPermanently) {
+    lines.push(
+      `Delete mode permanently deletes every version and delete marker newer than the restore point (${options.what}).`,
+      ...(options.impact ? [`It would delete ${describePermanent(options.impact)}.`] : []),
+      `They can't be brought back; copy mode (the default) keeps them.`,
+    );
+  }
+  if (removesMost) lines.push(`Careful: ${removal}.${options.deletesPermanently ? '' : ` (${options.what})`}`);
+  output.write(`${lines.join('\n')}\n`);
   const prompt = createInterface({ input, output, terminal: true });
   let answer: string;
   try {
@@ -41,6 +64,6 @@ export async function confirmPermanentDelete(options: ConfirmOptions): Promise<v
     prompt.close();
   }
   if (answer !== options.bucket && answer.toLowerCase() !== 'yes') {
-    throw new UsageError('not confirmed: nothing was changed', planHint);
+    throw new UsageError('not confirmed: nothing was changed', 'see what it would change first: s3-rewind plan ...');
   }
 }

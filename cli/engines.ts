@@ -14,6 +14,7 @@ import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 import { holdRunLock } from './run-lock.ts';
+import { connectionFailureOf, CREDENTIALS_HINT, describeS3Failure, s3FailureOf, SETUP_CODES, unreachable } from './s3-errors.ts';
 import type { Progress } from './progress.ts';
 
 export interface RunHooks {
@@ -34,7 +35,7 @@ export interface Engine {
 }
 
 /** Failures of a run that are the operator's to fix: nothing was written (exit 2). */
-const CALLER_ERRORS = ['RequestError', 'RefusedError', 'NoSuchBucket', 'CredentialsProviderError', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'];
+const CALLER_ERRORS = ['RequestError', 'RefusedError', 'CredentialsProviderError', ...SETUP_CODES];
 
 async function readPlan(store: WorkStore, planPrefix: string): Promise<KeyAction[]> {
   const actions: KeyAction[] = [];
@@ -62,6 +63,8 @@ function observed(store: WorkStore, onPlanned: (actions: number) => void): WorkS
 
 export interface LocalEngineOptions {
   readonly s3: S3Client;
+  /** The S3 endpoint the client talks to, named when it can't be reached. */
+  readonly endpoint?: string;
   readonly concurrency?: number;
   /** Key ranges of a prefix each plan step lists at once. @default 1 */
   readonly planRanges?: number;
@@ -86,6 +89,7 @@ export function localEngine(options: LocalEngineOptions): Engine {
       }
 
       async function runOnce(restoreId: string): Promise<RestoreSummary> {
+        let acted = 0;
         try {
           return await runRestoreLocally(
             { request, restoreId },
@@ -96,6 +100,7 @@ export function localEngine(options: LocalEngineOptions): Engine {
               ...(options.planRanges ? { planRanges: options.planRanges } : {}),
               onPage: (entries) => hooks.progress.onPage(entries),
               onOutcome: (outcome) => {
+                acted += 1;
                 hooks.progress.onOutcome(outcome);
                 hooks.onOutcome?.(outcome);
               },
@@ -104,7 +109,10 @@ export function localEngine(options: LocalEngineOptions): Engine {
         } catch (error) {
           const summary = await storedSummary(store, restoreId);
           const caller = callerFailure(error, summary);
-          if (caller) throw new UsageError(caller, 'nothing was written');
+          if (caller) throw new UsageError(caller.message, caller.hint ?? 'nothing was written');
+          // No key was acted on: the endpoint never answered before anything was written.
+          const connection = acted === 0 && !summary ? connectionFailureOf(error) : undefined;
+          if (connection) throw unreachable(connection, options.endpoint ?? 'the S3 endpoint');
           if (summary) return summary;
           throw new RestoreFailedError(`the restore failed: ${failureMessage(error)}`);
         }
@@ -147,17 +155,30 @@ async function storedSummary(store: WorkStore, restoreId: string): Promise<Resto
   }
 }
 
-/** The message of a caller error anywhere in the failure (the task's own error, the Fail state's, the summary's). */
-export function callerFailure(error: unknown, summary?: RestoreSummary): string | undefined {
+/**
+ * A caller error anywhere in the failure (the task's own error, the Fail state's,
+ * the summary's): its message, and for an S3 refusal (NoSuchBucket, refused
+ * credentials, clock skew) the code, HTTP status and what to check.
+ */
+export function callerFailure(error: unknown, summary?: RestoreSummary): { message: string; hint?: string } | undefined {
+  const s3 = s3FailureOf(error);
+  if (s3 && SETUP_CODES.includes(s3.code)) return describeS3Failure(s3);
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (CALLER_ERRORS.includes(e.name)) return unwrapMessage(e.message);
+    if (CALLER_ERRORS.includes(e.name)) return callerMessage(e.name, unwrapMessage(e.message));
     for (const name of CALLER_ERRORS) {
       const prefix = new RegExp(`^(?:Execution has failed with the following error: )?${name}: `);
-      if (prefix.test(e.message)) return unwrapMessage(e.message.replace(prefix, ''));
+      if (prefix.test(e.message)) return callerMessage(name, unwrapMessage(e.message.replace(prefix, '')));
     }
   }
   const stated = summary?.error && new RegExp(`^(${CALLER_ERRORS.join('|')}): (.*)$`, 's').exec(summary.error);
-  return stated ? unwrapMessage(stated[2]!) : undefined;
+  return stated ? callerMessage(stated[1]!, unwrapMessage(stated[2]!)) : undefined;
+}
+
+/** A request or refusal error says itself; an S3 code with no text (RGW) is described by its code. */
+function callerMessage(name: string, message: string): { message: string; hint?: string } {
+  if (name === 'RequestError' || name === 'RefusedError') return { message };
+  if (name === 'CredentialsProviderError') return { message: `no AWS credentials: ${message}`, hint: CREDENTIALS_HINT };
+  return describeS3Failure({ code: name, ...(message && message !== 'UnknownError' && message !== name ? { text: message } : {}) });
 }
 
 /** Lambda's cause format `{"errorType","errorMessage"}` → the message. */
@@ -172,6 +193,11 @@ function unwrapMessage(message: string): string {
 }
 
 function failureMessage(error: unknown): string {
+  const s3 = s3FailureOf(error);
+  if (s3) {
+    const { message, hint } = describeS3Failure(s3);
+    return hint ? `${message}; ${hint}` : message;
+  }
   let e: unknown = error;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return e instanceof Error ? `${e.name}: ${unwrapMessage(e.message)}` : String(error);

@@ -35,28 +35,9 @@ export class RestoreFailedError extends Error {
 /** `error: <reason>` and `hint: <hint>` on stderr. */
 export function describeError(error: unknown, fallbackHint?: string): string {
   const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const unreachable = typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code);
-  const hint =
-    error instanceof UsageError
-      ? (error.hint ?? fallbackHint)
-      : unreachable
-        ? 'check the endpoint (--endpoint-url, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SFN) and the network'
-        : undefined;
+  const hint = error instanceof UsageError ? (error.hint ?? fallbackHint) : undefined;
   const oneLine = message.replace(/\s*\n\s*/g, ' ');
   return `error: ${oneLine}\n${hint ? `hint: ${hint}\n` : ''}`;
 }
 
 export const exitCodeOf = (error: unknown): ExitCode => (error instanceof UsageError ? ExitCode.usage : ExitCode.failed);
-
-const CREDENTIALS_HINT = 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile (or AWS_PROFILE)';
-
-/** SDK errors that mean the set-up is wrong (no credentials, refused ones): the operator's to fix, nothing written. */
-export function setupError(error: unknown): UsageError | undefined {
-  const { name, message } = (error ?? {}) as { name?: string; message?: string };
-  if (name === 'CredentialsProviderError') return new UsageError(`no AWS credentials: ${message}`, CREDENTIALS_HINT);
-  if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
-    return new UsageError(`the endpoint refused the credentials (${name}): ${message}`, CREDENTIALS_HINT);
-  }
-  return undefined;
-}

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { GlobalOptions } from './aws-options.ts';
-import { describeError, ExitCode, exitCodeOf, setupError } from './exit.ts';
+import { describeError, ExitCode, exitCodeOf } from './exit.ts';
+import { checkProfile, endpointTried, operatorError } from './s3-errors.ts';
 import type { RestoreCommandOptions } from './restore-command.ts';
 import type { StatusOptions } from './status-command.ts';
 import type { VersionsOptions } from './versions-command.ts';
@@ -135,9 +136,12 @@ Examples:
     <A extends unknown[]>(name: string, run: (...args: A) => Promise<ExitCode>) =>
     async (...args: A) => {
       try {
+        const { profile } = program.opts<GlobalOptions>();
+        if (profile !== undefined) await checkProfile(profile);
         onExit(await run(...args));
       } catch (thrown) {
-        const error = setupError(thrown) ?? thrown;
+        const { endpointUrl, region } = program.opts<GlobalOptions>();
+        const error = operatorError(thrown, endpointTried(endpointUrl, region));
         process.stderr.write(describeError(error, `s3-rewind ${name} --help`));
         onExit(exitCodeOf(error));
       }

@@ -20,6 +20,7 @@ export const printJson = (value: unknown, write: Write = stdout): void => write(
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const time = (ms: number) => new Date(ms).toISOString();
+const keyCount = (n: number) => `${fmt(n)} ${n === 1 ? 'key' : 'keys'}`;
 
 /** Left-aligned columns, two spaces apart; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
@@ -48,11 +49,12 @@ export function formatVersions(uri: string, versions: readonly VersionRow[]): st
   return `${uri}: ${entries}, newest first\n` + table(['LATEST', 'LAST MODIFIED', 'TYPE', 'SIZE', 'STORAGE CLASS', 'VERSION ID'], rows, [3]);
 }
 
-/** What an action leads to, in the words of the plan's totals. */
-export const actionLabel = (action: KeyAction | DestinationAction): 'restore' | 'delete' | 'undelete' | 'unchanged' => {
+/** What an action leads to, in the words of the plan's totals: in copy mode a delete marker hides a key, it deletes nothing. */
+export const actionLabel = (action: KeyAction | DestinationAction): 'restore' | 'hide' | 'delete' | 'undelete' | 'unchanged' => {
   if (action.action === 'unchanged') return 'unchanged';
   const outcome = action.outcome;
-  return outcome === 'restored' ? 'restore' : outcome === 'deleted' ? 'delete' : 'undelete';
+  if (outcome === 'deleted') return action.action === 'deleteEntries' ? 'delete' : 'hide';
+  return outcome === 'restored' ? 'restore' : 'undelete';
 };
 
 const describeEntry = (e: EntryRef) =>
@@ -95,15 +97,23 @@ export function formatPlan(actions: readonly (KeyAction | DestinationAction)[], 
   );
 }
 
-export function formatTotals(totals: PlanTotals): string {
-  const writes = [
-    `${fmt(totals.copies)} ${totals.copies === 1 ? 'copy' : 'copies'}`,
-    `${fmt(totals.deletions)} ${totals.deletions === 1 ? 'deletion' : 'deletions'}`,
+/** `totals: 5 keys: restore 2, hide 1, unchanged 2 (2 copies, 1 delete marker added)`: counts of none are left out. */
+export function formatTotals(totals: PlanTotals, mode: 'copy' | 'delete' = 'copy'): string {
+  const counts: Array<[string, number]> = [
+    ['restore', totals.restore],
+    [mode === 'copy' ? 'hide' : 'delete', totals.delete],
+    ['undelete', totals.undelete],
+    ['unchanged', totals.unchanged],
   ];
-  return (
-    `totals: ${fmt(totals.keys)} keys: restore ${fmt(totals.restore)}, delete ${fmt(totals.delete)}, ` +
-    `undelete ${fmt(totals.undelete)}, unchanged ${fmt(totals.unchanged)} (${writes.join(', ')})\n`
-  );
+  const shown = counts.filter(([, n]) => n > 0).map(([label, n]) => `${label} ${fmt(n)}`);
+  const writes =
+    mode === 'copy'
+      ? [
+          `${fmt(totals.copies)} ${totals.copies === 1 ? 'copy' : 'copies'}`,
+          `${fmt(totals.deletions)} ${totals.deletions === 1 ? 'delete marker' : 'delete markers'} added`,
+        ]
+      : [`${fmt(totals.deletions)} ${totals.deletions === 1 ? 'entry' : 'entries'} deleted permanently`];
+  return `totals: ${keyCount(totals.keys)}: ${shown.join(', ') || 'nothing'} (${writes.join(', ')})\n`;
 }
 
 /** `to 2026-11-20T10:00:00.000Z`, `to version X`, ... */
@@ -126,11 +136,20 @@ export interface SummaryExtras {
 /** The summary in a few lines; `request` (when known) says what the restore point was. */
 export function formatSummary(summary: RestoreSummary, request: RestoreRequest | undefined, extras: SummaryExtras = {}): string {
   const point = request ? ` ${describePoint(request)}` : '';
+  const label = (status: TaskStatus) => (status === 'deleted' && summary.mode === 'copy' ? 'hidden' : status);
   const lines = [
     `${summary.status}: ${summary.scope}${point} (${summary.mode} mode${summary.dryRun ? ', dry run' : ''})`,
-    `  ${STATUSES.map((s) => `${s} ${fmt(summary.counts[s])}`).join(', ')}`,
-    `  restore id: ${summary.restoreId}`,
+    `  ${STATUSES.map((s) => `${label(s)} ${fmt(summary.counts[s])}`).join(', ')}`,
   ];
+  const gone = summary.counts.deleted;
+  if (gone > 0) {
+    lines.push(
+      summary.mode === 'copy'
+        ? `  ${keyCount(gone)} hidden behind a delete marker: ${gone === 1 ? 'it' : 'they'} did not exist at the restore point (their versions are kept)`
+        : `  ${keyCount(gone)} deleted: ${gone === 1 ? 'it' : 'they'} did not exist at the restore point`,
+    );
+  }
+  lines.push(`  restore id: ${summary.restoreId}`);
   if (summary.error) lines.push(`  error: ${summary.error}`);
   if (summary.report) lines.push(`  report: ${summary.report.csv}`);
   if (extras.reportFile) lines.push(`  report copied to: ${extras.reportFile}`);

@@ -90,6 +90,16 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
       throw new UsageError(`${FLAG_OF[flag]} restores one key: give s3://bucket/key without --recursive`, hint);
     }
   }
+  if (args.withHistory && args.to === undefined) {
+    throw new UsageError("--with-history reproduces each key's history in another place: give --to s3://bucket/prefix/ as well", hint);
+  }
+  const warnings = warning ? [warning] : [];
+  const toPrefix = args.to !== undefined ? /^s3:\/\/[^/]+\/(.*)$/.exec(args.to)?.[1] : undefined;
+  if (toPrefix && !toPrefix.endsWith('/')) {
+    warnings.push(
+      `--to ${args.to} has no trailing slash: keys are written as "${toPrefix}" + key (e.g. ${toPrefix}${scope.kind === 'key' ? scope.key : `${scope.prefix}…`}); write ${args.to}/ to put them in a folder`,
+    );
+  }
   if (args.since !== undefined && !undelete) throw new UsageError('--since goes with --undelete (keys deleted since then)', hint);
 
   const mode = args.mode ?? 'copy';
@@ -111,9 +121,8 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
   const deletesPermanently = mode === 'delete' && !dryRun;
   // Checked as if confirmed: the confirmation is asked for only once everything else is right.
   const request = validated({ ...input, ...(deletesPermanently ? { confirmPermanentDelete: true } : {}) }, hint);
-  const unconfirmed: RestoreRequest = { ...request };
-  delete unconfirmed.confirmPermanentDelete;
-  return { request: unconfirmed, deletesPermanently, warnings: warning ? [warning] : [] };
+  const { confirmPermanentDelete: _unconfirmed, ...unconfirmed } = request;
+  return { request: unconfirmed as RestoreRequest, deletesPermanently, warnings };
 }
 
 /**

@@ -15,11 +15,13 @@ import { createS3Client } from '#core/s3/client.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { MAX_PLAN_RANGES } from '#core/steps/plan.ts';
 import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
-import { confirmPermanentDelete } from './confirm.ts';
+import { confirmRestore } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
-import { ExitCode, UsageError } from './exit.ts';
+import { ExitCode, RestoreFailedError, UsageError } from './exit.ts';
 import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
 import { createProgress } from './progress.ts';
+import { endpointTried } from './s3-errors.ts';
+import { impactOf, type RestoreImpact } from './restore-impact.ts';
 import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
 
 export interface RestoreCommandOptions extends RestoreArgs {
@@ -67,14 +69,20 @@ export async function runRestoreCommand(
   if (engine.kind === 'deployed' && request.manifest?.startsWith('file://')) {
     throw new UsageError(`--manifest ${options.manifest}: a local file is read by local runs only; upload it and give --manifest s3://bucket/key`, hint);
   }
-  if (parsed.deletesPermanently) {
-    await confirmPermanentDelete({
+  if (!request.dryRun) {
+    // Without --yes, the plan is looked at first (a dry run): what it takes away decides whether to ask.
+    const look = options.yes !== true && (!parsed.deletesPermanently || process.stdin.isTTY === true);
+    const impact = look ? await lookFirst(engine, request, options) : undefined;
+    await confirmRestore({
       bucket: request.bucket,
       what: `s3://${request.bucket}/${request.key ?? request.prefix ?? ''} ${describePoint(request)}`,
       yes: options.yes === true,
       command,
+      mode: request.mode,
+      deletesPermanently: parsed.deletesPermanently,
+      ...(impact ? { impact } : {}),
     });
-    request = confirmed(request);
+    if (parsed.deletesPermanently) request = confirmed(request);
   }
 
   const failures: KeyOutcome[] = [];
@@ -108,6 +116,23 @@ export async function runRestoreCommand(
   return exitCodeOfSummary(summary, copied);
 }
 
+/**
+ * The restore's plan, made as a dry run before the restore itself (nothing is
+ * written), to count what it takes away. Refusals of the request surface here
+ * already, as they would in the restore.
+ */
+async function lookFirst(engine: Engine, request: RestoreRequest, options: RestoreCommandOptions): Promise<RestoreImpact> {
+  const progress = createProgress({ enabled: options.progress !== false });
+  let summary: RestoreSummary;
+  try {
+    summary = await engine.run({ ...request, dryRun: true }, { progress, notice: (message) => stderr(`${message}\n`) });
+  } finally {
+    progress.stop();
+  }
+  if (summary.status === 'FAILED') throw new RestoreFailedError(`planning the restore failed: ${summary.error ?? 'see the plan'}; nothing was written`);
+  return impactOf(await engine.planActions(summary));
+}
+
 /** 0 when every key is done; 1 (with where the report is, on stderr) otherwise. */
 function exitCodeOfSummary(summary: RestoreSummary, reportFile: string | undefined): ExitCode {
   if (summary.status === 'SUCCEEDED') return ExitCode.ok;
@@ -127,7 +152,7 @@ async function printPlan(engine: Engine, summary: RestoreSummary, options: Resto
     printJson({ summary, actions });
   } else {
     stdout(formatPlan(actions, options.all === true));
-    stdout(formatTotals(summary.planned));
+    stdout(formatTotals(summary.planned, summary.mode));
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
   }
   if (summary.status !== 'FAILED') return ExitCode.ok;
@@ -188,6 +213,7 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
     const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
     return localEngine({
       s3,
+      endpoint: endpointTried(globals.endpointUrl, globals.region),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       ...(options.planRanges ? { planRanges: options.planRanges } : {}),
     });

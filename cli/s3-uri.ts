@@ -23,6 +23,10 @@ const objectKey = RestoreRequestSchema.shape.prefix.unwrap();
 export function parseS3Uri(text: string): S3Location {
   if (text.trim() === '') throw new UsageError('the S3 URI is empty', URI_HINT);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(text);
+  const misspelt = /^s3:\/?(?!\/)(.+)$/i.exec(text);
+  if (misspelt) {
+    throw new UsageError(`"${text}" is not an S3 URI: s3:// takes two slashes`, `write s3://${misspelt[1]!.replace(/^\/+/, '')}`);
+  }
   if (!scheme) {
     throw new UsageError(`"${text}" is not an S3 URI: it has no s3:// scheme`, `write s3://${text.replace(/^\/+/, '')}`);
   }

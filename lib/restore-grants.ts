@@ -21,8 +21,15 @@ export const objectsArn = (bucket: string): string => `arn:${Aws.PARTITION}:s3::
 
 /** The S3 actions of each intent: on bucket ARNs, and on the objects of the buckets. */
 export const RESTORE_ACTIONS = {
-  /** Validate: is the bucket versioned, MFA Delete, Object Lock? */
-  inspectBuckets: { bucket: ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'], objects: [] },
+  /**
+   * Validate: is the bucket versioned, MFA Delete, Object Lock? Does the scope
+   * hold anything (one ListObjectVersions of a single entry), and if not, which
+   * prefixes beside it do (one delimiter ListObjectsV2): names only, no contents.
+   */
+  inspectBuckets: {
+    bucket: ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration', 's3:ListBucketVersions', 's3:ListBucket'],
+    objects: [],
+  },
   /**
    * Plan: list every version and delete marker; read the headers and tags of a
    * version only where the listing can't tell a copy of the target from another
@@ -67,8 +74,8 @@ export const RESTORE_ACTIONS = {
     bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
     objects: ['s3:DeleteObjectVersion', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
   },
-  /** API: a key's versions and delete markers. */
-  readVersionHistory: { bucket: ['s3:ListBucketVersions'], objects: [] },
+  /** API: a key's versions and delete markers; before a restore starts, whether its scope holds anything, and the prefixes beside it if not. */
+  readVersionHistory: { bucket: ['s3:ListBucketVersions', 's3:ListBucket'], objects: [] },
 } as const;
 
 export type RestoreIntent = keyof typeof RESTORE_ACTIONS;

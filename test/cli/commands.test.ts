@@ -146,9 +146,9 @@ describe('plan', () => {
     expect(lines.slice(1, 4).map((l) => l.split(/ +/).slice(0, 2))).toEqual([
       ['restore', 'site/a.txt'],
       ['restore', 'site/b.txt'],
-      ['delete', 'site/c.txt'],
+      ['hide', 'site/c.txt'],
     ]);
-    expect(table.stdout).toContain('totals: 5 keys: restore 2, delete 1, undelete 0, unchanged 2 (2 copies, 1 deletion)');
+    expect(table.stdout).toContain('totals: 5 keys: restore 2, hide 1, unchanged 2 (2 copies, 1 delete marker added)');
     expect(table.stdout).toContain('dry run: nothing was written');
 
     expect(json.code).toBe(0);
@@ -276,7 +276,7 @@ describe('undelete and status', () => {
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('restored 0, deleted 0, undeleted 1, unchanged 4, failed 0');
+    expect(result.stdout).toContain('restored 0, hidden 0, undeleted 1, unchanged 4, failed 0');
     expect(await bodies(bucket, ['site/b.txt', 'site/a.txt', 'site/c.txt'])).toEqual({ 'site/b.txt': 'b1', 'site/a.txt': 'a2', 'site/c.txt': 'c1' });
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ restoreId, status: 'SUCCEEDED', summary: { restoreId, counts: { undeleted: 1 } } });

@@ -38,14 +38,16 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
   const permissions = (fn: RestoreFunction) => permissionsOf(template, logicalIdOf(fn.executionRole));
   const fns = stack.restores.functions;
 
-  test('validate-request may only read the versioning and Object Lock configuration of the allowed buckets, and read and write destination leases', () => {
+  test('validate-request may only read the versioning and Object Lock configuration of the allowed buckets, list names there, and read and write destination leases', () => {
     expect(permissions(fns.validateRequest)).toEqual(
       sorted({
         ...basics(fns.validateRequest),
         's3:GetBucketObjectLockConfiguration': BUCKETS,
         's3:GetBucketVersioning': BUCKETS,
         's3:GetObject': leaseArea.objects,
-        's3:ListBucket': leaseArea.list,
+        // Is the scope empty, and which prefixes beside it exist (names only).
+        's3:ListBucket': [...BUCKETS, ...leaseArea.list],
+        's3:ListBucketVersions': BUCKETS,
         's3:PutObject': leaseArea.objects,
       }),
     );
@@ -167,7 +169,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
       sorted({
         ...basics(api),
         's3:GetObject': restoreArea['s3:GetObject'],
-        's3:ListBucket': restoreArea['s3:ListBucket'],
+        's3:ListBucket': [...BUCKETS, ...restoreArea['s3:ListBucket']],
         's3:ListBucketVersions': BUCKETS,
         'states:StartExecution': [`<${machine}>`],
         'states:DescribeExecution': [`arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*`],

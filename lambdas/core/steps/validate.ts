@@ -7,9 +7,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from '../s3/bucket-guard.ts';
 import { failingTransientlyAs } from '../s3/transient.ts';
+import { RefusedError, RequestError } from '../restore/errors.ts';
+import { checkScopeHasHistory } from '../s3/scope-check.ts';
 import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
 import { checkPolicy, type RestorePolicy } from '../restore/policy.ts';
-import { destinationOf, parseRestoreRequest, restoreIdOf } from '../restore/request.ts';
+import { destinationOf, parseRestoreRequest, restoreIdOf, specOf } from '../restore/request.ts';
 import type { RestoreContext, ValidateStepInput } from './contracts.ts';
 
 /** Where and how the validate step takes a destination lease. */
@@ -46,10 +48,14 @@ export async function validateRestore(
   checkPolicy(request, policy, { fromEvent: input.requestedBy === 'event' });
   // S3 throttling or failing here says nothing about the request: TransientError, which the state machine retries.
   await failingTransientlyAs(`checking s3://${request.bucket}`, () => checkBucket(s3, request.bucket, request.mode));
+  // An empty scope is a mistyped prefix or key: refused, naming what does exist (a manifest names its keys itself).
+  if (request.manifest === undefined) {
+    await failingTransientlyAs(`listing s3://${request.bucket}`, () => checkScopeHasHistory(s3, request.bucket, specOf(request).scope));
+  }
   // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
   if (request.to !== undefined) {
     const destination = destinationOf(request.to).bucket;
-    await failingTransientlyAs(`checking s3://${destination}`, () => checkBucket(s3, destination, 'copy'));
+    await failingTransientlyAs(`checking s3://${destination}`, () => checkDestination(s3, destination));
   }
   const restoreId = executionName ?? input.restoreId ?? restoreIdOf(request);
   if (leases && needsDestinationLease(request)) {
@@ -63,4 +69,25 @@ export async function validateRestore(
     leases.onTaken?.(taken);
   }
   return { restoreId, request, workBucket };
+}
+
+/** The destination of `to` as the one to write to: it must exist and keep versions (the source's reasons don't fit it). */
+async function checkDestination(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await checkBucket(s3, bucket, 'copy');
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchBucket') {
+      throw new RequestError(`the destination bucket "${bucket}" (to) does not exist: create it, with versioning enabled, first`, [
+        `to: bucket "${bucket}" does not exist`,
+      ]);
+    }
+    if (error instanceof RefusedError && (error.code === 'VersioningNotEnabled' || error.code === 'VersioningSuspended')) {
+      const state = error.code === 'VersioningNotEnabled' ? 'is not versioned' : 'has versioning Suspended';
+      throw new RefusedError(
+        error.code,
+        `the destination bucket "${bucket}" (to) ${state}: a restore writes versions there, which would overwrite its null version; enable versioning on it first`,
+      );
+    }
+    throw error;
+  }
 }
