@@ -37,7 +37,7 @@ function sourceHash(): string {
   const libDir = join(ROOT, 'lib');
   for (const name of readdirSync(libDir).sort()) if (name.endsWith('.ts')) hash.update(name).update(readFileSync(join(libDir, name)));
   hash.update(readFileSync(join(ROOT, 'cdk.json')));
-  hash.update(readFileSync(join(ROOT, 'lambdas', 'core', 'request.ts')));
+  hash.update(readFileSync(join(ROOT, 'lambdas', 'core', 'restore', 'request.ts')));
   // The cached shape is this file's.
   hash.update(readFileSync(__filename));
   hash.update(readFileSync(join(dirname(require.resolve('aws-cdk-lib/package.json')), 'package.json')));

@@ -124,6 +124,11 @@ export interface SummaryExtras {
 }
 
 /** The summary in a few lines; `request` (when known) says what the restore point was. */
+/** `write cap: 100 writes/s (the whole restore)`, or nothing when the restore ran uncapped. */
+export function writeCapLine(maxWritesPerSecond: number | undefined): string | undefined {
+  return maxWritesPerSecond === undefined ? undefined : `write cap: ${fmt(maxWritesPerSecond)} writes/s (the whole restore)`;
+}
+
 export function formatSummary(summary: RestoreSummary, request: RestoreRequest | undefined, extras: SummaryExtras = {}): string {
   const point = request ? ` ${describePoint(request)}` : '';
   const lines = [
@@ -131,6 +136,8 @@ export function formatSummary(summary: RestoreSummary, request: RestoreRequest |
     `  ${STATUSES.map((s) => `${s} ${fmt(summary.counts[s])}`).join(', ')}`,
     `  restore id: ${summary.restoreId}`,
   ];
+  const cap = writeCapLine(summary.maxWritesPerSecond);
+  if (cap) lines.push(`  ${cap}`);
   if (summary.error) lines.push(`  error: ${summary.error}`);
   if (summary.report) lines.push(`  report: ${summary.report.csv}`);
   if (extras.reportFile) lines.push(`  report copied to: ${extras.reportFile}`);

@@ -17,7 +17,7 @@ import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-option
 import { confirmPermanentDelete } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
+import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout, writeCapLine } from './output.ts';
 import { createProgress } from './progress.ts';
 import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
 
@@ -126,6 +126,8 @@ async function printPlan(engine: Engine, summary: RestoreSummary, options: Resto
   } else {
     stdout(formatPlan(actions, options.all === true));
     stdout(formatTotals(summary.planned));
+    const cap = writeCapLine(summary.maxWritesPerSecond);
+    if (cap) stdout(`${cap}\n`);
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
   }
   if (summary.status !== 'FAILED') return ExitCode.ok;

@@ -39,6 +39,11 @@ export interface S3RewindConfig {
   readonly reportExpiryDays: number;
   /** Chunks acted on at once by the Distributed Map. @default 10 */
   readonly mapMaxConcurrency: number;
+  /**
+   * Writes per second every restore stays under, whatever its request says (a request may ask
+   * for less): split among the Distributed Map's concurrent act steps. @default none
+   */
+  readonly maxWritesPerSecond?: number;
   /** Percentage of chunks that may fail before the restore is failed. @default 0 */
   readonly mapToleratedFailurePercentage: number;
   /** Steady-state requests per second the API accepts. @default 10 */
@@ -60,6 +65,7 @@ export const CONTEXT_KEYS = {
   malwareRollback: 's3-rewind:malwareRollback',
   reportExpiryDays: 's3-rewind:reportExpiryDays',
   mapMaxConcurrency: 's3-rewind:mapMaxConcurrency',
+  maxWritesPerSecond: 's3-rewind:maxWritesPerSecond',
   mapToleratedFailurePercentage: 's3-rewind:mapToleratedFailurePercentage',
   apiRateLimit: 's3-rewind:apiRateLimit',
   apiBurstLimit: 's3-rewind:apiBurstLimit',
@@ -89,6 +95,7 @@ const bucketName = RestoreRequestSchema.shape.bucket;
 export function configFromContext(get: (key: string) => unknown): S3RewindConfig {
   const accessLogsBucketName = optionalString(get(CONTEXT_KEYS.accessLogsBucketName), CONTEXT_KEYS.accessLogsBucketName);
   const eventBusName = optionalString(get(CONTEXT_KEYS.eventBusName), CONTEXT_KEYS.eventBusName);
+  const maxWritesPerSecond = get(CONTEXT_KEYS.maxWritesPerSecond) === undefined ? undefined : num(get(CONTEXT_KEYS.maxWritesPerSecond), CONTEXT_KEYS.maxWritesPerSecond, 0);
   return validateConfig({
     allowedBuckets: stringList(get(CONTEXT_KEYS.allowedBuckets), CONTEXT_KEYS.allowedBuckets),
     deleteModeAllowed: flag(get(CONTEXT_KEYS.deleteModeAllowed), CONTEXT_KEYS.deleteModeAllowed, CONFIG_DEFAULTS.deleteModeAllowed),
@@ -105,6 +112,7 @@ export function configFromContext(get: (key: string) => unknown): S3RewindConfig
     apiRateLimit: num(get(CONTEXT_KEYS.apiRateLimit), CONTEXT_KEYS.apiRateLimit, CONFIG_DEFAULTS.apiRateLimit),
     apiBurstLimit: num(get(CONTEXT_KEYS.apiBurstLimit), CONTEXT_KEYS.apiBurstLimit, CONFIG_DEFAULTS.apiBurstLimit),
     ...(accessLogsBucketName ? { accessLogsBucketName } : {}),
+    ...(maxWritesPerSecond !== undefined ? { maxWritesPerSecond } : {}),
     ...(eventBusName ? { eventBusName } : {}),
   });
 }
@@ -146,6 +154,7 @@ export function validateConfig(config: S3RewindConfig): S3RewindConfig {
   integerIn(config.reportExpiryDays, CONTEXT_KEYS.reportExpiryDays, 1, 3650);
   // A Distributed Map runs at most 10,000 child executions at once.
   integerIn(config.mapMaxConcurrency, CONTEXT_KEYS.mapMaxConcurrency, 1, 10_000);
+  if (config.maxWritesPerSecond !== undefined) integerIn(config.maxWritesPerSecond, CONTEXT_KEYS.maxWritesPerSecond, 1, 1_000_000);
   integerIn(config.mapToleratedFailurePercentage, CONTEXT_KEYS.mapToleratedFailurePercentage, 0, 100);
   integerIn(config.apiRateLimit, CONTEXT_KEYS.apiRateLimit, 1, 10_000);
   integerIn(config.apiBurstLimit, CONTEXT_KEYS.apiBurstLimit, 1, 5_000);

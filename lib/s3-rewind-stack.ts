@@ -39,6 +39,7 @@ export class S3RewindStack extends Stack {
       allowedBuckets: config.allowedBuckets,
       deleteModeAllowed: config.deleteModeAllowed,
       mapMaxConcurrency: config.mapMaxConcurrency,
+      ...(config.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: config.maxWritesPerSecond } : {}),
       mapToleratedFailurePercentage: config.mapToleratedFailurePercentage,
       ...(eventBus ? { eventBus } : {}),
     });

@@ -7,7 +7,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket } from '../s3/bucket-guard.ts';
 import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
-import { checkPolicy, type RestorePolicy } from '../restore/policy.ts';
+import { checkPolicy, withWriteCap, type RestorePolicy } from '../restore/policy.ts';
 import { destinationOf, parseRestoreRequest, restoreIdOf } from '../restore/request.ts';
 import type { RestoreContext, ValidateStepInput } from './contracts.ts';
 
@@ -55,5 +55,5 @@ export async function validateRestore(
     );
     leases.onTaken?.(taken);
   }
-  return { restoreId, request, workBucket };
+  return { restoreId, request: withWriteCap(request, policy), workBucket };
 }
