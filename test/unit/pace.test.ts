@@ -198,13 +198,25 @@ describe('PacedRetryStrategy: the SDK interface over retryDecision', () => {
 });
 
 describe('Spacing', () => {
-  test('spaces requests 1/rate apart, with no burst, and lets everything through without a rate', () => {
+  test('lets requests go one at a time on a 1/rate schedule, at most the tolerance early, and everything at once without a rate', async () => {
     let now = 0;
-    const spacing = new Spacing(10, () => now);
-    expect([spacing.reserve(), spacing.reserve(), spacing.reserve()]).toEqual([0, 100, 200]);
-    now = 1000;
-    expect(spacing.reserve()).toBe(0);
+    const spacing = new Spacing(10, () => now, 50);
+    const went: number[] = [];
+    const all = [0, 1, 2, 3].map((i) => spacing.wait().then(() => went.push(i)));
+    await all[0];
+    // The next is due at 100: it may go 50 ms early, no earlier.
+    expect(spacing.delay()).toBe(50);
+    now = 50;
+    await all[1];
+    expect(spacing.delay()).toBe(150 - 50 - 50);
+    // Held up until 400: the late ones go, but the schedule moves on from now, with no burst beyond the tolerance.
+    now = 400;
+    await all[2];
+    expect(spacing.delay()).toBe(500 - 50 - 400);
+    now = 450;
+    await Promise.all(all);
+    expect(went).toEqual([0, 1, 2, 3]);
     spacing.rate = null;
-    expect(spacing.reserve()).toBe(0);
+    expect(spacing.delay()).toBe(0);
   });
 });

@@ -277,29 +277,35 @@ export const isThrottle = (error: unknown): boolean => {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Spaces requests at most `rate` a second apart, with no burst: each waits for
- * the slot 1/rate after the one before it. Any one second then holds at most
- * `rate` starts (plus one at its edge). A null rate lets everything through.
+ * Lets requests go one at a time at `rate` a second on a schedule (a GCRA: each
+ * has its theoretical time, 1/rate after the one before it). A request may go up
+ * to `toleranceMs` before its time, so that timers firing late don't lower the
+ * rate, and no earlier: any one second holds at most rate × (1 + toleranceMs/1000)
+ * + 1 of them, even after the event loop was held up. A null rate lets everything through.
  */
 export class Spacing {
-  private nextFree = -Infinity;
+  private theoretical = -Infinity;
+  private queue: Promise<void> = Promise.resolve();
   constructor(
     public rate: number | null,
     private readonly clock: () => number = Date.now,
+    private readonly toleranceMs = 50,
   ) {}
 
-  /** How long the next request waits (ms), reserving its slot. */
-  reserve(): number {
+  /** How long the next request in line waits (ms). */
+  delay(): number {
     if (this.rate === null || !(this.rate > 0)) return 0;
-    const now = this.clock();
-    const at = Math.max(now, this.nextFree);
-    this.nextFree = at + 1000 / this.rate;
-    return at - now;
+    return Math.max(0, this.theoretical - Math.min(this.toleranceMs, 1000 / this.rate) - this.clock());
   }
 
   wait(): Promise<void> {
-    const ms = this.reserve();
-    return ms > 0 ? sleep(ms) : Promise.resolve();
+    if (this.rate === null) return Promise.resolve();
+    const turn = this.queue.then(async () => {
+      for (let ms = this.delay(); ms > 0; ms = this.delay()) await sleep(ms);
+      if (this.rate !== null) this.theoretical = Math.max(this.theoretical, this.clock()) + 1000 / this.rate;
+    });
+    this.queue = turn;
+    return turn;
   }
 }
 
