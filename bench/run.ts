@@ -286,7 +286,11 @@ async function pace(run: Run): Promise<void> {
     );
     const failed = rows.filter(([, v]) => v.result.failedKeys > 0 || done(v) !== seed.changed).map(([label]) => label);
     run.targets.push(
-      { name: 'pace: no key fails, every scenario', pass: failed.length === 0, detail: failed.length ? `failed or incomplete: ${failed.join(', ')}` : `${seed.changed} keys each` },
+      {
+        name: 'pace: no key fails, every scenario',
+        pass: failed.length === 0,
+        detail: failed.length ? `failed or incomplete: ${failed.join(', ')}` : `${seed.changed} keys each`,
+      },
       {
         name: `pace: rate-limited goodput ≥ 90 % of ${opts.rateLimit}/s`,
         pass: goodput >= 0.9 * opts.rateLimit,

@@ -58,7 +58,8 @@ function positiveInteger(value: string): number {
 
 function writeRate(value: string): number {
   const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > 1_000_000) throw new InvalidArgumentError('give a number of writes per second, more than 0 and at most 1,000,000.');
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > 1_000_000)
+    throw new InvalidArgumentError('give a number of writes per second, more than 0 and at most 1,000,000.');
   return n;
 }
 
@@ -80,7 +81,7 @@ function runOptions(command: Command, writes: boolean): Command {
       .option('--concurrency <n>', 'requests in flight at once (local runs)', positiveInteger)
       .option(
         '--max-rate <n>',
-        'writes per second the whole restore stays under (each attempt counts), to protect the bucket\'s other traffic; a deployed stack\'s s3-rewind:maxWritesPerSecond may lower it',
+        "writes per second the whole restore stays under (each attempt counts), to protect the bucket's other traffic; a deployed stack's s3-rewind:maxWritesPerSecond may lower it",
         writeRate,
       )
       .option('--report <file>', 'copy the per-key report here: CSV if it ends in .csv, else JSON lines');

@@ -95,7 +95,8 @@ const bucketName = RestoreRequestSchema.shape.bucket;
 export function configFromContext(get: (key: string) => unknown): S3RewindConfig {
   const accessLogsBucketName = optionalString(get(CONTEXT_KEYS.accessLogsBucketName), CONTEXT_KEYS.accessLogsBucketName);
   const eventBusName = optionalString(get(CONTEXT_KEYS.eventBusName), CONTEXT_KEYS.eventBusName);
-  const maxWritesPerSecond = get(CONTEXT_KEYS.maxWritesPerSecond) === undefined ? undefined : num(get(CONTEXT_KEYS.maxWritesPerSecond), CONTEXT_KEYS.maxWritesPerSecond, 0);
+  const maxWritesPerSecond =
+    get(CONTEXT_KEYS.maxWritesPerSecond) === undefined ? undefined : num(get(CONTEXT_KEYS.maxWritesPerSecond), CONTEXT_KEYS.maxWritesPerSecond, 0);
   return validateConfig({
     allowedBuckets: stringList(get(CONTEXT_KEYS.allowedBuckets), CONTEXT_KEYS.allowedBuckets),
     deleteModeAllowed: flag(get(CONTEXT_KEYS.deleteModeAllowed), CONTEXT_KEYS.deleteModeAllowed, CONFIG_DEFAULTS.deleteModeAllowed),

@@ -6,6 +6,10 @@
  * not how long anything takes.
  */
 import type { RetryErrorInfo } from '@smithy/types';
+import { capActStepWrites, type StepDeps } from '../../lambdas/commons/clients.ts';
+import { policyFromEnv, withWriteCap } from '#core/restore/policy.ts';
+import { parseRestoreRequest } from '#core/restore/request.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import {
   PACE_DEFAULTS,
   PacedRetryStrategy,
@@ -13,6 +17,7 @@ import {
   Spacing,
   initialPace,
   nextPace,
+  paceOf,
   retryDecision,
   STALL_MS,
   type PaceSettings,
@@ -214,5 +219,37 @@ describe('Spacing', () => {
     spacing.rate = null;
     expect(spacing.delay()).toBe(0);
     await spacing.wait();
+  });
+});
+
+describe('the write cap in force', () => {
+  test('is the lower of the request and the deployment, and none for S3 Batch Operations', () => {
+    expect(withWriteCap({ maxWritesPerSecond: 100 }, { allowedBuckets: '*', deleteModeAllowed: false, maxWritesPerSecond: 40 })).toEqual({
+      maxWritesPerSecond: 40,
+    });
+    expect(withWriteCap({}, { allowedBuckets: '*', deleteModeAllowed: false, maxWritesPerSecond: 40 })).toEqual({ maxWritesPerSecond: 40 });
+    expect(withWriteCap({}, { allowedBuckets: '*', deleteModeAllowed: false })).toEqual({});
+    expect(withWriteCap({ engine: 'batch-operations' }, { allowedBuckets: '*', deleteModeAllowed: false, maxWritesPerSecond: 40 })).toEqual({
+      engine: 'batch-operations',
+    });
+    expect(policyFromEnv({ MAX_WRITES_PER_SECOND: '250' }).maxWritesPerSecond).toBe(250);
+    expect(policyFromEnv({}).maxWritesPerSecond).toBeUndefined();
+  });
+
+  test('each act step caps its client at its share: the cap over the act steps that run at once', () => {
+    const s3 = createS3Client({ endpoint: 'http://127.0.0.1:9' });
+    const deps: StepDeps = { s3, workStore: () => undefined as never, concurrency: 8, writeCapShares: 10 };
+    capActStepWrites(deps, { maxWritesPerSecond: 500 });
+    expect(paceOf(s3)?.writesPerSecondCap).toBe(50);
+    capActStepWrites(deps, {});
+    expect(paceOf(s3)?.writesPerSecondCap).toBeUndefined();
+    s3.destroy();
+  });
+
+  test('a request asks for a positive cap, and not with S3 Batch Operations', () => {
+    const base = { bucket: 'b-123', prefix: 'p/', at: '2026-01-01T00:00:00Z' };
+    expect(parseRestoreRequest({ ...base, maxWritesPerSecond: 50 }).maxWritesPerSecond).toBe(50);
+    expect(() => parseRestoreRequest({ ...base, maxWritesPerSecond: 0 })).toThrow(/maxWritesPerSecond: must be more than 0/);
+    expect(() => parseRestoreRequest({ ...base, maxWritesPerSecond: 50, engine: 'batch-operations' })).toThrow(/maxWritesPerSecond: S3 Batch Operations/);
   });
 });
