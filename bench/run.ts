@@ -4,7 +4,10 @@
  *
  *   --keys N              keys seeded per bucket (default 5000; 100000 works, slowly)
  *   --concurrency C       requests in flight, both tools (default 32)
- *   --only LIST           restore,listing,planning,memory (default: restore,listing,planning)
+ *   --only LIST           restore,listing,planning,memory,pace (default: restore,listing,planning,pace)
+ *   --pace-keys N         keys seeded per bucket of the pace section (default 2000)
+ *   --rate-limit L        the pace section's rate-limited bucket: L writes/s, SlowDown above (default 100)
+ *   --max-rate N          the pace section's --max-rate scenario (default 50)
  *   --memory              add the memory section: plan, and plan + restore, at --memory-keys
  *   --memory-keys A,B     default 10000,100000
  *   --memory-rgw          memory section on seeded RGW buckets instead of the synthetic S3
@@ -25,6 +28,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '#core/s3/client.ts';
+import { FaultProxy } from '../test/support/fault-proxy.ts';
 import { ensureEndpoint } from './local-s3.ts';
 import { listParallel, listSequential } from './parallel-listing.ts';
 import type { PlanningResult } from './planning.ts';
@@ -46,7 +50,7 @@ import type { VariantInput, VariantResult } from './variant.ts';
 
 const ROOT = join(__dirname, '..');
 const PREFIX = 'data/';
-const SECTIONS = ['restore', 'listing', 'planning', 'memory'] as const;
+const SECTIONS = ['restore', 'listing', 'planning', 'memory', 'pace'] as const;
 type Section = (typeof SECTIONS)[number];
 type Options = ReturnType<typeof options>;
 
@@ -68,10 +72,13 @@ function options() {
       'seed-concurrency': { type: 'string', default: '128' },
       'json-out': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'pace-keys': { type: 'string', default: '2000' },
+      'rate-limit': { type: 'string', default: '100' },
+      'max-rate': { type: 'string', default: '50' },
     },
   });
   const sections = new Set<Section>(
-    values.only ? (values.only.split(',') as Section[]) : ['restore', 'listing', 'planning', ...(values.memory ? (['memory'] as const) : [])],
+    values.only ? (values.only.split(',') as Section[]) : ['restore', 'listing', 'planning', 'pace', ...(values.memory ? (['memory'] as const) : [])],
   );
   for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown --only section "${s}"; sections: ${SECTIONS.join(', ')}`);
   const onlyPlanning = sections.size === 1 && sections.has('planning');
@@ -88,6 +95,9 @@ function options() {
     seedConcurrency: Number(values['seed-concurrency']),
     jsonOut: values['json-out'] ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
     keep: values.keep,
+    paceKeys: Number(values['pace-keys']),
+    rateLimit: Number(values['rate-limit']),
+    maxRate: Number(values['max-rate']),
   };
 }
 
@@ -200,6 +210,124 @@ async function restoreAndListing(run: Run): Promise<void> {
         }),
       ),
     );
+  }
+}
+
+/**
+ * The write pace, side by side on buckets seeded alike, every variant's requests
+ * through the fault proxy (in this process, so its clock is not the variant's):
+ * fault-free (s3-rewind and the floor), rate-limited (the proxy allows L writes/s
+ * per bucket, SlowDown above), 10 % SlowDown + 1 % resets, and a write cap N.
+ */
+async function pace(run: Run): Promise<void> {
+  const { opts } = run;
+  const seed = seedTotals(opts.paceKeys);
+  const labels = ['pace-free', 'pace-floor', 'pace-limited', 'pace-faults', 'pace-capped'];
+  const buckets = await Promise.all(labels.map((label) => run.bucket(label)));
+  log(`pace: seeding ${labels.length} buckets with ${opts.paceKeys} keys each`);
+  const seeded = await seedBuckets(run.s3, buckets, opts.paceKeys, { prefix: PREFIX, concurrency: opts.seedConcurrency, log });
+  const proxy = await FaultProxy.start({ seed: 20_261_125 });
+  try {
+    const variant = async (i: number, tool: VariantInput['tool'], extra: Partial<VariantInput> = {}) => {
+      const since = Date.now();
+      const arrivals = proxy.stats.writeArrivals.length;
+      const limited = proxy.stats.injected.rateLimited;
+      const slowDowns = proxy.stats.injected.slowDown;
+      log(`pace: ${labels[i]} (${tool})`);
+      const result = await child<VariantResult>('variant.ts', {
+        tool,
+        mode: 'copy',
+        bucket: buckets[i]!,
+        prefix: PREFIX,
+        cut: seeded.cut.getTime(),
+        concurrency: opts.concurrency,
+        definitionFile: run.definitionFile,
+        endpoint: proxy.endpoint,
+        ...extra,
+      } satisfies VariantInput);
+      const writes = proxy.stats.writeArrivals.slice(arrivals);
+      return {
+        result,
+        writeRequests: writes.length,
+        throttled: proxy.stats.injected.rateLimited - limited + proxy.stats.injected.slowDown - slowDowns,
+        writeSpanSeconds: writes.length > 1 ? (writes.at(-1)! - writes[0]!) / 1000 : 0,
+        highestSecond: proxy.highestWritesInOneSecond(since),
+      };
+    };
+    const free = await variant(0, 's3-rewind');
+    const floor = await variant(1, 'floor');
+    proxy.setWriteRateLimit(opts.rateLimit);
+    const limited = await variant(2, 's3-rewind');
+    proxy.setWriteRateLimit(undefined);
+    proxy.setRates({ slowDown: 0.1, resetBefore: 0.005, resetAfter: 0.005 });
+    const faults = await variant(3, 's3-rewind');
+    proxy.setRates({});
+    const capped = await variant(4, 's3-rewind', { maxWritesPerSecond: opts.maxRate });
+
+    const done = (v: typeof free) => v.result.changedKeys;
+    const accepted = limited.writeRequests - limited.throttled;
+    const goodput = accepted / Math.max(0.001, limited.writeSpanSeconds);
+    const rows: Array<[string, typeof free]> = [
+      ['fault-free s3-rewind', free],
+      ['fault-free floor', floor],
+      [`rate-limited ${opts.rateLimit}/s`, limited],
+      ['10% SlowDown + 1% resets', faults],
+      [`--max-rate ${opts.maxRate}`, capped],
+    ];
+    run.results.pace = { keys: opts.paceKeys, rateLimit: opts.rateLimit, maxRate: opts.maxRate, variants: Object.fromEntries(rows) };
+    run.printed.push(
+      `Pace: copy-mode restore of data/ to T, ${opts.paceKeys} keys (${seed.changed} changed) per bucket, concurrency ${opts.concurrency}, every request through the fault proxy`,
+      table(
+        ['scenario', 'wall s', 'keys done', 'failed', 'write requests', 'throttled', 'highest 1-s window'],
+        rows.map(([label, v]) => [
+          label,
+          (v.result.wallMs / 1000).toFixed(2),
+          String(done(v)),
+          String(v.result.failedKeys),
+          String(v.writeRequests),
+          String(v.throttled),
+          String(v.highestSecond),
+        ]),
+      ),
+    );
+    const failed = rows.filter(([, v]) => v.result.failedKeys > 0 || done(v) !== seed.changed).map(([label]) => label);
+    run.targets.push(
+      {
+        name: 'pace: no key fails, every scenario',
+        pass: failed.length === 0,
+        detail: failed.length ? `failed or incomplete: ${failed.join(', ')}` : `${seed.changed} keys each`,
+      },
+      {
+        name: `pace: rate-limited goodput ≥ 90 % of ${opts.rateLimit}/s`,
+        pass: goodput >= 0.9 * opts.rateLimit,
+        // The limit tests the pace only where the bucket could go faster: compare with the fault-free run's rate.
+        detail:
+          `${goodput.toFixed(1)} writes/s (${((100 * goodput) / opts.rateLimit).toFixed(0)} %) over ${limited.writeSpanSeconds.toFixed(1)} s of writes; ` +
+          `fault-free: ${(free.writeRequests / Math.max(0.001, free.writeSpanSeconds)).toFixed(1)} writes/s${free.writeRequests / Math.max(0.001, free.writeSpanSeconds) < opts.rateLimit ? ' (below the limit: the limit did not bind, give a lower --rate-limit)' : ''}`,
+      },
+      {
+        name: 'pace: rate-limited throttled ≤ 5 % of writes',
+        pass: limited.throttled <= 0.05 * limited.writeRequests,
+        detail: `${limited.throttled} of ${limited.writeRequests} (${((100 * limited.throttled) / Math.max(1, limited.writeRequests)).toFixed(1)} %)`,
+      },
+      {
+        name: 'pace: 10 % SlowDown + 1 % resets wall ≤ 1.5 × fault-free',
+        pass: faults.result.wallMs <= 1.5 * free.result.wallMs,
+        detail: `${(faults.result.wallMs / 1000).toFixed(1)} s vs ${(free.result.wallMs / 1000).toFixed(1)} s (${(faults.result.wallMs / free.result.wallMs).toFixed(2)} ×)`,
+      },
+      {
+        name: `pace: --max-rate ${opts.maxRate}, no one-second window above 1.1 × ${opts.maxRate}`,
+        pass: capped.highestSecond <= 1.1 * opts.maxRate,
+        detail: `highest ${capped.highestSecond} (${(capped.highestSecond / opts.maxRate).toFixed(2)} ×)`,
+      },
+      {
+        name: 'pace: fault-free copy wall ≤ 1.10 × floor',
+        pass: free.result.wallMs <= 1.1 * floor.result.wallMs,
+        detail: `${(free.result.wallMs / 1000).toFixed(1)} s vs ${(floor.result.wallMs / 1000).toFixed(1)} s (${(free.result.wallMs / floor.result.wallMs).toFixed(2)} ×)`,
+      },
+    );
+  } finally {
+    await proxy.stop();
   }
 }
 
@@ -330,7 +458,7 @@ async function main() {
   const scratch = mkdtempSync(join(tmpdir(), 's3rw-bench-'));
   const made: string[] = [];
   const runId = Date.now().toString(36);
-  const needsS3 = opts.sections.has('restore') || opts.sections.has('listing') || (opts.sections.has('memory') && opts.memoryRgw);
+  const needsS3 = opts.sections.has('restore') || opts.sections.has('listing') || opts.sections.has('pace') || (opts.sections.has('memory') && opts.memoryRgw);
   const endpoint = needsS3 ? ensureEndpoint(log) : undefined;
   const s3 = createS3Client({ maxSockets: opts.seedConcurrency });
   const run: Run = {
@@ -369,11 +497,12 @@ async function main() {
   };
 
   try {
-    if (opts.sections.has('restore') || opts.sections.has('memory')) {
+    if (opts.sections.has('restore') || opts.sections.has('memory') || opts.sections.has('pace')) {
       log('preparing the state machine definition');
       await child('warm-definition.ts', { file: run.definitionFile });
     }
     if (opts.sections.has('restore') || opts.sections.has('listing')) await section('restore', () => restoreAndListing(run));
+    if (opts.sections.has('pace')) await section('pace', () => pace(run));
     if (opts.sections.has('planning')) await section('planning', () => planning(run));
     if (opts.sections.has('memory')) await section('memory', () => memory(run));
   } finally {

@@ -33,6 +33,10 @@ export interface VariantInput {
   readonly definitionFile?: string;
   /** Restore from the synthetic S3 of this many keys (bench/synthetic-s3.ts) instead of the endpoint. */
   readonly synthetic?: number;
+  /** Another S3 endpoint than the environment's (the pace section's fault proxy). */
+  readonly endpoint?: string;
+  /** s3-rewind only: the request's write cap. */
+  readonly maxWritesPerSecond?: number;
 }
 
 export interface VariantResult {
@@ -58,7 +62,9 @@ const MiB = 1024 * 1024;
 const WRITES = ['CopyObject', 'DeleteObjects', 'DeleteObject', 'UploadPartCopy'];
 
 export async function runVariant(input: VariantInput): Promise<VariantResult> {
-  const s3 = input.synthetic ? syntheticS3(input.synthetic) : createS3Client({ maxSockets: input.concurrency });
+  const s3 = input.synthetic
+    ? syntheticS3(input.synthetic)
+    : createS3Client({ maxSockets: input.concurrency, ...(input.endpoint ? { endpoint: input.endpoint } : {}) });
   const counter = countRequests(s3);
   const definition = input.definitionFile ? (JSON.parse(readFileSync(input.definitionFile, 'utf8')) as LocalDefinition) : undefined;
   if (input.tool === 's3-rewind' && !definition) throw new Error('s3-rewind needs definitionFile (see bench/warm-definition.ts)');
@@ -77,6 +83,7 @@ export async function runVariant(input: VariantInput): Promise<VariantResult> {
       mode: input.mode,
       dryRun: input.dryRun ?? false,
       ...(input.mode === 'delete' ? { confirmPermanentDelete: true } : {}),
+      ...(input.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: input.maxWritesPerSecond } : {}),
     };
     const store = new FileWorkStore(workDir);
     if (input.tool === 'floor') {

@@ -62,6 +62,13 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function writeRate(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > 1_000_000)
+    throw new InvalidArgumentError('give a number of writes per second, more than 0 and at most 1,000,000.');
+  return n;
+}
+
 const modeOption = () =>
   new Option('--mode <mode>', 'copy: copy the old version over as a new version (keeps everything); delete: permanently delete every newer version')
     .choices(['copy', 'delete'])
@@ -78,6 +85,11 @@ function runOptions(command: Command, writes: boolean): Command {
       .option('--dry-run', 'plan only: print what would change, write nothing')
       .option('--yes', 'confirm delete mode without asking (needed when stdin is not a terminal)')
       .option('--concurrency <n>', 'requests in flight at once (local runs)', positiveInteger)
+      .option(
+        '--max-rate <n>',
+        "writes per second the whole restore stays under (each attempt counts), to protect the bucket's other traffic; a deployed stack's s3-rewind:maxWritesPerSecond may lower it",
+        writeRate,
+      )
       .option('--report <file>', 'copy the per-key report here: CSV if it ends in .csv, else JSON lines');
   }
   const document = writes ? 'the summary (with --dry-run: { summary, actions })' : '{ summary, actions }';

@@ -134,6 +134,11 @@ export interface SummaryExtras {
 }
 
 /** The summary in a few lines; `request` (when known) says what the restore point was. */
+/** `write cap: 100 writes/s (the whole restore)`, or nothing when the restore ran uncapped. */
+export function writeCapLine(maxWritesPerSecond: number | undefined): string | undefined {
+  return maxWritesPerSecond === undefined ? undefined : `write cap: ${fmt(maxWritesPerSecond)} writes/s (the whole restore)`;
+}
+
 export function formatSummary(summary: RestoreSummary, request: RestoreRequest | undefined, extras: SummaryExtras = {}): string {
   const point = request ? ` ${describePoint(request)}` : '';
   const label = (status: TaskStatus) => (status === 'deleted' && summary.mode === 'copy' ? 'hidden' : status);
@@ -149,6 +154,8 @@ export function formatSummary(summary: RestoreSummary, request: RestoreRequest |
         : `  ${keyCount(gone)} deleted: ${gone === 1 ? 'it' : 'they'} did not exist at the restore point`,
     );
   }
+  const cap = writeCapLine(summary.maxWritesPerSecond);
+  if (cap) lines.push(`  ${cap}`);
   lines.push(`  restore id: ${summary.restoreId}`);
   if (summary.error) lines.push(`  error: ${summary.error}`);
   if (summary.report) lines.push(`  report: ${summary.report.csv}`);

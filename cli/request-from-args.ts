@@ -32,6 +32,8 @@ export interface RestoreArgs {
   readonly to?: string;
   readonly withHistory?: boolean;
   readonly engine?: 'lambda' | 'batch-operations';
+  /** `--max-rate N`: writes per second the whole restore stays under. */
+  readonly maxRate?: number;
 }
 
 export interface ParsedRestore {
@@ -55,6 +57,7 @@ const FLAG_OF: Record<string, string> = {
   to: '--to',
   withHistory: '--with-history',
   engine: '--engine',
+  maxWritesPerSecond: '--max-rate',
   prefix: 'the prefix',
   bucket: 'the bucket',
   confirmPermanentDelete: '--yes',
@@ -110,6 +113,7 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
     ...(args.to !== undefined ? { to: args.to } : {}),
     ...(args.withHistory ? { withHistory: true as const } : {}),
     ...(args.engine !== undefined ? { engine: args.engine } : {}),
+    ...(args.maxRate !== undefined ? { maxWritesPerSecond: args.maxRate } : {}),
     ...(args.versionId !== undefined ? { versionId: args.versionId } : {}),
     ...(args.beforeVersionId !== undefined ? { beforeVersionId: args.beforeVersionId } : {}),
     ...(args.at !== undefined ? { at: parseTime(args.at, '--at', now) } : {}),

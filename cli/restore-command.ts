@@ -18,7 +18,7 @@ import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-option
 import { confirmRestore } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
 import { ExitCode, RestoreFailedError, UsageError } from './exit.ts';
-import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
+import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout, writeCapLine } from './output.ts';
 import { createProgress } from './progress.ts';
 import { endpointTried } from './s3-errors.ts';
 import { impactOf, type RestoreImpact } from './restore-impact.ts';
@@ -153,6 +153,8 @@ async function printPlan(engine: Engine, summary: RestoreSummary, options: Resto
   } else {
     stdout(formatPlan(actions, options.all === true));
     stdout(formatTotals(summary.planned, summary.mode));
+    const cap = writeCapLine(summary.maxWritesPerSecond);
+    if (cap) stdout(`${cap}\n`);
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
   }
   if (summary.status !== 'FAILED') return ExitCode.ok;

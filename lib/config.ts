@@ -41,6 +41,11 @@ export interface S3RewindConfig {
   readonly mapMaxConcurrency: number;
   /** Key ranges of a prefix each plan step lists at once, one ListObjectVersions chain each (1 to 64). @default 1 */
   readonly planRanges: number;
+  /**
+   * Writes per second every restore stays under, whatever its request says (a request may ask
+   * for less): split among the Distributed Map's concurrent act steps. @default none
+   */
+  readonly maxWritesPerSecond?: number;
   /** Percentage of chunks that may fail before the restore is failed. @default 0 */
   readonly mapToleratedFailurePercentage: number;
   /** Steady-state requests per second the API accepts. @default 10 */
@@ -80,6 +85,7 @@ export const CONTEXT_KEYS = {
   reportExpiryDays: 's3-rewind:reportExpiryDays',
   mapMaxConcurrency: 's3-rewind:mapMaxConcurrency',
   planRanges: 's3-rewind:planRanges',
+  maxWritesPerSecond: 's3-rewind:maxWritesPerSecond',
   mapToleratedFailurePercentage: 's3-rewind:mapToleratedFailurePercentage',
   apiRateLimit: 's3-rewind:apiRateLimit',
   apiBurstLimit: 's3-rewind:apiBurstLimit',
@@ -121,6 +127,8 @@ const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+
 export function configFromContext(get: (key: string) => unknown): S3RewindConfig {
   const accessLogsBucketName = optionalString(get(CONTEXT_KEYS.accessLogsBucketName), CONTEXT_KEYS.accessLogsBucketName);
   const eventBusName = optionalString(get(CONTEXT_KEYS.eventBusName), CONTEXT_KEYS.eventBusName);
+  const maxWritesPerSecond =
+    get(CONTEXT_KEYS.maxWritesPerSecond) === undefined ? undefined : num(get(CONTEXT_KEYS.maxWritesPerSecond), CONTEXT_KEYS.maxWritesPerSecond, 0);
   return validateConfig({
     allowedBuckets: stringList(get(CONTEXT_KEYS.allowedBuckets), CONTEXT_KEYS.allowedBuckets),
     deleteModeAllowed: flag(get(CONTEXT_KEYS.deleteModeAllowed), CONTEXT_KEYS.deleteModeAllowed, CONFIG_DEFAULTS.deleteModeAllowed),
@@ -138,6 +146,7 @@ export function configFromContext(get: (key: string) => unknown): S3RewindConfig
     apiRateLimit: num(get(CONTEXT_KEYS.apiRateLimit), CONTEXT_KEYS.apiRateLimit, CONFIG_DEFAULTS.apiRateLimit),
     apiBurstLimit: num(get(CONTEXT_KEYS.apiBurstLimit), CONTEXT_KEYS.apiBurstLimit, CONFIG_DEFAULTS.apiBurstLimit),
     ...(accessLogsBucketName ? { accessLogsBucketName } : {}),
+    ...(maxWritesPerSecond !== undefined ? { maxWritesPerSecond } : {}),
     ...(eventBusName ? { eventBusName } : {}),
     apiGatewayAccountRole: flag(get(CONTEXT_KEYS.apiGatewayAccountRole), CONTEXT_KEYS.apiGatewayAccountRole, CONFIG_DEFAULTS.apiGatewayAccountRole),
     kmsKeyArns: stringList(get(CONTEXT_KEYS.kmsKeyArns), CONTEXT_KEYS.kmsKeyArns),
@@ -186,6 +195,7 @@ export function validateConfig(config: S3RewindConfig): S3RewindConfig {
   integerIn(config.mapMaxConcurrency, CONTEXT_KEYS.mapMaxConcurrency, 1, 10_000);
   // Each range's cursor travels in the state: up to 2 KiB with the longest keys.
   integerIn(config.planRanges, CONTEXT_KEYS.planRanges, 1, 64);
+  if (config.maxWritesPerSecond !== undefined) integerIn(config.maxWritesPerSecond, CONTEXT_KEYS.maxWritesPerSecond, 1, 1_000_000);
   integerIn(config.mapToleratedFailurePercentage, CONTEXT_KEYS.mapToleratedFailurePercentage, 0, 100);
   integerIn(config.apiRateLimit, CONTEXT_KEYS.apiRateLimit, 1, 10_000);
   integerIn(config.apiBurstLimit, CONTEXT_KEYS.apiBurstLimit, 1, 5_000);

@@ -54,6 +54,10 @@ export interface RestoreFunctionsProps {
   readonly leaseStaleAfter?: Duration;
   /** Key ranges of a prefix each plan step lists at once (`PLAN_RANGES`). @default 1 */
   readonly planRanges?: number;
+  /** Act steps running at once (the Distributed Map's concurrency): each takes this share of a restore's write cap. @default 1 */
+  readonly actStepsAtOnce?: number;
+  /** Writes per second every restore stays under (a request may ask for less). @default none */
+  readonly maxWritesPerSecond?: number;
 }
 
 export class RestoreFunctions extends Construct {
@@ -101,6 +105,8 @@ export class RestoreFunctions extends Construct {
         WORK_BUCKET: props.workBucket.bucketName,
         BATCH_OPERATIONS_ROLE_ARN: batchOperations.BATCH_OPERATIONS_ROLE_ARN,
         LEASE_STALE_AFTER_MS: String((props.leaseStaleAfter ?? Duration.hours(25)).toMilliseconds()),
+        // The deployment's write cap: validation puts the cap in force into the request every step receives.
+        ...(props.maxWritesPerSecond !== undefined ? { MAX_WRITES_PER_SECOND: String(props.maxWritesPerSecond) } : {}),
       },
     });
     grantInspectBuckets(this.validateRequest, buckets);
@@ -120,7 +126,13 @@ export class RestoreFunctions extends Construct {
     grantReadWriteRestores(this.listVersions, props.workBucket);
 
     // Act steps: Lambda's 15 minutes, and a full vCPU (1,769 MB) for ~64 S3 requests in flight.
-    const actProps = { memorySize: 1769, timeout: Duration.minutes(15), logRetention } as const;
+    // Each act step has a client of its own: it paces its writes to its share of the restore's cap.
+    const actProps = {
+      memorySize: 1769,
+      timeout: Duration.minutes(15),
+      logRetention,
+      environment: { ACT_STEPS_AT_ONCE: String(props.actStepsAtOnce ?? 1) },
+    } as const;
     this.copyVersion = new RestoreFunction(this, 'CopyVersion', {
       handlerName: 'copy-version',
       description: 'Acts on one copy-mode plan chunk: copies target versions over keys, adds delete markers',

@@ -118,6 +118,8 @@ export interface RestoreStateMachineProps {
   readonly mapMaxConcurrency?: number;
   /** Key ranges of a prefix each plan step lists at once (list-versions' `PLAN_RANGES`). @default 1 */
   readonly planRanges?: number;
+  /** Writes per second every restore stays under, shared among the act steps that run at once. @default none */
+  readonly maxWritesPerSecond?: number;
   /**
    * Percentage of chunks whose act step may fail before the restore fails. A failed
    * chunk is one whose Lambda failed as a whole (per-key failures are outcomes, not
@@ -171,6 +173,8 @@ export class RestoreStateMachine extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       // A lease outlives no restore: stale only once its restore must have ended.
       leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),
+      actStepsAtOnce: mapMaxConcurrency,
+      ...(props.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: props.maxWritesPerSecond } : {}),
     });
     const definition = this.buildDefinition(props, mapMaxConcurrency, toleratedFailurePercentage);
 

@@ -4,7 +4,9 @@ import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { S3LeaseStore, type DestinationLease, type LeaseStore } from '#core/targets/destination-lease.ts';
 import type { ManifestSource } from '#core/sources/manifest.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
+import type { RestoreRequest } from '#core/restore/request.ts';
 import { createS3Client } from '#core/s3/client.ts';
+import { capWrites } from '#core/s3/pace.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 
 /** What the state-machine Lambdas run against. */
@@ -16,6 +18,12 @@ export interface StepDeps {
   readonly concurrency: number;
   /** Key ranges of a prefix a plan step lists at once; unset in Lambda (`PLAN_RANGES`). */
   readonly planRanges?: number;
+  /**
+   * Among how many act steps at once a restore's write cap is shared: the Distributed Map's
+   * concurrency in Lambda, where each step has a client of its own; 1 in the local runner,
+   * whose steps share one client. @default 1
+   */
+  readonly writeCapShares?: number;
   /** Progress hooks (the CLI's progress bar); unset in Lambda. */
   readonly onPage?: (entries: number) => void;
   readonly onOutcome?: (outcome: KeyOutcome) => void;
@@ -68,9 +76,20 @@ export function batchOperationsFromEnv(makeControl: () => S3ControlClient, env: 
 const concurrency = Number(process.env.S3_CONCURRENCY ?? 64);
 const s3 = createS3Client({ maxSockets: concurrency });
 
+/**
+ * Puts a restore's write cap on the client of this act step: its share of the cap in force
+ * (the validated request carries it), or none. Set at every invocation, since a Lambda
+ * container serves one restore's steps after another's.
+ */
+export function capActStepWrites(deps: StepDeps, request: Pick<RestoreRequest, 'maxWritesPerSecond'>): void {
+  const cap = request.maxWritesPerSecond;
+  capWrites(deps.s3, cap === undefined ? undefined : cap / Math.max(1, deps.writeCapShares ?? 1));
+}
+
 /** The deps of every function (leases: `leasesOf`'s default); advance-batch-jobs adds `batchOperations` (`batchOperationsFromEnv`). */
 export const lambdaDeps: StepDeps = {
   s3,
   workStore: (workBucket) => new S3WorkStore(s3, workBucket),
   concurrency,
+  writeCapShares: Number(process.env.ACT_STEPS_AT_ONCE ?? 1),
 };

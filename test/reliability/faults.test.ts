@@ -49,10 +49,10 @@ test('with 10% SlowDown and 1% resets, a copy-mode restore of 2,000 keys puts ev
   expect(fx.proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
 }, 240_000);
 
-// Adaptive mode slows itself down at every SlowDown: at a steady 10% it settles near
-// 6 requests a second (S3's SlowDown comes with a high request rate; the proxy's does
-// not). A smaller restore keeps the time reasonable.
-test('the production S3 client (adaptive retry, 8 attempts) takes a copy-mode restore through the same faults to the restore point with no version lost', async () => {
+// The production client (lambdas/core/s3/pace.ts) retries a throttled request while the
+// restore makes progress; a decrease of its pace that does not lower the share of
+// throttles (the proxy's SlowDowns are random, not a rate limit) is undone.
+test('the production S3 client (its own pace: paced retries, writes in flight per bucket) takes a copy-mode restore through the same faults to the restore point with no version lost', async () => {
   const incident = await seedIncident(plain, await fx.versionedBucket('adaptive'), 60);
   const s3 = createS3Client({ endpoint: fx.proxy.endpoint });
   fx.proxy.setRates(FAULTS);

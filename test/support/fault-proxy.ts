@@ -12,6 +12,9 @@
  * - answer a DeleteObjects batch with a per-entry `SlowDown` for every entry,
  *   without forwarding (a 200 whose entries all failed);
  * - delay the response;
+ * - limit the writes it forwards to N a second per bucket (a token bucket holding
+ *   a tenth of a second's worth) and answer `503 SlowDown` above it, as S3 does
+ *   per prefix (`writeRateLimit`);
  * - follow rules the test sets, matched on the request (operation, bucket,
  *   key, copy source, DeleteObjects entries): an S3 error for one key's copy,
  *   per-entry errors for one key in a DeleteObjects batch, a reset, a delay,
@@ -135,6 +138,8 @@ export interface FaultProxyOptions {
   readonly rules?: readonly FaultRule[];
   /** Requests the random rates may touch. @default every request */
   readonly faultable?: (request: ProxiedRequest) => boolean;
+  /** Writes forwarded per second and bucket at most; the rest are answered `503 SlowDown`. @default no limit */
+  readonly writeRateLimit?: number;
 }
 
 export interface FaultStats {
@@ -152,7 +157,11 @@ export interface FaultStats {
     resetAfter: number;
     deleteEntrySlowDown: number;
     delayed: number;
+    /** Writes answered `SlowDown` for going over `writeRateLimit`. */
+    rateLimited: number;
   };
+  /** Write requests received (every attempt), by arrival time in ms. */
+  writeArrivals: number[];
   /** Requests each rule acted on, by rule name. */
   rules: Record<string, number>;
 }
@@ -256,9 +265,12 @@ export class FaultProxy {
     requests: 0,
     inFlight: 0,
     forwarded: {},
-    injected: { slowDown: 0, internalError: 0, resetBefore: 0, resetAfter: 0, deleteEntrySlowDown: 0, delayed: 0 },
+    injected: { slowDown: 0, internalError: 0, resetBefore: 0, resetAfter: 0, deleteEntrySlowDown: 0, delayed: 0, rateLimited: 0 },
     rules: {},
+    writeArrivals: [],
   };
+  private writeRateLimit: number | undefined;
+  private readonly writeTokens = new Map<string, { tokens: number; at: number }>();
   private rates: FaultRates;
   private rules: Array<FaultRule & { used: number }>;
   private readonly random: () => number;
@@ -281,6 +293,7 @@ export class FaultProxy {
     this.rules = (options.rules ?? []).map((rule) => ({ ...rule, used: 0 }));
     this.random = seededRandom(options.seed ?? 1);
     this.faultable = options.faultable ?? (() => true);
+    this.writeRateLimit = options.writeRateLimit;
   }
 
   /** Starts a proxy on 127.0.0.1, on a port the system picks. */
@@ -311,6 +324,23 @@ export class FaultProxy {
   /** Replaces the random rates (e.g. faults only once the bucket is seeded). */
   setRates(rates: FaultRates): void {
     this.rates = rates;
+  }
+
+  /** Limits the writes forwarded to `perSecond` per bucket (undefined: no limit), from now on. */
+  setWriteRateLimit(perSecond: number | undefined): void {
+    this.writeRateLimit = perSecond;
+    this.writeTokens.clear();
+  }
+
+  /** The most write requests (every attempt) that arrived within any one second, from `since` (ms) on. */
+  highestWritesInOneSecond(since = 0): number {
+    const at = this.stats.writeArrivals.filter((t) => t >= since);
+    let highest = 0;
+    for (let first = 0, last = 0; last < at.length; last++) {
+      while (at[last]! - at[first]! >= 1000) first++;
+      highest = Math.max(highest, last - first + 1);
+    }
+    return highest;
   }
 
   addRule(rule: FaultRule): void {
@@ -366,6 +396,7 @@ export class FaultProxy {
       this.pending.set(id, `${req.method} ${req.url}: deciding`);
       const request = describeRequest(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks));
       this.stats.requests += 1;
+      if (WRITE_OPERATIONS.has(request.operation)) this.stats.writeArrivals.push(Date.now());
       for (let i = this.arrivals.length - 1; i >= 0; i--) {
         const arrival = this.arrivals[i]!;
         if (arrival.test(request)) {
@@ -406,6 +437,10 @@ export class FaultProxy {
       }
       return rule.action;
     }
+    if (this.overWriteRate(request)) {
+      this.stats.injected.rateLimited += 1;
+      return { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+    }
     if (!this.faultable(request)) return undefined;
     const r = this.rates;
     if (r.delay && this.random() < r.delay) {
@@ -431,6 +466,21 @@ export class FaultProxy {
       return (i.deleteEntrySlowDown++, { kind: 'deleteEntryErrors', codeOf: () => undefined, otherwise: 'SlowDown' });
     }
     return undefined;
+  }
+
+  /** A write over the bucket's `writeRateLimit`: its token bucket refills N a second and holds a tenth of a second's worth. */
+  private overWriteRate(request: ProxiedRequest): boolean {
+    const limit = this.writeRateLimit;
+    if (limit === undefined || !WRITE_OPERATIONS.has(request.operation)) return false;
+    const capacity = Math.max(1, limit / 10);
+    const now = Date.now();
+    const bucket = this.writeTokens.get(request.bucket) ?? { tokens: capacity, at: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) * limit) / 1000);
+    bucket.at = now;
+    this.writeTokens.set(request.bucket, bucket);
+    if (bucket.tokens < 1) return true;
+    bucket.tokens -= 1;
+    return false;
   }
 
   private requestId(): string {

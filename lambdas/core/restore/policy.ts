@@ -16,6 +16,8 @@ export interface RestorePolicy {
   readonly batchOperations?: boolean;
   /** A request that came as a `Restore Requested` event may use delete mode (besides deleteModeAllowed). @default false */
   readonly deleteModeFromEvents?: boolean;
+  /** Writes per second every restore stays under (`s3-rewind:maxWritesPerSecond`); a request may ask for less. @default none */
+  readonly maxWritesPerSecond?: number;
 }
 
 /** Who asked: an EventBridge event's sender is checked only by the bus policy, not by the API's IAM auth. */
@@ -26,19 +28,32 @@ export interface RequestOrigin {
 /**
  * The policy a Lambda runs under, from its environment: `ALLOWED_BUCKETS`
  * comma-separated, `DELETE_MODE_ALLOWED`, and `BATCH_OPERATIONS_ROLE_ARN`
- * (set: the engine runs).
+ * (set: the engine runs), `MAX_WRITES_PER_SECOND` (unset or empty: no cap).
  */
 export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): RestorePolicy {
   const buckets = (env.ALLOWED_BUCKETS ?? '')
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
+  const cap = Number(env.MAX_WRITES_PER_SECOND ?? '');
   return {
     allowedBuckets: buckets,
     deleteModeAllowed: env.DELETE_MODE_ALLOWED === 'true',
     batchOperations: (env.BATCH_OPERATIONS_ROLE_ARN ?? '').trim() !== '',
     deleteModeFromEvents: env.DELETE_MODE_FROM_EVENTS === 'true',
+    ...((env.MAX_WRITES_PER_SECOND ?? '').trim() !== '' && cap > 0 ? { maxWritesPerSecond: cap } : {}),
   };
+}
+
+/**
+ * The write cap in force for a request: the lower of the request's and the deployment's, or
+ * none. The validate step puts it in the request every later step receives. The S3 Batch
+ * Operations engine paces itself and takes no cap.
+ */
+export function withWriteCap<R extends Pick<RestoreRequest, 'maxWritesPerSecond' | 'engine'>>(request: R, policy: RestorePolicy): R {
+  const caps = [request.maxWritesPerSecond, policy.maxWritesPerSecond].filter((c): c is number => c !== undefined);
+  if (caps.length === 0 || request.engine === 'batch-operations') return request;
+  return { ...request, maxWritesPerSecond: Math.min(...caps) };
 }
 
 export function checkPolicy(

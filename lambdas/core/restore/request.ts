@@ -120,6 +120,12 @@ export const RestoreRequestSchema = z
     withHistory: z.literal(true).optional(),
     /** What carries out the copies: the state machine's Lambdas (default) or S3 Batch Operations jobs. */
     engine: z.enum(['lambda', 'batch-operations']).optional(),
+    /**
+     * Writes per second the whole restore stays under (copies, delete markers, DeleteObjects
+     * requests, each attempt counted), to protect the bucket's other traffic. How, not what:
+     * not part of the restore id.
+     */
+    maxWritesPerSecond: z.number().positive('must be more than 0').max(1_000_000, 'is more than 1,000,000').optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -156,6 +162,9 @@ export const RestoreRequestSchema = z
     const toPrefix = r.to !== undefined ? (S3_PREFIX_URI.exec(r.to)?.[2] ?? '') : '';
     if (r.engine === 'batch-operations' && toPrefix !== '' && !toPrefix.endsWith('/')) {
       issue('to', 'with S3 Batch Operations the destination prefix must end in / (Batch Operations adds one after it)');
+    }
+    if (r.maxWritesPerSecond !== undefined && r.engine === 'batch-operations') {
+      issue('maxWritesPerSecond', 'S3 Batch Operations sets its own pace: a write cap applies to the lambda engine');
     }
     if (targets > 1) issue('at', 'give one restore point: versionId, beforeVersionId, at or undelete');
     if (r.versionId !== undefined && r.key === undefined && r.manifest === undefined) issue('versionId', 'a version id restores one key: give key, not prefix');

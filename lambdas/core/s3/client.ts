@@ -1,14 +1,17 @@
 /**
  * One S3 client per process, sized for the concurrency a restore runs at: keep-alive
- * sockets for every request in flight, and the SDK's adaptive retry so SlowDown and
- * 503s slow us down instead of failing keys. Buckets in other regions are followed
- * there (S3's PermanentRedirect names the bucket's region).
+ * sockets for every request in flight, and the restore's own pace (pace.ts): each
+ * request retried with jittered backoff, throttles never a key's failure while the
+ * restore makes progress, and the writes in flight per bucket following what the
+ * bucket allows, under an optional cap in writes per second (`capWrites`). Buckets in other regions
+ * are followed there (S3's PermanentRedirect names the bucket's region).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { PACE_DEFAULTS, PacedRetryStrategy, RETRY_DEFAULTS, WritePace, capWrites, paceClient } from './pace.ts';
 
 export interface S3Options {
   /** A custom endpoint (Ceph RGW, MinIO...): path-style addressing is used. */
@@ -17,7 +20,10 @@ export interface S3Options {
   readonly profile?: string;
   /** Requests in flight at once; sockets are pooled to match. */
   readonly maxSockets?: number;
+  /** Attempts per request for passing errors other than throttling (a throttled request retries while the restore makes progress). */
   readonly maxAttempts?: number;
+  /** Writes per second at most, to every bucket together (`--max-rate`); none by default. */
+  readonly maxWritesPerSecond?: number;
 }
 
 export const DEFAULT_CONCURRENCY = 32;
@@ -25,11 +31,14 @@ export const DEFAULT_CONCURRENCY = 32;
 export function createS3Client(options: S3Options = {}): S3Client {
   const maxSockets = options.maxSockets ?? DEFAULT_CONCURRENCY;
   const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  return new S3Client({
+  const maxAttempts = options.maxAttempts ?? RETRY_DEFAULTS.maxAttempts;
+  const client = new S3Client({
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(options.profile ? { profile: options.profile } : {}),
-    retryMode: 'adaptive',
+    // Not the SDK's modes: `adaptive` slows the whole client to a crawl on a few throttles,
+    // `standard` fails keys once its shared retry quota runs out (docs/performance.md, "Pace").
+    retryStrategy: new PacedRetryStrategy({ ...RETRY_DEFAULTS, maxAttempts }),
     // A bucket in another region than the client's answers 301 PermanentRedirect with
     // x-amz-bucket-region: send the request again signed for that region (and, on AWS,
     // to its endpoint) instead of failing every key of the restore.
@@ -38,7 +47,7 @@ export function createS3Client(options: S3Options = {}): S3Client {
     // as Ceph RGW reject the trailing checksums the SDK otherwise adds to every upload.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: options.maxAttempts ?? 8,
+    maxAttempts,
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
@@ -46,6 +55,9 @@ export function createS3Client(options: S3Options = {}): S3Client {
       requestTimeout: 120_000,
     }),
   });
+  paceClient(client, new WritePace({ ...PACE_DEFAULTS, maxInFlight: maxSockets }));
+  if (options.maxWritesPerSecond !== undefined) capWrites(client, options.maxWritesPerSecond);
+  return client;
 }
 
 /**

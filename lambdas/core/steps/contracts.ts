@@ -126,6 +126,8 @@ export interface RestoreSummary {
   readonly counts: OutcomeCounts;
   readonly report: { readonly csv: string; readonly jsonl: string } | null;
   readonly plan: string;
+  /** The write cap the restore ran under (writes per second, the whole restore), if any. */
+  readonly maxWritesPerSecond?: number;
   readonly error?: string;
 }
 

@@ -103,6 +103,7 @@ export async function writeReport(store: WorkStore, input: ReportStepInput): Pro
     counts,
     report: acted ? { csv: store.locationOf(keys.reportCsv), jsonl: store.locationOf(keys.reportJsonl) } : null,
     plan: store.locationOf(keys.planPrefix),
+    ...(input.request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: input.request.maxWritesPerSecond } : {}),
     ...(input.failure ? { error: failureMessage(input.failure) } : {}),
   };
   await store.putText(keys.summary, JSON.stringify(summary, null, 2), 'application/json');

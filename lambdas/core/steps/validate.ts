@@ -10,7 +10,7 @@ import { failingTransientlyAs } from '../s3/transient.ts';
 import { RefusedError, RequestError } from '../restore/errors.ts';
 import { checkScopeHasHistory } from '../s3/scope-check.ts';
 import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
-import { checkPolicy, type RestorePolicy } from '../restore/policy.ts';
+import { checkPolicy, withWriteCap, type RestorePolicy } from '../restore/policy.ts';
 import { destinationOf, parseRestoreRequest, restoreIdOf, specOf } from '../restore/request.ts';
 import type { RestoreContext, ValidateStepInput } from './contracts.ts';
 
@@ -68,7 +68,7 @@ export async function validateRestore(
     );
     leases.onTaken?.(taken);
   }
-  return { restoreId, request, workBucket };
+  return { restoreId, request: withWriteCap(request, policy), workBucket };
 }
 
 /** The destination of `to` as the one to write to: it must exist and keep versions (the source's reasons don't fit it). */

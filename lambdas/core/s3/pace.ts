@@ -1,0 +1,447 @@
+/**
+ * The write pace of a restore: how fast it writes to a bucket, found and held
+ * while it runs, and how each request is retried. S3 answers `503 SlowDown`
+ * above what a prefix allows (about 3,500 writes/s, less while it scales or
+ * when other traffic shares it); a restore must slow down to what is allowed,
+ * never fail a key for it, and never stall every request on one answer.
+ *
+ * - `nextPace` (pure): the control rule of one bucket's writes. Additive
+ *   increase while writes succeed, multiplicative decrease when the share of
+ *   throttled writes in the last second rises above what is tolerated, a floor.
+ *   It controls the writes allowed in flight and, once a throttle was seen, a
+ *   rate. A decrease that did not lower the share of throttled writes (throttles
+ *   that come whatever the rate) is undone, and that share is learned as the
+ *   bucket's baseline, so random throttling does not ratchet the pace down.
+ * - `retryDecision` (pure): each request's retries. Jittered exponential
+ *   backoff with a capped delay; a throttled request is retried as long as the
+ *   restore makes progress (some request succeeded in the last `stallMs`), never
+ *   refused by a shared quota; other passing errors get `maxAttempts`.
+ * - `WritePace`: per client, one `BucketPace` per bucket (p-limit for the
+ *   requests in flight, a spacing for the rate) and an optional cap in writes
+ *   per second for the whole client (`--max-rate`, `maxWritesPerSecond`).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { FinalizeRequestMiddleware, RetryErrorInfo, RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
+import pLimit, { type LimitFunction } from 'p-limit';
+
+// ─── The control rule (pure) ─────────────────────────────────────────────────
+
+export interface PaceSettings {
+  /** Writes in flight at most (the socket pool). */
+  readonly maxInFlight: number;
+  /** Writes in flight at least, however hard the bucket throttles. */
+  readonly minInFlight: number;
+  /** Writes per second at least, once paced. */
+  readonly minRate: number;
+  /** A decrease sets the rate to this share of the writes that succeeded in the last second. */
+  readonly backoff: number;
+  /** A decrease multiplies the writes allowed in flight by this. */
+  readonly inFlightBackoff: number;
+  /** Writes per second added per second of successful writes, as a share of the rate set at the last decrease. */
+  readonly increaseShare: number;
+  /** Share of throttled writes in the last second tolerated above the baseline. */
+  readonly tolerated: number;
+  /** Writes answered in the last second before their share of throttles counts. */
+  readonly minSample: number;
+  /** How long after a decrease its effect is judged (ms). */
+  readonly trialMs: number;
+}
+
+export const PACE_DEFAULTS: Omit<PaceSettings, 'maxInFlight'> = {
+  minInFlight: 2,
+  minRate: 5,
+  backoff: 0.9,
+  inFlightBackoff: 0.75,
+  increaseShare: 0.1,
+  tolerated: 0.03,
+  minSample: 40,
+  trialMs: 1000,
+};
+
+export interface PaceState {
+  /** Writes allowed in flight (fractional; the limiter uses its integer part). */
+  readonly inFlight: number;
+  /** Writes per second allowed; null until the bucket first throttled too much: unpaced. */
+  readonly rate: number | null;
+  /** Writes per second added per second of success (set at each decrease). */
+  readonly step: number;
+  /** Share of throttled writes that persisted whatever the rate (learned from an undone decrease). */
+  readonly baseline: number;
+  /** When the last decrease happened (ms). */
+  readonly decreasedAt: number;
+  /** While a decrease is on trial: the pace before it, the share that caused it, and the writes sent since. */
+  readonly trial: {
+    readonly before: { readonly inFlight: number; readonly rate: number | null };
+    readonly share: number;
+    readonly successesPerSecond: number;
+    readonly writes: number;
+    readonly throttles: number;
+  } | null;
+}
+
+export const initialPace = (settings: Pick<PaceSettings, 'maxInFlight'>): PaceState => ({
+  inFlight: settings.maxInFlight,
+  rate: null,
+  step: 0,
+  baseline: 0,
+  decreasedAt: -Infinity,
+  trial: null,
+});
+
+/** A write's answer, with what the bucket answered in the last second. */
+export interface PaceObservation {
+  readonly kind: 'success' | 'throttle';
+  /** When this write was sent (ms). */
+  readonly sentAt: number;
+  readonly now: number;
+  /** Writes answered in the last second, this one included; of them throttled; successful writes per second; the time they span (ms, ≤ 1,000). */
+  readonly recent: { readonly writes: number; readonly throttles: number; readonly successesPerSecond: number; readonly spanMs: number };
+}
+
+/** The share of throttled writes tolerated before the pace goes down. */
+const tolerance = (baseline: number, settings: PaceSettings) => baseline * 1.5 + settings.tolerated;
+
+/** The pace after one write's answer. */
+export function nextPace(state: PaceState, seen: PaceObservation, settings: PaceSettings): PaceState {
+  let s = state;
+  // A decrease on trial: count the writes sent under it; after `trialMs`, keep it or undo it.
+  if (s.trial && seen.sentAt >= s.decreasedAt) {
+    const trial = { ...s.trial, writes: s.trial.writes + 1, throttles: s.trial.throttles + (seen.kind === 'throttle' ? 1 : 0) };
+    s = { ...s, trial };
+    if (seen.now - s.decreasedAt >= settings.trialMs && trial.writes >= settings.minSample) {
+      const share = trial.throttles / trial.writes;
+      const successesPerSecond = ((trial.writes - trial.throttles) * 1000) / (seen.now - s.decreasedAt);
+      // Kept if as many writes succeed as before (the bucket's limit, not ours), or the share of
+      // throttles moved (down: it helped; up: not far enough): the next decrease may go further. If the throttles went on as before and the successes fell
+      // with the pace, the throttles don't come from our rate: undone, and their share learned.
+      const kept = successesPerSecond >= 0.9 * trial.successesPerSecond || share < 0.75 * trial.share || share > 1.5 * trial.share;
+      s = kept ? { ...s, trial: null } : { ...s, ...trial.before, baseline: Math.min(0.5, share), trial: null };
+    }
+  }
+  if (seen.kind === 'success') {
+    const inFlight = Math.min(settings.maxInFlight, s.inFlight + 1 / Math.max(1, s.inFlight));
+    // The rate grows by `step` a second while it is used; a rate well above what is sent is not raised further.
+    const rate = s.rate === null || seen.recent.successesPerSecond < 0.5 * s.rate ? s.rate : s.rate + s.step / Math.max(1, s.rate);
+    return { ...s, inFlight, rate };
+  }
+  const share = seen.recent.throttles / Math.max(1, seen.recent.writes);
+  const tooMany = seen.recent.writes >= settings.minSample && seen.recent.spanMs >= settings.trialMs / 2 && share > tolerance(s.baseline, settings);
+  // One decrease per episode: throttles of writes sent before the last decrease, or during its trial, don't count.
+  if (!tooMany || s.trial || seen.sentAt < s.decreasedAt) return s;
+  const measured = Math.max(settings.minRate, seen.recent.successesPerSecond);
+  const rate = Math.max(settings.minRate, settings.backoff * Math.min(s.rate ?? Infinity, measured));
+  return {
+    ...s,
+    inFlight: Math.max(settings.minInFlight, s.inFlight * settings.inFlightBackoff),
+    rate,
+    step: Math.max(1, rate * settings.increaseShare),
+    decreasedAt: seen.now,
+    trial: { before: { inFlight: s.inFlight, rate: s.rate }, share, successesPerSecond: seen.recent.successesPerSecond, writes: 0, throttles: 0 },
+  };
+}
+
+// ─── Retries (pure decision) ─────────────────────────────────────────────────
+
+export interface RetrySettings {
+  /** Attempts per request for passing errors other than throttling (resets, 500s, timeouts). */
+  readonly maxAttempts: number;
+  /** A throttled request gives up only when no request of the client succeeded for this long (ms) while it tried. */
+  readonly stallMs: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** Five minutes without one successful request: the bucket is not slowing us down, it is refusing us. */
+export const STALL_MS = 5 * 60_000;
+
+export const RETRY_DEFAULTS: RetrySettings = { maxAttempts: 8, stallMs: STALL_MS, baseDelayMs: 100, maxDelayMs: 10_000 };
+
+export interface RetryInput {
+  readonly errorType: RetryErrorType;
+  /** Retries so far of this request, of any kind. */
+  readonly retries: number;
+  /** Failures so far of this request other than throttling, this one not included. */
+  readonly failures: number;
+  /** Since when nothing succeeded as far as this request knows: the later of the client's last success and this request's first attempt (ms). */
+  readonly quietSince: number;
+  readonly now: number;
+  /** A number in [0, 1). */
+  readonly random: number;
+}
+
+export type RetryDecision = { readonly retry: false; readonly why: string } | { readonly retry: true; readonly delayMs: number };
+
+export function retryDecision(input: RetryInput, settings: RetrySettings = RETRY_DEFAULTS): RetryDecision {
+  const delayMs = Math.floor(input.random * Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** Math.min(input.retries, 20)));
+  switch (input.errorType) {
+    case 'CLIENT_ERROR':
+      return { retry: false, why: 'not a passing error' };
+    case 'THROTTLING':
+      if (input.now - input.quietSince >= settings.stallMs) {
+        return { retry: false, why: `throttled, and no request succeeded for ${Math.round((input.now - input.quietSince) / 1000)} s` };
+      }
+      return { retry: true, delayMs };
+    default:
+      if (input.failures + 1 >= settings.maxAttempts) return { retry: false, why: `${settings.maxAttempts} attempts failed` };
+      return { retry: true, delayMs };
+  }
+}
+
+interface PacedToken extends RetryToken {
+  readonly retries: number;
+  readonly failures: number;
+  readonly startedAt: number;
+  readonly delayMs: number;
+}
+
+const token = (retries: number, failures: number, startedAt: number, delayMs: number): PacedToken => ({
+  retries,
+  failures,
+  startedAt,
+  delayMs,
+  getRetryCount: () => retries,
+  getRetryDelay: () => delayMs,
+});
+
+/** The SDK's retry strategy of a paced client: `retryDecision` for each failed attempt, one progress clock per client. */
+export class PacedRetryStrategy implements RetryStrategyV2 {
+  readonly mode = 'paced';
+  private lastSuccessAt = -Infinity;
+
+  constructor(
+    private readonly settings: RetrySettings = RETRY_DEFAULTS,
+    private readonly clock: () => number = Date.now,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  acquireInitialRetryToken(): Promise<RetryToken> {
+    return Promise.resolve(token(0, 0, this.clock(), 0));
+  }
+
+  refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    const t = previous as PacedToken;
+    const now = this.clock();
+    const decision = retryDecision(
+      {
+        errorType: info.errorType,
+        retries: t.retries,
+        failures: t.failures,
+        quietSince: Math.max(this.lastSuccessAt, t.startedAt),
+        now,
+        random: this.random(),
+      },
+      this.settings,
+    );
+    if (!decision.retry) return Promise.reject(info.error ?? new Error(decision.why));
+    return Promise.resolve(token(t.retries + 1, t.failures + (info.errorType === 'THROTTLING' ? 0 : 1), t.startedAt, decision.delayMs));
+  }
+
+  recordSuccess(): void {
+    this.lastSuccessAt = this.clock();
+  }
+}
+
+// ─── Pacing a client's writes ────────────────────────────────────────────────
+
+/** The S3 commands that write to a bucket: paced and capped. */
+export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
+  'PutObjectCommand',
+  'CopyObjectCommand',
+  'UploadPartCopyCommand',
+  'UploadPartCommand',
+  'CreateMultipartUploadCommand',
+  'CompleteMultipartUploadCommand',
+  'DeleteObjectCommand',
+  'DeleteObjectsCommand',
+  'PutObjectTaggingCommand',
+  'PutObjectRetentionCommand',
+  'PutObjectLegalHoldCommand',
+]);
+
+const THROTTLE_NAMES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
+/** S3 (or a store like it) asked us to slow down. */
+export const isThrottle = (error: unknown): boolean => {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return THROTTLE_NAMES.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429;
+};
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Lets requests go one at a time at `rate` a second on a schedule (a GCRA: each
+ * has its theoretical time, 1/rate after the one before it). A request may go up
+ * to `toleranceMs` before its time, so that timers firing late don't lower the
+ * rate, and no earlier: any one second holds at most rate × (1 + toleranceMs/1000)
+ * + 1 of them, even after the event loop was held up. A null rate lets everything through.
+ */
+export class Spacing {
+  private theoretical = -Infinity;
+  private queue: Promise<void> = Promise.resolve();
+  constructor(
+    public rate: number | null,
+    private readonly clock: () => number = Date.now,
+    private readonly toleranceMs = 50,
+  ) {}
+
+  /** How long the next request in line waits (ms). */
+  delay(): number {
+    if (this.rate === null || !(this.rate > 0)) return 0;
+    return Math.max(0, this.theoretical - Math.min(this.toleranceMs, 1000 / this.rate) - this.clock());
+  }
+
+  wait(): Promise<void> {
+    if (this.rate === null) return Promise.resolve();
+    const turn = this.queue.then(async () => {
+      for (let ms = this.delay(); ms > 0; ms = this.delay()) await sleep(ms);
+      if (this.rate !== null) this.theoretical = Math.max(this.theoretical, this.clock()) + 1000 / this.rate;
+    });
+    this.queue = turn;
+    return turn;
+  }
+}
+
+/** What a bucket answered in the last second (successes per second over less than a second at the start). */
+export class RecentAnswers {
+  private readonly at: number[] = [];
+  private readonly throttled: boolean[] = [];
+  private throttles = 0;
+  private first: number | undefined;
+
+  add(now: number, throttled: boolean): PaceObservation['recent'] {
+    this.first ??= now;
+    this.at.push(now);
+    this.throttled.push(throttled);
+    if (throttled) this.throttles += 1;
+    while (this.at.length > 0 && this.at[0]! < now - 1000) {
+      this.at.shift();
+      if (this.throttled.shift()) this.throttles -= 1;
+    }
+    const span = Math.min(1000, Math.max(100, now - this.first));
+    return { writes: this.at.length, throttles: this.throttles, successesPerSecond: ((this.at.length - this.throttles) * 1000) / span, spanMs: span };
+  }
+}
+
+/** One bucket's writes: at most `inFlight` at once (p-limit), spaced to `rate` once throttled. */
+export class BucketPace {
+  state: PaceState;
+  /** Writes answered, and of them throttled, since the start. */
+  readonly counts = { writes: 0, throttles: 0 };
+  private readonly limit: LimitFunction;
+  private readonly spacing: Spacing;
+  private readonly recent = new RecentAnswers();
+
+  constructor(
+    private readonly settings: PaceSettings,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.state = initialPace(settings);
+    this.limit = pLimit(Math.max(1, Math.floor(this.state.inFlight)));
+    this.spacing = new Spacing(null, clock);
+  }
+
+  run<T>(send: () => Promise<T>, cap?: Spacing): Promise<T> {
+    return this.limit(async () => {
+      await cap?.wait();
+      await this.spacing.wait();
+      const sentAt = this.clock();
+      try {
+        const result = await send();
+        this.observe('success', sentAt);
+        return result;
+      } catch (error) {
+        if (isThrottle(error)) this.observe('throttle', sentAt);
+        throw error;
+      }
+    });
+  }
+
+  private observe(kind: PaceObservation['kind'], sentAt: number): void {
+    const now = this.clock();
+    this.counts.writes += 1;
+    if (kind === 'throttle') this.counts.throttles += 1;
+    this.state = nextPace(this.state, { kind, sentAt, now, recent: this.recent.add(now, kind === 'throttle') }, this.settings);
+    this.limit.concurrency = Math.max(1, Math.floor(this.state.inFlight));
+    this.spacing.rate = this.state.rate;
+  }
+}
+
+/** A client's write pace: one `BucketPace` per bucket, and the cap of the whole client. */
+export class WritePace {
+  private readonly buckets = new Map<string, BucketPace>();
+  private cap: Spacing | undefined;
+
+  constructor(
+    private readonly settings: PaceSettings,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Caps the client's writes, to every bucket together, at `perSecond`; undefined lifts the cap. */
+  capWrites(perSecond: number | undefined): void {
+    if (perSecond === undefined) this.cap = undefined;
+    else if (this.cap) this.cap.rate = perSecond;
+    else this.cap = new Spacing(perSecond, this.clock);
+  }
+
+  get writesPerSecondCap(): number | undefined {
+    return this.cap?.rate ?? undefined;
+  }
+
+  bucket(name: string): BucketPace {
+    let pace = this.buckets.get(name);
+    if (!pace) this.buckets.set(name, (pace = new BucketPace(this.settings, this.clock)));
+    return pace;
+  }
+
+  /** Paces a write to `bucket`. */
+  run<T>(bucket: string, send: () => Promise<T>): Promise<T> {
+    return this.bucket(bucket).run(send, this.cap);
+  }
+
+  /** The finalizeRequest middleware: each attempt of a write waits for its bucket's slot (and the cap) before it is signed and sent. */
+  middleware(): FinalizeRequestMiddleware<object, object> {
+    return (next, context) => (args) => {
+      if (!WRITE_COMMANDS.has(context.commandName ?? '')) return next(args);
+      const bucket = (args.input as { Bucket?: string }).Bucket ?? '';
+      return this.run(bucket, () => next(args));
+    };
+  }
+}
+
+const paces = new WeakMap<S3Client, WritePace>();
+
+/** Puts `pace` on `client`: each write attempt goes through it, below the retries and before signing. */
+export function paceClient(client: S3Client, pace: WritePace): void {
+  paces.set(client, pace);
+  client.middlewareStack.addRelativeTo(pace.middleware() as never, {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 's3RewindWritePace',
+    override: true,
+  });
+}
+
+/** The pace of a client made by `createS3Client`; undefined for another client. */
+export const paceOf = (client: S3Client): WritePace | undefined => paces.get(client);
+
+/**
+ * Caps a client's writes at `perSecond` (undefined: no cap). A client not made by
+ * `createS3Client` (a test's) has no pace: it is given one with its own sockets' worth in flight.
+ */
+export function capWrites(client: S3Client, perSecond: number | undefined): void {
+  let pace = paceOf(client);
+  if (!pace) {
+    if (perSecond === undefined) return;
+    pace = new WritePace({ ...PACE_DEFAULTS, maxInFlight: 64 });
+    paceClient(client, pace);
+  }
+  pace.capWrites(perSecond);
+}
