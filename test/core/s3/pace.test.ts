@@ -6,7 +6,7 @@
  * not how long anything takes.
  */
 import type { RetryErrorInfo } from '@smithy/types';
-import { capActStepWrites, type StepDeps } from '../../lambdas/commons/clients.ts';
+import { capActStepWrites, type StepDeps } from '../../../lambdas/commons/clients.ts';
 import { policyFromEnv, withWriteCap } from '#core/restore/policy.ts';
 import { parseRestoreRequest } from '#core/restore/request.ts';
 import { createS3Client } from '#core/s3/client.ts';
