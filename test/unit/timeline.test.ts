@@ -148,11 +148,11 @@ describe('the burst rule', () => {
     expect(findBurstSpans([0, 0, 0, 0, 4, 0, 0])).toEqual([]);
   });
 
-  test('burst intervals one quiet interval apart are one burst; two apart are two', () => {
-    expect(findBurstSpans([1, 1, 1, 1, 30, 1, 30, 1, 1, 1]).map(({ from, to }) => [from, to])).toEqual([[4, 6]]);
-    expect(findBurstSpans([1, 1, 1, 1, 30, 1, 1, 30, 1, 1]).map(({ from, to }) => [from, to])).toEqual([
+  test('burst intervals two quiet intervals apart are one burst; three apart are two', () => {
+    expect(findBurstSpans([1, 1, 1, 1, 30, 1, 1, 30, 1, 1]).map(({ from, to }) => [from, to])).toEqual([[4, 7]]);
+    expect(findBurstSpans([1, 1, 1, 1, 30, 1, 1, 1, 30, 1, 1]).map(({ from, to }) => [from, to])).toEqual([
       [4, 4],
-      [7, 7],
+      [8, 8],
     ]);
   });
 

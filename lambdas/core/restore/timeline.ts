@@ -224,17 +224,17 @@ export const BURST_RULE = {
   /** ...and are at least this many. */
   minChanges: 5,
   /** Burst intervals this many quiet intervals apart or fewer are one burst. */
-  mergeGap: 1,
-  /** A change at a burst's edge this many of its median gaps or more from the next is not part of it. */
-  edgeGaps: 10,
+  mergeGap: 2,
+  /** A change at a burst's edge this many of its usual gaps (80th percentile) or more from the next is not part of it. */
+  edgeGaps: 3,
 } as const;
 
 export const BURST_RULE_TEXT =
   `An interval is part of a burst when it has at least ${BURST_RULE.minChanges} changes and more than ${BURST_RULE.factor} times its background: ` +
   `the median number of changes of the ${BURST_RULE.window} quiet intervals before it (of the whole series, before there are 3). ` +
-  `Burst intervals at most ${BURST_RULE.mergeGap} quiet interval apart are one burst. Its first and last change are its intervals' first and last, ` +
-  `less changes at its edges standing more than ${BURST_RULE.edgeGaps} times the burst's median gap between changes away from the rest, plus changes just ` +
-  `outside it (up to one interval) that close; the suggested restore point is 1 ms before its first change.`;
+  `Burst intervals at most ${BURST_RULE.mergeGap} quiet intervals apart are one burst. Its first and last change are its intervals' first and last, ` +
+  `less changes at its edges standing ${BURST_RULE.edgeGaps} times the burst's usual gap between changes (its 80th percentile) or more away from the rest, ` +
+  `plus changes just outside it (up to one interval) closer than that; the suggested restore point is 1 ms before its first change.`;
 
 const median = (values: readonly number[]): number => {
   if (values.length === 0) return 0;
@@ -407,8 +407,13 @@ function intervalFor(first: number | undefined, last: number | undefined, fineWi
   };
 }
 
-/** The median time between consecutive changes of these buckets (a bucket's own changes spread evenly between its first and last). */
-function medianGap(buckets: ReturnType<ChangeHistogram['sorted']>): number {
+/**
+ * The usual time between consecutive changes of these buckets: the 80th
+ * percentile, so a burst's jitter is usual but the few long gaps to stray
+ * changes at its edges are not (a bucket's own changes count as spread evenly
+ * between its first and last).
+ */
+function usualGap(buckets: ReturnType<ChangeHistogram['sorted']>): number {
   const gaps: number[] = [];
   buckets.forEach((b, i) => {
     const n = changesIn(b.counts);
@@ -416,7 +421,8 @@ function medianGap(buckets: ReturnType<ChangeHistogram['sorted']>): number {
     const next = buckets[i + 1];
     if (next) gaps.push(next.first - b.last);
   });
-  return median(gaps);
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor(0.8 * (gaps.length - 1))] ?? 0;
 }
 
 interface SeriesFrame {
@@ -431,8 +437,8 @@ interface SeriesFrame {
  * A burst's first and last change: the changes of its intervals, less those at
  * its edges standing apart from the rest (a background write earlier in its
  * first interval), plus close ones just outside it (a burst that began at the
- * end of a quiet interval). "Apart" is measured in the burst's own pace: its
- * median gap between changes.
+ * end of a quiet interval). "Apart" is measured in the burst's own pace: the
+ * 80th percentile of its gaps between changes.
  */
 function burstOf(span: BurstSpan, number: number, fine: ReturnType<ChangeHistogram['sorted']>, frame: SeriesFrame): Burst {
   const from = frame.start + span.from * frame.ms;
@@ -440,7 +446,7 @@ function burstOf(span: BurstSpan, number: number, fine: ReturnType<ChangeHistogr
   const window = fine.filter((b) => b.start >= from - frame.ms && b.start < to + frame.ms);
   let lo = window.findIndex((b) => b.start >= from);
   let hi = window.findLastIndex((b) => b.start < to);
-  const limit = BURST_RULE.edgeGaps * Math.max(medianGap(window.slice(lo, hi + 1)), 1);
+  const limit = BURST_RULE.edgeGaps * Math.max(usualGap(window.slice(lo, hi + 1)), 1);
   const gapAfter = (i: number) => window[i + 1]!.first - window[i]!.last;
   while (lo < hi && gapAfter(lo) >= limit) lo += 1;
   while (hi > lo && gapAfter(hi - 1) >= limit) hi -= 1;
