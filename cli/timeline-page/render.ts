@@ -35,7 +35,7 @@ h2 { font-size: 16px; margin: 20px 0 8px; }
 #selection { border: 1px solid #cbd5e1; border-radius: 6px; padding: 8px 14px; margin-top: 12px; background: #f8fafc; }
 #restore-command { display: block; font: 13px ui-monospace, monospace; background: #0f172a; color: #e2e8f0; padding: 8px 10px; border-radius: 4px; white-space: pre-wrap; word-break: break-all; }
 #restore-totals { display: flex; gap: 24px; flex-wrap: wrap; }
-table.totals caption { text-align: left; font-weight: 600; padding: 6px 0; }
+table.totals caption { text-align: left; font-weight: 600; padding: 6px 0; white-space: nowrap; }
 table.totals td { padding: 1px 12px 1px 0; }
 table.totals td[data-total] { text-align: right; font-variant-numeric: tabular-nums; }
 #burst-list button { font: inherit; cursor: pointer; }

@@ -79,7 +79,7 @@ function totalsTable(preview: RestorePreview): HTMLElement {
   table.className = 'totals';
   table.dataset.label = preview.label;
   const caption = table.createCaption();
-  caption.textContent = `A restore to ${preview.at} (${preview.label}) would change:`;
+  caption.textContent = `${preview.label}: a restore to ${preview.at} would change`;
   const t = preview.totals;
   for (const [name, value] of [
     ['keys', t.keys],
@@ -201,6 +201,17 @@ function interactions(u: uPlot): void {
 }
 
 const stepped = uPlot.paths.stepped!({ align: 1 });
+
+/** Time-axis labels, 24-hour, in the page's zone, as precise as the ticks' spacing needs. */
+function timeTicks(_u: uPlot, splits: number[], _axis: number, _space: number, increment: number): string[] {
+  return splits.map((ms) => {
+    const full = inZone(ms);
+    if (increment >= 86_400_000) return full.slice(5, 10);
+    if (increment >= 60_000) return full.slice(5, 16).replace(' ', '\n');
+    if (increment >= 1_000) return full.slice(11, 19);
+    return full.slice(11, 23);
+  });
+}
 const size = () => ({ width: Math.max(480, Math.min(window.innerWidth - 48, 1400)), height: 380 });
 
 const chart = new uPlot(
@@ -212,12 +223,16 @@ const chart = new uPlot(
     scales: { x: { time: true }, bytes: { auto: true } },
     series: [
       { label: `time (${zone})`, value: (_u, v) => (v === null ? '-' : inZone(v)) },
-      { label: 'new keys', stroke: COLORS.newKeys, fill: 'rgba(22, 163, 74, 0.25)', paths: stepped, width: 1.5 },
-      { label: 'overwrites', stroke: COLORS.overwrites, fill: 'rgba(217, 119, 6, 0.25)', paths: stepped, width: 1.5 },
-      { label: 'delete markers', stroke: COLORS.deleteMarkers, fill: 'rgba(220, 38, 38, 0.25)', paths: stepped, width: 1.5 },
-      { label: 'bytes written', stroke: COLORS.bytes, dash: [4, 4], paths: stepped, width: 1, scale: 'bytes', show: true },
+      { label: 'new keys', stroke: COLORS.newKeys, fill: 'rgba(22, 163, 74, 0.25)', paths: stepped, width: 1.5, points: { show: false } },
+      { label: 'overwrites', stroke: COLORS.overwrites, fill: 'rgba(217, 119, 6, 0.25)', paths: stepped, width: 1.5, points: { show: false } },
+      { label: 'delete markers', stroke: COLORS.deleteMarkers, fill: 'rgba(220, 38, 38, 0.25)', paths: stepped, width: 1.5, points: { show: false } },
+      { label: 'bytes written', stroke: COLORS.bytes, dash: [4, 4], paths: stepped, width: 1, scale: 'bytes', points: { show: false } },
     ],
-    axes: [{}, { label: `changes per ${doc.interval.label}` }, { scale: 'bytes', side: 1, label: 'bytes', grid: { show: false } }],
+    axes: [
+      { label: `time (${zone})`, values: timeTicks, space: 70 },
+      { label: `changes per ${doc.interval.label}` },
+      { scale: 'bytes', side: 1, label: 'bytes written', size: 80, grid: { show: false } },
+    ],
     hooks: { drawClear: [drawBursts], ready: [interactions] },
   },
   data,
