@@ -10,6 +10,7 @@ import { describeError, ExitCode, exitCodeOf } from './exit.ts';
 import { checkProfile, endpointTried, operatorError } from './s3-errors.ts';
 import type { RestoreCommandOptions } from './restore-command.ts';
 import type { StatusOptions } from './status-command.ts';
+import type { TimelineCommandOptions } from './timeline-command.ts';
 import type { VersionsOptions } from './versions-command.ts';
 
 // Loaded when their command runs. require, not import(): bin/s3-rewind.js registers
@@ -20,6 +21,7 @@ const restoreCommand = () => require('./restore-command.ts') as typeof import('.
 const versionsCommand = () => require('./versions-command.ts') as typeof import('./versions-command.ts');
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
 const statusCommand = () => require('./status-command.ts') as typeof import('./status-command.ts');
+const timelineCommand = () => require('./timeline-command.ts') as typeof import('./timeline-command.ts');
 
 const URIS = `
 URIs (as aws s3 takes them; the key is literal, no wildcards):
@@ -138,6 +140,7 @@ export function buildProgram(onExit: (code: ExitCode) => void): Command {
       `${URIS}\n${TIMES}\n${EXIT_CODES}\n${ENVIRONMENT}\n${ENGINE}\n
 Examples:
   s3-rewind versions s3://photos/albums/2024/cover.jpg
+  s3-rewind timeline s3://photos/albums/ --recursive --since "1d ago"
   s3-rewind plan s3://photos/albums/ --recursive --at 2026-11-20T10:00:00Z
   s3-rewind restore s3://photos/albums/ --recursive --at "2h ago"
   s3-rewind restore s3://photos/albums/cover.jpg --version-id 3HL4kqtJlcpXroDTDmJ
@@ -168,6 +171,32 @@ Examples:
     .addHelpText('after', URIS)
     .action(
       action('versions', (uri: string, options: VersionsOptions, command: Command) => versionsCommand().runVersionsCommand(uri, options, globals(command))),
+    );
+
+  sub('timeline')
+    .description('find the restore point: what was written under a prefix, interval by interval, its bursts, and the restore point before each')
+    .argument('<uri>', 's3://bucket/prefix/ (with --recursive)')
+    .option('--recursive', 'every key under the prefix (required)')
+    .option('--since <time>', 'only changes at or after this time (keys older than it are passed over quickly)')
+    .option('--until <time>', 'only changes at or before this time')
+    .option('--interval <interval>', 'interval of the chart: auto (fits the terminal) or e.g. 10s, 1m, 1h, 1d', 'auto')
+    .option('--at <time>', 'also show what a restore to this time would change (the plan totals, no per-key list)')
+    .addOption(new Option('--mode <mode>', 'the restore mode --at is planned in').choices(['copy', 'delete']).default('copy'))
+    .option('--tz <zone>', 'show times in this zone: UTC, local, or an IANA name like Europe/Paris (commands always print UTC)', 'UTC')
+    .option('--json', 'print one JSON document: the series, the bursts and their restore commands (what GET /timeline answers)')
+    .option('--html <file>', 'also write the timeline as one self-contained page with an interactive chart (opens offline)')
+    .option('--no-progress', 'no progress display on stderr')
+    .addHelpText(
+      'after',
+      `${URIS}\n${TIMES}\n
+A burst is an interval whose changes are at least 5 and more than 5 times the
+median of the 10 quiet intervals before it. Its suggested restore point is 1 ms
+before its first change, printed as a ready plan command.\n${EXIT_CODES}`,
+    )
+    .action(
+      action('timeline', (uri: string, options: TimelineCommandOptions, command: Command) =>
+        timelineCommand().runTimelineCommand(uri, options, globals(command)),
+      ),
     );
 
   runOptions(

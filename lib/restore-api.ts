@@ -1,5 +1,6 @@
 /**
- * The REST API: start a restore, ask how it is going, list a key's versions.
+ * The REST API: start a restore, ask how it is going, list a key's versions,
+ * see a prefix's incident timeline (when did it go wrong, and the restore point).
  * IAM (SigV4) auth on every method, requests validated at the gateway against
  * the shared request schema, access logs, throttling and X-Ray on the stage.
  * Restores run asynchronously: the API starts executions and answers at once
@@ -81,7 +82,7 @@ export class RestoreApi extends Construct {
 
     this.handler = new RestoreFunction(this, 'Handler', {
       handlerName: 'api',
-      description: 'The s3-rewind REST API: starts restores, reports their status, lists the versions of a key',
+      description: 'The s3-rewind REST API: starts restores, reports their status, lists the versions of a key, shows a prefix timeline',
       memorySize: 512,
       // Below API Gateway's 29 s integration timeout, so a slow call ends as our error, not a gateway one.
       timeout: Duration.seconds(28),
@@ -91,6 +92,8 @@ export class RestoreApi extends Construct {
         ALLOWED_BUCKETS: props.allowedBuckets.join(','),
         DELETE_MODE_ALLOWED: String(props.deleteModeAllowed ?? false),
         WORK_BUCKET: props.workBucket.bucketName,
+        // GET /timeline refuses a listing still going after this: below the function's timeout, with room to answer.
+        TIMELINE_TIME_LIMIT_MS: '20000',
         ...(props.batchOperationsRoleArn ? { BATCH_OPERATIONS_ROLE_ARN: props.batchOperationsRoleArn } : {}),
       },
     });
@@ -166,6 +169,12 @@ export class RestoreApi extends Construct {
     this.api.root.addResource('versions').addMethod('GET', integration, {
       ...validated,
       requestParameters: { 'method.request.querystring.bucket': true, 'method.request.querystring.key': true },
+    });
+    this.api.root.addResource('timeline').addMethod('GET', integration, {
+      ...validated,
+      requestParameters: Object.fromEntries(
+        ['bucket', 'prefix', 'since', 'until', 'at', 'interval'].map((name) => [`method.request.querystring.${name}`, name === 'bucket']),
+      ),
     });
 
     acknowledge(this.api, {

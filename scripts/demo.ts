@@ -2,10 +2,12 @@
  * `npm run demo`: the incident and the rescue, on a local S3.
  *
  * Starts the project's Ceph RGW (installing it on first use), writes a versioned
- * bucket with a realistic history — healthy site, then a bad deploy overwrites
- * pages, a script mass-deletes the images, and new keys appear after the incident —
- * then shows the plan to put `site/` back as it was just before the incident,
- * runs it with the s3-rewind CLI, and checks every key against the healthy state.
+ * bucket with a realistic history — healthy site, editors' everyday changes, then
+ * a bad deploy overwrites pages, a script mass-deletes the images, and new keys
+ * appear in the incident — then asks `s3-rewind timeline` when it went wrong and
+ * takes the restore point it suggests (the demo does not know it), shows the plan
+ * to put `site/` back as it was then, runs it with the s3-rewind CLI, and checks
+ * every key against the state before the incident, the editors' changes included.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -37,7 +39,7 @@ function ensureLocalS3(): void {
   }
 }
 
-async function seed(s3: S3Client, bucket: string): Promise<{ cut: string; healthy: Map<string, string> }> {
+async function seed(s3: S3Client, bucket: string): Promise<{ healthy: Map<string, string> }> {
   const limit = pLimit(32);
   const put = (key: string, body: string, contentType = 'text/html') =>
     limit(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType })));
@@ -55,21 +57,35 @@ async function seed(s3: S3Client, bucket: string): Promise<{ cut: string; health
   healthy.set('site/index.html', '<h1>home</h1>');
   await put('other/notes.txt', 'outside the prefix: a restore of site/ never touches it', 'text/plain');
 
-  await sleep(1200);
-  const cut = new Date().toISOString();
-  await sleep(1200);
+  await sleep(1000);
+  say('Everyday changes: editors update the home page and a few pages, one every 400 ms');
+  for (let i = 0; i < 8; i++) {
+    const key = i % 2 ? `site/pages/page-${String(30 + i).padStart(3, '0')}.html` : 'site/index.html';
+    const body = `<h1>${key}, edit ${i}</h1>`;
+    await put(key, body);
+    healthy.set(key, body);
+    await sleep(400);
+  }
+  await sleep(1000);
 
   say('The incident: a bad deploy overwrites half the pages, a cleanup script deletes the images, new files appear');
   await Promise.all(pages.slice(0, PAGES / 2).map((key) => put(key, '<h1>500 Internal Server Error</h1>')));
   await Promise.all(images.map((key) => limit(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })))));
   await Promise.all(['site/debug.log', 'site/pages/tmp-broken.html'].map((key) => put(key, 'written after the incident')));
-  return { cut, healthy };
+  return { healthy };
 }
 
 function cli(args: string[]): void {
   process.stdout.write(`\n$ s3-rewind ${args.map((a) => (/[\s()]/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
   const run = spawnSync(process.execPath, [BIN, ...args], { stdio: 'inherit', env: process.env });
   if (run.status !== 0) throw new Error(`s3-rewind ${args[0]} exited ${run.status}`);
+}
+
+/** The timeline's JSON (what `timeline --json` prints), read by the demo rather than shown. */
+function timelineJson(uri: string): { bursts: Array<{ number: number; start: string; restorePoint: string; command: string }> } {
+  const run = spawnSync(process.execPath, [BIN, 'timeline', uri, '--recursive', '--json', '--no-progress'], { encoding: 'utf8', env: process.env });
+  if (run.status !== 0) throw new Error(`s3-rewind timeline exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as ReturnType<typeof timelineJson>;
 }
 
 async function verify(s3: S3Client, bucket: string, healthy: Map<string, string>): Promise<void> {
@@ -99,7 +115,16 @@ async function main(): Promise<void> {
   const bucket = `s3-rewind-demo-${Date.now().toString(36)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  const { cut, healthy } = await seed(s3, bucket);
+  const { healthy } = await seed(s3, bucket);
+
+  say('When did it go wrong? The timeline of site/: changes per interval, the bursts, and a restore point before each');
+  const page = join(process.env.S3_REWIND_HOME, 'timeline.html');
+  cli(['timeline', `s3://${bucket}/site/`, '--recursive', '--no-progress', '--html', page]);
+  // The incident is the latest burst (the first one is the site being written); its suggested restore point is T.
+  const incident = timelineJson(`s3://${bucket}/site/`).bursts.at(-1);
+  if (!incident) throw new Error('the timeline found no burst');
+  const cut = incident.restorePoint;
+  process.stdout.write(`\nThe latest burst began at ${incident.start}: restoring to ${cut}, the last quiet moment before it.\n`);
 
   say('The plan: what a point-in-time restore of site/ would change (nothing is written)');
   cli(['plan', `s3://${bucket}/site/`, '--recursive', '--at', cut, '--no-progress']);
@@ -116,7 +141,8 @@ async function main(): Promise<void> {
   say('Running it again changes nothing (every key is already as it was)');
   cli(['restore', `s3://${bucket}/site/`, '--recursive', '--at', cut, '--no-progress']);
   process.stdout.write(
-    `\nThe demo bucket ${bucket} stays on ${process.env.AWS_ENDPOINT_URL_S3} to explore; stop the local S3 with: npm run local-s3 -- stop\n`,
+    `\nThe demo bucket ${bucket} stays on ${process.env.AWS_ENDPOINT_URL_S3} to explore (the timeline page: ${page});` +
+      ` stop the local S3 with: npm run local-s3 -- stop\n`,
   );
 }
 

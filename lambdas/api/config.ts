@@ -15,7 +15,12 @@ export interface ApiConfig {
   readonly workBucket: string;
   /** `ALLOWED_BUCKETS`, `DELETE_MODE_ALLOWED`. */
   readonly policy: RestorePolicy;
+  /** How long `GET /timeline` may list before it refuses (`TIMELINE_TIME_LIMIT_MS`). @default 20000 */
+  readonly timelineTimeLimitMs: number;
 }
+
+/** Below the function's 28 s and API Gateway's 29 s, with room to answer. */
+export const DEFAULT_TIMELINE_TIME_LIMIT_MS = 20_000;
 
 /** What the routes work with. */
 export interface ApiContext {
@@ -32,5 +37,8 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv): ApiConfig {
   }
   const workBucket = env.WORK_BUCKET ?? '';
   if (!workBucket) throw new Error('WORK_BUCKET must be set to the bucket restores keep their plans and reports in');
-  return { stateMachineArn, workBucket, policy: policyFromEnv(env) };
+  const limit =
+    env.TIMELINE_TIME_LIMIT_MS === undefined || env.TIMELINE_TIME_LIMIT_MS === '' ? DEFAULT_TIMELINE_TIME_LIMIT_MS : Number(env.TIMELINE_TIME_LIMIT_MS);
+  if (!Number.isInteger(limit) || limit < 0) throw new Error('TIMELINE_TIME_LIMIT_MS must be a whole number of milliseconds');
+  return { stateMachineArn, workBucket, policy: policyFromEnv(env), timelineTimeLimitMs: limit };
 }

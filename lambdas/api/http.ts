@@ -16,6 +16,17 @@ export class NotFoundError extends Error {
   readonly name = 'NotFoundError';
 }
 
+/** What was asked for is too large to answer within the API's limits; the message says what to do instead. */
+export class ScopeTooLargeError extends Error {
+  readonly name = 'ScopeTooLargeError';
+  constructor(
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
 /** The request clashes with a restore that exists already; `details` tell the caller which one. */
 export class ConflictError extends Error {
   readonly name = 'ConflictError';
@@ -41,6 +52,7 @@ export function errorResponse(error: unknown, logger: Logger, event: APIGatewayP
   if (error instanceof RefusedError) return json(403, { message: error.message, code: error.code });
   if (error instanceof NotFoundError) return json(404, { message: error.message });
   if (error instanceof ConflictError) return json(409, { message: error.message, ...error.details });
+  if (error instanceof ScopeTooLargeError) return json(422, { message: error.message, ...error.details });
   logger.error('request failed', {
     error: error as Error,
     apiRequestId: event.requestContext?.requestId,

@@ -9,12 +9,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiConfigFromEnv, type ApiContext } from './config.ts';
 import { errorResponse, NotFoundError } from './http.ts';
 import { restoreStatus, startRestore } from './restores.ts';
+import { timeline } from './timeline.ts';
 import { keyVersions } from './versions.ts';
 
 export interface ApiDeps {
   readonly sfn: SFNClient;
   readonly s3: S3Client;
-  /** `STATE_MACHINE_ARN`, `WORK_BUCKET`, `ALLOWED_BUCKETS`, `DELETE_MODE_ALLOWED`. */
+  /** `STATE_MACHINE_ARN`, `WORK_BUCKET`, `ALLOWED_BUCKETS`, `DELETE_MODE_ALLOWED`, `TIMELINE_TIME_LIMIT_MS`. */
   readonly env: NodeJS.ProcessEnv;
   readonly logger?: Logger;
 }
@@ -25,6 +26,7 @@ const routes: Readonly<Record<string, Route>> = {
   'POST /restores': startRestore,
   'GET /restores/{id}': restoreStatus,
   'GET /versions': keyVersions,
+  'GET /timeline': timeline,
 };
 
 /** Never throws: every error becomes a response (see `errorResponse`). Throws at creation if the environment is incomplete. */

@@ -16,14 +16,28 @@ const methodOf = (httpMethod: string, pathPart: string) => {
   return found.Properties;
 };
 
-test('the API has exactly POST /restores, GET /restores/{id} and GET /versions', () => {
+test('the API has exactly POST /restores, GET /restores/{id}, GET /versions and GET /timeline', () => {
   const routes = Object.values(methods()).map((m) => m.Properties.HttpMethod);
-  expect(routes.sort()).toEqual(['GET', 'GET', 'POST']);
+  expect(routes.sort()).toEqual(['GET', 'GET', 'GET', 'POST']);
   expect(
     Object.values(resourcesOf(template, 'AWS::ApiGateway::Resource'))
       .map((r) => r.Properties.PathPart)
       .sort(),
-  ).toEqual(['restores', 'versions', '{id}']);
+  ).toEqual(['restores', 'timeline', 'versions', '{id}']);
+});
+
+test('GET /timeline requires the bucket and takes prefix, since, until, at and interval, and reaches the API function', () => {
+  const get = methodOf('GET', 'timeline');
+  expect(get.RequestParameters).toEqual({
+    'method.request.querystring.bucket': true,
+    'method.request.querystring.prefix': false,
+    'method.request.querystring.since': false,
+    'method.request.querystring.until': false,
+    'method.request.querystring.at': false,
+    'method.request.querystring.interval': false,
+  });
+  expect(get.AuthorizationType).toBe('AWS_IAM');
+  expect(JSON.stringify(get.Integration)).toContain(logicalIdOf(stack.api.handler));
 });
 
 test('every API method requires IAM (SigV4) authorization', () => {
@@ -107,6 +121,7 @@ test('the API function is told the state machine, the allowed buckets, delete mo
         ALLOWED_BUCKETS: 'example-bucket',
         DELETE_MODE_ALLOWED: 'false',
         WORK_BUCKET: { Ref: logicalIdOf(stack.workBucket.bucket) },
+        TIMELINE_TIME_LIMIT_MS: '20000',
       }),
     },
   });

@@ -89,3 +89,5 @@ export const apiEnv = (overrides: Record<string, string> = {}): NodeJS.ProcessEn
   DELETE_MODE_ALLOWED: 'true',
   ...overrides,
 });
+
+export const getTimeline = (query: Record<string, string> | null): APIGatewayProxyEvent => apiEvent({ method: 'GET', resource: '/timeline', query });
