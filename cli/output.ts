@@ -7,6 +7,7 @@ import type { KeyVersion } from '#core/restore/key-version.ts';
 import type { DestinationAction } from '#core/restore/destination-plan.ts';
 import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/restore/model.ts';
 import type { PlanTotals } from '#core/restore/planner.ts';
+import { describeFilters } from '#core/restore/filters.ts';
 import type { RestoreRequest } from '#core/restore/request.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 
@@ -140,4 +141,10 @@ export function formatSummary(summary: RestoreSummary, request: RestoreRequest |
     for (const f of failures) lines.push(`    ${f.Key}: ${f.ErrorCode}${f.HTTPStatusCode ? ` (${f.HTTPStatusCode})` : ''} ${f.ResultMessage}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The plan's header line for its filters (none without filters). */
+export function formatFiltersHeader(request: RestoreRequest): string {
+  const filters = describeFilters(request);
+  return filters ? `filters: ${filters} (keys relative to ${request.prefix !== undefined ? `s3://${request.bucket}/${request.prefix}` : 'the bucket'})\n` : '';
 }

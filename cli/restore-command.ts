@@ -17,7 +17,7 @@ import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-option
 import { confirmPermanentDelete } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
+import { describePoint, formatFiltersHeader, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
 import { createProgress } from './progress.ts';
 import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
 
@@ -97,7 +97,7 @@ export async function runRestoreCommand(
     progress.stop();
   }
 
-  if (request.dryRun) return printPlan(engine, summary, options);
+  if (request.dryRun) return printPlan(engine, summary, options, request);
 
   const copied = reportFile && summary.report ? reportFile : undefined;
   if (copied) await writeFile(copied, await engine.reportText(summary, /\.csv$/i.test(copied) ? 'csv' : 'jsonl'), 'utf8');
@@ -119,11 +119,12 @@ function exitCodeOfSummary(summary: RestoreSummary, reportFile: string | undefin
   return ExitCode.failed;
 }
 
-async function printPlan(engine: Engine, summary: RestoreSummary, options: RestoreCommandOptions): Promise<ExitCode> {
+async function printPlan(engine: Engine, summary: RestoreSummary, options: RestoreCommandOptions, request: RestoreRequest): Promise<ExitCode> {
   const actions = summary.status === 'FAILED' ? [] : await engine.planActions(summary);
   if (options.json) {
     printJson({ summary, actions });
   } else {
+    stdout(formatFiltersHeader(request));
     stdout(formatPlan(actions, options.all === true));
     stdout(formatTotals(summary.planned));
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);

@@ -56,6 +56,22 @@ function resolve(key: string, history: readonly HistoryEntry[], point: RestorePo
   }
 }
 
+/**
+ * The entry a restore to `point` would make current: the version, null when the
+ * key would be absent, undefined when the point doesn't apply (an undelete of a
+ * key not deleted) or names a version the key lacks (the planner says why).
+ */
+export function targetAtPoint(history: readonly HistoryEntry[], point: RestorePoint): HistoryEntry | null | undefined {
+  if (history.length === 0) return point.kind === 'version' || point.kind === 'beforeVersion' ? undefined : null;
+  try {
+    const resolved = resolve(history[0]!.key, history, point);
+    return 'skip' in resolved ? undefined : resolved.target;
+  } catch (error) {
+    if (error instanceof RequestError) return undefined;
+    throw error;
+  }
+}
+
 /** The same bytes as the target: a copy of it keeps ETag and size. */
 const sameContent = (current: HistoryEntry, target: HistoryEntry): boolean =>
   !current.isDeleteMarker && current.etag !== undefined && current.etag === target.etag && current.size === target.size;
