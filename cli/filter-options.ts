@@ -32,7 +32,11 @@ export function parseSize(value: string): number {
 
 export function filterOptions(command: Command): Command {
   return command
-    .option('--exclude <pattern>', 'leave out keys matching the pattern (relative to the prefix; * ? [seq] [!seq]; repeatable, the last matching filter wins)', collect('exclude'))
+    .option(
+      '--exclude <pattern>',
+      'leave out keys matching the pattern (relative to the prefix; * ? [seq] [!seq]; repeatable, the last matching filter wins)',
+      collect('exclude'),
+    )
     .option('--include <pattern>', 'take keys matching the pattern again after an --exclude (repeatable, in order with --exclude)', collect('include'))
     .option('--storage-class <class>', 'only keys whose version at the restore point is in this storage class (STANDARD, STANDARD_IA, GLACIER_IR...)')
     .option('--min-size <size>', 'only keys whose version at the restore point has at least this size (bytes, or 512KiB, 10MB...)', parseSize)

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { GlobalOptions } from './aws-options.ts';
 import { describeError, ExitCode, exitCodeOf, setupError } from './exit.ts';
+import { estimateOptions } from './estimate-options.ts';
 import { filterOptions } from './filter-options.ts';
 import type { RestoreCommandOptions } from './restore-command.ts';
 import type { StatusOptions } from './status-command.ts';
@@ -67,7 +68,7 @@ const stateMachineOption = () =>
 
 /** Options of the commands that run a restore; `writes` false for `plan`, which never writes. */
 function runOptions(command: Command, writes: boolean): Command {
-  filterOptions(command).addOption(modeOption());
+  estimateOptions(filterOptions(command)).addOption(modeOption());
   if (writes) {
     command
       .option('--dry-run', 'plan only: print what would change, write nothing')

@@ -7,6 +7,7 @@ import type { KeyVersion } from '#core/restore/key-version.ts';
 import type { DestinationAction } from '#core/restore/destination-plan.ts';
 import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/restore/model.ts';
 import type { PlanTotals } from '#core/restore/planner.ts';
+import type { RestoreEstimate } from '#core/restore/estimate.ts';
 import { describeFilters } from '#core/restore/filters.ts';
 import type { RestoreRequest } from '#core/restore/request.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
@@ -147,4 +148,30 @@ export function formatSummary(summary: RestoreSummary, request: RestoreRequest |
 export function formatFiltersHeader(request: RestoreRequest): string {
   const filters = describeFilters(request);
   return filters ? `filters: ${filters} (keys relative to ${request.prefix !== undefined ? `s3://${request.bucket}/${request.prefix}` : 'the bucket'})\n` : '';
+}
+
+const bytes = (n: number) => {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${fmt(n)} bytes` : `${v.toFixed(1)} ${units[i]} (${fmt(n)} bytes)`;
+};
+const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(6) : n.toFixed(2)}`;
+
+/** The plan's estimate: requests by type, bytes, cost and time; labelled as an estimate. */
+export function formatEstimate(e: RestoreEstimate): string {
+  const r = e.requests;
+  return (
+    [
+      `estimate (${e.note}):`,
+      `  requests: LIST ${fmt(r.LIST)}, COPY ${fmt(r.COPY)}, GET/HEAD ${fmt(r.GET)}, DELETE ${fmt(r.DELETE)}`,
+      `  copies read and add as new versions: ${bytes(e.copyBytes)}`,
+      `  cost: requests ${usd(e.costUsd.requests)}, added storage ${usd(e.costUsd.storagePerMonth)} per month (${e.prices.pricesOf} prices of ${e.prices.taken}, ${e.prices.source})`,
+      `  time: about ${e.seconds.toLocaleString('en-US')} s at concurrency ${e.concurrency}`,
+    ].join('\n') + '\n'
+  );
 }

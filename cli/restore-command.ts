@@ -16,8 +16,9 @@ import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { confirmPermanentDelete } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
+import { estimateOfPlan, loadPriceTable } from './estimate-options.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { describePoint, formatFiltersHeader, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
+import { describePoint, formatEstimate, formatFiltersHeader, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
 import { createProgress } from './progress.ts';
 import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
 
@@ -37,6 +38,8 @@ export interface RestoreCommandOptions extends RestoreArgs {
    * the request's); a local run always runs again and needs nothing of it.
    */
   readonly again?: boolean;
+  /** `--price-table FILE`: prices for the plan's estimate. */
+  readonly priceTable?: string;
 }
 
 /** Failed keys shown in the summary; the report has them all. */
@@ -55,6 +58,7 @@ export async function runRestoreCommand(
     throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
+  const prices = await loadPriceTable(options.priceTable, hint);
   const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, dryRun, hint);
   // The run being followed on a deployed stack: the request's id, or with --again perhaps <id>-<n>.
   let runId: string | undefined;
@@ -97,7 +101,14 @@ export async function runRestoreCommand(
     progress.stop();
   }
 
-  if (request.dryRun) return printPlan(engine, summary, options, request);
+  if (request.dryRun) {
+    const region = globals.region ?? process.env.AWS_REGION;
+    const estimate =
+      engine.kind === 'local' || prices || !summary.estimate
+        ? estimateOfPlan(summary, request, { concurrency: options.concurrency ?? 32, ...(region ? { region } : {}), ...(prices ? { prices } : {}) })
+        : summary.estimate;
+    return printPlan(engine, { ...summary, estimate }, options, request);
+  }
 
   const copied = reportFile && summary.report ? reportFile : undefined;
   if (copied) await writeFile(copied, await engine.reportText(summary, /\.csv$/i.test(copied) ? 'csv' : 'jsonl'), 'utf8');
@@ -127,6 +138,7 @@ async function printPlan(engine: Engine, summary: RestoreSummary, options: Resto
     stdout(formatFiltersHeader(request));
     stdout(formatPlan(actions, options.all === true));
     stdout(formatTotals(summary.planned));
+    if (summary.estimate && summary.status !== 'FAILED') stdout(formatEstimate(summary.estimate));
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
   }
   if (summary.status !== 'FAILED') return ExitCode.ok;

@@ -48,7 +48,7 @@ test('--exclude "*" --include "*.txt" --exclude "logs/*" restores exactly the .t
   });
 });
 
-test('a key written into a chunk\'s range after planning that the filters leave out is not written by the act step', async () => {
+test("a key written into a chunk's range after planning that the filters leave out is not written by the act step", async () => {
   const { bucket, at } = await seed('range');
   const run = await runRestore(
     s3,

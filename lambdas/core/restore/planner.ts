@@ -126,18 +126,37 @@ export interface PlanTotals {
   /** Entries permanently deleted (delete mode) or delete markers added (copy mode). */
   deletions: number;
   copies: number;
+  /** Bytes the copies read, and add as new versions (the storage the restore adds). */
+  copyBytes?: number;
+  /** History entries listed while planning (the listing requests follow from it). */
+  listed?: number;
+  /** Keys whose current version is confirmed to be the target's copy (a HEAD and a tagging GET each). */
+  checks?: number;
 }
 
-export const emptyTotals = (): PlanTotals => ({ keys: 0, restore: 0, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: 0 });
+export const emptyTotals = (): Required<PlanTotals> => ({
+  keys: 0,
+  restore: 0,
+  delete: 0,
+  undelete: 0,
+  unchanged: 0,
+  deletions: 0,
+  copies: 0,
+  copyBytes: 0,
+  listed: 0,
+  checks: 0,
+});
 
 export function countAction(totals: PlanTotals, action: KeyAction): PlanTotals {
   totals.keys += 1;
   switch (action.action) {
     case 'unchanged':
       totals.unchanged += 1;
+      if (action.sameAs) totals.checks = (totals.checks ?? 0) + 1;
       break;
     case 'copy':
       totals.copies += 1;
+      totals.copyBytes = (totals.copyBytes ?? 0) + (action.source.size ?? 0);
       totals[action.outcome === 'undeleted' ? 'undelete' : 'restore'] += 1;
       break;
     case 'addDeleteMarker':
@@ -153,7 +172,7 @@ export function countAction(totals: PlanTotals, action: KeyAction): PlanTotals {
 }
 
 export function addTotals(into: PlanTotals, from: PlanTotals): PlanTotals {
-  for (const name of Object.keys(into) as (keyof PlanTotals)[]) into[name] += from[name];
+  for (const name of Object.keys(into) as (keyof PlanTotals)[]) into[name] = (into[name] ?? 0) + (from[name] ?? 0);
   return into;
 }
 

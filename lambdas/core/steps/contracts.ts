@@ -4,6 +4,7 @@
  * state payload grows with the size of the scope.
  */
 import type { ActPhase, OutcomeCounts } from '../restore/model.ts';
+import type { RestoreEstimate } from '../restore/estimate.ts';
 import type { PlanTotals } from '../restore/planner.ts';
 import type { RestoreRequest, RestoreRequestInput } from '../restore/request.ts';
 
@@ -125,6 +126,8 @@ export interface RestoreSummary {
   readonly report: { readonly csv: string; readonly jsonl: string } | null;
   readonly plan: string;
   readonly error?: string;
+  /** A dry run's estimate of the restore's requests, cost and time (restore/estimate.ts). */
+  readonly estimate?: RestoreEstimate;
 }
 
 /** Work-bucket layout of one restore. */

@@ -88,6 +88,7 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
   };
 
   for await (const key of source.keys(cursor)) {
+    totals.listed = (totals.listed ?? 0) + key.entries.length;
     const planned = target.plan(key);
     pending.push(Promise.resolve(planned.action));
     if (key.item) items.push(key.item);
