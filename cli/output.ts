@@ -175,3 +175,18 @@ export function formatEstimate(e: RestoreEstimate): string {
     ].join('\n') + '\n'
   );
 }
+
+/** The command that checks a finished restore (none for an undelete, whose point is each key's own). */
+export function verifyHint(request: RestoreRequest): string {
+  if (request.undelete || request.manifest !== undefined) return '';
+  const uri = `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`;
+  const point =
+    request.at !== undefined
+      ? `--at ${request.at}`
+      : request.versionId !== undefined
+        ? `--version-id ${request.versionId}`
+        : `--before-version-id ${request.beforeVersionId ?? ''}`;
+  const filters = describeFilters(request);
+  const to = request.to !== undefined ? ` --to ${request.to}${request.withHistory ? ' --with-history' : ''}` : '';
+  return `  verify: s3-rewind verify ${uri}${request.key === undefined ? ' --recursive' : ''} ${point}${to}${filters ? ` ${filters}` : ''}\n`;
+}

@@ -15,7 +15,7 @@ import { filterFieldsOf, type FilterArgs } from './filter-options.ts';
 import { parseS3Uri, scopeOf } from './s3-uri.ts';
 import { parseTime } from './time.ts';
 
-export type RestoreCommand = 'restore' | 'plan' | 'undelete';
+export type RestoreCommand = 'restore' | 'plan' | 'undelete' | 'verify';
 
 /** Options of `restore`, `plan` and `undelete`, as commander parsed them. */
 export interface RestoreArgs extends FilterArgs {

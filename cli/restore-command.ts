@@ -18,7 +18,18 @@ import { confirmPermanentDelete } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
 import { estimateOfPlan, loadPriceTable } from './estimate-options.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { describePoint, formatEstimate, formatFiltersHeader, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout } from './output.ts';
+import {
+  verifyHint,
+  describePoint,
+  formatEstimate,
+  formatFiltersHeader,
+  formatPlan,
+  formatSummary,
+  formatTotals,
+  printJson,
+  stderr,
+  stdout,
+} from './output.ts';
 import { createProgress } from './progress.ts';
 import { confirmed, manifestLocation, requestFromArgs, type RestoreArgs, type RestoreCommand } from './request-from-args.ts';
 
@@ -113,7 +124,8 @@ export async function runRestoreCommand(
   const copied = reportFile && summary.report ? reportFile : undefined;
   if (copied) await writeFile(copied, await engine.reportText(summary, /\.csv$/i.test(copied) ? 'csv' : 'jsonl'), 'utf8');
   if (options.json) printJson(summary);
-  else stdout(formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }));
+  else
+    stdout(formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }) + (summary.status === 'FAILED' ? '' : verifyHint(request)));
   return exitCodeOfSummary(summary, copied);
 }
 

@@ -111,3 +111,38 @@ test.concurrent('--price-table replaces the prices; a malformed one is refused w
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain('--price-table');
 });
+
+test.concurrent(
+  'verify passes after a restore (in place and --to), then names exactly the key changed afterwards, with why; the summary says how to verify',
+  async () => {
+    const { bucket, at } = await incident('cli-loop-verify');
+    const dir = await home();
+    const uri = `s3://${bucket}/site/`;
+    const dest = await createVersionedBucket(s3, 'cli-loop-verify-to');
+    cleanUps.push(() => emptyAndDeleteBucket(s3, dest));
+
+    const before = await runCli(['verify', uri, '--recursive', '--at', at], { home: dir });
+    const restore = await runCli(['restore', uri, '--recursive', '--at', at, '--no-progress'], { home: dir });
+    const after = await runCli(['verify', uri, '--recursive', '--at', at], { home: dir });
+    const toRestore = await runCli(['restore', uri, '--recursive', '--at', at, '--to', `s3://${dest}/copy/`, '--no-progress'], { home: dir });
+    const toVerify = await runCli(['verify', uri, '--recursive', '--at', at, '--to', `s3://${dest}/copy/`], { home: dir });
+    await new HistoryWriter(s3, bucket).put('site/d.txt', 'changed since');
+    const changed = await runCli(['verify', uri, '--recursive', '--at', at, '--json'], { home: dir });
+    const bad = await runCli(['verify', uri, '--recursive'], { home: dir });
+
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain('5 of 5 keys');
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toContain(`verify: s3-rewind verify ${uri} --recursive --at ${at}`);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain('verified: all 5 keys');
+    expect(toRestore.code).toBe(0);
+    expect(toVerify.code).toBe(0);
+    expect(changed.code).toBe(1);
+    const doc = JSON.parse(changed.stdout) as { checked: number; differing: { key: string; why: string }[] };
+    expect(doc.checked).toBe(5);
+    expect(doc.differing.map((d) => d.key)).toEqual(['site/d.txt']);
+    expect(doc.differing[0]!.why).toMatch(/^now version .* at the restore point version /);
+    expect(bad.code).toBe(2);
+  },
+);
