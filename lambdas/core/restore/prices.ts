@@ -1,8 +1,11 @@
 /**
  * S3 list prices the restore estimate uses (restore/estimate.ts), per region.
- * Taken from the public price list, https://aws.amazon.com/s3/pricing/ (S3
- * Standard, first 50 TB tier), as of 2026-12-04. They change rarely but they do
- * change: `--price-table FILE` (the same JSON shape) overrides this table.
+ * The us-east-1 list prices of the public price list,
+ * https://aws.amazon.com/s3/pricing/ (S3 Standard, first 50 TB tier), as the
+ * issue that asked for the estimate quoted them; written down on 2026-12-04
+ * without re-reading the page (no network where this was built): check them
+ * before relying on the figure. `--price-table FILE` (the same JSON shape)
+ * overrides this table.
  */
 import { z } from 'zod';
 
@@ -33,7 +36,7 @@ export type RegionPrices = z.infer<typeof RegionPricesSchema>;
 export type PriceTable = z.infer<typeof PriceTableSchema>;
 
 export const DEFAULT_PRICES: PriceTable = {
-  source: 'https://aws.amazon.com/s3/pricing/ (S3 Standard, first 50 TB/month)',
+  source: 'https://aws.amazon.com/s3/pricing/ (S3 Standard, first 50 TB/month; as quoted in issue 15, not re-read)',
   taken: '2026-12-04',
   currency: 'USD',
   regions: {
