@@ -11,6 +11,9 @@ import { checkProfile, endpointTried, operatorError } from './s3-errors.ts';
 import type { RestoreCommandOptions } from './restore-command.ts';
 import type { StatusOptions } from './status-command.ts';
 import type { TimelineCommandOptions } from './timeline-command.ts';
+import { estimateOptions } from './estimate-options.ts';
+import { filterOptions } from './filter-options.ts';
+import type { VerifyOptions } from './verify-command.ts';
 import type { VersionsOptions } from './versions-command.ts';
 
 // Loaded when their command runs. require, not import(): bin/s3-rewind.js registers
@@ -81,7 +84,7 @@ const stateMachineOption = () =>
 
 /** Options of the commands that run a restore; `writes` false for `plan`, which never writes. */
 function runOptions(command: Command, writes: boolean): Command {
-  command.addOption(modeOption());
+  estimateOptions(filterOptions(command)).addOption(modeOption());
   if (writes) {
     command
       .option('--dry-run', 'plan only: print what would change, write nothing')
@@ -262,6 +265,33 @@ permanently deletes the delete markers instead (asks for confirmation, or --yes)
     .action(
       action('undelete', (uri: string, options: RestoreCommandOptions, command: Command) =>
         restoreCommand().runRestoreCommand('undelete', uri, options, globals(command)),
+      ),
+    );
+
+  filterOptions(
+    sub('verify')
+      .description('check that each key is now as it was at the restore point (after a restore): prints the keys that differ and why')
+      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
+      .option('--recursive', 'every key under the prefix')
+      .option('--at <time>', 'restore point: each key as it was at this time')
+      .option('--version-id <id>', 'restore point: this version of the key')
+      .option('--before-version-id <id>', 'restore point: the entry just before this version of the key')
+      .option('--to <s3-uri>', 'verify a restore to another place: the destination s3://bucket/prefix/ against the source at the restore point')
+      .option('--with-history', "with --to: the destination holds each key's history up to the restore point")
+      .option('--concurrency <n>', 'requests in flight at once', positiveInteger)
+      .option('--json', 'print one JSON document: { uri, checked, matching, differing: [{ key, why }] }'),
+  )
+    .addHelpText(
+      'after',
+      `${URIS}\n${TIMES}\n
+Exit codes:
+  0  every key is as it was at the restore point
+  1  some keys differ (listed with why)
+  2  usage or input error`,
+    )
+    .action(
+      action('verify', (uri: string, options: VerifyOptions, command: Command) =>
+        (require('./verify-command.ts') as typeof import('./verify-command.ts')).runVerifyCommand(uri, options, globals(command)),
       ),
     );
 

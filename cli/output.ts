@@ -7,6 +7,8 @@ import type { KeyVersion } from '#core/restore/key-version.ts';
 import type { DestinationAction } from '#core/restore/destination-plan.ts';
 import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/restore/model.ts';
 import type { PlanTotals } from '#core/restore/planner.ts';
+import type { RestoreEstimate } from '#core/restore/estimate.ts';
+import { describeFilters } from '#core/restore/filters.ts';
 import type { RestoreRequest } from '#core/restore/request.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 
@@ -166,4 +168,51 @@ export function formatSummary(summary: RestoreSummary, request: RestoreRequest |
     for (const f of failures) lines.push(`    ${f.Key}: ${f.ErrorCode}${f.HTTPStatusCode ? ` (${f.HTTPStatusCode})` : ''} ${f.ResultMessage}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The plan's header line for its filters (none without filters). */
+export function formatFiltersHeader(request: RestoreRequest): string {
+  const filters = describeFilters(request);
+  return filters ? `filters: ${filters} (keys relative to ${request.prefix !== undefined ? `s3://${request.bucket}/${request.prefix}` : 'the bucket'})\n` : '';
+}
+
+const bytes = (n: number) => {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${fmt(n)} bytes` : `${v.toFixed(1)} ${units[i]} (${fmt(n)} bytes)`;
+};
+const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(6) : n.toFixed(2)}`;
+
+/** The plan's estimate: requests by type, bytes, cost and time; labelled as an estimate. */
+export function formatEstimate(e: RestoreEstimate): string {
+  const r = e.requests;
+  return (
+    [
+      `estimate (${e.note}):`,
+      `  requests: LIST ${fmt(r.LIST)}, COPY ${fmt(r.COPY)}, GET/HEAD ${fmt(r.GET)}, DELETE ${fmt(r.DELETE)}`,
+      `  copies read and add as new versions: ${bytes(e.copyBytes)}`,
+      `  cost: requests ${usd(e.costUsd.requests)}, added storage ${usd(e.costUsd.storagePerMonth)} per month (${e.prices.pricesOf} prices of ${e.prices.taken}, ${e.prices.source})`,
+      `  time: about ${e.seconds.toLocaleString('en-US')} s at concurrency ${e.concurrency}`,
+    ].join('\n') + '\n'
+  );
+}
+
+/** The command that checks a finished restore (none for an undelete, whose point is each key's own). */
+export function verifyHint(request: RestoreRequest): string {
+  if (request.undelete || request.manifest !== undefined) return '';
+  const uri = `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`;
+  const point =
+    request.at !== undefined
+      ? `--at ${request.at}`
+      : request.versionId !== undefined
+        ? `--version-id ${request.versionId}`
+        : `--before-version-id ${request.beforeVersionId ?? ''}`;
+  const filters = describeFilters(request);
+  const to = request.to !== undefined ? ` --to ${request.to}${request.withHistory ? ' --with-history' : ''}` : '';
+  return `  verify: s3-rewind verify ${uri}${request.key === undefined ? ' --recursive' : ''} ${point}${to}${filters ? ` ${filters}` : ''}\n`;
 }

@@ -11,13 +11,14 @@ import { RequestError } from '#core/restore/errors.ts';
 import type { RestoreMode } from '#core/restore/model.ts';
 import { parseRestoreRequest, type RestoreRequest, type RestoreRequestInput } from '#core/restore/request.ts';
 import { UsageError } from './exit.ts';
+import { filterFieldsOf, type FilterArgs } from './filter-options.ts';
 import { parseS3Uri, scopeOf } from './s3-uri.ts';
 import { parseTime } from './time.ts';
 
-export type RestoreCommand = 'restore' | 'plan' | 'undelete';
+export type RestoreCommand = 'restore' | 'plan' | 'undelete' | 'verify';
 
 /** Options of `restore`, `plan` and `undelete`, as commander parsed them. */
-export interface RestoreArgs {
+export interface RestoreArgs extends FilterArgs {
   readonly recursive?: boolean;
   readonly at?: string;
   readonly versionId?: string;
@@ -61,6 +62,10 @@ const FLAG_OF: Record<string, string> = {
   prefix: 'the prefix',
   bucket: 'the bucket',
   confirmPermanentDelete: '--yes',
+  filters: '--exclude/--include',
+  storageClass: '--storage-class',
+  minSize: '--min-size',
+  maxSize: '--max-size',
 };
 
 /** Builds and validates the request; throws `UsageError` for anything wrong with the input. */
@@ -119,6 +124,7 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
     ...(args.at !== undefined ? { at: parseTime(args.at, '--at', now) } : {}),
     ...(undelete ? { undelete: true as const } : {}),
     ...(args.since !== undefined ? { since: parseTime(args.since, '--since', now) } : {}),
+    ...filterFieldsOf(args),
     mode,
     dryRun,
   };

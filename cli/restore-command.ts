@@ -17,8 +17,21 @@ import { MAX_PLAN_RANGES } from '#core/steps/plan.ts';
 import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { confirmRestore } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
+import { estimateOfPlan, loadPriceTable } from './estimate-options.ts';
 import { ExitCode, RestoreFailedError, UsageError } from './exit.ts';
-import { describePoint, formatPlan, formatSummary, formatTotals, printJson, stderr, stdout, writeCapLine } from './output.ts';
+import {
+  verifyHint,
+  describePoint,
+  formatEstimate,
+  formatFiltersHeader,
+  formatPlan,
+  formatSummary,
+  formatTotals,
+  printJson,
+  stderr,
+  stdout,
+  writeCapLine,
+} from './output.ts';
 import { createProgress } from './progress.ts';
 import { endpointTried } from './s3-errors.ts';
 import { impactOf, type RestoreImpact } from './restore-impact.ts';
@@ -41,6 +54,8 @@ export interface RestoreCommandOptions extends RestoreArgs {
    * the request's); a local run always runs again and needs nothing of it.
    */
   readonly again?: boolean;
+  /** `--price-table FILE`: prices for the plan's estimate. */
+  readonly priceTable?: string;
 }
 
 /** Failed keys shown in the summary; the report has them all. */
@@ -59,6 +74,7 @@ export async function runRestoreCommand(
     throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
+  const prices = await loadPriceTable(options.priceTable, hint);
   const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, dryRun, hint);
   // The run being followed on a deployed stack: the request's id, or with --again perhaps <id>-<n>.
   let runId: string | undefined;
@@ -107,12 +123,20 @@ export async function runRestoreCommand(
     progress.stop();
   }
 
-  if (request.dryRun) return printPlan(engine, summary, options);
+  if (request.dryRun) {
+    const region = globals.region ?? process.env.AWS_REGION;
+    const estimate =
+      engine.kind === 'local' || prices || !summary.estimate
+        ? estimateOfPlan(summary, request, { concurrency: options.concurrency ?? 32, ...(region ? { region } : {}), ...(prices ? { prices } : {}) })
+        : summary.estimate;
+    return printPlan(engine, { ...summary, estimate }, options, request);
+  }
 
   const copied = reportFile && summary.report ? reportFile : undefined;
   if (copied) await writeFile(copied, await engine.reportText(summary, /\.csv$/i.test(copied) ? 'csv' : 'jsonl'), 'utf8');
   if (options.json) printJson(summary);
-  else stdout(formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }));
+  else
+    stdout(formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }) + (summary.status === 'FAILED' ? '' : verifyHint(request)));
   return exitCodeOfSummary(summary, copied);
 }
 
@@ -146,15 +170,17 @@ function exitCodeOfSummary(summary: RestoreSummary, reportFile: string | undefin
   return ExitCode.failed;
 }
 
-async function printPlan(engine: Engine, summary: RestoreSummary, options: RestoreCommandOptions): Promise<ExitCode> {
+async function printPlan(engine: Engine, summary: RestoreSummary, options: RestoreCommandOptions, request: RestoreRequest): Promise<ExitCode> {
   const actions = summary.status === 'FAILED' ? [] : await engine.planActions(summary);
   if (options.json) {
     printJson({ summary, actions });
   } else {
+    stdout(formatFiltersHeader(request));
     stdout(formatPlan(actions, options.all === true));
     stdout(formatTotals(summary.planned, summary.mode));
     const cap = writeCapLine(summary.maxWritesPerSecond);
     if (cap) stdout(`${cap}\n`);
+    if (summary.estimate && summary.status !== 'FAILED') stdout(formatEstimate(summary.estimate));
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
   }
   if (summary.status !== 'FAILED') return ExitCode.ok;

@@ -14,7 +14,10 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) => {
   const leases = leasesOf(deps);
   return stepHandler(parseReportStepInput, async (input) => {
     try {
-      return await writeReport(deps.workStore(input.workBucket), input);
+      return await writeReport(deps.workStore(input.workBucket), input, {
+        concurrency: deps.concurrency,
+        ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
+      });
     } finally {
       // Nothing of this restore writes once a report step runs, whether the report is written or not.
       await releaseLease(leases, input);

@@ -179,7 +179,18 @@ const CONTEXT = {
   request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z', mode: 'copy', dryRun: false },
   workBucket: 'work-bucket',
 };
-const TOTALS = (keys: number) => ({ keys, restore: keys, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: keys });
+const TOTALS = (keys: number) => ({
+  keys,
+  restore: keys,
+  delete: 0,
+  undelete: 0,
+  unchanged: 0,
+  deletions: 0,
+  copies: keys,
+  copyBytes: 0,
+  listed: 0,
+  checks: 0,
+});
 const chunk = (index: number) => ({
   restoreId: CONTEXT.restoreId,
   workBucket: 'work-bucket',

@@ -116,5 +116,6 @@ export function countPlannedAction(totals: PlanTotals, action: PlannedAction): P
   const markers = action.writes.filter((w) => w.isDeleteMarker).length;
   totals.deletions += markers;
   totals.copies += action.writes.length - markers;
+  totals.copyBytes = (totals.copyBytes ?? 0) + action.writes.reduce((n, w) => n + (w.isDeleteMarker ? 0 : (w.size ?? 0)), 0);
   return totals;
 }

@@ -56,6 +56,22 @@ function resolve(key: string, history: readonly HistoryEntry[], point: RestorePo
   }
 }
 
+/**
+ * The entry a restore to `point` would make current: the version, null when the
+ * key would be absent, undefined when the point doesn't apply (an undelete of a
+ * key not deleted) or names a version the key lacks (the planner says why).
+ */
+export function targetAtPoint(history: readonly HistoryEntry[], point: RestorePoint): HistoryEntry | null | undefined {
+  if (history.length === 0) return point.kind === 'version' || point.kind === 'beforeVersion' ? undefined : null;
+  try {
+    const resolved = resolve(history[0]!.key, history, point);
+    return 'skip' in resolved ? undefined : resolved.target;
+  } catch (error) {
+    if (error instanceof RequestError) return undefined;
+    throw error;
+  }
+}
+
 /** The same bytes as the target: a copy of it keeps ETag and size. */
 const sameContent = (current: HistoryEntry, target: HistoryEntry): boolean =>
   !current.isDeleteMarker && current.etag !== undefined && current.etag === target.etag && current.size === target.size;
@@ -110,18 +126,37 @@ export interface PlanTotals {
   /** Entries permanently deleted (delete mode) or delete markers added (copy mode). */
   deletions: number;
   copies: number;
+  /** Bytes the copies read, and add as new versions (the storage the restore adds). */
+  copyBytes?: number;
+  /** History entries listed while planning (the listing requests follow from it). */
+  listed?: number;
+  /** Keys whose current version is confirmed to be the target's copy (a HEAD and a tagging GET each). */
+  checks?: number;
 }
 
-export const emptyTotals = (): PlanTotals => ({ keys: 0, restore: 0, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: 0 });
+export const emptyTotals = (): Required<PlanTotals> => ({
+  keys: 0,
+  restore: 0,
+  delete: 0,
+  undelete: 0,
+  unchanged: 0,
+  deletions: 0,
+  copies: 0,
+  copyBytes: 0,
+  listed: 0,
+  checks: 0,
+});
 
 export function countAction(totals: PlanTotals, action: KeyAction): PlanTotals {
   totals.keys += 1;
   switch (action.action) {
     case 'unchanged':
       totals.unchanged += 1;
+      if (action.sameAs) totals.checks = (totals.checks ?? 0) + 1;
       break;
     case 'copy':
       totals.copies += 1;
+      totals.copyBytes = (totals.copyBytes ?? 0) + (action.source.size ?? 0);
       totals[action.outcome === 'undeleted' ? 'undelete' : 'restore'] += 1;
       break;
     case 'addDeleteMarker':
@@ -137,7 +172,7 @@ export function countAction(totals: PlanTotals, action: KeyAction): PlanTotals {
 }
 
 export function addTotals(into: PlanTotals, from: PlanTotals): PlanTotals {
-  for (const name of Object.keys(into) as (keyof PlanTotals)[]) into[name] += from[name];
+  for (const name of Object.keys(into) as (keyof PlanTotals)[]) into[name] = (into[name] ?? 0) + (from[name] ?? 0);
   return into;
 }
 

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RequestError } from './errors.ts';
+import { globToRegExp, type KeyFilter } from './filters.ts';
 import type { RestorePoint, RestoreScope, RestoreSpec } from './model.ts';
 
 /** ISO 8601 with a date, a time and a zone (`Z` or `±hh:mm`): a time without a zone is ambiguous at 3 a.m. */
@@ -65,6 +66,27 @@ export function destinationOf(text: string): Destination {
   if (!match) throw new RequestError(`"${text}" is not an s3://bucket/prefix URI`);
   return { bucket: match[1]!, prefix: match[2] ?? '' };
 }
+
+const pattern = z
+  .string()
+  .min(1, 'is empty')
+  .max(1024)
+  .refine((p) => !CONTROL_CHARS.test(p), 'contains control characters')
+  .refine((p) => {
+    try {
+      globToRegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid pattern (a character class like [z-a] is out of order)');
+
+/** `aws s3` filters, in order: the last one that matches a key decides (see filters.ts). */
+const keyFilters = z
+  .array(z.union([z.object({ exclude: pattern }).strict(), z.object({ include: pattern }).strict()]))
+  .max(100, 'has more than 100 filters');
+
+const byteSize = z.number().int('is not a whole number of bytes').min(0, 'is negative').max(5 * 1024 ** 4, 'is larger than 5 TiB');
 
 const manifestLocation = z
   .string()
@@ -126,6 +148,17 @@ export const RestoreRequestSchema = z
      * not part of the restore id.
      */
     maxWritesPerSecond: z.number().positive('must be more than 0').max(1_000_000, 'is more than 1,000,000').optional(),
+    /** `--exclude` / `--include` patterns, in order, over keys relative to the prefix (filters.ts). */
+    filters: keyFilters.optional(),
+    /** Only keys whose version at the restore point is in this storage class. */
+    storageClass: z
+      .string()
+      .regex(/^[A-Z_]{1,40}$/, 'is not a storage class like STANDARD or GLACIER_IR')
+      .optional(),
+    /** Only keys whose version at the restore point has at least this many bytes. */
+    minSize: byteSize.optional(),
+    /** Only keys whose version at the restore point has at most this many bytes. */
+    maxSize: byteSize.optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -165,6 +198,10 @@ export const RestoreRequestSchema = z
     }
     if (r.maxWritesPerSecond !== undefined && r.engine === 'batch-operations') {
       issue('maxWritesPerSecond', 'S3 Batch Operations sets its own pace: a write cap applies to the lambda engine');
+    }
+    if (r.minSize !== undefined && r.maxSize !== undefined && r.minSize > r.maxSize) issue('minSize', `${r.minSize} is more than maxSize ${r.maxSize}`);
+    if (r.engine === 'batch-operations' && (r.filters?.length || r.storageClass !== undefined || r.minSize !== undefined || r.maxSize !== undefined)) {
+      issue('filters', 'filters go with the lambda engine (the Batch Operations engine copies what its manifest lists)');
     }
     if (targets > 1) issue('at', 'give one restore point: versionId, beforeVersionId, at or undelete');
     if (r.versionId !== undefined && r.key === undefined && r.manifest === undefined) issue('versionId', 'a version id restores one key: give key, not prefix');
@@ -250,6 +287,7 @@ export function restoreIdOf(request: RestoreRequest): string {
     ...(request.manifest !== undefined ? [{ manifest: request.manifest }] : []),
     ...(request.to !== undefined ? [{ to: request.to, withHistory: request.withHistory ?? false }] : []),
     ...(request.engine === 'batch-operations' ? [{ engine: request.engine }] : []),
+    ...(hasFilters(request) ? [{ filters: filtersOf(request) }] : []),
   ];
   const canonical = JSON.stringify([spec.bucket, spec.scope, spec.point, spec.mode, request.dryRun, ...batch]);
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
@@ -287,5 +325,20 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
     ...(r.to !== undefined ? { to: r.to } : {}),
     ...(r.withHistory ? { withHistory: true as const } : {}),
     ...(r.engine === 'batch-operations' ? { engine: r.engine } : {}),
+    ...filtersOf(r),
+  };
+}
+
+/** Whether the request restores only some of its keys (filters.ts). */
+export const hasFilters = (r: RestoreRequest): boolean =>
+  (r.filters?.length ?? 0) > 0 || r.storageClass !== undefined || r.minSize !== undefined || r.maxSize !== undefined;
+
+/** The request's filters, in a fixed order (absent ones left out, so a request without filters keeps its id). */
+export function filtersOf(r: RestoreRequest): { filters?: KeyFilter[]; storageClass?: string; minSize?: number; maxSize?: number } {
+  return {
+    ...(r.filters?.length ? { filters: r.filters.map((f) => ('include' in f ? { include: f.include } : { exclude: f.exclude })) } : {}),
+    ...(r.storageClass !== undefined ? { storageClass: r.storageClass } : {}),
+    ...(r.minSize !== undefined ? { minSize: r.minSize } : {}),
+    ...(r.maxSize !== undefined ? { maxSize: r.maxSize } : {}),
   };
 }

@@ -13,6 +13,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RequestError } from '../restore/errors.ts';
+import { keySelectorOf } from '../restore/filters.ts';
 import type { SourceKey } from '../restore/model.ts';
 import { pointOfLine, type RestoreRequest } from '../restore/request.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
@@ -78,6 +79,9 @@ export function manifestKeySource(
   const manifest = request.manifest!;
   const linesPerChunk = options.linesPerChunk ?? 1000;
   const concurrency = options.concurrency ?? 16;
+  // The request's filters (filters.ts) over the lines' keys (whole keys: a manifest has no prefix).
+  const selector = keySelectorOf(request);
+  const taken = (k: SourceKey) => selector.takesKey(k.key) && selector.takesHistory(k.entries, k.point);
 
   /** One run of lines, listed: its keys, the last ending the chunk with the cursor after it. */
   async function* run(items: readonly KeyItem[], after: ManifestCursor): AsyncGenerator<SourcedKey> {
@@ -88,16 +92,11 @@ export function manifestKeySource(
       concurrency,
     );
     options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
-    for (const [i, history] of histories.entries()) {
-      const item = items[i]!;
-      const last = i === histories.length - 1;
-      yield {
-        ...history,
-        point: pointOfLine(request, item),
-        line: item.line,
-        item,
-        ...(last ? { cursor: JSON.stringify({ manifest: after } satisfies Cursor), endsChunk: true } : {}),
-      };
+    const kept = histories.map((history, i) => ({ ...history, point: pointOfLine(request, items[i]!), line: items[i]!.line, item: items[i]! })).filter(taken);
+    // The run ends after its last key taken (the lines after it are filtered out).
+    for (const [i, key] of kept.entries()) {
+      const last = i === kept.length - 1;
+      yield { ...key, ...(last ? { cursor: JSON.stringify({ manifest: after } satisfies Cursor), endsChunk: true } : {}) };
     }
   }
 
@@ -110,8 +109,9 @@ export function manifestKeySource(
       let position: ManifestCursor = cursor ? (JSON.parse(cursor) as Cursor).manifest : { line: 1, offset: 0 };
       let items: KeyItem[] = [];
       for await (const { entry, cursor: after } of manifestLines(manifests, manifest, position)) {
-        items.push({ line: entry.line, key: entry.key, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) });
         position = after;
+        if (!selector.takesKey(entry.key)) continue;
+        items.push({ line: entry.line, key: entry.key, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) });
         if (items.length >= linesPerChunk) {
           yield* run(items, position);
           items = [];
@@ -121,7 +121,7 @@ export function manifestKeySource(
     },
     keysOf: async (chunk: ChunkKeys): Promise<readonly SourceKey[]> => {
       if (chunk.itemsKey === undefined) throw new RequestError(`a manifest's chunk names its keys (itemsKey); chunk up to "${chunk.lastKey}" has none`);
-      return keysAt(s3, store, request, chunk.itemsKey, options.concurrency ?? 32);
+      return (await keysAt(s3, store, request, chunk.itemsKey, options.concurrency ?? 32)).filter(taken);
     },
   };
 }

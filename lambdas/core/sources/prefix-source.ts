@@ -6,6 +6,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RequestError } from '../restore/errors.ts';
+import { keySelectorOf } from '../restore/filters.ts';
 import type { RestoreSpec, SourceKey } from '../restore/model.ts';
 import type { RestoreRequest } from '../restore/request.ts';
 import { keyHistories } from '../s3/listing.ts';
@@ -31,6 +32,9 @@ export interface PrefixSourceOptions {
 
 export function prefixSource(s3: S3Client, store: WorkStore, request: RestoreRequest, spec: RestoreSpec, options: PrefixSourceOptions = {}): KeySource {
   const onPage = options.onPage ? { onPage: options.onPage } : {};
+  // The request's filters (filters.ts), the same when planning and when the act step lists again.
+  const selector = keySelectorOf(request);
+  const taken = (k: SourceKey) => selector.takesKey(k.key) && selector.takesHistory(k.entries, k.point);
   return {
     check: () => Promise.resolve(),
     startAfter: (cursor) => decode(cursor)?.after ?? options.range?.startAfter ?? '',
@@ -40,16 +44,20 @@ export function prefixSource(s3: S3Client, store: WorkStore, request: RestoreReq
       let seen = false;
       for await (const { key, entries } of keyHistories(s3, spec.bucket, spec.scope, { startAfter: resumeAfter, ...lastKey, ...onPage })) {
         seen = true;
-        yield { key, entries, point: spec.point, cursor: JSON.stringify({ after: key } satisfies Cursor) };
+        const sourced = { key, entries, point: spec.point, cursor: JSON.stringify({ after: key } satisfies Cursor) };
+        if (taken(sourced)) yield sourced;
       }
       if (!seen && !resumeAfter && spec.scope.kind === 'key') {
         throw new RequestError(`bucket "${spec.bucket}" has no key "${spec.scope.key}" (no versions or delete markers)`);
       }
     },
     async keysOf(chunk: ChunkKeys): Promise<AsyncIterable<SourceKey> | readonly SourceKey[]> {
-      if (chunk.itemsKey !== undefined) return keysAt(s3, store, request, chunk.itemsKey, options.concurrency ?? 32);
+      if (chunk.itemsKey !== undefined) return (await keysAt(s3, store, request, chunk.itemsKey, options.concurrency ?? 32)).filter(taken);
       return (async function* () {
-        for await (const history of keyHistories(s3, spec.bucket, spec.scope, chunk)) yield { ...history, point: spec.point };
+        for await (const history of keyHistories(s3, spec.bucket, spec.scope, chunk)) {
+          const key = { ...history, point: spec.point };
+          if (taken(key)) yield key;
+        }
       })();
     },
   };

@@ -4,6 +4,7 @@
  * state payload grows with the size of the scope.
  */
 import type { ActPhase, OutcomeCounts } from '../restore/model.ts';
+import type { RestoreEstimate } from '../restore/estimate.ts';
 import type { PlanTotals } from '../restore/planner.ts';
 import type { RestoreRequest, RestoreRequestInput } from '../restore/request.ts';
 
@@ -129,6 +130,8 @@ export interface RestoreSummary {
   /** The write cap the restore ran under (writes per second, the whole restore), if any. */
   readonly maxWritesPerSecond?: number;
   readonly error?: string;
+  /** A dry run's estimate of the restore's requests, cost and time (restore/estimate.ts). */
+  readonly estimate?: RestoreEstimate;
 }
 
 /**

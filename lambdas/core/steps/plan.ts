@@ -165,9 +165,13 @@ async function planChain(
   let pending: Array<Promise<PlannedAction>> = [];
   let items: KeyItem[] = [];
   let writes = 0;
+  let pendingEntries = 0;
 
   const writeChunk = async () => {
     state.reserved += 1;
+    // Entries of the keys planned (the estimate's listing requests); a dropped chunk's keys are listed again.
+    state.totals.listed = (state.totals.listed ?? 0) + pendingEntries;
+    pendingEntries = 0;
     const actions = await Promise.all(pending);
     const index = next++;
     await store.putLines(workKeys(input.restoreId).plan(index), actions);
@@ -185,6 +189,7 @@ async function planChain(
   const stopped = () => state.stop || state.reserved >= maxChunks;
 
   for await (const key of source.keys(cursor)) {
+    pendingEntries += key.entries.length;
     const planned = target.plan(key);
     pending.push(Promise.resolve(planned.action));
     if (key.item) items.push(key.item);

@@ -14,6 +14,7 @@
  * the jobs' keys (in key order), then the keys neither wrote (plan chunk by
  * chunk).
  */
+import { estimateRestore } from '../restore/estimate.ts';
 import { emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from '../restore/model.ts';
 import { emptyTotals } from '../restore/planner.ts';
 import { workKeys, type ReportStepInput, type RestoreSummary } from './contracts.ts';
@@ -77,7 +78,14 @@ async function foldOutcomes(
   }
 }
 
-export async function writeReport(store: WorkStore, input: ReportStepInput): Promise<RestoreSummary> {
+export interface ReportOptions {
+  /** The region whose prices a dry run's estimate uses. @default us-east-1 */
+  readonly region?: string;
+  /** Requests in flight at once, for the estimate's time. @default 64 */
+  readonly concurrency?: number;
+}
+
+export async function writeReport(store: WorkStore, input: ReportStepInput, options: ReportOptions = {}): Promise<RestoreSummary> {
   const keys = workKeys(input.restoreId);
   const counts = emptyCounts();
   const acted = !input.request.dryRun;
@@ -105,6 +113,15 @@ export async function writeReport(store: WorkStore, input: ReportStepInput): Pro
     plan: store.locationOf(keys.planPrefix),
     ...(input.request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: input.request.maxWritesPerSecond } : {}),
     ...(input.failure ? { error: failureMessage(input.failure) } : {}),
+    ...(!acted && !input.failure
+      ? {
+          estimate: estimateRestore(input.totals ?? emptyTotals(), {
+            exactKeys: input.request.manifest !== undefined,
+            concurrency: options.concurrency ?? 64,
+            ...(options.region ? { region: options.region } : {}),
+          }),
+        }
+      : {}),
   };
   await store.putText(keys.summary, JSON.stringify(summary, null, 2), 'application/json');
   return summary;

@@ -24,6 +24,9 @@ const totals = z.object({
   unchanged: z.number(),
   deletions: z.number(),
   copies: z.number(),
+  copyBytes: z.number().optional(),
+  listed: z.number().optional(),
+  checks: z.number().optional(),
 });
 
 export const ExecutionInputSchema = z.object({ request: z.unknown(), restoreId: restoreId.optional(), requestedBy: z.literal('event').optional() });

@@ -91,3 +91,13 @@ test('an outcome file that can not be read fails the step and leaves no report b
   await expect(stat(store.locationOf(keys.summary))).rejects.toMatchObject({ code: 'ENOENT' });
   expect(await readdir(store.locationOf(keys.root))).toEqual(['outcomes']);
 });
+
+test("a dry run's summary carries the estimate of its plan totals, in the step's region and at its concurrency (the API's dry run shows it)", async () => {
+  const totals = { keys: 3, restore: 2, delete: 0, undelete: 0, unchanged: 1, deletions: 0, copies: 2, copyBytes: 2048, listed: 5, checks: 0 };
+
+  const planned = await writeReport(store, { ...input, request: { ...request, dryRun: true }, totals }, { region: 'us-east-1', concurrency: 8 });
+  const acted = await writeReport(store, { ...input, totals });
+
+  expect(planned.estimate).toMatchObject({ requests: { LIST: 2, COPY: 2, GET: 0, DELETE: 0 }, copyBytes: 2048, concurrency: 8 });
+  expect(acted.estimate).toBeUndefined();
+});

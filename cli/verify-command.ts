@@ -1,0 +1,56 @@
+/**
+ * `verify s3://bucket/prefix/ --recursive --at T` (or `s3://bucket/key
+ * --version-id V`, `--to` for a restore to another place): whether each key is
+ * now as it was at the restore point (lambdas/core/steps/verify.ts). Prints the
+ * keys that differ and why, as it goes; exit 0 when every key matches, 1 when
+ * some differ, 2 on bad input.
+ */
+import { createS3Client } from '#core/s3/client.ts';
+import { verifyRequest, type KeyVerdict } from '#core/steps/verify.ts';
+import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
+import { ExitCode } from './exit.ts';
+import { FileWorkStore } from './file-work-store.ts';
+import { printJson, stdout } from './output.ts';
+import { requestFromArgs, type RestoreArgs } from './request-from-args.ts';
+
+export interface VerifyOptions extends RestoreArgs {
+  readonly json?: boolean;
+  readonly concurrency?: number;
+}
+
+export interface VerifyDocument {
+  readonly uri: string;
+  readonly checked: number;
+  readonly matching: number;
+  readonly differing: readonly Omit<KeyVerdict, 'matches'>[];
+}
+
+export async function runVerifyCommand(uri: string, options: VerifyOptions, globals: GlobalOptions): Promise<ExitCode> {
+  const { request } = requestFromArgs('verify', uri, { ...options, mode: 'copy', dryRun: true });
+  const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
+  let checked = 0;
+  let differ = 0;
+  const differing: Omit<KeyVerdict, 'matches'>[] = [];
+  try {
+    for await (const verdict of verifyRequest(s3, new FileWorkStore(), request, { ...(options.concurrency ? { concurrency: options.concurrency } : {}) })) {
+      checked += 1;
+      if (verdict.matches) continue;
+      differ += 1;
+      if (options.json) differing.push({ key: verdict.key, why: verdict.why });
+      else stdout(`differs  ${verdict.key}: ${verdict.why}\n`);
+    }
+  } finally {
+    s3.destroy();
+  }
+  const where = request.to ?? uri;
+  if (options.json) {
+    printJson({ uri: where, checked, matching: checked - differing.length, differing } satisfies VerifyDocument);
+    return differ ? ExitCode.failed : ExitCode.ok;
+  }
+  stdout(
+    differ === 0
+      ? `verified: all ${checked.toLocaleString('en-US')} keys of ${where} are as they were at the restore point\n`
+      : `${differ.toLocaleString('en-US')} of ${checked.toLocaleString('en-US')} keys of ${where} differ from the restore point\n`,
+  );
+  return differ ? ExitCode.failed : ExitCode.ok;
+}
