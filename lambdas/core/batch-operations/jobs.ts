@@ -26,13 +26,7 @@
  * The steps the state machine runs (prepare, advance) are in steps.ts.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateJobCommand,
-  DescribeJobCommand,
-  S3StorageClass,
-  type CreateJobCommandInput,
-  type S3ControlClient,
-} from '@aws-sdk/client-s3-control';
+import { CreateJobCommand, DescribeJobCommand, S3StorageClass, type CreateJobCommandInput, type S3ControlClient } from '@aws-sdk/client-s3-control';
 import { createHash } from 'node:crypto';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import { SINGLE_COPY_LIMIT } from '../s3/copy-version.ts';

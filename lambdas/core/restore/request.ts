@@ -82,11 +82,13 @@ const pattern = z
   }, 'is not a valid pattern (a character class like [z-a] is out of order)');
 
 /** `aws s3` filters, in order: the last one that matches a key decides (see filters.ts). */
-const keyFilters = z
-  .array(z.union([z.object({ exclude: pattern }).strict(), z.object({ include: pattern }).strict()]))
-  .max(100, 'has more than 100 filters');
+const keyFilters = z.array(z.union([z.object({ exclude: pattern }).strict(), z.object({ include: pattern }).strict()])).max(100, 'has more than 100 filters');
 
-const byteSize = z.number().int('is not a whole number of bytes').min(0, 'is negative').max(5 * 1024 ** 4, 'is larger than 5 TiB');
+const byteSize = z
+  .number()
+  .int('is not a whole number of bytes')
+  .min(0, 'is negative')
+  .max(5 * 1024 ** 4, 'is larger than 5 TiB');
 
 const manifestLocation = z
   .string()
