@@ -24,7 +24,11 @@ const restoreCommand = () => require('./restore-command.ts') as typeof import('.
 const versionsCommand = () => require('./versions-command.ts') as typeof import('./versions-command.ts');
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
 const statusCommand = () => require('./status-command.ts') as typeof import('./status-command.ts');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
 const timelineCommand = () => require('./timeline-command.ts') as typeof import('./timeline-command.ts');
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
+const verifyCommand = () => require('./verify-command.ts') as typeof import('./verify-command.ts');
 
 const URIS = `
 URIs (as aws s3 takes them; the key is literal, no wildcards):
@@ -289,11 +293,7 @@ Exit codes:
   1  some keys differ (listed with why)
   2  usage or input error`,
     )
-    .action(
-      action('verify', (uri: string, options: VerifyOptions, command: Command) =>
-        (require('./verify-command.ts') as typeof import('./verify-command.ts')).runVerifyCommand(uri, options, globals(command)),
-      ),
-    );
+    .action(action('verify', (uri: string, options: VerifyOptions, command: Command) => verifyCommand().runVerifyCommand(uri, options, globals(command))));
 
   sub('status')
     .description("how a restore started on a deployed stack is going, or ended (or a local run's summary)")

@@ -131,8 +131,9 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
   const deletesPermanently = mode === 'delete' && !dryRun;
   // Checked as if confirmed: the confirmation is asked for only once everything else is right.
   const request = validated({ ...input, ...(deletesPermanently ? { confirmPermanentDelete: true } : {}) }, hint);
-  const { confirmPermanentDelete: _unconfirmed, ...unconfirmed } = request;
-  return { request: unconfirmed as RestoreRequest, deletesPermanently, warnings };
+  const unconfirmed: RestoreRequest = { ...request };
+  delete unconfirmed.confirmPermanentDelete;
+  return { request: unconfirmed, deletesPermanently, warnings };
 }
 
 /**
