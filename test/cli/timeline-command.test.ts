@@ -75,7 +75,7 @@ describe('the terminal chart', () => {
     };
 
     expect(formatChart(doc)).toContain(
-      'a restore to 2026-05-04T09:05:02.999Z (--at) would change: 41 keys: restore 40, delete 0, undelete 0, unchanged 1 (40 copies, 0 deletions)',
+      'a restore to 2026-05-04T09:05:02.999Z (--at) would change: 41 keys: restore 40, unchanged 1 (40 copies, 0 delete markers added)',
     );
   });
 

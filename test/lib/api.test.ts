@@ -75,6 +75,11 @@ test('POST /restores validates its body against a model with exactly the fields 
       'to',
       'withHistory',
       'engine',
+      'maxWritesPerSecond',
+      'filters',
+      'storageClass',
+      'minSize',
+      'maxSize',
     ].sort(),
   );
   expect(schema.additionalProperties).toBe(false);

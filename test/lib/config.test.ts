@@ -21,6 +21,7 @@ test('unset keys take their documented defaults', () => {
     reportExpiryDays: 30,
     mapMaxConcurrency: 10,
     mapToleratedFailurePercentage: 0,
+    planRanges: 1,
     apiRateLimit: 10,
     apiBurstLimit: 20,
     apiGatewayAccountRole: true,
@@ -29,6 +30,12 @@ test('unset keys take their documented defaults', () => {
     deleteModeFromEvents: false,
     bucketEventBridgeNotifications: [],
   });
+});
+
+test('planRanges takes 1 to 64 key ranges a plan step lists at once', () => {
+  expect(fromContext({ 's3-rewind:planRanges': 16 }).planRanges).toBe(16);
+  expect(() => fromContext({ 's3-rewind:planRanges': 65 })).toThrow('s3-rewind:planRanges');
+  expect(() => fromContext({ 's3-rewind:planRanges': 0 })).toThrow('s3-rewind:planRanges');
 });
 
 test('delete mode from events needs delete mode; event senders must be account ids or IAM role/user ARNs', () => {

@@ -62,7 +62,11 @@ export async function listChanges(s3: S3Client, bucket: string, prefix: string, 
   for await (const { key, entries: history } of walk) {
     keys += 1;
     for (const change of changesOfKey(key, history, options)) histogram.add(change);
-    points.forEach((at, i) => countAction(totalsAt[i]!, planKey(key, history, { kind: 'pointInTime', at }, options.mode ?? 'copy')));
+    points.forEach((at, i) => {
+      const totals = countAction(totalsAt[i]!, planKey(key, history, { kind: 'pointInTime', at }, options.mode ?? 'copy'));
+      // As the plan counts them: the entries it listed.
+      totals.listed = (totals.listed ?? 0) + history.length;
+    });
   }
   return { histogram, keys, entries, totalsAt };
 }

@@ -7,9 +7,21 @@ import { isServerError, isThrottlingError, isTransientError } from '@smithy/core
 import type { SdkError } from '@smithy/types';
 import { isCallerError, s3ErrorOf, TransientError } from '../restore/errors.ts';
 
+/**
+ * Nothing answered at the endpoint (refused, no such host, TLS spoken to plain HTTP): a wrong
+ * endpoint or region, not a passing failure. The client has retried it already; waiting minutes
+ * more would only delay the operator's "check --endpoint-url" (the CLI exits 2 on these).
+ */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EPROTO']);
+
+const unreachable = (error: object): boolean => {
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  return (typeof code === 'string' && UNREACHABLE.has(code)) || (typeof cause === 'object' && cause !== null && unreachable(cause));
+};
+
 /** Whether S3 (or the way to it) failed in a way a later attempt may not. */
 export function isTransientS3Error(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null || isCallerError(error)) return false;
+  if (typeof error !== 'object' || error === null || isCallerError(error) || unreachable(error)) return false;
   const sdkError = error as SdkError;
   return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }
