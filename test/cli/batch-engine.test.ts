@@ -118,8 +118,9 @@ describe('with a deployed stack named, --engine batch-operations goes to the sta
         env: { ...env, AWS_ENDPOINT_URL_SFN: NOWHERE },
       });
       expect(result.stderr).not.toContain(REFUSAL);
-      expect(result.stderr).toContain('hint: check the endpoint');
-      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('hint: check --endpoint-url');
+      // Nothing answered, nothing was written: an input error (the endpoint), exit 2.
+      expect(result.code).toBe(2);
       expect(historyLines(await listHistory(s3, bucket))).toEqual(before);
     } finally {
       runHome.remove();

@@ -174,7 +174,7 @@ describe('the s3-rewind command line', () => {
     await buildProgram((c) => (code = c)).parseAsync(['node', 's3-rewind', ...args]);
     return code;
   };
-  const restoreArgs = ['restore', 's3://photos/albums/', '--recursive', '--at', '2026-01-10T10:00:00+01:00', '--state-machine-arn', STATE_MACHINE_ARN];
+  const restoreArgs = ['restore', 's3://photos/albums/', '--recursive', '--at', '2026-01-10T10:00:00+01:00', '--state-machine-arn', STATE_MACHINE_ARN, '--yes'];
 
   test('restore --again after a FAILED run starts <id>-2, follows it and prints its summary', async () => {
     // Prepare

@@ -2,6 +2,7 @@
  * `GET /timeline` against a real S3 (the local Ceph RGW): the document the CLI's
  * `timeline --json` prints, within the deployment's buckets, bounded in time.
  */
+import { expect } from '@jest/globals';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -90,7 +91,7 @@ test('with at, says what a restore to it would change: the deleted images and th
       at: burst!.restorePoint,
       label: '--at',
       command: burst!.command,
-      totals: { keys: 27, restore: 25, delete: 0, undelete: 0, unchanged: 2, deletions: 0, copies: 25 },
+      totals: expect.objectContaining({ keys: 27, restore: 25, delete: 0, undelete: 0, unchanged: 2, deletions: 0, copies: 25 }),
     },
   ]);
 });
