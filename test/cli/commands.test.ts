@@ -6,36 +6,14 @@
 import { expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { REPORT_COLUMNS, type KeyAction, type KeyOutcome } from '../../lambdas/core/restore/model.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 import type { KeyVersionsDocument } from '../../cli/versions-command.ts';
 import { bodyOf, HistoryWriter, historyLines, instantAtCut, listHistory, removeBucket, sleep, type Entry } from '../support/history.ts';
-import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import { messageLines, removeWarmHome, runCli, runCliOnTerminal, tempHome } from './run-cli.ts';
+import { createVersionedBucket, emptyAndDeleteBucket } from '../support/s3.ts';
+import { messageLines, runCli, runCliOnTerminal, cliFixture } from './run-cli.ts';
 
-let s3: S3Client;
-const cleanUps: Array<() => Promise<void> | void> = [];
-
-beforeAll(() => {
-  s3 = testS3Client();
-});
-
-afterAll(async () => {
-  // The local S3 is disposable: a bucket that can't be removed is left behind, the others still go.
-  for (const cleanUp of cleanUps.reverse())
-    await Promise.resolve()
-      .then(cleanUp)
-      .catch(() => undefined);
-  await removeWarmHome();
-}, 120_000);
-
-/** A fresh S3_REWIND_HOME for one test. */
-async function home(): Promise<string> {
-  const made = await tempHome();
-  cleanUps.push(made.remove);
-  return made.dir;
-}
+const { s3, home, cleanUp } = cliFixture();
 
 interface Incident {
   readonly bucket: string;
@@ -51,7 +29,7 @@ interface Incident {
  */
 async function incident(label: string, options: { objectLock?: boolean } = {}): Promise<Incident> {
   const bucket = await createVersionedBucket(s3, label, { objectLock: options.objectLock === true });
-  cleanUps.push(() => (options.objectLock ? removeBucket(s3, bucket) : emptyAndDeleteBucket(s3, bucket)));
+  cleanUp(() => (options.objectLock ? removeBucket(s3, bucket) : emptyAndDeleteBucket(s3, bucket)));
   const writer = new HistoryWriter(s3, bucket);
   await writer.put('site/a.txt', 'a1');
   await writer.put('site/a.txt.bak', 'a-backup');

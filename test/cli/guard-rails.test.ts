@@ -5,31 +5,11 @@
  * saying what it destroys. Each refusal writes nothing: the bucket's whole
  * version listing is the same before and after.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { HistoryWriter, historyLines, listHistory } from '../support/history.ts';
-import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import { messageLines, removeWarmHome, runCli, runCliOnTerminal, tempHome } from './run-cli.ts';
+import { createVersionedBucket, emptyAndDeleteBucket } from '../support/s3.ts';
+import { messageLines, runCli, runCliOnTerminal, cliFixture } from './run-cli.ts';
 
-let s3: S3Client;
-const cleanUps: Array<() => Promise<void> | void> = [];
-
-beforeAll(() => {
-  s3 = testS3Client();
-});
-
-afterAll(async () => {
-  for (const cleanUp of cleanUps.reverse())
-    await Promise.resolve()
-      .then(cleanUp)
-      .catch(() => undefined);
-  await removeWarmHome();
-}, 120_000);
-
-async function home(): Promise<string> {
-  const made = await tempHome();
-  cleanUps.push(made.remove);
-  return made.dir;
-}
+const { s3, home, cleanUp } = cliFixture();
 
 interface Site {
   readonly bucket: string;
@@ -41,7 +21,7 @@ interface Site {
 /** `site/a.txt` (two versions), `site/b.txt` (deleted, then written again), `site/c.txt`. */
 async function site(label: string): Promise<Site> {
   const bucket = await createVersionedBucket(s3, label);
-  cleanUps.push(() => emptyAndDeleteBucket(s3, bucket));
+  cleanUp(() => emptyAndDeleteBucket(s3, bucket));
   const writer = new HistoryWriter(s3, bucket);
   await writer.put('site/a.txt', 'a1');
   await writer.put('site/a.txt', 'a2');

@@ -4,39 +4,21 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { RestoreEstimate } from '../../lambdas/core/restore/estimate.ts';
 import type { KeyAction } from '../../lambdas/core/restore/model.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
 import { bodyOf, HistoryWriter, instantAtCut, listHistory, sleep } from '../support/history.ts';
-import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
-import { removeWarmHome, runCli, tempHome } from './run-cli.ts';
+import { createVersionedBucket, emptyAndDeleteBucket } from '../support/s3.ts';
+import { runCli, cliFixture } from './run-cli.ts';
 
-let s3: S3Client;
-const cleanUps: Array<() => Promise<void> | void> = [];
-beforeAll(() => {
-  s3 = testS3Client();
-});
-afterAll(async () => {
-  for (const cleanUp of cleanUps.reverse())
-    await Promise.resolve()
-      .then(cleanUp)
-      .catch(() => undefined);
-  await removeWarmHome();
-}, 120_000);
-
-async function home(): Promise<string> {
-  const made = await tempHome();
-  cleanUps.push(made.remove);
-  return made.dir;
-}
+const { s3, home, cleanUp } = cliFixture();
 
 const KEYS = ['site/a.txt', 'site/b.log', 'site/logs/c.txt', 'site/d.txt'];
 
 /** Each key written before T, overwritten after it; site/new.txt only after it. */
 async function incident(label: string) {
   const bucket = await createVersionedBucket(s3, label);
-  cleanUps.push(() => emptyAndDeleteBucket(s3, bucket));
+  cleanUp(() => emptyAndDeleteBucket(s3, bucket));
   const writer = new HistoryWriter(s3, bucket);
   for (const key of KEYS) await writer.put(key, `${key} before`);
   await sleep(50);
@@ -119,7 +101,7 @@ test.concurrent(
     const dir = await home();
     const uri = `s3://${bucket}/site/`;
     const dest = await createVersionedBucket(s3, 'cli-loop-verify-to');
-    cleanUps.push(() => emptyAndDeleteBucket(s3, dest));
+    cleanUp(() => emptyAndDeleteBucket(s3, dest));
 
     const before = await runCli(['verify', uri, '--recursive', '--at', at], { home: dir });
     const restore = await runCli(['restore', uri, '--recursive', '--at', at, '--no-progress'], { home: dir });

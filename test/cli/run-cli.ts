@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testS3Client } from '../support/s3.ts';
 
 export const BIN = join(__dirname, '..', '..', 'bin', 's3-rewind.js');
 
@@ -122,4 +123,35 @@ export function runCliOnTerminal(args: readonly string[], input: string, options
       resolve({ code, stdout, stderr: '', ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * What the CLI test files share: a client on the local S3, a fresh
+ * S3_REWIND_HOME per call of `home()`, and clean-ups run after the file's tests
+ * (the local S3 is disposable: a bucket that can't be removed is left behind,
+ * the others still go).
+ */
+export function cliFixture() {
+  const s3 = testS3Client();
+  const cleanUps: Array<() => Promise<void> | void> = [];
+  afterAll(async () => {
+    for (const cleanUp of cleanUps.reverse())
+      await Promise.resolve()
+        .then(cleanUp)
+        .catch(() => undefined);
+    await removeWarmHome();
+    s3.destroy();
+  }, 120_000);
+  return {
+    s3,
+    cleanUp: (work: () => Promise<void> | void) => {
+      cleanUps.push(work);
+    },
+    /** A fresh S3_REWIND_HOME for one test. */
+    home: async (): Promise<string> => {
+      const made = await tempHome();
+      cleanUps.push(made.remove);
+      return made.dir;
+    },
+  };
 }
