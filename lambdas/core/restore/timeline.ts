@@ -227,13 +227,21 @@ export const BURST_RULE = {
   mergeGap: 2,
   /** A change at a burst's edge this many of its usual gaps (80th percentile) or more from the next is not part of it. */
   edgeGaps: 3,
+  /**
+   * ...and at least this share of an interval away: a burst's own hiccup (a write held up a few
+   * ms) never counts as a gap, so none of its changes is left out, and its restore point is never
+   * after one of them.
+   */
+  edgeIntervalShare: 0.25,
+  /** ...up to this many ms (a write seconds before a burst in a wide interval is still apart). */
+  edgeFloorMs: 1000,
 } as const;
 
 export const BURST_RULE_TEXT =
   `An interval is part of a burst when it has at least ${BURST_RULE.minChanges} changes and more than ${BURST_RULE.factor} times its background: ` +
   `the median number of changes of the ${BURST_RULE.window} quiet intervals before it (of the whole series, before there are 3). ` +
   `Burst intervals at most ${BURST_RULE.mergeGap} quiet intervals apart are one burst. Its first and last change are its intervals' first and last, ` +
-  `less changes at its edges standing ${BURST_RULE.edgeGaps} times the burst's usual gap between changes (its 80th percentile) or more away from the rest, ` +
+  `less changes at its edges (no more than its background) standing ${BURST_RULE.edgeGaps} times the burst's usual gap between changes (its 80th percentile), and at least ${BURST_RULE.edgeIntervalShare} of an interval (${BURST_RULE.edgeFloorMs} ms at most), or more away from the rest, ` +
   `plus changes just outside it (up to one interval) closer than that; the suggested restore point is 1 ms before its first change.`;
 
 const median = (values: readonly number[]): number => {
@@ -446,10 +454,17 @@ function burstOf(span: BurstSpan, number: number, fine: ReturnType<ChangeHistogr
   const window = fine.filter((b) => b.start >= from - frame.ms && b.start < to + frame.ms);
   let lo = window.findIndex((b) => b.start >= from);
   let hi = window.findLastIndex((b) => b.start < to);
-  const limit = BURST_RULE.edgeGaps * Math.max(usualGap(window.slice(lo, hi + 1)), 1);
+  const limit = Math.max(
+    BURST_RULE.edgeGaps * Math.max(usualGap(window.slice(lo, hi + 1)), 1),
+    Math.min(BURST_RULE.edgeIntervalShare * frame.ms, BURST_RULE.edgeFloorMs),
+  );
   const gapAfter = (i: number) => window[i + 1]!.first - window[i]!.last;
-  while (lo < hi && gapAfter(lo) >= limit) lo += 1;
-  while (hi > lo && gapAfter(hi - 1) >= limit) hi -= 1;
+  // Left out at each edge: no more changes than the background would bring there. A burst that
+  // comes in waves keeps its first wave, so its restore point is never after a change of it.
+  const allowance = Math.max(1, Math.ceil(span.background));
+  const countOf = (i: number) => changesIn(window[i]!.counts);
+  for (let dropped = 0; lo < hi && gapAfter(lo) >= limit && dropped + countOf(lo) <= allowance; lo += 1) dropped += countOf(lo);
+  for (let dropped = 0; hi > lo && gapAfter(hi - 1) >= limit && dropped + countOf(hi) <= allowance; hi -= 1) dropped += countOf(hi);
   while (lo > 0 && gapAfter(lo - 1) < limit) lo -= 1;
   while (hi < window.length - 1 && gapAfter(hi) < limit) hi += 1;
   const core = window.slice(lo, hi + 1);
