@@ -6,7 +6,7 @@
  * without them each kind has its own character.
  */
 import type { Burst, ChangeCounts, IntervalCounts, RestorePreview, TimelineDocument } from '#core/restore/timeline.ts';
-import { BURST_RULE, formatInterval } from '#core/restore/timeline.ts';
+import { BURST_RULE, formatInterval, formatInZone } from '#core/restore/timeline.ts';
 import { formatTotals } from './output.ts';
 
 export interface ChartOptions {
@@ -33,26 +33,6 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 export function resolveTimeZone(name: string): string {
   if (name === 'local') return Intl.DateTimeFormat().resolvedOptions().timeZone;
   return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-}
-
-/** `2026-05-04 11:05:03.120` in `zone`. */
-export function formatInZone(ms: number, zone: string, withMs = true): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(ms)
-      .map((p) => [p.type, p.value]),
-  );
-  const millis = withMs ? `.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}` : '';
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}${millis}`;
 }
 
 /** `UTC`, or `Europe/Paris (GMT+2)` at that instant. */

@@ -6,7 +6,7 @@
  * and, for a burst, what restores to its edges would change.
  */
 import uPlot from 'uplot';
-import { planCommand, type Burst, type RestorePreview, type TimelineDocument } from '../../../lambdas/core/restore/timeline.ts';
+import { formatInZone, planCommand, type Burst, type RestorePreview, type TimelineDocument } from '../../../lambdas/core/restore/timeline.ts';
 
 const doc = JSON.parse(document.getElementById('timeline-data')!.textContent) as TimelineDocument;
 const zone = doc.timeZone;
@@ -16,24 +16,7 @@ const COLORS = { newKeys: '#16a34a', overwrites: '#d97706', deleteMarkers: '#dc2
 const el = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-function inZone(ms: number): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-      fractionalSecondDigits: 3,
-    })
-      .formatToParts(ms)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${parts.fractionalSecond} ${zone}`;
-}
+const inZone = (ms: number): string => `${formatInZone(ms, zone)} ${zone}`;
 
 // The data: one point per interval start, and one at the end so the last step shows.
 const starts = doc.series.map((s) => Date.parse(s.start));

@@ -492,3 +492,23 @@ function burstOf(span: BurstSpan, number: number, fine: ReturnType<ChangeHistogr
     after: iso(lastChange),
   };
 }
+
+/** `2026-05-04 11:05:03.120` in `zone` (the terminal chart's and the page's times). */
+export function formatInZone(ms: number, zone: string, withMs = true): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(ms)
+      .map((p) => [p.type, p.value]),
+  );
+  const millis = withMs ? `.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}` : '';
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}${millis}`;
+}
