@@ -3,6 +3,8 @@
  * one-line hint on stderr, nothing on stdout, and no write to S3: the bucket's
  * whole version listing is the same before and after.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HistoryWriter, historyLines, listHistory } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket, testS3Client } from '../support/s3.ts';
@@ -201,12 +203,13 @@ describe('delete mode needs confirmation', () => {
 });
 
 describe('the executable', () => {
-  test('prints its help with the URI, time and exit code rules, and starts fast', async () => {
-    // Prepare: one run to warm tsx's compile cache, as any second run finds it
-    await runCli(['--help']);
+  test('prints its help with the URI, time and exit code rules, loading neither the AWS SDK nor the CDK', async () => {
+    // Prepare: a preload that records every module the process loads
+    const loadedList = join(home.dir, 'help-modules.txt');
+    const recorder = join(__dirname, '..', 'support', 'record-loaded-modules.cjs');
 
     // Act
-    const result = await runCli(['--help']);
+    const result = await runCli(['--help'], { env: { NODE_OPTIONS: `--require ${recorder}`, S3_REWIND_TEST_LOADED_MODULES: loadedList } });
 
     // Assess
     expect(result.code).toBe(0);
@@ -216,7 +219,9 @@ describe('the executable', () => {
     expect(result.stdout).toContain('A time without a zone is refused');
     expect(result.stdout).toMatch(/2 +usage or input error/);
     expect(result.stderr).toBe('');
-    expect(result.ms).toBeLessThan(3_000); // about 0.2 s when the machine is idle
+    const loaded = readFileSync(loadedList, 'utf8').split('\n');
+    expect(loaded.some((path) => path.endsWith(join('cli', 'main.ts')))).toBe(true);
+    expect(loaded.filter((path) => /node_modules[\\/](@aws-sdk|@smithy|aws-cdk-lib|aws-local-stepfunctions)[\\/]/.test(path))).toEqual([]);
   });
 
   test('runs from any directory', async () => {
