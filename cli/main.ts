@@ -91,7 +91,8 @@ function runOptions(command: Command, writes: boolean): Command {
   estimateOptions(filterOptions(command)).addOption(modeOption());
   if (writes) {
     command
-      .option('--dry-run', 'plan only: print what would change, write nothing')
+      .option('--dry-run', 'plan only: print what would change, write nothing (also --dryrun, as aws s3 spells it)')
+      .addOption(new Option('--dryrun').hideHelp())
       .option('--yes', 'confirm delete mode without asking (needed when stdin is not a terminal)')
       .option('--concurrency <n>', 'requests in flight at once (local runs)', positiveInteger)
       .option(
@@ -99,8 +100,11 @@ function runOptions(command: Command, writes: boolean): Command {
         "writes per second the whole restore stays under (each attempt counts), to protect the bucket's other traffic; a deployed stack's s3-rewind:maxWritesPerSecond may lower it",
         writeRate,
       )
-      .option('--report <file>', 'copy the per-key report here: CSV if it ends in .csv, else JSON lines');
+      .option('--report <file>', "copy the per-key report here (with --dry-run: every key's planned action): CSV if it ends in .csv, else JSON lines");
+  } else {
+    command.option('--report <file>', "write every key's planned action here: CSV if it ends in .csv, else JSON lines");
   }
+  command.option('--all', `${writes ? 'with --dry-run: ' : ''}list every key with its action (unchanged keys too), not the compact listing`);
   const document = writes ? 'the summary (with --dry-run: { summary, actions })' : '{ summary, actions }';
   command.option('--plan-ranges <n>', 'plan a prefix as N key ranges listed at once, one listing chain each (local runs; 1 to 64)', positiveInteger);
   return command
@@ -217,8 +221,7 @@ before its first change, printed as a ready plan command.\n${EXIT_CODES}`,
       .option('--version-id <id>', 'restore point: this version of the key')
       .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)')
       .option('--undelete', 'plan an undelete instead: keys whose latest entry is a delete marker')
-      .option('--since <time>', 'with --undelete: only keys deleted at or after this time')
-      .option('--all', 'list unchanged keys too'),
+      .option('--since <time>', 'with --undelete: only keys deleted at or after this time'),
     false,
   )
     .addHelpText('after', `${URIS}\n${TIMES}\n${EXIT_CODES}`)

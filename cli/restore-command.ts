@@ -32,6 +32,7 @@ import {
   stdout,
   writeCapLine,
 } from './output.ts';
+import { formatCompactPlan, fullListHint, planReportText, withIsoTimes } from './plan-listing.ts';
 import { createProgress } from './progress.ts';
 import { endpointTried } from './s3-errors.ts';
 import { impactOf, type RestoreImpact } from './restore-impact.ts';
@@ -45,8 +46,10 @@ export interface RestoreCommandOptions extends RestoreArgs {
   readonly json?: boolean;
   /** `--no-progress` sets it false. */
   readonly progress?: boolean;
-  /** `plan --all`: list unchanged keys too. */
+  /** `--all` (with a dry run): every key with its action, not the compact listing. */
   readonly all?: boolean;
+  /** `--dryrun`, as `aws s3` spells `--dry-run`. */
+  readonly dryrun?: boolean;
   readonly stateMachineArn?: string;
   /**
    * `--again`: on a deployed stack, a restore that ran is run once more as its
@@ -68,14 +71,15 @@ export async function runRestoreCommand(
   globals: GlobalOptions,
 ): Promise<ExitCode> {
   const hint = `s3-rewind ${command} --help`;
-  const dryRun = command === 'plan' || options.dryRun === true;
+  const dryRun = command === 'plan' || options.dryRun === true || options.dryrun === true;
   checkEngine(options, dryRun);
+  if (options.all === true && !dryRun) throw new UsageError('--all lists a plan: it goes with --dry-run (or the plan command)', hint);
   if (uri === undefined && options.manifest === undefined)
     throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
   const prices = await loadPriceTable(options.priceTable, hint);
-  const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, dryRun, hint);
+  const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, hint);
   // The run being followed on a deployed stack: the request's id, or with --again perhaps <id>-<n>.
   let runId: string | undefined;
   const engine = engineFor(options, globals, hint, (id) => (runId = id));
@@ -129,7 +133,7 @@ export async function runRestoreCommand(
       engine.kind === 'local' || prices || !summary.estimate
         ? estimateOfPlan(summary, request, { concurrency: options.concurrency ?? 32, ...(region ? { region } : {}), ...(prices ? { prices } : {}) })
         : summary.estimate;
-    return printPlan(engine, { ...summary, estimate }, options, request);
+    return printPlan(engine, { ...summary, estimate }, options, request, { command, reportFile });
   }
 
   const copied = reportFile && summary.report ? reportFile : undefined;
@@ -170,23 +174,43 @@ function exitCodeOfSummary(summary: RestoreSummary, reportFile: string | undefin
   return ExitCode.failed;
 }
 
-async function printPlan(engine: Engine, summary: RestoreSummary, options: RestoreCommandOptions, request: RestoreRequest): Promise<ExitCode> {
+/**
+ * The plan, summary first (scope and restore point, totals, estimate), then the
+ * compact listing, or with `--all` every key; `--report FILE` writes every key's action.
+ */
+async function printPlan(
+  engine: Engine,
+  summary: RestoreSummary,
+  options: RestoreCommandOptions,
+  request: RestoreRequest,
+  { command, reportFile }: { command: RestoreCommand; reportFile: string | undefined },
+): Promise<ExitCode> {
   const actions = summary.status === 'FAILED' ? [] : await engine.planActions(summary);
+  if (reportFile) await writeFile(reportFile, planReportText(actions, /\.csv$/i.test(reportFile) ? 'csv' : 'jsonl'), 'utf8');
   if (options.json) {
-    printJson({ summary, actions });
+    printJson({ summary, actions: withIsoTimes(actions) });
   } else {
+    stdout(`${summary.scope} ${describePoint(request)}${request.to !== undefined ? `, written to ${request.to}` : ''} (${summary.mode} mode)\n`);
     stdout(formatFiltersHeader(request));
-    stdout(formatPlan(actions, options.all === true));
     stdout(formatTotals(summary.planned, summary.mode));
     const cap = writeCapLine(summary.maxWritesPerSecond);
     if (cap) stdout(`${cap}\n`);
     if (summary.estimate && summary.status !== 'FAILED') stdout(formatEstimate(summary.estimate));
     stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
+    if (reportFile) stdout(`every key's action written to: ${reportFile}\n`);
+    if (actions.length) {
+      if (options.all === true) stdout(`\n${formatPlan(actions, true)}`);
+      else stdout(`\n${formatCompactPlan(actions, request.bucket, scopePrefixOf(request))}${reportFile ? '' : fullListHint(command)}`);
+    }
   }
   if (summary.status !== 'FAILED') return ExitCode.ok;
   stderr(`error: planning failed${summary.error ? `: ${summary.error}` : ''}\n`);
   return ExitCode.failed;
 }
+
+/** The prefix the compact listing groups keys under: the scope's prefix, or a key's folder. */
+const scopePrefixOf = (request: RestoreRequest): string =>
+  request.prefix ?? (request.key !== undefined ? request.key.slice(0, request.key.lastIndexOf('/') + 1) : '');
 
 /** The source bucket of a manifest given without a URI: its first line's (every line must name the same one). */
 async function manifestBucket(manifest: string, globals: GlobalOptions, hint: string): Promise<string> {
@@ -220,9 +244,8 @@ function checkEngine(options: RestoreCommandOptions, dryRun: boolean): void {
   );
 }
 
-/** `--report FILE`: an acting run, into a directory that exists. */
-async function checkReportFile(file: string, dryRun: boolean, hint: string): Promise<string> {
-  if (dryRun) throw new UsageError('--report goes with a restore that acts: a dry run writes no report (its plan is printed)', hint);
+/** `--report FILE` (an acting run's report, or a dry run's every key and action), into a directory that exists. */
+async function checkReportFile(file: string, hint: string): Promise<string> {
   const path = resolve(file);
   const dir = await stat(dirname(path)).catch(() => undefined);
   if (!dir?.isDirectory()) throw new UsageError(`--report ${file}: directory ${dirname(path)} does not exist`, hint);

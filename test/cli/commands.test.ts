@@ -109,20 +109,22 @@ describe('versions', () => {
 });
 
 describe('plan', () => {
-  test.concurrent('shows per-key actions and totals for a prefix at a point in time, and writes nothing', async () => {
+  test.concurrent('shows totals, then with --all per-key actions, for a prefix at a point in time, and writes nothing', async () => {
     // Prepare
     const { bucket, at, before } = await incident('cli-plan');
 
     // Act
-    const table = await runCli(['plan', `s3://${bucket}/site/`, '--recursive', '--at', at], { home: await home() });
+    const table = await runCli(['plan', `s3://${bucket}/site/`, '--recursive', '--at', at, '--all'], { home: await home() });
     const json = await runCli(['plan', `s3://${bucket}/site/`, '--recursive', '--at', at, '--json', '--mode', 'delete'], { home: await home() });
 
     // Assess
     expect(table.code).toBe(0);
     const lines = table.stdout.split('\n');
-    expect(lines[0]).toMatch(/^ACTION +KEY +DETAIL$/);
-    expect(lines.slice(1, 4).map((l) => l.split(/ +/).slice(0, 2))).toEqual([
+    const header = lines.findIndex((l) => /^ACTION +KEY +DETAIL$/.test(l));
+    expect(header).toBeGreaterThan(0);
+    expect(lines.slice(header + 1, header + 5).map((l) => l.split(/ +/).slice(0, 2))).toEqual([
       ['restore', 'site/a.txt'],
+      ['unchanged', 'site/a.txt.bak'],
       ['restore', 'site/b.txt'],
       ['hide', 'site/c.txt'],
     ]);

@@ -75,7 +75,7 @@ test.concurrent('--to an unversioned bucket gives the reason that fits a destina
 });
 
 test.concurrent('a copy-mode plan that adds a delete marker says "hide" and "1 key"', async () => {
-  const result = await run(['plan', `s3://${bucket}/site/`, '--recursive', '--at', beforeEverything]);
+  const result = await run(['plan', `s3://${bucket}/site/`, '--recursive', '--at', beforeEverything, '--all']);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(/^hide +site\/page\.html +add a delete marker over/m);
   expect(result.stdout).toContain('totals: 1 key: hide 1 (0 copies, 1 delete marker added)');
