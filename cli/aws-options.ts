@@ -9,9 +9,10 @@
  */
 import type { S3Options } from '#core/s3/client.ts';
 import { UsageError } from './exit.ts';
+import { transportSettingsOf, type TransportOptions } from './transport-options.ts';
 
 /** The options every command takes. */
-export interface GlobalOptions {
+export interface GlobalOptions extends TransportOptions {
   readonly endpointUrl?: string;
   readonly region?: string;
   readonly profile?: string;
@@ -40,6 +41,7 @@ export function s3OptionsOf(globals: GlobalOptions, maxSockets?: number): S3Opti
     ...(globals.region ? { region: globals.region } : {}),
     ...(globals.profile ? { profile: globals.profile } : {}),
     ...(maxSockets ? { maxSockets } : {}),
+    ...transportSettingsOf(globals),
   };
 }
 

@@ -13,6 +13,8 @@ import type { StatusOptions } from './status-command.ts';
 import type { TimelineCommandOptions } from './timeline-command.ts';
 import { estimateOptions } from './estimate-options.ts';
 import { filterOptions } from './filter-options.ts';
+import { transportOptions } from './transport-options.ts';
+import { setVerbosity, type VerbosityOptions } from './verbosity.ts';
 import type { VerifyOptions } from './verify-command.ts';
 import type { VersionsOptions } from './versions-command.ts';
 
@@ -143,6 +145,8 @@ export function buildProgram(onExit: (code: ExitCode) => void): Command {
     .option('--endpoint-url <url>', 'S3 endpoint (Ceph RGW, MinIO...), with path-style addressing; default $AWS_ENDPOINT_URL_S3 or $AWS_ENDPOINT_URL')
     .option('--region <region>', "the buckets' region; default $AWS_REGION")
     .option('--profile <profile>', 'the AWS profile for credentials; default $AWS_PROFILE')
+    .option('--quiet', 'print nothing but errors (no results, progress or warnings); the exit code tells the outcome')
+    .option('--only-show-errors', 'print only errors and warnings (no results or progress)')
     .showHelpAfterError('hint: s3-rewind --help')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
@@ -158,11 +162,14 @@ Examples:
   s3-rewind undelete s3://photos/albums/ --recursive --since "1d ago"`,
     );
 
+  transportOptions(program);
+
   const action =
     <A extends unknown[]>(name: string, run: (...args: A) => Promise<ExitCode>) =>
     async (...args: A) => {
       try {
         const { profile } = program.opts<GlobalOptions>();
+        setVerbosity(program.opts<VerbosityOptions>());
         if (profile !== undefined) await checkProfile(profile);
         onExit(await run(...args));
       } catch (thrown) {
@@ -176,9 +183,10 @@ Examples:
   const sub = (name: string) => program.command(name).showHelpAfterError(`hint: s3-rewind ${name} --help`);
 
   sub('versions')
-    .description("list a key's versions and delete markers, newest first (exactly that key)")
-    .argument('<uri>', 's3://bucket/key')
-    .option('--json', 'print one JSON document: { bucket, key, versions: [...] }')
+    .description("list a key's versions and delete markers, newest first (exactly that key), or with --recursive every key's under a prefix")
+    .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
+    .option('--recursive', "every key under the prefix, each key's entries newest first")
+    .option('--json', 'print one JSON document: { bucket, key, versions: [...] } (with --recursive: { bucket, prefix, keys: [{ key, versions }] })')
     .addHelpText('after', URIS)
     .action(
       action('versions', (uri: string, options: VersionsOptions, command: Command) => versionsCommand().runVersionsCommand(uri, options, globals(command))),

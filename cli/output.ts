@@ -11,11 +11,12 @@ import type { RestoreEstimate } from '#core/restore/estimate.ts';
 import { describeFilters } from '#core/restore/filters.ts';
 import type { RestoreRequest } from '#core/restore/request.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
+import { showsMessage, showsOutput } from './verbosity.ts';
 
 export type Write = (text: string) => void;
 
-export const stdout: Write = (text) => void process.stdout.write(text);
-export const stderr: Write = (text) => void process.stderr.write(text);
+export const stdout: Write = (text) => void (showsOutput() && process.stdout.write(text));
+export const stderr: Write = (text) => void (showsMessage(text) && process.stderr.write(text));
 
 /** The one JSON document of `--json`. */
 export const printJson = (value: unknown, write: Write = stdout): void => write(`${JSON.stringify(value, null, 2)}\n`);

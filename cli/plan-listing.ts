@@ -92,7 +92,7 @@ export function formatCompactPlan(actions: readonly PlannedAction[], bucket: str
 }
 
 /** The closing line of a compact listing: where the per-key list is. */
-export function fullListHint(command: 'plan' | 'restore' | 'undelete'): string {
+export function fullListHint(command: string): string {
   return command === 'plan' ? 'every key with its action: add --all, or --report FILE (.csv or JSON lines)\n' : 'every key with its action: add --all\n';
 }
 

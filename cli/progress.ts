@@ -7,6 +7,7 @@
  */
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { KeyOutcome } from '#core/restore/model.ts';
+import { showsOutput } from './verbosity.ts';
 
 export interface Progress {
   /** A page of the listing came in, with this many versions and delete markers. */
@@ -51,7 +52,7 @@ export const formatElapsed = (ms: number): string => {
 
 export function createProgress(options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
-  if (options.enabled === false) return silentProgress;
+  if (options.enabled === false || !showsOutput()) return silentProgress;
   return (options.tty ?? stream.isTTY === true) ? new BarProgress(stream, options.now ?? Date.now) : new LineProgress(stream, options);
 }
 

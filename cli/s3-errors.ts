@@ -4,6 +4,7 @@
  * so both are always shown, with a hint per common code; a connection that never
  * got an answer names the endpoint that was tried.
  */
+import { transportFailureOf } from './transport-options.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 
 export interface S3Failure {
@@ -133,6 +134,8 @@ export function operatorError(error: unknown, endpoint: string): unknown {
     const described = describeS3Failure(failure);
     return new UsageError(described.message, described.hint);
   }
+  const transport = transportFailureOf(error, endpoint);
+  if (transport) return transport;
   const connection = connectionFailureOf(error);
   return connection ? unreachable(connection, endpoint) : error;
 }

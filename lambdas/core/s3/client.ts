@@ -11,6 +11,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { sendRequestHeaders, type RequestHeaderOptions } from './request-headers.ts';
+import { logWire, type WireLog } from './wire-log.ts';
 import { PACE_DEFAULTS, PacedRetryStrategy, RETRY_DEFAULTS, WritePace, capWrites, paceClient } from './pace.ts';
 
 export interface S3Options {
@@ -24,6 +26,16 @@ export interface S3Options {
   readonly maxAttempts?: number;
   /** Writes per second at most, to every bucket together (`--max-rate`); none by default. */
   readonly maxWritesPerSecond?: number;
+  /** TLS: certificates to trust instead of the default ones (`--ca-bundle`), or no verification at all (`--no-verify-ssl`). */
+  readonly tls?: { readonly ca?: string; readonly rejectUnauthorized?: boolean };
+  /** Milliseconds to connect (0: no limit). @default 5000 */
+  readonly connectionTimeoutMs?: number;
+  /** Milliseconds a connection may stay silent while a request waits (0: no limit); none by default. */
+  readonly readTimeoutMs?: number;
+  /** Headers sent on every request (`--expected-bucket-owner`, `--request-payer`). */
+  readonly headers?: RequestHeaderOptions;
+  /** Where every HTTP exchange is logged (`--debug`); and the SDK's own log. */
+  readonly wireLog?: WireLog;
 }
 
 export const DEFAULT_CONCURRENCY = 32;
@@ -50,15 +62,37 @@ export function createS3Client(options: S3Options = {}): S3Client {
     maxAttempts,
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      connectionTimeout: 5_000,
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, ...options.tls }),
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
       requestTimeout: 120_000,
+      ...(options.readTimeoutMs !== undefined ? { socketTimeout: options.readTimeoutMs } : {}),
     }),
+    ...(options.wireLog ? { logger: sdkLogger(options.wireLog) } : {}),
   });
+  if (options.headers) sendRequestHeaders(client, options.headers);
+  if (options.wireLog) logWire(client, options.wireLog);
   paceClient(client, new WritePace({ ...PACE_DEFAULTS, maxInFlight: maxSockets }));
   if (options.maxWritesPerSecond !== undefined) capWrites(client, options.maxWritesPerSecond);
   return client;
 }
+
+const printable = (value: unknown): string => {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+};
+
+/** The SDK's own log (each command's input and output) as `debug:` lines. */
+const sdkLogger = (log: WireLog) => {
+  const line =
+    (level: string) =>
+    (...content: unknown[]) =>
+      log(`debug: sdk ${level}: ${content.map(printable).join(' ')}\n`);
+  return { trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+};
 
 /**
  * A write S3 may have carried out although its caller never heard (the connection
