@@ -14,6 +14,7 @@ import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 import { holdRunLock } from './run-lock.ts';
+import { transportFailureOf } from './transport-options.ts';
 import { connectionFailureOf, CREDENTIALS_HINT, describeS3Failure, s3FailureOf, SETUP_CODES, unreachable } from './s3-errors.ts';
 import type { Progress } from './progress.ts';
 
@@ -112,6 +113,8 @@ export function localEngine(options: LocalEngineOptions): Engine {
           if (caller) throw new UsageError(caller.message, caller.hint ?? 'nothing was written');
           // No key was acted on: the endpoint never answered before anything was written.
           const connection = acted === 0 && !summary ? connectionFailureOf(error) : undefined;
+          const transport = acted === 0 && !summary ? transportFailureOf(error, options.endpoint ?? 'the S3 endpoint') : undefined;
+          if (transport) throw transport;
           if (connection) throw unreachable(connection, options.endpoint ?? 'the S3 endpoint');
           if (summary) return summary;
           throw new RestoreFailedError(`the restore failed: ${failureMessage(error)}`);

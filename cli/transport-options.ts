@@ -83,6 +83,10 @@ const CERTIFICATE_CODES = [
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ];
 
+/** Node's messages for them, which is all a failure keeps once it crossed the state machine. */
+const CERTIFICATE_MESSAGES =
+  /self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate|does not match certificate's altnames/i;
+
 /**
  * A failure of the connection itself that these options decide: an untrusted
  * certificate, or no answer within the read timeout. Reads fail this way before
@@ -91,15 +95,18 @@ const CERTIFICATE_CODES = [
 export function transportFailureOf(error: unknown, endpoint: string): UsageError | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && CERTIFICATE_CODES.includes(code)) {
+    // A failure that crossed the local state machine keeps its message only.
+    const untrusted = typeof code === 'string' && CERTIFICATE_CODES.includes(code) ? code : CERTIFICATE_MESSAGES.test(e.message) ? 'certificate' : undefined;
+    if (untrusted) {
+      const why = e.message.replace(/^Error: /, '');
       return new UsageError(
-        `the TLS certificate of ${endpoint} is not trusted (${code}): ${e.message}; nothing was written`,
+        `the TLS certificate of ${endpoint} is not trusted (${untrusted === 'certificate' ? why : `${untrusted}: ${why}`}); nothing was written`,
         'give --ca-bundle FILE with the certificate that signed it (or AWS_CA_BUNDLE); --no-verify-ssl skips the check',
       );
     }
-    if (e.name === 'TimeoutError') {
+    if (e.name === 'TimeoutError' || /socket timed out after \d+ ms/.test(e.message)) {
       return new UsageError(
-        `${endpoint} did not answer in time (${e.message.replace(/^@smithy\/node-http-handler - /, '')}); nothing was written`,
+        `${endpoint} did not answer in time (${e.message.replace(/^(Error: |TimeoutError: )?@smithy\/node-http-handler - /, '')}); nothing was written`,
         'check the endpoint and the network; --cli-read-timeout and --cli-connect-timeout set the waits (0 for none)',
       );
     }

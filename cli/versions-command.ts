@@ -73,7 +73,8 @@ async function histories(client: S3Client, bucket: string, scope: RestoreScope):
 async function runPrefixVersions(client: S3Client, bucket: string, prefix: string, options: VersionsOptions): Promise<ExitCode> {
   const keys = (await histories(client, bucket, { kind: 'prefix', prefix })).map((h) => ({ key: h.key, versions: h.entries.map(keyVersionOf) }));
   const uriText = formatS3Uri(bucket, prefix);
-  if (keys.length === 0) throw new UsageError(`nothing is under ${uriText}: no key, version or delete marker has that prefix`, 'a prefix is a plain prefix: case matters');
+  if (keys.length === 0)
+    throw new UsageError(`nothing is under ${uriText}: no key, version or delete marker has that prefix`, 'a prefix is a plain prefix: case matters');
   if (options.json) printJson({ bucket, prefix, keys } satisfies PrefixVersionsDocument);
   else stdout(formatPrefixVersions(uriText, keys));
   return ExitCode.ok;

@@ -113,7 +113,10 @@ test('plan --report FILE writes every key: CSV for .csv, JSON lines with ISO tim
   expect(rows.slice(1).map((r) => r.split(',').slice(0, 2))).toHaveLength(48);
   expect(rows).toContainEqual(expect.stringMatching(/^hide,site\/js\/new\.js,"add a delete marker over/));
   expect(jsonl.code).toBe(0);
-  const actions = readFileSync(jsonlFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { key: string; source?: { lastModified: unknown } });
+  const actions = readFileSync(jsonlFile, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { key: string; source?: { lastModified: unknown } });
   expect(actions).toHaveLength(48);
   expect(actions[0]!.source!.lastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 });
