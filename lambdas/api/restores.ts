@@ -33,7 +33,8 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '#core/restore/errors.ts';
 import { checkPolicy } from '#core/restore/policy.ts';
-import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
+import { checkScopeHasHistory } from '#core/s3/scope-check.ts';
 import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
 import { executionArnOf, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps/contracts.ts';
 import type { ApiContext } from './config.ts';
@@ -83,6 +84,7 @@ export async function startRestore(event: APIGatewayProxyEvent, api: ApiContext)
   const again = againOf(event);
   const request = canonicalRequest(parseRestoreRequest(jsonBody(event)));
   checkPolicy(request, api.config.policy);
+  await refuseEmptyScope(request, api);
   const restoreId = restoreIdOf(request);
   if (again) return startAgain(event, api, request, restoreId);
   const statusUrl = statusUrlOf(event, restoreId);
@@ -91,6 +93,22 @@ export async function startRestore(event: APIGatewayProxyEvent, api: ApiContext)
   } catch (error) {
     if (error instanceof ExecutionAlreadyExists) throw await conflictWith(restoreId, statusUrl, api);
     throw error;
+  }
+}
+
+/**
+ * A mistyped prefix or key (nothing has it) is refused with 400 naming the
+ * nearest that exist, before any execution starts. A check that cannot run
+ * (permissions, throttling, no such bucket) leaves the request to the state
+ * machine's own validation, which refuses it there with its reason.
+ */
+async function refuseEmptyScope(request: RestoreRequest, api: ApiContext): Promise<void> {
+  if (request.manifest !== undefined) return;
+  try {
+    await checkScopeHasHistory(api.s3, request.bucket, specOf(request).scope);
+  } catch (error) {
+    if (error instanceof RequestError) throw error;
+    api.logger.warn('scope check skipped: the state machine validates the request', { bucket: request.bucket, error: String(error) });
   }
 }
 

@@ -258,7 +258,11 @@ export function requestPointOf(request: RestoreRequest): RestorePoint | undefine
 export function pointOfLine(request: RestoreRequest, line: { readonly line: number; readonly versionId?: string }): RestorePoint {
   if (line.versionId !== undefined) return { kind: 'version', versionId: line.versionId };
   const point = requestPointOf(request);
-  if (!point) throw new RequestError(`manifest line ${line.line} has no version id, and the request gives no at for such lines`);
+  if (!point) {
+    throw new RequestError(
+      `manifest line ${line.line} has no version id: add --at TIME (API: "at") to restore such lines to a point in time, or give the line its version id`,
+    );
+  }
   return point;
 }
 

@@ -13,7 +13,9 @@
  *   writes them. An empty VersionId means "no version: use the request's `at`".
  * - JSON lines: `{"bucket": "...", "key": "...", "versionId": "..."}` with the key
  *   as it is (not encoded) and `versionId` optional.
- * Blank lines are skipped. A bad line fails the whole restore with its line number
+ * Blank lines are skipped, and so is a CSV header row (`Bucket,Key[,VersionId...]`,
+ * as a spreadsheet or S3 Inventory export may add; no bucket is named "Bucket").
+ * A bad line fails the whole restore with its line number
  * before anything is written.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -139,6 +141,17 @@ export function parseManifestLine(text: string, line: number, format: ManifestFo
   return { line, bucket, key, ...(versionId ? { versionId } : {}) };
 }
 
+/** A first CSV line that names the columns (`Bucket,Key,...`, any case) instead of a key. */
+export function isCsvHeader(text: string, line: number): boolean {
+  let fields: string[];
+  try {
+    fields = csvFields(text, line);
+  } catch {
+    return false;
+  }
+  return fields[0]?.trim().toLowerCase() === 'bucket' && fields[1]?.trim().toLowerCase() === 'key';
+}
+
 /** A manifest line as CSV, as Batch Operations reads it. */
 export const manifestCsvLine = (bucket: string, key: string, versionId?: string): string =>
   [bucket, encodeManifestKey(key), ...(versionId !== undefined ? [versionId] : [])].join(',');
@@ -250,7 +263,10 @@ export async function* manifestLines(
   let format = cursor.format;
   for await (const { line, text, next } of textLines(await source.open(location, cursor.offset), cursor.offset, cursor.line)) {
     if (text.trim() === '') continue;
-    format ??= formatOf(text);
+    if (format === undefined) {
+      format = formatOf(text);
+      if (format === 'csv' && isCsvHeader(text, line)) continue;
+    }
     yield { entry: parseManifestLine(text, line, format), cursor: { line: line + 1, offset: next, format } };
   }
 }
