@@ -102,7 +102,7 @@ function runOptions(command: Command, writes: boolean): Command {
         "writes per second the whole restore stays under (each attempt counts), to protect the bucket's other traffic; a deployed stack's s3-rewind:maxWritesPerSecond may lower it",
         writeRate,
       )
-      .option('--report <file>', "copy the per-key report here (with --dry-run: every key's planned action): CSV if it ends in .csv, else JSON lines");
+      .option('--report <file>', 'copy the per-key report here: CSV if it ends in .csv, else JSON lines');
   } else {
     command.option('--report <file>', "write every key's planned action here: CSV if it ends in .csv, else JSON lines");
   }

@@ -79,7 +79,7 @@ export async function runRestoreCommand(
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
   const prices = await loadPriceTable(options.priceTable, hint);
-  const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, hint);
+  const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, command, dryRun, hint);
   // The run being followed on a deployed stack: the request's id, or with --again perhaps <id>-<n>.
   let runId: string | undefined;
   const engine = engineFor(options, globals, hint, (id) => (runId = id));
@@ -244,8 +244,14 @@ function checkEngine(options: RestoreCommandOptions, dryRun: boolean): void {
   );
 }
 
-/** `--report FILE` (an acting run's report, or a dry run's every key and action), into a directory that exists. */
-async function checkReportFile(file: string, hint: string): Promise<string> {
+/** `--report FILE`: an acting run's report, or `plan`'s every key and action; into a directory that exists. */
+async function checkReportFile(file: string, command: RestoreCommand, dryRun: boolean, hint: string): Promise<string> {
+  if (dryRun && command !== 'plan') {
+    throw new UsageError(
+      `--report goes with a restore that acts; a dry run lists every key with --all, or writes them with s3-rewind plan ... --report ${file}`,
+      hint,
+    );
+  }
   const path = resolve(file);
   const dir = await stat(dirname(path)).catch(() => undefined);
   if (!dir?.isDirectory()) throw new UsageError(`--report ${file}: directory ${dirname(path)} does not exist`, hint);
