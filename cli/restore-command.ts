@@ -281,6 +281,13 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
   if (options.planRanges !== undefined) {
     throw new UsageError('--plan-ranges sets a local run; a deployed stack plans as many ranges as its s3-rewind:planRanges says', hint);
   }
+  if (globals.expectedBucketOwner !== undefined || globals.requestPayer !== undefined) {
+    // Not sent by the stack's functions: a check the operator asked for would silently not happen.
+    throw new UsageError(
+      '--expected-bucket-owner and --request-payer go on the requests of a local run; a deployed stack does not send them',
+      'leave them out with --state-machine-arn, or run locally',
+    );
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the deployed runner is loaded only for a deployed run; import() of .ts is not covered by tsx's CommonJS hooks (bin/s3-rewind.js)
   const { regionOfStateMachine } = require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
   regionOfStateMachine(stateMachineArn);

@@ -268,3 +268,25 @@ test.concurrent.each([
   expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: '' });
   expect(messageLines(result.stderr)[0]).toEqual(message);
 });
+
+test.concurrent('--expected-bucket-owner with a deployed stack is refused: its functions would not send it', async () => {
+  const result = await runCli(
+    [
+      'restore',
+      's3://some-bucket/site/',
+      '--recursive',
+      '--at',
+      '1h ago',
+      '--state-machine-arn',
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:s3-rewind-restore',
+      '--expected-bucket-owner',
+      '123456789012',
+    ],
+    { home: await home() },
+  );
+
+  expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: '' });
+  expect(messageLines(result.stderr)[0]).toBe(
+    'error: --expected-bucket-owner and --request-payer go on the requests of a local run; a deployed stack does not send them',
+  );
+});

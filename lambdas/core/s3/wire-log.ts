@@ -23,9 +23,10 @@ const redacted = (name: string, value: string) =>
   name.toLowerCase() === 'authorization' ? value.replace(/Signature=[0-9a-f]+/, 'Signature=…') : name.toLowerCase() === 'x-amz-security-token' ? '…' : value;
 
 function urlOf(r: LoggedRequest): string {
+  const text = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
   const query = Object.entries(r.query ?? {})
-    .flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, String(x)]) : [[k, v === null || v === undefined ? '' : String(v)]]))
-    .map(([k, v]) => (v === '' ? encodeURIComponent(k!) : `${encodeURIComponent(k!)}=${encodeURIComponent(v!)}`))
+    .flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, text(x)] as const) : [[k, text(v)] as const]))
+    .map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`))
     .join('&');
   return `${r.protocol ?? 'https:'}//${r.hostname ?? ''}${r.port ? `:${r.port}` : ''}${r.path ?? '/'}${query ? `?${query}` : ''}`;
 }
