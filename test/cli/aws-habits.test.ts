@@ -6,7 +6,7 @@
  * --expected-bucket-owner and --request-payer on every request (a recording
  * proxy in front of the local S3).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -249,6 +249,37 @@ test.concurrent('--cli-read-timeout gives up on an endpoint that never answers: 
 
   expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: '' });
   expect(messageLines(result.stderr)[0]).toMatch(new RegExp(`^error: ${endpoint} did not answer in time \\(the request socket timed out after 1000 ms`));
+});
+
+/** A listening socket whose accept queue is full: a new connection is never established (Python: Node accepts by itself). */
+const FULL_BACKLOG = `
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for i in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(('127.0.0.1', port))
+    except BlockingIOError: pass
+    fill.append(c)
+print(port, flush=True)
+time.sleep(600)
+`;
+
+test.concurrent('--cli-connect-timeout gives up on a connection that is never established: exit 2, the wait named', async () => {
+  const listener = spawn('python3', ['-c', FULL_BACKLOG], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanUp(() => void listener.kill());
+  const port = await new Promise<string>((resolve) => listener.stdout.setEncoding('utf8').once('data', (line: string) => resolve(line.trim())));
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  const result = await runCli(['versions', 's3://some-bucket/a.txt', '--endpoint-url', endpoint, '--cli-connect-timeout', '1'], { home: await home() });
+
+  expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: '' });
+  expect(messageLines(result.stderr)[0]).toMatch(
+    new RegExp(
+      `^error: ${endpoint} did not answer in time \\(the request socket did not establish a connection with the server within the configured timeout of 1000 ms`,
+    ),
+  );
 });
 
 test.concurrent.each([
