@@ -39,8 +39,10 @@ export interface S3RewindConfig {
   readonly reportExpiryDays: number;
   /** Chunks acted on at once by the Distributed Map. @default 10 */
   readonly mapMaxConcurrency: number;
-  /** Key ranges of a prefix each plan step lists at once, one ListObjectVersions chain each (1 to 64). @default 1 */
+  /** Key ranges a prefix is split into (1 to 64), each planned in its own child of `Plan Ranges`, one ListObjectVersions chain each. @default 1 */
   readonly planRanges: number;
+  /** Ranges the `Plan Ranges` map plans at once (`s3-rewind:planRangesAtOnce`). */
+  readonly planRangesAtOnce: number;
   /**
    * Writes per second every restore stays under, whatever its request says (a request may ask
    * for less): split among the Distributed Map's concurrent act steps. @default none
@@ -85,6 +87,7 @@ export const CONTEXT_KEYS = {
   reportExpiryDays: 's3-rewind:reportExpiryDays',
   mapMaxConcurrency: 's3-rewind:mapMaxConcurrency',
   planRanges: 's3-rewind:planRanges',
+  planRangesAtOnce: 's3-rewind:planRangesAtOnce',
   maxWritesPerSecond: 's3-rewind:maxWritesPerSecond',
   mapToleratedFailurePercentage: 's3-rewind:mapToleratedFailurePercentage',
   apiRateLimit: 's3-rewind:apiRateLimit',
@@ -103,6 +106,7 @@ export const CONFIG_DEFAULTS = {
   reportExpiryDays: 30,
   mapMaxConcurrency: 10,
   planRanges: 1,
+  planRangesAtOnce: 16,
   mapToleratedFailurePercentage: 0,
   apiRateLimit: 10,
   apiBurstLimit: 20,
@@ -138,6 +142,7 @@ export function configFromContext(get: (key: string) => unknown): S3RewindConfig
     reportExpiryDays: num(get(CONTEXT_KEYS.reportExpiryDays), CONTEXT_KEYS.reportExpiryDays, CONFIG_DEFAULTS.reportExpiryDays),
     mapMaxConcurrency: num(get(CONTEXT_KEYS.mapMaxConcurrency), CONTEXT_KEYS.mapMaxConcurrency, CONFIG_DEFAULTS.mapMaxConcurrency),
     planRanges: num(get(CONTEXT_KEYS.planRanges), CONTEXT_KEYS.planRanges, CONFIG_DEFAULTS.planRanges),
+    planRangesAtOnce: num(get(CONTEXT_KEYS.planRangesAtOnce), CONTEXT_KEYS.planRangesAtOnce, CONFIG_DEFAULTS.planRangesAtOnce),
     mapToleratedFailurePercentage: num(
       get(CONTEXT_KEYS.mapToleratedFailurePercentage),
       CONTEXT_KEYS.mapToleratedFailurePercentage,
@@ -195,6 +200,7 @@ export function validateConfig(config: S3RewindConfig): S3RewindConfig {
   integerIn(config.mapMaxConcurrency, CONTEXT_KEYS.mapMaxConcurrency, 1, 10_000);
   // Each range's cursor travels in the state: up to 2 KiB with the longest keys.
   integerIn(config.planRanges, CONTEXT_KEYS.planRanges, 1, 64);
+  integerIn(config.planRangesAtOnce, CONTEXT_KEYS.planRangesAtOnce, 1, 10_000);
   if (config.maxWritesPerSecond !== undefined) integerIn(config.maxWritesPerSecond, CONTEXT_KEYS.maxWritesPerSecond, 1, 1_000_000);
   integerIn(config.mapToleratedFailurePercentage, CONTEXT_KEYS.mapToleratedFailurePercentage, 0, 100);
   integerIn(config.apiRateLimit, CONTEXT_KEYS.apiRateLimit, 1, 10_000);

@@ -116,8 +116,14 @@ export interface RestoreStateMachineProps {
    * @default 10
    */
   readonly mapMaxConcurrency?: number;
-  /** Key ranges of a prefix each plan step lists at once (list-versions' `PLAN_RANGES`). @default 1 */
+  /**
+   * Key ranges a prefix is split into (list-versions' `PLAN_RANGES`): above 1, `Plan Ranges`
+   * plans each range in its own child execution, acting on its chunks as they are planned.
+   * @default 1
+   */
   readonly planRanges?: number;
+  /** Ranges `Plan Ranges` plans at once (its MaxConcurrency). @default 16 */
+  readonly planRangesAtOnce?: number;
   /** Writes per second every restore stays under, shared among the act steps that run at once. @default none */
   readonly maxWritesPerSecond?: number;
   /**
@@ -156,6 +162,10 @@ export class RestoreStateMachine extends Construct {
     const deleteModeAllowed = props.deleteModeAllowed ?? false;
     const mapMaxConcurrency = props.mapMaxConcurrency ?? 10;
     const toleratedFailurePercentage = props.mapToleratedFailurePercentage ?? 0;
+    const planRangesAtOnce = props.planRangesAtOnce ?? 16;
+    if (!Number.isInteger(planRangesAtOnce) || planRangesAtOnce < 1 || planRangesAtOnce > 10_000) {
+      throw new Error(`planRangesAtOnce must be an integer from 1 to 10000, not ${planRangesAtOnce}`);
+    }
     if (!Number.isInteger(mapMaxConcurrency) || mapMaxConcurrency < 1 || mapMaxConcurrency > 10_000) {
       throw new Error(`mapMaxConcurrency must be an integer from 1 to 10000, not ${mapMaxConcurrency}`);
     }
@@ -173,10 +183,11 @@ export class RestoreStateMachine extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       // A lease outlives no restore: stale only once its restore must have ended.
       leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),
-      actStepsAtOnce: mapMaxConcurrency,
+      // Ranges planned apart act at once too: each range's act map runs up to mapMaxConcurrency steps.
+      actStepsAtOnce: mapMaxConcurrency * ((props.planRanges ?? 1) > 1 ? Math.min(planRangesAtOnce, props.planRanges ?? 1) : 1),
       ...(props.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: props.maxWritesPerSecond } : {}),
     });
-    const definition = this.buildDefinition(props, mapMaxConcurrency, toleratedFailurePercentage);
+    const definition = this.buildDefinition(props, mapMaxConcurrency, toleratedFailurePercentage, planRangesAtOnce);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // Step Functions' log deliveries fit the account's resource policy size only under /aws/vendedlogs/.
@@ -213,7 +224,12 @@ export class RestoreStateMachine extends Construct {
     this.acknowledgeStateMachineFindings();
   }
 
-  private buildDefinition(props: RestoreStateMachineProps, maxConcurrency: number, toleratedFailurePercentage: number): sfn.IChainable {
+  private buildDefinition(
+    props: RestoreStateMachineProps,
+    maxConcurrency: number,
+    toleratedFailurePercentage: number,
+    planRangesAtOnce: number,
+  ): sfn.IChainable {
     const fns = this.functions;
     const J = sfn.JsonPath;
     /** The restore context, as every step after validation receives it. */
@@ -293,6 +309,15 @@ export class RestoreStateMachine extends Construct {
     });
 
     // ── plan ⇄ act ──
+    /** What a plan step's output becomes in the state (`$.plan`). */
+    const planResult = {
+      chunks: J.listAt('$.Payload.chunks'),
+      cursor: J.stringAt('$.Payload.cursor'),
+      done: J.stringAt('$.Payload.done'),
+      nextChunk: J.numberAt('$.Payload.nextChunk'),
+      totals: J.objectAt('$.Payload.totals'),
+      actPhase: J.stringAt('$.Payload.actPhase'),
+    };
     const plan = this.invoke('Plan Chunks', fns.listVersions, {
       payload: sfn.TaskInput.fromObject({
         ...context,
@@ -300,14 +325,7 @@ export class RestoreStateMachine extends Construct {
         nextChunk: J.numberAt('$.plan.nextChunk'),
         totals: J.objectAt('$.plan.totals'),
       }),
-      resultSelector: {
-        chunks: J.listAt('$.Payload.chunks'),
-        cursor: J.stringAt('$.Payload.cursor'),
-        done: J.stringAt('$.Payload.done'),
-        nextChunk: J.numberAt('$.Payload.nextChunk'),
-        totals: J.objectAt('$.Payload.totals'),
-        actPhase: J.stringAt('$.Payload.actPhase'),
-      },
+      resultSelector: planResult,
       resultPath: '$.plan',
     });
     this.retryWhole(plan).addCatch(reportFailure, onFailure);
@@ -432,22 +450,98 @@ export class RestoreStateMachine extends Construct {
       .when(batchEngine, allPlanned)
       .otherwise(act);
 
-    return validate.next(startPlanning).next(plan).next(actWhilePlanning);
+    // ── planning in ranges: each key range of a prefix in its own child, acting on its chunks as they are planned ──
+    const partition = this.invoke('Partition Scope', fns.listVersions, {
+      payload: sfn.TaskInput.fromObject({ ...context, partition: true }),
+      resultSelector: { ranges: J.listAt('$.Payload.ranges') },
+      resultPath: '$.partition',
+    });
+    this.retryWhole(partition).addCatch(reportFailure, onFailure);
+    const planRanges = new sfn.DistributedMap(this, 'Plan Ranges', {
+      itemsPath: '$.partition.ranges',
+      itemSelector: { context: J.objectAt('$.context'), range: J.objectAt('$$.Map.Item.Value.range'), plan: J.objectAt('$$.Map.Item.Value.plan') },
+      maxConcurrency: planRangesAtOnce,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      // Each child's output is its range's totals (a few numbers): they replace the ranges, to be added up.
+      resultPath: '$.partition',
+    });
+    planRanges.itemProcessor(this.planRange(context, maxConcurrency, toleratedFailurePercentage));
+    planRanges.addCatch(reportFailure, onFailure);
+    const sumRangeTotals = this.invoke('Sum Range Totals', fns.listVersions, {
+      payload: sfn.TaskInput.fromObject({ ...context, rangeTotals: J.listAt('$.partition') }),
+      resultSelector: planResult,
+      resultPath: '$.plan',
+    });
+    this.retryWhole(sumRangeTotals).addCatch(reportFailure, onFailure);
+    planRanges.next(sumRangeTotals).next(allPlanned);
+    const planInRanges = new sfn.Choice(this, 'Plan In Ranges?').when(sfn.Condition.isPresent('$.partition.ranges[0]'), planRanges).otherwise(plan);
+
+    plan.next(actWhilePlanning);
+    return validate.next(startPlanning).next(partition).next(planInRanges);
   }
 
-  /** The child workflow of the map: one chunk, acted on by the function of the request's mode. */
-  private actOnChunk(): sfn.IChainable {
-    const copy = this.retryWhole(this.invoke('Copy Versions', this.functions.copyVersion, { outputPath: '$.Payload' }));
+  /**
+   * The child workflow of the act maps: one chunk, acted on by the function of the request's mode.
+   * `suffix` names the states of a second copy (state names are unique in a definition).
+   */
+  private actOnChunk(suffix = ''): sfn.IChainable {
+    const copy = this.retryWhole(this.invoke(`Copy Versions${suffix}`, this.functions.copyVersion, { outputPath: '$.Payload' }));
     const deleteNewer: sfn.IChainable = this.functions.deleteNewerVersions
-      ? this.retryWhole(this.invoke('Delete Newer Versions', this.functions.deleteNewerVersions, { outputPath: '$.Payload' }))
-      : new sfn.Fail(this, 'Delete Mode Disabled', {
+      ? this.retryWhole(this.invoke(`Delete Newer Versions${suffix}`, this.functions.deleteNewerVersions, { outputPath: '$.Payload' }))
+      : new sfn.Fail(this, `Delete Mode Disabled${suffix}`, {
           error: 'DeleteModeDisabled',
           cause: 'delete mode is disabled in this deployment; use copy mode',
         });
-    return new sfn.Choice(this, 'Restore Mode?')
+    return new sfn.Choice(this, `Restore Mode?${suffix}`)
       .when(sfn.Condition.stringEquals('$.request.mode', 'copy'), copy)
       .when(sfn.Condition.stringEquals('$.request.mode', 'delete'), deleteNewer)
-      .otherwise(new sfn.Fail(this, 'Unknown Mode', { error: 'UnknownMode', cause: 'the request mode is neither copy nor delete' }));
+      .otherwise(new sfn.Fail(this, `Unknown Mode${suffix}`, { error: 'UnknownMode', cause: 'the request mode is neither copy nor delete' }));
+  }
+
+  /**
+   * The child workflow of `Plan Ranges`: one key range planned step by step from
+   * its own cursor (`$.plan`, as the parent plans one chain), each step's chunks
+   * acted on at once (a nested Distributed Map; none in a dry run). With history
+   * the act steps write earlier versions only (`$.plan.actPhase`); the current
+   * ones wait for the pass after every range is planned. Ends with the range's totals.
+   */
+  private planRange(context: Record<string, unknown>, maxConcurrency: number, toleratedFailurePercentage: number): sfn.IChainable {
+    const J = sfn.JsonPath;
+    const planStep = this.invoke('Plan Range Chunks', this.functions.listVersions, {
+      payload: sfn.TaskInput.fromObject({
+        ...context,
+        range: J.objectAt('$.range'),
+        cursor: J.stringAt('$.plan.cursor'),
+        nextChunk: J.numberAt('$.plan.nextChunk'),
+        totals: J.objectAt('$.plan.totals'),
+      }),
+      resultSelector: {
+        chunks: J.listAt('$.Payload.chunks'),
+        cursor: J.stringAt('$.Payload.cursor'),
+        done: J.stringAt('$.Payload.done'),
+        nextChunk: J.numberAt('$.Payload.nextChunk'),
+        totals: J.objectAt('$.Payload.totals'),
+        actPhase: J.stringAt('$.Payload.actPhase'),
+      },
+      resultPath: '$.plan',
+    });
+    this.retryWhole(planStep);
+    const actOnRange = new sfn.DistributedMap(this, 'Act On Range Chunks', {
+      itemsPath: '$.plan.chunks',
+      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value'), phase: J.stringAt('$.plan.actPhase') },
+      maxConcurrency,
+      toleratedFailurePercentage,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultPath: J.DISCARD,
+    });
+    actOnRange.itemProcessor(this.actOnChunk(' (Range)'));
+    const rangePlanned = new sfn.Choice(this, 'Range Planned?')
+      .when(sfn.Condition.booleanEquals('$.plan.done', false), planStep)
+      .otherwise(new sfn.Succeed(this, 'Range Done', { outputPath: '$.plan.totals' }));
+    actOnRange.next(rangePlanned);
+    return planStep.next(
+      new sfn.Choice(this, 'Act On Range While Planning?').when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), rangePlanned).otherwise(actOnRange),
+    );
   }
 
   /**

@@ -41,6 +41,7 @@ export class S3RewindStack extends Stack {
       deleteModeAllowed: config.deleteModeAllowed,
       mapMaxConcurrency: config.mapMaxConcurrency,
       planRanges: config.planRanges,
+      planRangesAtOnce: config.planRangesAtOnce,
       ...(config.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: config.maxWritesPerSecond } : {}),
       mapToleratedFailurePercentage: config.mapToleratedFailurePercentage,
       kmsKeyArns: config.kmsKeyArns,

@@ -22,6 +22,7 @@ test('unset keys take their documented defaults', () => {
     mapMaxConcurrency: 10,
     mapToleratedFailurePercentage: 0,
     planRanges: 1,
+    planRangesAtOnce: 16,
     apiRateLimit: 10,
     apiBurstLimit: 20,
     apiGatewayAccountRole: true,
@@ -30,6 +31,11 @@ test('unset keys take their documented defaults', () => {
     deleteModeFromEvents: false,
     bucketEventBridgeNotifications: [],
   });
+});
+
+test('planRangesAtOnce takes 1 to 10000 ranges planned at once', () => {
+  expect(fromContext({ 's3-rewind:planRangesAtOnce': 4 }).planRangesAtOnce).toBe(4);
+  expect(() => fromContext({ 's3-rewind:planRangesAtOnce': 0 })).toThrow('s3-rewind:planRangesAtOnce');
 });
 
 test('planRanges takes 1 to 64 key ranges a plan step lists at once', () => {

@@ -7,6 +7,7 @@ import type { ActPhase, OutcomeCounts } from '../restore/model.ts';
 import type { RestoreEstimate } from '../restore/estimate.ts';
 import type { PlanTotals } from '../restore/planner.ts';
 import type { RestoreRequest, RestoreRequestInput } from '../restore/request.ts';
+import type { KeyRange } from '../sources/key-ranges.ts';
 
 /** Input of the state machine, from the API, an EventBridge rule, a schedule or the CLI. */
 export interface RestoreExecutionInput {
@@ -57,6 +58,16 @@ export interface PlanStepInput extends RestoreContext {
   readonly cursor?: string | null;
   readonly nextChunk?: number;
   readonly totals?: PlanTotals;
+  /** Plan only this key range of the prefix (a child of the `Plan Ranges` map). */
+  readonly range?: KeyRange;
+}
+
+/** The list-versions function's other two steps around `Plan Ranges` (plan-ranges.ts). */
+export interface PlanRangesInput extends RestoreContext {
+  /** `Partition Scope`: split the prefix into the ranges to plan apart. */
+  readonly partition?: true;
+  /** `Sum Range Totals`: what each range planned, to add up. */
+  readonly rangeTotals?: PlanTotals[];
 }
 
 export interface PlanStepOutput {
@@ -70,6 +81,14 @@ export interface PlanStepOutput {
   readonly totals: PlanTotals;
   /** What the act steps run while planning write: `noncurrent` when order matters (with history), else `all`. */
   readonly actPhase: ActPhase;
+  /** `Partition Scope` only: the key ranges to plan apart (empty: plan the scope as one chain). */
+  readonly ranges?: RangePlan[];
+}
+
+/** One range as the `Plan Ranges` map hands it to its child: the range, and its plan before the first step. */
+export interface RangePlan {
+  readonly range: KeyRange;
+  readonly plan: PlanStepOutput;
 }
 
 export interface ActStepInput extends RestoreContext {

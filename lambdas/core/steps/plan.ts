@@ -103,12 +103,13 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
   const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, stop: false };
   const cursor = input.cursor ?? null;
   const wanted = Math.min(options.ranges ?? 1, MAX_PLAN_RANGES);
-  const parallel = cursor === null ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined : cursor.startsWith('{"ranges"');
+  const parallel = input.range !== undefined ? false : cursor === null ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined : cursor.startsWith('{"ranges"');
 
   let resume: string | null;
   let nextChunk: number;
   if (!parallel) {
-    const source = sourceFor();
+    // A range of the `Plan Ranges` map, or the whole scope.
+    const source = sourceFor(input.range);
     if (cursor === null) await source.check();
     const chain = await planChain(store, input, source, target, cursor, input.nextChunk ?? 0, state, options);
     resume = chain.done ? null : chain.resume;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { RequestError } from '../restore/errors.ts';
 import { describeIssues, RestoreRequestSchema } from '../restore/request.ts';
-import type { ActStepInput, NextChunksInput, PlanStepInput, ReportStepInput, ValidateStepInput } from './contracts.ts';
+import type { ActStepInput, NextChunksInput, PlanRangesInput, PlanStepInput, ReportStepInput, ValidateStepInput } from './contracts.ts';
 
 /** Also a Step Functions execution name: 1-80 of letters, digits, `-` and `_`. */
 export const restoreId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, - or _');
@@ -39,6 +39,12 @@ export const PlanStepInputSchema = z.object({
   cursor: z.string().nullish(),
   nextChunk: z.number().int().nonnegative().optional(),
   totals: totals.optional(),
+  /** A key range of the prefix (`Plan Ranges`): after `startAfter`, up to `lastKey`. */
+  range: z.object({ startAfter: z.string(), lastKey: z.string().optional() }).optional(),
+  /** `Partition Scope` (plan-ranges.ts). */
+  partition: z.literal(true).optional(),
+  /** `Sum Range Totals` (plan-ranges.ts). */
+  rangeTotals: z.array(totals).max(10_000).optional(),
 });
 
 export const ChunkRefSchema = z.object({
@@ -83,7 +89,7 @@ export function parseWith<T>(schema: z.ZodType, what: string, event: unknown): T
 }
 
 export const parseValidateStepInput = (event: unknown) => parseWith<ValidateStepInput>(ValidateStepInputSchema, 'validate-request', event);
-export const parsePlanStepInput = (event: unknown) => parseWith<PlanStepInput>(PlanStepInputSchema, 'list-versions', event);
+export const parsePlanStepInput = (event: unknown) => parseWith<PlanStepInput & PlanRangesInput>(PlanStepInputSchema, 'list-versions', event);
 export const parseActStepInput = (event: unknown) => parseWith<ActStepInput>(ActStepInputSchema, 'act', event);
 export const parseReportStepInput = (event: unknown) => parseWith<ReportStepInput>(ReportStepInputSchema, 'report', event);
 export const parseNextChunksInput = (event: unknown) => parseWith<NextChunksInput>(NextChunksInputSchema, 'next-chunks', event);
