@@ -540,7 +540,9 @@ export class RestoreStateMachine extends Construct {
       .otherwise(new sfn.Succeed(this, 'Range Done', { outputPath: '$.plan.totals' }));
     actOnRange.next(rangePlanned);
     return planStep.next(
-      new sfn.Choice(this, 'Act On Range While Planning?').when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), rangePlanned).otherwise(actOnRange),
+      new sfn.Choice(this, 'Act On Range While Planning?')
+        .when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), rangePlanned)
+        .otherwise(actOnRange),
     );
   }
 

@@ -212,6 +212,12 @@ async function execute(input: unknown, handlers: Partial<Record<string, Handler>
   for (const task of lambdaTasks) {
     local[task.stateName] = async (taskInput: { FunctionName: string; Payload: Record<string, unknown> }) => {
       expect(taskInput.FunctionName).toBe(task.functionArn);
+      // `Partition Scope` (list-versions with `partition`): no ranges, one chain, unless the test stubs `partition`.
+      if (task.handler === 'list-versions' && taskInput.Payload.partition === true) {
+        if (!handlers.partition) return { Payload: { ranges: [] } };
+        calls.push({ handler: 'partition', payload: taskInput.Payload });
+        return { Payload: await handlers.partition(taskInput.Payload) };
+      }
       calls.push({ handler: task.handler, payload: taskInput.Payload });
       const handler = handlers[task.handler];
       if (!handler) throw new Error(`no stub for ${task.handler}`);
@@ -248,6 +254,68 @@ const fail = (name: string, message: string) => () => {
 };
 
 describe('the definition run by aws-local-stepfunctions', () => {
+  test('a prefix split into ranges: Plan Ranges plans each range from its own cursor, acts on its chunks as they are planned, and the report gets the summed totals', async () => {
+    const ranges = [
+      { range: { startAfter: '', lastKey: 'docs/m' }, plan: { chunks: [], cursor: null, done: false, nextChunk: 0, totals: TOTALS(0), actPhase: 'all' } },
+      { range: { startAfter: 'docs/m' }, plan: { chunks: [], cursor: null, done: false, nextChunk: 1_000_000, totals: TOTALS(0), actPhase: 'all' } },
+    ];
+    /** Range 1 in two steps (its cursor goes back in), range 2 in one. */
+    const planOf = (p: Record<string, unknown>) => {
+      const range = p.range as { startAfter: string };
+      if (range.startAfter === 'docs/m')
+        return { chunks: [chunk(1_000_000)], cursor: null, done: true, nextChunk: 1_000_001, totals: TOTALS(1), actPhase: 'all' };
+      return p.cursor === null
+        ? { chunks: [chunk(0)], cursor: '{"after":"k0"}', done: false, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }
+        : { chunks: [chunk(1)], cursor: null, done: true, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' };
+    };
+    const run = await execute(
+      { request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z' } },
+      {
+        'validate-request': () => CONTEXT,
+        partition: () => ({ chunks: [], cursor: null, done: false, nextChunk: 2_000_000, totals: TOTALS(0), actPhase: 'all', ranges }),
+        'list-versions': (p) =>
+          p.rangeTotals
+            ? {
+                chunks: [],
+                cursor: null,
+                done: true,
+                nextChunk: 2_000_000,
+                totals: TOTALS((p.rangeTotals as Array<{ keys: number }>).reduce((n, t) => n + t.keys, 0)),
+                actPhase: 'all',
+              }
+            : planOf(p),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ restoreId: CONTEXT.restoreId, status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.error).toBeUndefined();
+    const plans = run.calls
+      .filter((c) => c.handler === 'list-versions' && c.payload.range !== undefined)
+      .map((c) => [(c.payload.range as { startAfter: string }).startAfter, c.payload.cursor]);
+    expect(plans.sort()).toEqual(
+      [
+        ['', '{"after":"k0"}'],
+        ['', null],
+        ['docs/m', null],
+      ].sort(),
+    );
+    expect(
+      run.calls
+        .filter((c) => c.handler === 'copy-version')
+        .map((c) => (c.payload.chunk as { index: number }).index)
+        .sort((a, b) => a - b),
+    ).toEqual([0, 1, 1_000_000]);
+    // Each range's chunks were acted on before its next plan step: chunk 0 before range 1's second step.
+    const order = run.calls.map((c) =>
+      c.handler === 'copy-version' ? `act ${(c.payload.chunk as { index: number }).index}` : c.payload.cursor === '{"after":"k0"}' ? 'plan k0' : c.handler,
+    );
+    expect(order.indexOf('act 0')).toBeLessThan(order.indexOf('plan k0'));
+    const sum = run.calls.find((c) => c.payload.rangeTotals !== undefined)!;
+    expect((sum.payload.rangeTotals as Array<{ keys: number }>).map((t) => t.keys).sort()).toEqual([1, 2]);
+    expect(run.calls.find((c) => c.handler === 'report')!.payload).toMatchObject({ totals: TOTALS(3) });
+    expect(run.events.map((e) => e.detailType)).toEqual(['Restore Completed']);
+  });
+
   test('a copy restore plans in steps, acts on every chunk of every step, then reports and announces completion', async () => {
     const plans = [
       { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },

@@ -120,7 +120,10 @@ test('with history to another bucket: 12 ranges planned in the Plan Ranges map g
 
 test('in place, 12 ranges: every key, the boundary keys included, is back in its state at T', async () => {
   const { bucket, w, listed, at } = await seed();
-  const summary = await runRestoreLocally({ request: { bucket, prefix: 'r/', at: iso(at) } }, { s3, store: new S3WorkStore(s3, fx.workBucket()), planRanges: 12 });
+  const summary = await runRestoreLocally(
+    { request: { bucket, prefix: 'r/', at: iso(at) } },
+    { s3, store: new S3WorkStore(s3, fx.workBucket()), planRanges: 12 },
+  );
   expect(summary.status).toBe('SUCCEEDED');
   for (const key of [...KEYS, 'r/k40-new']) expect([key, await bodyOf(s3, bucket, key)]).toEqual([key, stateAt(w, listed, key, at)]);
 });

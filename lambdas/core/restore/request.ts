@@ -138,6 +138,15 @@ export const RestoreRequestSchema = z
      * or `file:///absolute/path` which only the CLI's local runner can read. Instead of key or prefix.
      */
     manifest: manifestLocation.optional(),
+    /**
+     * An S3 Inventory with versions (`s3://bucket/…/manifest.json`, CSV) that names the prefix's keys instead of
+     * listing every version; each key is still listed before it is acted on (sources/inventory-source.ts).
+     */
+    inventory: z
+      .string()
+      .max(2048)
+      .refine((m) => !CONTROL_CHARS.test(m) && /^s3:\/\/[^/]+\/.+manifest\.json$/.test(m), 'is not s3://bucket/…/manifest.json (an S3 Inventory manifest)')
+      .optional(),
     /** Write the restored state under this `s3://bucket/prefix` instead of over the source (which is never written). */
     to: destinationLocation.optional(),
     /** With `to`: reproduce each key's history up to the restore point, not only the state there. */
@@ -176,6 +185,12 @@ export const RestoreRequestSchema = z
       if (r.key === undefined && r.prefix === undefined) issue('key', 'give a key or a prefix (or a manifest)');
       if (r.key !== undefined && r.prefix !== undefined) issue('prefix', 'give a key or a prefix, not both');
       if (targets === 0) issue('at', 'give a restore point: versionId, beforeVersionId, at or undelete');
+    }
+    if (r.inventory !== undefined) {
+      if (r.manifest !== undefined || r.key !== undefined)
+        issue('inventory', 'an inventory names the keys of a prefix: give a prefix ("" for the whole bucket), not a key or manifest');
+      if (r.at === undefined) issue('inventory', 'with an inventory the restore point is at');
+      if (r.engine === 'batch-operations') issue('inventory', 'an inventory goes with the lambda engine');
     }
     if (r.to !== undefined) {
       if (r.mode === 'delete') issue('to', 'a restore to another place only copies: delete mode would delete from the source');
@@ -291,6 +306,7 @@ export function restoreIdOf(request: RestoreRequest): string {
   // Batch fields join the hash only when present, so the ids of key and prefix restores stay as they were.
   const batch = [
     ...(request.manifest !== undefined ? [{ manifest: request.manifest }] : []),
+    ...(request.inventory !== undefined ? [{ inventory: request.inventory }] : []),
     ...(request.to !== undefined ? [{ to: request.to, withHistory: request.withHistory ?? false }] : []),
     ...(request.engine === 'batch-operations' ? [{ engine: request.engine }] : []),
     ...(hasFilters(request) ? [{ filters: filtersOf(request) }] : []),
@@ -320,6 +336,7 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
   return {
     bucket: r.bucket,
     ...(r.manifest !== undefined ? { manifest: r.manifest } : r.key !== undefined ? { key: r.key } : { prefix: r.prefix ?? '' }),
+    ...(r.inventory !== undefined ? { inventory: r.inventory } : {}),
     ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
     ...(r.beforeVersionId !== undefined ? { beforeVersionId: r.beforeVersionId } : {}),
     ...(r.at !== undefined ? { at: instant(r.at) } : {}),

@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { specOf, type RestoreRequest } from '../restore/request.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 import type { KeySource } from './key-source.ts';
+import { inventoryKeySource } from './inventory-source.ts';
 import { manifestKeySource } from './manifest-source.ts';
 import { s3ManifestSource, type ManifestSource } from './manifest.ts';
 import type { KeyRange } from './key-ranges.ts';
@@ -31,6 +32,17 @@ export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequ
       ...shared,
       ...(options.linesPerChunk !== undefined ? { linesPerChunk: options.linesPerChunk } : {}),
     });
+  }
+  if (request.inventory !== undefined) {
+    return inventoryKeySource(
+      s3,
+      store,
+      { ...request, inventory: request.inventory },
+      {
+        ...shared,
+        ...(options.linesPerChunk !== undefined ? { keysPerChunk: options.linesPerChunk } : {}),
+      },
+    );
   }
   return prefixSource(s3, store, request, specOf(request), { ...shared, ...(options.range ? { range: options.range } : {}) });
 }

@@ -23,7 +23,7 @@ export type PartitionStepOutput = PlanStepOutput & { readonly ranges: RangePlan[
  * everything first, as one chain of steps).
  */
 export const plannedInRanges = (context: RestoreContext, wanted: number): boolean => {
-  const r = context.request as RestoreContext['request'] & { inventory?: unknown };
+  const r = context.request;
   return wanted > 1 && r.prefix !== undefined && r.manifest === undefined && r.inventory === undefined && r.engine !== 'batch-operations';
 };
 
