@@ -126,6 +126,10 @@ function batchOptions(command: Command): Command {
       '--manifest <file|s3-uri>',
       'restore the keys a manifest lists: S3 Batch Operations CSV (Bucket,Key[,VersionId], keys URL-encoded) or JSON lines; a line without a version restores to --at',
     )
+    .option(
+      '--inventory <s3-uri>',
+      "an S3 Inventory with versions (s3://bucket/…/manifest.json, CSV) names the prefix's keys instead of listing every version; each key is listed again before it is restored, keys newer than the inventory are found by listing the prefix's current keys; needs --at no later than the inventory",
+    )
     .option('--to <s3-uri>', 'write the restored state under s3://bucket/prefix/ (key = prefix + source key); the source is never written')
     .option('--with-history', "with --to: reproduce each key's versions and delete markers up to the restore point, oldest first")
     .addOption(

@@ -29,6 +29,8 @@ export interface RestoreArgs extends FilterArgs {
   readonly dryRun?: boolean;
   /** `--manifest FILE|s3://bucket/key`: the keys to restore, instead of a key or prefix. */
   readonly manifest?: string;
+  /** `--inventory s3://bucket/…/manifest.json`: an S3 Inventory with versions names the prefix's keys instead of listing them. */
+  readonly inventory?: string;
   /** `--to s3://bucket/prefix/`: write the restored state there; the source is only read. */
   readonly to?: string;
   readonly withHistory?: boolean;
@@ -55,6 +57,7 @@ const FLAG_OF: Record<string, string> = {
   mode: '--mode',
   key: 'the key',
   manifest: '--manifest',
+  inventory: '--inventory',
   to: '--to',
   withHistory: '--with-history',
   engine: '--engine',
@@ -115,6 +118,7 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
   const input: RestoreRequestInput = {
     bucket: location.bucket,
     ...(args.manifest !== undefined ? { manifest: manifestLocation(args.manifest) } : scope.kind === 'key' ? { key: scope.key } : { prefix: scope.prefix }),
+    ...(args.inventory !== undefined ? { inventory: args.inventory } : {}),
     ...(args.to !== undefined ? { to: args.to } : {}),
     ...(args.withHistory ? { withHistory: true as const } : {}),
     ...(args.engine !== undefined ? { engine: args.engine } : {}),
