@@ -8,6 +8,9 @@
  *   ▼
  * Start Planning ($.plan = nothing planned yet)
  *   ▼
+ * Partition Scope ─▶ Plan In Ranges? ─(ranges)─▶ Plan Ranges: Distributed Map over the key ranges ─▶ Sum Range Totals ─▶ All Planned?
+ *   │ (no ranges: one chain)                  (child: Plan Range Chunks ⇄ Act On Range Chunks, a nested
+ *   ▼                                          Distributed Map over each step's chunks, until Range Planned?)
  * Plan Chunks ◀──────────────────────────────────── no ── All Planned? ──dry run──────────────────────▶ Report
  *   ▼                                                       ▲  │ batch-operations ─▶ Prepare Batch Jobs ─┐
  * Act While Planning? ─(dry run, batch-operations)──────────┤  │ with history ─▶ Current Versions ─┐     │

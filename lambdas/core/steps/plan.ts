@@ -103,7 +103,12 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
   const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, stop: false };
   const cursor = input.cursor ?? null;
   const wanted = Math.min(options.ranges ?? 1, MAX_PLAN_RANGES);
-  const parallel = input.range !== undefined ? false : cursor === null ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined : cursor.startsWith('{"ranges"');
+  const parallel =
+    input.range !== undefined
+      ? false
+      : cursor === null
+        ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined
+        : cursor.startsWith('{"ranges"');
 
   let resume: string | null;
   let nextChunk: number;
