@@ -107,7 +107,7 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
     input.range !== undefined
       ? false
       : cursor === null
-        ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined
+        ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined && request.inventory === undefined
         : cursor.startsWith('{"ranges"');
 
   let resume: string | null;
