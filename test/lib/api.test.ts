@@ -72,6 +72,7 @@ test('POST /restores validates its body against a model with exactly the fields 
       'dryRun',
       'confirmPermanentDelete',
       'manifest',
+      'inventory',
       'to',
       'withHistory',
       'engine',
