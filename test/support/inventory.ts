@@ -22,6 +22,8 @@ export interface InventoryOptions {
   readonly files?: number;
   readonly schema?: string;
   readonly fileFormat?: string;
+  /** `reversed`: rows out of key order (S3 writes them in order). @default 'key' */
+  readonly order?: 'key' | 'reversed';
 }
 
 const quoted = (value: string) => `"${value.replace(/"/g, '""')}"`;
@@ -46,6 +48,7 @@ export async function writeInventory(s3: S3Client, bucket: string, options: Inve
         .map(quoted)
         .join(','),
     );
+  if (options.order === 'reversed') rows.reverse();
   const count = options.files ?? 1;
   const per = Math.ceil(rows.length / count);
   const files: Array<{ key: string; size: number; MD5checksum: string }> = [];

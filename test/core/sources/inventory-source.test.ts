@@ -115,3 +115,18 @@ test('an inventory refused before anything is written: taken before the restore 
   await expect(run(other)).rejects.toMatchObject({ message: expect.stringMatching(/not the request's bucket/) });
   expect((await listHistory(s3, bucket)).map((e) => e.versionId)).toEqual(listed.map((e) => e.versionId));
 });
+
+test('inventory rows out of key order fail the restore, naming the file and row', async () => {
+  const bucket = await fx.versionedBucket('order');
+  const reports = await fx.versionedBucket('order-inv');
+  const w = new HistoryWriter(s3, bucket);
+  await w.put('p/a', 'a1');
+  await w.put('p/b', 'b1');
+  const at = Date.now();
+  await sleep(1100);
+  const listed = await listHistory(s3, bucket);
+  const inventory = await writeInventory(s3, bucket, { destination: reports, entries: listed, createdAt: Date.now(), order: 'reversed' });
+  await expect(
+    runRestoreLocally({ request: { bucket, prefix: 'p/', at: iso(at), inventory } }, { s3, store: new S3WorkStore(s3, fx.workBucket()) }),
+  ).rejects.toMatchObject({ message: expect.stringMatching(/file-0\.csv\.gz row 2: key "p\/a" comes after "p\/b": rows are not in key order/) });
+});
