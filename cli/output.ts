@@ -217,3 +217,15 @@ export function verifyHint(request: RestoreRequest): string {
   const to = request.to !== undefined ? ` --to ${request.to}${request.withHistory ? ' --with-history' : ''}` : '';
   return `  verify: s3-rewind verify ${uri}${request.key === undefined ? ' --recursive' : ''} ${point}${to}${filters ? ` ${filters}` : ''}\n`;
 }
+
+/**
+ * After a restore run here: how to check it against its own request, and how to
+ * take it back (copy mode in place), or why it can't be (delete mode).
+ */
+export function undoHints(summary: RestoreSummary, request: RestoreRequest, local: boolean): string {
+  if (summary.dryRun || summary.status === 'FAILED') return '';
+  if (request.mode === 'delete') return `  undo: not possible: delete mode deleted versions permanently\n`;
+  if (!local || request.undo !== undefined) return '';
+  const verify = request.undelete ? '' : `  verify: s3-rewind verify ${summary.restoreId}\n`;
+  return request.to === undefined ? `${verify}  undo: s3-rewind undo ${summary.restoreId} (--dry-run first to see what it would do)\n` : verify;
+}
