@@ -162,6 +162,15 @@ export function formatSummary(summary: RestoreSummary, request: RestoreRequest |
   lines.push(`  restore id: ${summary.restoreId}`);
   if (summary.error) lines.push(`  error: ${summary.error}`);
   if (summary.report) lines.push(`  report: ${summary.report.csv}`);
+  const v = summary.verification;
+  if (v) {
+    lines.push(
+      v.differ === 0
+        ? `  verified after acting: all ${fmt(v.checked)} keys are as at the restore point`
+        : `  verified after acting: ${fmt(v.differ)} of ${fmt(v.checked)} keys differ from the restore point`,
+    );
+    for (const d of v.differing.slice(0, 10)) lines.push(`    ${d.key}: ${d.why}`);
+  }
   if (extras.reportFile) lines.push(`  report copied to: ${extras.reportFile}`);
   const failures = extras.failures ?? [];
   if (failures.length) {

@@ -193,6 +193,8 @@ export class RestoreFunctions extends Construct {
     });
     grantReadWriteRestores(this.report, props.workBucket);
     grantReleaseDestinationLeases(this.report, props.workBucket);
+    // A request's `verify: true`: the report step lists the keys again and compares them with the restore point.
+    grantListHistory(this.report, buckets);
   }
 
   /** Every function the workflow invokes. */
