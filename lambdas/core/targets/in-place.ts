@@ -110,9 +110,13 @@ async function copyInPlaceOnce(
   source: EntryRef,
   before: readonly HistoryEntry[],
   options: CopyOptions,
-): Promise<void> {
+): Promise<string | undefined> {
+  // The new version's id, when S3 answers it (RGW does not: undoFieldsOf then lists the key).
+  let versionId: string | undefined;
   await writeOnce(
-    () => copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true }),
+    async () => {
+      versionId = await copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true });
+    },
     async () => inPlaceCopyFound(await historyOfKey(s3, bucket, key), before, source),
     (error) =>
       Object.assign(
@@ -122,14 +126,15 @@ async function copyInPlaceOnce(
         { name: 'ChangedSincePlan', $metadata: { httpStatusCode: 409 } },
       ),
   );
+  return versionId;
 }
 
 /**
  * The entry a write put on `key`: the newest entry not in `before` (the history
  * the act step listed) that is what the action writes (a delete marker, or a
- * version with the source's ETag and size), from a listing after the write,
- * since RGW's CopyObject answers without a version id (and DeleteObjects in
- * quiet mode says nothing). Undefined when none is found.
+ * version with the source's ETag and size), from a listing after the write:
+ * RGW's CopyObject answers without a version id (AWS sends it). Undefined when
+ * none is found.
  */
 export function writtenEntryOf(now: readonly HistoryEntry[], before: readonly HistoryEntry[], action: KeyAction): WrittenEntry | undefined {
   const known = new Set(before.map((e) => e.versionId));
@@ -143,7 +148,11 @@ export function writtenEntryOf(now: readonly HistoryEntry[], before: readonly Hi
   return found ? { versionId: found.versionId, isDeleteMarker: found.isDeleteMarker } : undefined;
 }
 
-/** What an undo needs of a done write (JSON-lines fields of the report): the entry before, and the one written or the ones deleted. */
+/**
+ * What an undo needs of a done write (JSON-lines fields of the report): the entry
+ * before, and the one written (as S3 answered it, else from one listing of the
+ * key) or the ones deleted.
+ */
 async function undoFieldsOf(
   s3: S3Client,
   bucket: string,
@@ -151,8 +160,10 @@ async function undoFieldsOf(
   action: Exclude<KeyAction, { action: 'unchanged' }>,
   before: readonly HistoryEntry[],
   limit: LimitFunction,
+  written: string | undefined,
 ): Promise<Pick<KeyOutcome, 'Before' | 'Wrote' | 'Removed'>> {
   if (action.action === 'deleteEntries') return { Before: action.current, Removed: action.entries.map((e) => e.versionId) };
+  if (written !== undefined) return { Before: action.current, Wrote: { versionId: written, isDeleteMarker: action.action === 'addDeleteMarker' } };
   const listed = await limit(() => historyOfKey(s3, bucket, key)).catch(() => undefined);
   const wrote = listed ? writtenEntryOf(listed, before, action) : undefined;
   return { Before: action.current, ...(wrote ? { Wrote: wrote } : {}) };
@@ -183,10 +194,16 @@ export async function actOnChunk(
   };
   const writes: Promise<void>[] = [];
   const lockChecks: Promise<void>[] = [];
-  const carryOut = (key: string, action: Exclude<KeyAction, { action: 'unchanged' }>, write: () => Promise<void>, before: readonly HistoryEntry[] = []) =>
+  /** `write` resolves to the id of the version or delete marker it wrote, when S3 said it. */
+  const carryOut = (
+    key: string,
+    action: Exclude<KeyAction, { action: 'unchanged' }>,
+    write: () => Promise<string | undefined | void>,
+    before: readonly HistoryEntry[] = [],
+  ) =>
     writes.push(
       write().then(
-        async () => record(key, { ...doneOutcome(action), ...(await undoFieldsOf(s3, bucket, key, action, before, limit)) }),
+        async (written) => record(key, { ...doneOutcome(action), ...(await undoFieldsOf(s3, bucket, key, action, before, limit, written ?? undefined)) }),
         (error) => record(key, failedWith(doneOutcome(action).VersionId, error)),
       ),
     );
@@ -214,7 +231,16 @@ export async function actOnChunk(
         break;
       }
       case 'addDeleteMarker':
-        carryOut(key, action, () => batcher.delete(key, [undefined]), entries);
+        carryOut(
+          key,
+          action,
+          async () => {
+            let marker: string | undefined;
+            await batcher.delete(key, [undefined], (id) => (marker = id));
+            return marker;
+          },
+          entries,
+        );
         break;
       case 'deleteEntries': {
         const deletion = action;
