@@ -37,7 +37,7 @@ export async function confirmRestore(options: ConfirmOptions): Promise<void> {
   if (!input.isTTY) {
     if (options.deletesPermanently) {
       throw new UsageError(
-        `delete mode permanently deletes versions and needs confirmation, but stdin is not a terminal: add --yes to ${options.command}`,
+        `delete mode permanently deletes versions (no undo can bring them back) and needs confirmation, but stdin is not a terminal: add --yes to ${options.command}`,
         `see what it would delete first: s3-rewind plan ... --mode delete; then add --yes`,
       );
     }
@@ -51,7 +51,7 @@ export async function confirmRestore(options: ConfirmOptions): Promise<void> {
     lines.push(
       `Delete mode permanently deletes every version and delete marker newer than the restore point (${options.what}).`,
       ...(options.impact ? [`It would delete ${describePermanent(options.impact)}.`] : []),
-      `They can't be brought back; copy mode (the default) keeps them.`,
+      `They can't be brought back, and s3-rewind undo can't take this restore back; copy mode (the default) keeps them.`,
     );
   }
   if (removesMost) lines.push(`Careful: ${removal}.${options.deletesPermanently ? '' : ` (${options.what})`}`);

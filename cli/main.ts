@@ -15,6 +15,7 @@ import { estimateOptions } from './estimate-options.ts';
 import { filterOptions } from './filter-options.ts';
 import { transportOptions } from './transport-options.ts';
 import { setVerbosity, type VerbosityOptions } from './verbosity.ts';
+import type { UndoOptions } from './undo-command.ts';
 import type { VerifyOptions } from './verify-command.ts';
 import type { VersionsOptions } from './versions-command.ts';
 
@@ -31,6 +32,8 @@ const timelineCommand = () => require('./timeline-command.ts') as typeof import(
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
 const verifyCommand = () => require('./verify-command.ts') as typeof import('./verify-command.ts');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of a .ts module under tsx's CommonJS hooks (see above)
+const undoCommand = () => require('./undo-command.ts') as typeof import('./undo-command.ts');
 
 const URIS = `
 URIs (as aws s3 takes them; the key is literal, no wildcards):
@@ -290,7 +293,7 @@ permanently deletes the delete markers instead (asks for confirmation, or --yes)
   filterOptions(
     sub('verify')
       .description('check that each key is now as it was at the restore point (after a restore): prints the keys that differ and why')
-      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive')
+      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive; or the id of a restore run here, checked against its own request')
       .option('--recursive', 'every key under the prefix')
       .option('--at <time>', 'restore point: each key as it was at this time')
       .option('--version-id <id>', 'restore point: this version of the key')
@@ -309,6 +312,24 @@ Exit codes:
   2  usage or input error`,
     )
     .action(action('verify', (uri: string, options: VerifyOptions, command: Command) => verifyCommand().runVerifyCommand(uri, options, globals(command))));
+
+  sub('undo')
+    .description('take back a finished copy-mode restore run here: each key it changed returns to the entry current just before it')
+    .argument('<restore-id>', 'the restore id the restore printed, e.g. copy-0123456789abcdef0123')
+    .option('--dry-run', 'print what the undo would do; write nothing')
+    .option('--concurrency <n>', 'requests in flight at once', positiveInteger)
+    .option('--no-progress', 'no progress line on stderr')
+    .option('--json', 'print the summary (with --dry-run: the summary and the plan) as JSON')
+    .addHelpText(
+      'after',
+      `
+Keys written again since the restore are left as they are and listed (ChangedSinceRestore).
+Running it twice changes nothing the second time. A delete-mode restore can't be undone:
+the versions it deleted are gone. Check the result with
+  s3-rewind verify s3://bucket/prefix/ --recursive --at <a time just before the restore>
+${EXIT_CODES}`,
+    )
+    .action(action('undo', (id: string, options: UndoOptions, command: Command) => undoCommand().runUndoCommand(id, options, globals(command))));
 
   sub('status')
     .description("how a restore started on a deployed stack is going, or ended (or a local run's summary)")

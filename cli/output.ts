@@ -162,6 +162,15 @@ export function formatSummary(summary: RestoreSummary, request: RestoreRequest |
   lines.push(`  restore id: ${summary.restoreId}`);
   if (summary.error) lines.push(`  error: ${summary.error}`);
   if (summary.report) lines.push(`  report: ${summary.report.csv}`);
+  const v = summary.verification;
+  if (v) {
+    lines.push(
+      v.differ === 0
+        ? `  verified after acting: all ${fmt(v.checked)} keys are as at the restore point`
+        : `  verified after acting: ${fmt(v.differ)} of ${fmt(v.checked)} keys differ from the restore point`,
+    );
+    for (const d of v.differing.slice(0, 10)) lines.push(`    ${d.key}: ${d.why}`);
+  }
   if (extras.reportFile) lines.push(`  report copied to: ${extras.reportFile}`);
   const failures = extras.failures ?? [];
   if (failures.length) {
@@ -216,4 +225,16 @@ export function verifyHint(request: RestoreRequest): string {
   const filters = describeFilters(request);
   const to = request.to !== undefined ? ` --to ${request.to}${request.withHistory ? ' --with-history' : ''}` : '';
   return `  verify: s3-rewind verify ${uri}${request.key === undefined ? ' --recursive' : ''} ${point}${to}${filters ? ` ${filters}` : ''}\n`;
+}
+
+/**
+ * After a restore run here: how to check it against its own request, and how to
+ * take it back (copy mode in place), or why it can't be (delete mode).
+ */
+export function undoHints(summary: RestoreSummary, request: RestoreRequest, local: boolean): string {
+  if (summary.dryRun || summary.status === 'FAILED') return '';
+  if (request.mode === 'delete') return `  undo: not possible: delete mode deleted versions permanently\n`;
+  if (!local || request.undo !== undefined) return '';
+  const verify = request.undelete ? '' : `  verify: s3-rewind verify ${summary.restoreId}\n`;
+  return request.to === undefined ? `${verify}  undo: s3-rewind undo ${summary.restoreId} (--dry-run first to see what it would do)\n` : verify;
 }

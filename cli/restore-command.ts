@@ -21,6 +21,7 @@ import { estimateOfPlan, loadPriceTable } from './estimate-options.ts';
 import { ExitCode, RestoreFailedError, UsageError } from './exit.ts';
 import {
   verifyHint,
+  undoHints,
   describePoint,
   formatEstimate,
   formatFiltersHeader,
@@ -140,7 +141,11 @@ export async function runRestoreCommand(
   if (copied) await writeFile(copied, await engine.reportText(summary, /\.csv$/i.test(copied) ? 'csv' : 'jsonl'), 'utf8');
   if (options.json) printJson(summary);
   else
-    stdout(formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }) + (summary.status === 'FAILED' ? '' : verifyHint(request)));
+    stdout(
+      formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }) +
+        (summary.status === 'FAILED' ? '' : verifyHint(request)) +
+        undoHints(summary, request, engine.kind === 'local'),
+    );
   return exitCodeOfSummary(summary, copied);
 }
 

@@ -8,10 +8,12 @@
 import { createS3Client } from '#core/s3/client.ts';
 import { verifyRequest, type KeyVerdict } from '#core/steps/verify.ts';
 import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
-import { ExitCode } from './exit.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { printJson, stdout } from './output.ts';
 import { requestFromArgs, type RestoreArgs } from './request-from-args.ts';
+import { RESTORE_ID, type RestoreRequest } from '#core/restore/request.ts';
+import { earlierRequestOf } from '#core/sources/undo-source.ts';
+import { ExitCode, UsageError } from './exit.ts';
 
 export interface VerifyOptions extends RestoreArgs {
   readonly json?: boolean;
@@ -25,8 +27,32 @@ export interface VerifyDocument {
   readonly differing: readonly Omit<KeyVerdict, 'matches'>[];
 }
 
+/**
+ * `verify <restore id>`: the request of a restore run here, as kept beside its
+ * report, checked against its own restore point (an undo has none of its own).
+ */
+async function requestOfRestore(id: string, options: VerifyOptions): Promise<RestoreRequest> {
+  const hint = 's3-rewind verify --help';
+  if (!RESTORE_ID.test(id)) throw new UsageError(`"${id}" is neither an s3:// URI nor a restore id like copy-0123456789abcdef0123`, hint);
+  const given = (
+    ['recursive', 'at', 'versionId', 'beforeVersionId', 'to', 'withHistory', 'exclude', 'include', 'storageClass', 'minSize', 'maxSize'] as const
+  ).filter((o) => (options as Record<string, unknown>)[o] !== undefined);
+  if (given.length > 0) throw new UsageError(`verify ${id} checks the restore against its own request: give no other restore point, scope or filter`, hint);
+  const request = await earlierRequestOf(new FileWorkStore(), id);
+  if (!request) throw new UsageError(`no restore ${id} here (its request is kept beside its report in $S3_REWIND_HOME or ~/.s3-rewind)`, hint);
+  if (request.undo !== undefined) {
+    throw new UsageError(
+      `${id} is an undo of ${request.undo}: verify it with verify s3://bucket/prefix/ --recursive --at <a time just before ${request.undo}>`,
+      hint,
+    );
+  }
+  return request;
+}
+
 export async function runVerifyCommand(uri: string, options: VerifyOptions, globals: GlobalOptions): Promise<ExitCode> {
-  const { request } = requestFromArgs('verify', uri, { ...options, mode: 'copy', dryRun: true });
+  const request = uri.startsWith('s3://')
+    ? requestFromArgs('verify', uri, { ...options, mode: 'copy', dryRun: true }).request
+    : await requestOfRestore(uri, options);
   const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
   let checked = 0;
   let differ = 0;
@@ -42,7 +68,7 @@ export async function runVerifyCommand(uri: string, options: VerifyOptions, glob
   } finally {
     s3.destroy();
   }
-  const where = request.to ?? uri;
+  const where = request.to ?? (uri.startsWith('s3://') ? uri : `${uri} (s3://${request.bucket}/${request.key ?? request.prefix ?? ''})`);
   if (options.json) {
     printJson({ uri: where, checked, matching: checked - differing.length, differing } satisfies VerifyDocument);
     return differ ? ExitCode.failed : ExitCode.ok;

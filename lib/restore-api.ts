@@ -165,7 +165,13 @@ export class RestoreApi extends Construct {
 
     const restores = this.api.root.addResource('restores');
     restores.addMethod('POST', integration, { ...validated, requestModels: { 'application/json': restoreRequest } });
-    restores.addResource('{id}').addMethod('GET', integration, { ...validated, requestParameters: { 'method.request.path.id': true } });
+    const restore = restores.addResource('{id}');
+    restore.addMethod('GET', integration, { ...validated, requestParameters: { 'method.request.path.id': true } });
+    // Takes a finished restore back as a restore of its own (lambdas/api/undo.ts); no body.
+    restore.addResource('undo').addMethod('POST', integration, {
+      ...validated,
+      requestParameters: { 'method.request.path.id': true, 'method.request.querystring.dryRun': false },
+    });
     this.api.root.addResource('versions').addMethod('GET', integration, {
       ...validated,
       requestParameters: { 'method.request.querystring.bucket': true, 'method.request.querystring.key': true },

@@ -14,6 +14,7 @@ import {
   grantDeleteVersions,
   grantInspectBuckets,
   grantListHistory,
+  grantVerifyRestores,
   grantReadRestores,
   grantReadWriteRestores,
   grantReleaseDestinationLeases,
@@ -193,6 +194,8 @@ export class RestoreFunctions extends Construct {
     });
     grantReadWriteRestores(this.report, props.workBucket);
     grantReleaseDestinationLeases(this.report, props.workBucket);
+    // A request's `verify: true`: the report step lists the keys again and compares them with the restore point.
+    grantVerifyRestores(this.report, buckets);
   }
 
   /** Every function the workflow invokes. */

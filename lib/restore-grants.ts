@@ -74,6 +74,12 @@ export const RESTORE_ACTIONS = {
     bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
     objects: ['s3:DeleteObjectVersion', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
   },
+  /**
+   * Verify after acting (a request's `verify: true`, in the report step): list
+   * each key's history again and, where the current version is another version
+   * with the target's bytes, read its headers and tags to compare. Reads only.
+   */
+  verifyRestores: { bucket: ['s3:ListBucketVersions'], objects: ['s3:GetObjectVersion', 's3:GetObjectVersionTagging'] },
   /** API: a key's versions and delete markers; before a restore starts, whether its scope holds anything, and the prefixes beside it if not. */
   readVersionHistory: { bucket: ['s3:ListBucketVersions', 's3:ListBucket'], objects: [] },
 } as const;
@@ -89,6 +95,8 @@ export const grantCopyVersions = (fn: RestoreGrantee, buckets: readonly string[]
 /** Delete mode may delete versions permanently (not past Object Lock). */
 export const grantDeleteVersions = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'deleteVersions');
 /** The API may list a key's versions. */
+/** The report step may check a restore's keys again after acting (`verify: true`). */
+export const grantVerifyRestores = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'verifyRestores');
 export const grantReadVersionHistory = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'readVersionHistory');
 
 function grantIntent(fn: RestoreGrantee, buckets: readonly string[], intent: RestoreIntent): void {

@@ -10,6 +10,7 @@ import { apiConfigFromEnv, type ApiContext } from './config.ts';
 import { errorResponse, NotFoundError } from './http.ts';
 import { restoreStatus, startRestore } from './restores.ts';
 import { timeline } from './timeline.ts';
+import { startUndo } from './undo.ts';
 import { keyVersions } from './versions.ts';
 
 export interface ApiDeps {
@@ -25,6 +26,7 @@ type Route = (event: APIGatewayProxyEvent, api: ApiContext) => Promise<APIGatewa
 const routes: Readonly<Record<string, Route>> = {
   'POST /restores': startRestore,
   'GET /restores/{id}': restoreStatus,
+  'POST /restores/{id}/undo': startUndo,
   'GET /versions': keyVersions,
   'GET /timeline': timeline,
 };

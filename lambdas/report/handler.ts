@@ -2,9 +2,12 @@
  * report: folds the chunks' outcomes into the restore's report and returns its
  * summary; then gives back the destination lease of a restore to another place
  * (both Report and Report Failure run this), never failing the report for it.
+ * A request with `verify: true` has its keys checked against the restore point
+ * again first, and the summary says what differs.
  */
 import { needsDestinationLease, releaseDestinationLease } from '#core/targets/destination-lease.ts';
 import { writeReport } from '#core/steps/report.ts';
+import { verifyRequest } from '#core/steps/verify.ts';
 import { parseReportStepInput } from '#core/steps/schemas.ts';
 import type { ReportStepInput } from '#core/steps/contracts.ts';
 import { lambdaDeps, leasesOf, type LeaseDeps, type StepDeps } from '../commons/clients.ts';
@@ -14,8 +17,10 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) => {
   const leases = leasesOf(deps);
   return stepHandler(parseReportStepInput, async (input) => {
     try {
-      return await writeReport(deps.workStore(input.workBucket), input, {
+      const store = deps.workStore(input.workBucket);
+      return await writeReport(store, input, {
         concurrency: deps.concurrency,
+        verify: (request) => verifyRequest(deps.s3, store, request, { concurrency: Math.min(deps.concurrency, 64) }),
         ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
       });
     } finally {

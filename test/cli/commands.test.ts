@@ -264,20 +264,24 @@ describe('undelete and status', () => {
 });
 
 describe('delete mode on a terminal', () => {
-  test.concurrent('typing the bucket name confirms: undelete in delete mode removes the delete marker', async () => {
-    // Prepare
-    const { bucket, writer } = await incident('cli-terminal');
-    const marker = writer.writesOf('site/b.txt').find((w) => w.kind === 'deleteMarker')!.versionId;
+  test.concurrent(
+    'typing the bucket name confirms: undelete in delete mode, which the prompt says no undo can take back, removes the delete marker',
+    async () => {
+      // Prepare
+      const { bucket, writer } = await incident('cli-terminal');
+      const marker = writer.writesOf('site/b.txt').find((w) => w.kind === 'deleteMarker')!.versionId;
 
-    // Act
-    const result = await runCliOnTerminal(['undelete', `s3://${bucket}/site/`, '--recursive', '--mode', 'delete'], `${bucket}\n`, { home: await home() });
+      // Act
+      const result = await runCliOnTerminal(['undelete', `s3://${bucket}/site/`, '--recursive', '--mode', 'delete'], `${bucket}\n`, { home: await home() });
 
-    // Assess
-    expect(result.stdout).toContain('Delete mode permanently deletes every version and delete marker newer than the restore point');
-    expect(result.code).toBe(0);
-    expect(await bodyOf(s3, bucket, 'site/b.txt')).toBe('b1');
-    expect((await listHistory(s3, bucket)).some((e) => e.versionId === marker)).toBe(false);
-  });
+      // Assess
+      expect(result.stdout).toContain('Delete mode permanently deletes every version and delete marker newer than the restore point');
+      expect(result.stdout).toContain("s3-rewind undo can't take this restore back");
+      expect(result.code).toBe(0);
+      expect(await bodyOf(s3, bucket, 'site/b.txt')).toBe('b1');
+      expect((await listHistory(s3, bucket)).some((e) => e.versionId === marker)).toBe(false);
+    },
+  );
 });
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -178,7 +178,7 @@ describe('delete mode needs confirmation', () => {
   test.concurrent('without --yes and with stdin not a terminal it is refused, and nothing is written', async () => {
     const result = await refused(
       ['restore', `s3://${bucket}/docs/`, '--recursive', '--at', '1h ago', '--mode', 'delete'],
-      'delete mode permanently deletes versions and needs confirmation, but stdin is not a terminal: add --yes',
+      'delete mode permanently deletes versions (no undo can bring them back) and needs confirmation, but stdin is not a terminal: add --yes',
       'plan ... --mode delete',
     );
     expect(result.stderr).not.toContain('Type the bucket name');

@@ -16,14 +16,21 @@ const methodOf = (httpMethod: string, pathPart: string) => {
   return found.Properties;
 };
 
-test('the API has exactly POST /restores, GET /restores/{id}, GET /versions and GET /timeline', () => {
+test('the API has exactly POST /restores, GET /restores/{id}, POST /restores/{id}/undo, GET /versions and GET /timeline', () => {
   const routes = Object.values(methods()).map((m) => m.Properties.HttpMethod);
-  expect(routes.sort()).toEqual(['GET', 'GET', 'GET', 'POST']);
+  expect(routes.sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
   expect(
     Object.values(resourcesOf(template, 'AWS::ApiGateway::Resource'))
       .map((r) => r.Properties.PathPart)
       .sort(),
-  ).toEqual(['restores', 'timeline', 'versions', '{id}']);
+  ).toEqual(['restores', 'timeline', 'undo', 'versions', '{id}']);
+});
+
+test('POST /restores/{id}/undo takes the id in its path and an optional dryRun, and reaches the API function', () => {
+  const post = methodOf('POST', 'undo');
+  expect(post.RequestParameters).toEqual({ 'method.request.path.id': true, 'method.request.querystring.dryRun': false });
+  expect(post.AuthorizationType).toBe('AWS_IAM');
+  expect(JSON.stringify(post.Integration)).toContain(logicalIdOf(stack.api.handler));
 });
 
 test('GET /timeline requires the bucket and takes prefix, since, until, at and interval, and reaches the API function', () => {
@@ -81,6 +88,8 @@ test('POST /restores validates its body against a model with exactly the fields 
       'storageClass',
       'minSize',
       'maxSize',
+      'undo',
+      'verify',
     ].sort(),
   );
   expect(schema.additionalProperties).toBe(false);

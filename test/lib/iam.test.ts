@@ -150,7 +150,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test('report may only read and write the restore area of the work bucket, and read and delete destination leases', () => {
+  test('report may only read and write the restore area of the work bucket, read and delete destination leases, and read histories in the allowed buckets (verify)', () => {
     expect(permissions(fns.report)).toEqual(
       sorted({
         ...basics(fns.report),
@@ -158,6 +158,9 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
         's3:GetObject': [...restoreArea['s3:GetObject'], ...leaseArea.objects],
         's3:ListBucket': [...restoreArea['s3:ListBucket'], ...leaseArea.list],
         's3:DeleteObject': leaseArea.objects,
+        's3:ListBucketVersions': BUCKETS,
+        's3:GetObjectVersion': OBJECTS,
+        's3:GetObjectVersionTagging': OBJECTS,
       }),
     );
   });

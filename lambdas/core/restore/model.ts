@@ -38,7 +38,15 @@ export type RestorePoint =
   /** Each key as it was at this instant (ms since the epoch). */
   | { readonly kind: 'pointInTime'; readonly at: number }
   /** Keys whose latest entry is a delete marker (created at/after `since`) get their newest version back. */
-  | { readonly kind: 'undelete'; readonly since?: number };
+  | { readonly kind: 'undelete'; readonly since?: number }
+  /** Undo an earlier restore's change to the key (undo-plan.ts): back to `before` if the key still holds what the restore wrote. */
+  | { readonly kind: 'undo'; readonly restoreId: string; readonly before?: EntryRef | null; readonly wrote?: WrittenEntry };
+
+/** What a restore wrote over a key: the new version (a copy) or delete marker, as its report keeps it for an undo. */
+export interface WrittenEntry {
+  readonly versionId: string;
+  readonly isDeleteMarker: boolean;
+}
 
 /** `copy` writes the target as a new version (never deletes); `delete` permanently deletes every newer entry. */
 export type RestoreMode = 'copy' | 'delete';
@@ -107,6 +115,15 @@ export interface KeyOutcome {
   readonly ErrorCode: string;
   readonly HTTPStatusCode: number;
   readonly ResultMessage: string;
+  /**
+   * JSON lines only (not a Batch Operations column): the entry current just before
+   * the restore wrote the key (null: the key had no history), for an undo.
+   */
+  readonly Before?: EntryRef | null;
+  /** JSON lines only: the version or delete marker the restore wrote (absent when it could not be told). */
+  readonly Wrote?: WrittenEntry;
+  /** JSON lines only: the versions and delete markers the restore permanently deleted (delete mode). */
+  readonly Removed?: readonly string[];
 }
 
 export const REPORT_COLUMNS = [

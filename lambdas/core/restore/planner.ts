@@ -5,6 +5,7 @@
  */
 import { RequestError, s3ErrorOf } from './errors.ts';
 import { refOf, type EntryRef, type HistoryEntry, type KeyAction, type RestoreMode, type RestorePoint } from './model.ts';
+import { planUndo } from './undo-plan.ts';
 
 /** Where the restore point falls in a key's history. */
 interface Resolved {
@@ -19,6 +20,8 @@ type Skip = { readonly skip: string };
 
 function resolve(key: string, history: readonly HistoryEntry[], point: RestorePoint): Resolved | Skip {
   switch (point.kind) {
+    case 'undo':
+      return { skip: 'an undo is planned by undo-plan.ts' };
     case 'version': {
       const index = history.findIndex((e) => e.versionId === point.versionId);
       if (index < 0) throw new RequestError(`key "${key}" has no version "${point.versionId}"`);
@@ -81,6 +84,7 @@ const sameContent = (current: HistoryEntry, target: HistoryEntry): boolean =>
  * Throws `RequestError` for a version id the key doesn't have or that names a delete marker.
  */
 export function planKey(key: string, history: readonly HistoryEntry[], point: RestorePoint, mode: RestoreMode): KeyAction {
+  if (point.kind === 'undo') return planUndo(key, history, point.before, point.wrote);
   const latest = history[0];
   const current: EntryRef | null = latest ? refOf(latest) : null;
   if (!latest || !current) {
@@ -182,7 +186,8 @@ export function addTotals(into: PlanTotals, from: PlanTotals): PlanTotals {
  * act step will report. Any other error is thrown again.
  */
 export function plannedFailure(key: string, error: unknown): KeyAction {
-  if (!(error instanceof Error) || !(error instanceof RequestError || error.name === 'DestinationHistoryDiffers')) throw error;
+  if (!(error instanceof Error) || !(error instanceof RequestError || error.name === 'DestinationHistoryDiffers' || error.name === 'ChangedSinceRestore'))
+    throw error;
   const fails = s3ErrorOf(error);
   return { key, action: 'unchanged', reason: `will fail: ${fails.message}`, current: null, fails };
 }

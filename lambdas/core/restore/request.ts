@@ -170,11 +170,29 @@ export const RestoreRequestSchema = z
     minSize: byteSize.optional(),
     /** Only keys whose version at the restore point has at most this many bytes. */
     maxSize: byteSize.optional(),
+    /** Take back this earlier restore (its id): each key it changed returns to the entry current before it (undo-plan.ts). */
+    undo: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,80}$/, 'is not a restore id')
+      .optional(),
+    /** After acting, check every key against the restore point again and report what differs. */
+    verify: z.boolean().optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     const targets = [r.versionId, r.beforeVersionId, r.at, r.undelete].filter((t) => t !== undefined).length;
+    if (r.undo !== undefined) {
+      // The earlier restore's report names the keys and what each returns to.
+      const extra = (
+        ['key', 'prefix', 'manifest', 'versionId', 'beforeVersionId', 'at', 'undelete', 'since', 'to', 'withHistory', 'filters', 'inventory'] as const
+      ).filter((f) => r[f] !== undefined);
+      if (extra.length > 0) issue('undo', `an undo takes back an earlier restore as it was: give no ${extra.join(', ')}`);
+      if (r.mode !== 'copy') issue('mode', 'an undo runs in copy mode');
+      if (r.engine === 'batch-operations') issue('engine', 'an undo runs on the lambda engine');
+      if (r.verify) issue('verify', 'verify an undo with verify --at a time just before the restore it takes back');
+      return;
+    }
     if (r.manifest !== undefined) {
       // The manifest lists the keys; each line's version id (or else `at`) is its restore point.
       if (r.key !== undefined || r.prefix !== undefined) issue('manifest', 'a manifest lists the keys: give no key or prefix with it');
@@ -282,6 +300,8 @@ export function pointOfLine(request: RestoreRequest, line: { readonly line: numb
 }
 
 export function specOf(request: RestoreRequest): RestoreSpec {
+  if (request.undo !== undefined)
+    return { bucket: request.bucket, scope: { kind: 'prefix', prefix: '' }, point: { kind: 'undo', restoreId: request.undo }, mode: 'copy' };
   const scope: RestoreScope = request.key !== undefined ? { kind: 'key', key: request.key } : { kind: 'prefix', prefix: request.prefix ?? '' };
   if (request.manifest !== undefined && [request.at, request.undelete].every((t) => t === undefined)) {
     return { bucket: request.bucket, scope, point: { kind: 'version', versionId: '' }, mode: request.mode };
@@ -310,10 +330,12 @@ export function restoreIdOf(request: RestoreRequest): string {
     ...(request.to !== undefined ? [{ to: request.to, withHistory: request.withHistory ?? false }] : []),
     ...(request.engine === 'batch-operations' ? [{ engine: request.engine }] : []),
     ...(hasFilters(request) ? [{ filters: filtersOf(request) }] : []),
+    ...(request.undo !== undefined ? [{ undo: request.undo }] : []),
+    ...(request.verify ? [{ verify: true }] : []),
   ];
   const canonical = JSON.stringify([spec.bucket, spec.scope, spec.point, spec.mode, request.dryRun, ...batch]);
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
-  return `${request.dryRun ? 'plan' : spec.mode}-${digest}`;
+  return `${request.dryRun ? 'plan' : request.undo !== undefined ? 'undo' : spec.mode}-${digest}`;
 }
 
 /**
@@ -321,7 +343,7 @@ export function restoreIdOf(request: RestoreRequest): string {
  * for the n-th run of the same request, started on purpose once the earlier one
  * ended (`runIdOf`). Every id `restoreIdOf` gives stays valid.
  */
-export const RESTORE_ID = /^(plan|copy|delete)-[0-9a-f]{20}(-([2-9]|[1-9]\d{1,3}))?$/;
+export const RESTORE_ID = /^(plan|copy|delete|undo)-[0-9a-f]{20}(-([2-9]|[1-9]\d{1,3}))?$/;
 
 /**
  * The request as the execution receives it: the fields `restoreIdOf` covers, in
@@ -335,7 +357,13 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
   const r = request;
   return {
     bucket: r.bucket,
-    ...(r.manifest !== undefined ? { manifest: r.manifest } : r.key !== undefined ? { key: r.key } : { prefix: r.prefix ?? '' }),
+    ...(r.undo !== undefined
+      ? { undo: r.undo }
+      : r.manifest !== undefined
+        ? { manifest: r.manifest }
+        : r.key !== undefined
+          ? { key: r.key }
+          : { prefix: r.prefix ?? '' }),
     ...(r.inventory !== undefined ? { inventory: r.inventory } : {}),
     ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
     ...(r.beforeVersionId !== undefined ? { beforeVersionId: r.beforeVersionId } : {}),
@@ -349,6 +377,7 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
     ...(r.withHistory ? { withHistory: true as const } : {}),
     ...(r.engine === 'batch-operations' ? { engine: r.engine } : {}),
     ...filtersOf(r),
+    ...(r.verify ? { verify: true } : {}),
   };
 }
 

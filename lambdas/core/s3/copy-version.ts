@@ -139,14 +139,14 @@ export async function copyVersionOver(
   source: EntryRef,
   options: CopyOptions = {},
   from: CopyFrom = { bucket, key },
-): Promise<void> {
+): Promise<string | undefined> {
   if (source.storageClass && ARCHIVED.has(source.storageClass)) {
     throw new ArchivedVersionError(key, source.versionId, source.storageClass);
   }
   let head: HeadObjectCommandOutput | undefined;
   try {
     if (options.keepSourceEncryption) head = await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: source.versionId }));
-    await copyKeepingEncryption(s3, bucket, key, source, options, from, head);
+    return await copyKeepingEncryption(s3, bucket, key, source, options, from, head);
   } catch (error) {
     if (!isKmsFailure(error)) throw error;
     throw new KmsKeyError(key, source.versionId, head?.SSEKMSKeyId, s3ErrorOf(error));
@@ -161,15 +161,14 @@ async function copyKeepingEncryption(
   options: CopyOptions,
   from: CopyFrom,
   head: HeadObjectCommandOutput | undefined,
-): Promise<void> {
+): Promise<string | undefined> {
   const size = source.size ?? 0;
   const large = size > (options.multipartThreshold ?? SINGLE_COPY_LIMIT);
   // A source uploaded in parts has a `-N` ETag that a CopyObject would not keep (on AWS):
   // copied in the same parts it keeps it, so a re-run sees the key as already restored.
   const ownParts = large || MULTIPART_ETAG.test(source.etag ?? '') ? await sourcePartSize(s3, from.bucket, from.key, source.versionId, size) : undefined;
   if (large || ownParts !== undefined) {
-    await multipartCopy(s3, bucket, key, source, size, ownParts, options, from, head);
-    return;
+    return multipartCopy(s3, bucket, key, source, size, ownParts, options, from, head);
   }
   const copy = new CopyObjectCommand({
     Bucket: bucket,
@@ -180,7 +179,7 @@ async function copyKeepingEncryption(
     ...(head ? encryptionOf(head) : {}),
   });
   if (options.writeOnce) sendAtMostOnce(copy, 'CopyObject');
-  await s3.send(copy);
+  return (await s3.send(copy)).VersionId;
 }
 
 /** Byte ranges for a multipart copy: the source's own part size when known, else `partSize`. */
@@ -217,7 +216,7 @@ async function multipartCopy(
   options: CopyOptions,
   from: CopyFrom = { bucket, key },
   headFound?: HeadObjectCommandOutput,
-): Promise<void> {
+): Promise<string | undefined> {
   const versionId = source.versionId;
   const [head, tagging] = await Promise.all([
     headFound ?? s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })),
@@ -278,6 +277,7 @@ async function multipartCopy(
         }),
       );
     }
+    return completed.VersionId;
   } catch (error) {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
     throw error;

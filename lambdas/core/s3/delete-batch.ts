@@ -27,6 +27,8 @@ export class EntryDeleteError extends Error {
 
 interface KeyGroup {
   remaining: number;
+  /** Told the version id of each delete marker the group's entries added, where S3 says it. */
+  readonly onMarker?: ((versionId: string) => void) | undefined;
   error?: EntryDeleteError;
   done: () => void;
   fail: (error: EntryDeleteError) => void;
@@ -66,10 +68,10 @@ export class DeleteBatcher {
    * Deletes these entries of `key` (`undefined` = add a delete marker). Resolves once
    * all are gone; rejects with the first entry error. Call `flush()` after the last.
    */
-  delete(key: string, versionIds: ReadonlyArray<string | undefined>): Promise<void> {
+  delete(key: string, versionIds: ReadonlyArray<string | undefined>, onMarker?: (versionId: string) => void): Promise<void> {
     if (versionIds.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const group: KeyGroup = { remaining: versionIds.length, done: resolve, fail: reject };
+      const group: KeyGroup = { remaining: versionIds.length, done: resolve, fail: reject, onMarker };
       for (const versionId of versionIds) this.enqueue({ key, versionId, group, attempts: 0 });
     });
   }
@@ -99,7 +101,8 @@ export class DeleteBatcher {
         new DeleteObjectsCommand({
           Bucket: this.bucket,
           Delete: {
-            Quiet: true,
+            // Not quiet when it adds delete markers: the answer then names each marker's version id (kept for an undo).
+            Quiet: batch.every((e) => e.versionId !== undefined),
             Objects: batch.map((e) => (e.versionId === undefined ? { Key: e.key } : { Key: e.key, VersionId: e.versionId })),
           },
         }),
@@ -107,6 +110,13 @@ export class DeleteBatcher {
       errors = new Map(
         (result.Errors ?? []).map((e) => [entryId(e.Key ?? '', e.VersionId || undefined), { code: e.Code ?? 'Error', message: e.Message ?? '' }]),
       );
+      const markers = new Map(
+        (result.Deleted ?? []).filter((d) => d.DeleteMarkerVersionId && !d.VersionId).map((d) => [d.Key ?? '', d.DeleteMarkerVersionId!]),
+      );
+      for (const entry of batch) {
+        const marker = entry.versionId === undefined ? markers.get(entry.key) : undefined;
+        if (marker !== undefined) entry.group.onMarker?.(marker);
+      }
     } catch (error) {
       const e = error as { name?: string; message?: string };
       for (const entry of batch) this.settle(entry, new EntryDeleteError(e.name ?? 'Error', e.message ?? String(error)));

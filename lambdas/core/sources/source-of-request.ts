@@ -1,4 +1,4 @@
-/** The key source a request names: its manifest's lines, or its key or prefix listed. */
+/** The key source a request names: an earlier restore's report (an undo), its manifest's lines, or its key or prefix listed. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { specOf, type RestoreRequest } from '../restore/request.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
@@ -8,6 +8,7 @@ import { manifestKeySource } from './manifest-source.ts';
 import { s3ManifestSource, type ManifestSource } from './manifest.ts';
 import type { KeyRange } from './key-ranges.ts';
 import { prefixSource } from './prefix-source.ts';
+import { undoKeySource } from './undo-source.ts';
 
 export interface KeySourceOptions {
   /** Reads a request's manifest. @default the S3 client (`s3://` only) */
@@ -27,6 +28,9 @@ export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequ
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.onPage ? { onPage: options.onPage } : {}),
   };
+  if (request.undo !== undefined) {
+    return undoKeySource(s3, store, request, { ...shared, ...(options.linesPerChunk !== undefined ? { linesPerChunk: options.linesPerChunk } : {}) });
+  }
   if (request.manifest !== undefined) {
     return manifestKeySource(s3, store, options.manifests ?? s3ManifestSource(s3), request, {
       ...shared,

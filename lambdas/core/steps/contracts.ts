@@ -151,6 +151,17 @@ export interface RestoreSummary {
   readonly error?: string;
   /** A dry run's estimate of the restore's requests, cost and time (restore/estimate.ts). */
   readonly estimate?: RestoreEstimate;
+  /** With `verify: true`: every key checked against the restore point again after acting (steps/verify.ts). */
+  readonly verification?: RestoreVerification;
+}
+
+/** The re-check of a restore after acting: how many keys, and the first ones that differ. */
+export interface RestoreVerification {
+  readonly checked: number;
+  readonly matching: number;
+  /** How many keys differ (`differing` lists the first `VERIFY_LISTED`). */
+  readonly differ: number;
+  readonly differing: ReadonlyArray<{ readonly key: string; readonly why: string }>;
 }
 
 /**
@@ -173,6 +184,8 @@ export const workKeys = (restoreId: string) => ({
   reportCsv: `restores/${restoreId}/report.csv`,
   reportJsonl: `restores/${restoreId}/report.jsonl`,
   summary: `restores/${restoreId}/summary.json`,
+  /** The request as it ran, kept beside its report for `verify <id>` and `undo <id>`. */
+  request: `restores/${restoreId}/request.json`,
   /** The refs of the chunks one plan (or prepare) step wrote, from chunk `firstIndex` on, for later passes. */
   chunkRefs: (source: ChunkPass['source'], firstIndex: number) =>
     `restores/${restoreId}/chunk-refs/${source}/${String(firstIndex).padStart(CHUNK_DIGITS, '0')}.jsonl`,

@@ -17,7 +17,8 @@
 import { estimateRestore } from '../restore/estimate.ts';
 import { emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from '../restore/model.ts';
 import { emptyTotals } from '../restore/planner.ts';
-import { workKeys, type ReportStepInput, type RestoreSummary } from './contracts.ts';
+import { workKeys, type ReportStepInput, type RestoreSummary, type RestoreVerification } from './contracts.ts';
+import type { KeyVerdict } from './verify.ts';
 import { writeLineStreams, type LineStreams, type WorkStore } from '../work-store/work-store.ts';
 
 const csvField = (value: string | number): string => {
@@ -37,9 +38,11 @@ export function countOutcomes(rows: readonly KeyOutcome[], into: OutcomeCounts =
 }
 
 export const scopeLabel = (request: ReportStepInput['request']): string =>
-  (request.manifest !== undefined
-    ? `s3://${request.bucket} keys of manifest ${request.manifest}`
-    : `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`) +
+  (request.undo !== undefined
+    ? `s3://${request.bucket} keys of restore ${request.undo}, as before it`
+    : request.manifest !== undefined
+      ? `s3://${request.bucket} keys of manifest ${request.manifest}`
+      : `s3://${request.bucket}/${request.key ?? request.prefix ?? ''}`) +
   (request.to !== undefined ? ` to ${request.to}${request.withHistory ? ' with history' : ''}` : '');
 
 /**
@@ -78,7 +81,29 @@ async function foldOutcomes(
   }
 }
 
+/** Keys that differ listed in a summary's verification (the count covers them all). */
+export const VERIFY_LISTED = 100;
+
+/** Re-checks a request's keys against its restore point (steps/verify.ts over the S3 client). */
+export type VerifyKeys = (request: ReportStepInput['request']) => AsyncIterable<KeyVerdict>;
+
+/** Every key checked again after acting: counts, and the first keys that differ with why. */
+export async function verificationOf(verdicts: AsyncIterable<KeyVerdict>): Promise<RestoreVerification> {
+  let checked = 0;
+  let differ = 0;
+  const differing: Array<{ key: string; why: string }> = [];
+  for await (const verdict of verdicts) {
+    checked += 1;
+    if (verdict.matches) continue;
+    differ += 1;
+    if (differing.length < VERIFY_LISTED) differing.push({ key: verdict.key, why: verdict.why });
+  }
+  return { checked, matching: checked - differ, differ, differing };
+}
+
 export interface ReportOptions {
+  /** With a request's `verify: true`: how its keys are checked again after acting. */
+  readonly verify?: VerifyKeys;
   /** The region whose prices a dry run's estimate uses. @default us-east-1 */
   readonly region?: string;
   /** Requests in flight at once, for the estimate's time. @default 64 */
@@ -100,6 +125,9 @@ export async function writeReport(store: WorkStore, input: ReportStepInput, opti
     await foldOutcomes(store, keys.outcomesPrefix, counts);
   }
   const status = input.failure ? 'FAILED' : !acted ? 'PLANNED' : counts.failed > 0 ? 'PARTIAL' : 'SUCCEEDED';
+  // Kept beside the report: `verify <id>` and `undo <id>` read the request back from here.
+  await store.putText(keys.request, JSON.stringify(input.request, null, 2), 'application/json');
+  const verification = acted && !input.failure && input.request.verify && options.verify ? await verificationOf(options.verify(input.request)) : undefined;
   const summary: RestoreSummary = {
     restoreId: input.restoreId,
     bucket: input.request.bucket,
@@ -113,6 +141,7 @@ export async function writeReport(store: WorkStore, input: ReportStepInput, opti
     plan: store.locationOf(keys.planPrefix),
     ...(input.request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: input.request.maxWritesPerSecond } : {}),
     ...(input.failure ? { error: failureMessage(input.failure) } : {}),
+    ...(verification ? { verification } : {}),
     ...(!acted && !input.failure
       ? {
           estimate: estimateRestore(input.totals ?? emptyTotals(), {

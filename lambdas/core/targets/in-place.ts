@@ -16,10 +16,10 @@
  * (s3/delete-batch.ts) and are not covered: see docs/safety.md, known limits.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import { s3ErrorOf } from '../restore/errors.ts';
-import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestoreSpec, SourceKey, TaskStatus } from '../restore/model.ts';
+import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestoreSpec, SourceKey, TaskStatus, WrittenEntry } from '../restore/model.ts';
 import { countAction, plannedFailure, planKey } from '../restore/planner.ts';
 import { checkBucket } from '../s3/bucket-guard.ts';
 import { DEFAULT_CONCURRENCY } from '../s3/client.ts';
@@ -110,9 +110,13 @@ async function copyInPlaceOnce(
   source: EntryRef,
   before: readonly HistoryEntry[],
   options: CopyOptions,
-): Promise<void> {
+): Promise<string | undefined> {
+  // The new version's id, when S3 answers it (RGW does not: undoFieldsOf then lists the key).
+  let versionId: string | undefined;
   await writeOnce(
-    () => copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true }),
+    async () => {
+      versionId = await copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true });
+    },
     async () => inPlaceCopyFound(await historyOfKey(s3, bucket, key), before, source),
     (error) =>
       Object.assign(
@@ -122,6 +126,47 @@ async function copyInPlaceOnce(
         { name: 'ChangedSincePlan', $metadata: { httpStatusCode: 409 } },
       ),
   );
+  return versionId;
+}
+
+/**
+ * The entry a write put on `key`: the newest entry not in `before` (the history
+ * the act step listed) that is what the action writes (a delete marker, or a
+ * version with the source's ETag and size), from a listing after the write:
+ * RGW's CopyObject answers without a version id (AWS sends it). Undefined when
+ * none is found.
+ */
+export function writtenEntryOf(now: readonly HistoryEntry[], before: readonly HistoryEntry[], action: KeyAction): WrittenEntry | undefined {
+  const known = new Set(before.map((e) => e.versionId));
+  const found = now.find(
+    (e) =>
+      !known.has(e.versionId) &&
+      (action.action === 'addDeleteMarker'
+        ? e.isDeleteMarker
+        : action.action === 'copy' && !e.isDeleteMarker && e.etag === action.source.etag && e.size === action.source.size),
+  );
+  return found ? { versionId: found.versionId, isDeleteMarker: found.isDeleteMarker } : undefined;
+}
+
+/**
+ * What an undo needs of a done write (JSON-lines fields of the report): the entry
+ * before, and the one written (as S3 answered it, else from one listing of the
+ * key) or the ones deleted.
+ */
+async function undoFieldsOf(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  action: Exclude<KeyAction, { action: 'unchanged' }>,
+  before: readonly HistoryEntry[],
+  limit: LimitFunction,
+  written: string | undefined,
+): Promise<Pick<KeyOutcome, 'Before' | 'Wrote' | 'Removed'>> {
+  if (action.action === 'deleteEntries') return { Before: action.current, Removed: action.entries.map((e) => e.versionId) };
+  if (written !== undefined) return { Before: action.current, Wrote: { versionId: written, isDeleteMarker: action.action === 'addDeleteMarker' } };
+  const listed = await limit(() => historyOfKey(s3, bucket, key)).catch(() => undefined);
+  const wrote = listed ? writtenEntryOf(listed, before, action) : undefined;
+  return { Before: action.current, ...(wrote ? { Wrote: wrote } : {}) };
 }
 
 /**
@@ -149,10 +194,16 @@ export async function actOnChunk(
   };
   const writes: Promise<void>[] = [];
   const lockChecks: Promise<void>[] = [];
-  const carryOut = (key: string, action: Exclude<KeyAction, { action: 'unchanged' }>, write: () => Promise<void>) =>
+  /** `write` resolves to the id of the version or delete marker it wrote, when S3 said it. */
+  const carryOut = (
+    key: string,
+    action: Exclude<KeyAction, { action: 'unchanged' }>,
+    write: () => Promise<string | undefined | void>,
+    before: readonly HistoryEntry[] = [],
+  ) =>
     writes.push(
       write().then(
-        () => record(key, doneOutcome(action)),
+        async (written) => record(key, { ...doneOutcome(action), ...(await undoFieldsOf(s3, bucket, key, action, before, limit, written ?? undefined)) }),
         (error) => record(key, failedWith(doneOutcome(action).VersionId, error)),
       ),
     );
@@ -176,11 +227,20 @@ export async function actOnChunk(
     switch (action.action) {
       case 'copy': {
         const copy = action;
-        carryOut(key, copy, () => limit(() => copyInPlaceOnce(s3, bucket, key, copy.source, entries, options)));
+        carryOut(key, copy, () => limit(() => copyInPlaceOnce(s3, bucket, key, copy.source, entries, options)), entries);
         break;
       }
       case 'addDeleteMarker':
-        carryOut(key, action, () => batcher.delete(key, [undefined]));
+        carryOut(
+          key,
+          action,
+          async () => {
+            let marker: string | undefined;
+            await batcher.delete(key, [undefined], (id) => (marker = id));
+            return marker;
+          },
+          entries,
+        );
         break;
       case 'deleteEntries': {
         const deletion = action;

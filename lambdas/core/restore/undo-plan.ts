@@ -1,0 +1,65 @@
+/**
+ * Undoing a copy-mode restore, one key at a time, from what the restore's report
+ * kept for the key: the entry current just before the restore (`before`) and
+ * the version or delete marker the restore wrote (`wrote`). Pure: the key's
+ * history as listed now decides.
+ *
+ * The rule (docs/safety.md, "Undo"):
+ * - the key's current entry is still what the restore wrote: it goes back to
+ *   `before` in copy semantics, i.e. nothing is deleted:
+ *   - `before` a version: that version is copied over the key again (the same
+ *     bytes, metadata and tags; a new version id);
+ *   - `before` a delete marker, or no history at all: a delete marker on top
+ *     (the key is absent again, as it was);
+ * - the key already looks as before (the undo ran already: a copy of `before`
+ *   on top of what the restore wrote, or a delete marker there): unchanged, so
+ *   a second undo writes nothing;
+ * - anything else (someone wrote the key after the restore, or the entry the
+ *   restore wrote is gone): the key is left alone, failed `ChangedSinceRestore`.
+ */
+import { RequestError } from './errors.ts';
+import { refOf, type EntryRef, type HistoryEntry, type KeyAction, type WrittenEntry } from './model.ts';
+
+/** The key changed after the restore being undone: left alone, never overwritten. */
+export class ChangedSinceRestoreError extends Error {
+  readonly name = 'ChangedSinceRestore';
+  readonly $metadata = { httpStatusCode: 409 };
+}
+
+const sameContent = (entry: HistoryEntry, version: EntryRef): boolean =>
+  !entry.isDeleteMarker && version.etag !== undefined && entry.etag === version.etag && entry.size === version.size;
+
+const describe = (e: { versionId: string; isDeleteMarker: boolean } | undefined): string =>
+  !e ? 'no history' : e.isDeleteMarker ? `delete marker ${e.versionId}` : `version ${e.versionId}`;
+
+/** Plans the undo of one key (history newest first). Throws `ChangedSinceRestoreError` for a key changed since. */
+export function planUndo(key: string, history: readonly HistoryEntry[], before: EntryRef | null | undefined, wrote: WrittenEntry | undefined): KeyAction {
+  if (before === undefined || wrote === undefined) {
+    throw new RequestError(`key "${key}": the restore's report does not say what it wrote over the key, so it can't be undone`);
+  }
+  const top = history[0];
+  const current = top ? refOf(top) : null;
+  const wasAbsent = before === null || before.isDeleteMarker;
+  if (top && current && top.versionId === wrote.versionId) {
+    if (wasAbsent) {
+      if (top.isDeleteMarker) return { key, action: 'unchanged', reason: 'already absent', current };
+      return { key, action: 'addDeleteMarker', outcome: 'deleted', current };
+    }
+    const version = history.find((e) => e.versionId === before.versionId);
+    if (!version) throw new ChangedSinceRestoreError(`version ${before.versionId}, current before the restore, is gone; the key was left as it is`);
+    return { key, action: 'copy', outcome: top.isDeleteMarker ? 'undeleted' : 'restored', source: refOf(version), current };
+  }
+  if (top && current && before !== null && top.versionId === before.versionId) {
+    return { key, action: 'unchanged', reason: 'already as before the restore', current };
+  }
+  // Already undone: what the undo writes sits right on top of what the restore wrote (or is the entry itself).
+  const under = history[1];
+  if (top && current && under?.versionId === wrote.versionId) {
+    if (wasAbsent && top.isDeleteMarker) return { key, action: 'unchanged', reason: 'already as before the restore (absent)', current };
+    if (!wasAbsent && sameContent(top, before))
+      return { key, action: 'unchanged', reason: `already as before the restore (a copy of ${before.versionId})`, current };
+  }
+  throw new ChangedSinceRestoreError(
+    `the key changed after the restore: it now holds ${describe(top)}, not the ${describe(wrote)} the restore wrote; left as it is`,
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * The keys of an undo (`{ bucket, undo: <restoreId> }`): the keys the earlier
+ * restore wrote, read from its JSON-lines report in the work store, each with
+ * what the report kept for it (the entry current before, the entry written) as
+ * its restore point (restore/undo-plan.ts decides from there).
+ *
+ * The first plan step checks the earlier restore: it must have run here (its
+ * request is kept beside its report), finished, acted (not a dry run), in copy
+ * mode (delete mode's deleted versions are gone: nothing to return to), and in
+ * place (a restore to another place is undone by deleting what it wrote there:
+ * not done by this source). Then each run of report lines is one chunk, its keys
+ * listed exactly and kept beside it, so the act step lists the same keys again.
+ *
+ * The report is read whole by each plan step (a row is a few hundred bytes:
+ * about 300 MB per million keys written); see docs/safety.md, known limits.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { RefusedError, RequestError } from '../restore/errors.ts';
+import type { EntryRef, KeyOutcome, SourceKey, WrittenEntry } from '../restore/model.ts';
+import type { RestoreRequest } from '../restore/request.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
+import { historiesOf } from './exact-keys.ts';
+import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts';
+
+/** One key to undo, kept beside its chunk: its report line and what the report says of it. */
+export interface UndoItem extends KeyItem {
+  readonly before?: EntryRef | null;
+  readonly wrote?: WrittenEntry;
+}
+
+/** Where a restore's request, summary and JSON-lines report are in the work store (as steps/contracts.ts `workKeys` lays them out). */
+const earlierKeys = (restoreId: string) => ({
+  request: `restores/${restoreId}/request.json`,
+  summary: `restores/${restoreId}/summary.json`,
+  reportJsonl: `restores/${restoreId}/report.jsonl`,
+});
+
+interface Cursor {
+  /** Report lines done (1-based line numbers up to it). */
+  readonly line: number;
+}
+
+/** Why an earlier restore can't be undone, or undefined when it can (the checks of `check()`, for the API too). */
+export function undoRefusal(restoreId: string, earlier: RestoreRequest | undefined, finished: boolean): RequestError | RefusedError | undefined {
+  if (!earlier) return new RequestError(`no restore ${restoreId} here: its request is not beside a report (was it run with this work store?)`);
+  if (!finished) return new RequestError(`restore ${restoreId} has not finished: undo it once it has a report`);
+  if (earlier.dryRun) return new RequestError(`restore ${restoreId} was a dry run: it wrote nothing to undo`);
+  if (earlier.mode === 'delete') {
+    return new RefusedError(
+      'DeleteModeRestore',
+      `restore ${restoreId} ran in delete mode: the versions and delete markers it deleted are gone permanently, so it can't be undone`,
+    );
+  }
+  if (earlier.to !== undefined) return new RequestError(`restore ${restoreId} wrote to another place (${earlier.to}): its undo deletes what it wrote there`);
+  return undefined;
+}
+
+/** The earlier restore's request as kept beside its report, or undefined when there is none. */
+export async function earlierRequestOf(store: WorkStore, restoreId: string): Promise<RestoreRequest | undefined> {
+  const text = await store.getText(earlierKeys(restoreId).request).catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as RestoreRequest);
+}
+
+/** Whether the earlier restore has its summary (it ended). */
+export const hasFinished = async (store: WorkStore, restoreId: string): Promise<boolean> =>
+  (await store.getText(earlierKeys(restoreId).summary).catch(() => undefined)) !== undefined;
+
+export interface UndoSourceOptions {
+  /** Report lines per run (one chunk each). @default 1000 */
+  readonly linesPerChunk?: number;
+  /** Keys listed at once. @default 16 */
+  readonly concurrency?: number;
+  readonly onPage?: (entries: number) => void;
+}
+
+export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRequest, options: UndoSourceOptions = {}): KeySource {
+  const restoreId = request.undo!;
+  const linesPerChunk = options.linesPerChunk ?? 1000;
+  const concurrency = options.concurrency ?? 16;
+
+  const listed = async (items: readonly UndoItem[]): Promise<SourceKey[]> => {
+    const histories = await historiesOf(
+      s3,
+      request.bucket,
+      items.map((i) => i.key),
+      concurrency,
+    );
+    options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
+    return histories.map((history, i) => {
+      const item = items[i]!;
+      return {
+        ...history,
+        point: { kind: 'undo', restoreId, ...(item.before !== undefined ? { before: item.before } : {}), ...(item.wrote ? { wrote: item.wrote } : {}) },
+        line: item.line,
+      };
+    });
+  };
+
+  return {
+    async check() {
+      const earlier = await earlierRequestOf(store, restoreId);
+      const refusal = undoRefusal(restoreId, earlier, await hasFinished(store, restoreId));
+      if (refusal) throw refusal;
+      if (earlier!.bucket !== request.bucket) throw new RequestError(`restore ${restoreId} wrote to bucket "${earlier!.bucket}", not "${request.bucket}"`);
+    },
+    startAfter: () => '',
+    async *keys(cursor): AsyncGenerator<SourcedKey> {
+      const from = cursor ? (JSON.parse(cursor) as Cursor).line : 0;
+      const rows = await store.getLines<KeyOutcome>(earlierKeys(restoreId).reportJsonl);
+      let items: UndoItem[] = [];
+      const run = async function* (upTo: number): AsyncGenerator<SourcedKey> {
+        const keys = await listed(items);
+        for (const [i, key] of keys.entries()) {
+          const last = i === keys.length - 1;
+          yield { ...key, item: items[i]!, ...(last ? { cursor: JSON.stringify({ line: upTo } satisfies Cursor), endsChunk: true } : {}) };
+        }
+        items = [];
+      };
+      for (const [index, row] of rows.entries()) {
+        const line = index + 1;
+        // Only the keys the restore wrote: unchanged and failed keys were not touched.
+        if (line <= from || row.TaskStatus === 'unchanged' || row.TaskStatus === 'failed') continue;
+        items.push({
+          line,
+          key: row.Key,
+          ...(row.Before !== undefined ? { before: row.Before } : {}),
+          ...(row.Wrote ? { wrote: row.Wrote } : {}),
+        });
+        if (items.length >= linesPerChunk) yield* run(line);
+      }
+      if (items.length > 0) yield* run(rows.length);
+    },
+    async keysOf(chunk: ChunkKeys): Promise<readonly SourceKey[]> {
+      if (chunk.itemsKey === undefined) throw new RequestError(`an undo's chunk names its keys (itemsKey); chunk up to "${chunk.lastKey}" has none`);
+      return listed(await store.getLines<UndoItem>(chunk.itemsKey));
+    },
+  };
+}
