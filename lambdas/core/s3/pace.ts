@@ -9,8 +9,9 @@
  *   increase while writes succeed, multiplicative decrease when the share of
  *   throttled writes in the last second rises above what is tolerated, a floor.
  *   It controls the writes allowed in flight and, once a throttle was seen, a
- *   rate. A decrease that did not lower the share of throttled writes (throttles
- *   that come whatever the rate) is undone, and that share is learned as the
+ *   rate. A decrease is kept only if the share of throttled writes then fell (or
+ *   rose); one after which it held (throttles that come whatever the pace) is
+ *   undone, even if as many writes succeeded, and that share is learned as the
  *   bucket's baseline, so random throttling does not ratchet the pace down.
  * - `retryDecision` (pure): each request's retries. Jittered exponential
  *   backoff with a capped delay; a throttled request is retried as long as the
@@ -69,11 +70,11 @@ export interface PaceState {
   readonly baseline: number;
   /** When the last decrease happened (ms). */
   readonly decreasedAt: number;
-  /** While a decrease is on trial: the pace before it, the share that caused it, and the writes sent since. */
+  /** While a decrease is on trial: the pace before it, the share that caused it (of `sample` writes), and the writes sent since. */
   readonly trial: {
     readonly before: { readonly inFlight: number; readonly rate: number | null };
     readonly share: number;
-    readonly successesPerSecond: number;
+    readonly sample: number;
     readonly writes: number;
     readonly throttles: number;
   } | null;
@@ -98,6 +99,9 @@ export interface PaceObservation {
   readonly recent: { readonly writes: number; readonly throttles: number; readonly successesPerSecond: number; readonly spanMs: number };
 }
 
+/** Throttles learned as the bucket's own are at most this share: above it, throttles slow the pace whatever their cause. */
+const MAX_BASELINE = 0.25;
+
 /** The share of throttled writes tolerated before the pace goes down. */
 const tolerance = (baseline: number, settings: PaceSettings) => baseline * 1.5 + settings.tolerated;
 
@@ -109,13 +113,16 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     const trial = { ...s.trial, writes: s.trial.writes + 1, throttles: s.trial.throttles + (seen.kind === 'throttle' ? 1 : 0) };
     s = { ...s, trial };
     if (seen.now - s.decreasedAt >= settings.trialMs && trial.writes >= settings.minSample) {
+      s = { ...s, trial: null };
       const share = trial.throttles / trial.writes;
-      const successesPerSecond = ((trial.writes - trial.throttles) * 1000) / (seen.now - s.decreasedAt);
-      // Kept if as many writes succeed as before (the bucket's limit, not ours), or the share of
-      // throttles moved (down: it helped; up: not far enough): the next decrease may go further. If the throttles went on as before and the successes fell
-      // with the pace, the throttles don't come from our rate: undone, and their share learned.
-      const kept = successesPerSecond >= 0.9 * trial.successesPerSecond || share < 0.75 * trial.share || share > 1.5 * trial.share;
-      s = kept ? { ...s, trial: null } : { ...s, ...trial.before, baseline: Math.min(0.5, share), trial: null };
+      // Two standard errors of the difference between the share that caused the decrease and the one measured since.
+      const noise = 2 * Math.sqrt(trial.share * (1 - trial.share) * (1 / trial.sample + 1 / trial.writes));
+      // Kept only if the share of throttles fell (it helped: the bucket's limit) or rose (not far enough:
+      // the next decrease may go further). If it held, the throttles don't come from our pace, whatever
+      // the writes that succeeded did: undone, and their share learned (never lowered by a luckier second).
+      const fell = share <= settings.tolerated || share < trial.share - noise;
+      const rose = share > trial.share + noise;
+      if (!fell && !rose) s = { ...s, ...trial.before, baseline: Math.min(MAX_BASELINE, Math.max(s.baseline, share)) };
     }
   }
   if (seen.kind === 'success') {
@@ -136,7 +143,7 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     rate,
     step: Math.max(1, rate * settings.increaseShare),
     decreasedAt: seen.now,
-    trial: { before: { inFlight: s.inFlight, rate: s.rate }, share, successesPerSecond: seen.recent.successesPerSecond, writes: 0, throttles: 0 },
+    trial: { before: { inFlight: s.inFlight, rate: s.rate }, share, sample: seen.recent.writes, writes: 0, throttles: 0 },
   };
 }
 
