@@ -50,8 +50,9 @@ let cached: LocalDefinition | undefined;
 export const definitionCacheDir = (): string => process.env.S3_REWIND_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 's3-rewind');
 
 /**
- * The definition, synthesized once per change of its sources: later runs read it
- * from the cache (synthesis takes seconds; reading it, milliseconds).
+ * The definition, synthesized once per change of its sources and checked by the
+ * executor then: later runs read it from the cache (synthesis takes seconds;
+ * reading it, milliseconds) and run it unchecked.
  */
 export function loadDefinition(): Promise<LocalDefinition> {
   return Promise.resolve(cached ?? readOrSynthesize());
@@ -100,6 +101,10 @@ export function synthesizeDefinition(): LocalDefinition {
   });
   const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
   const rendered = renderDefinition(template);
+  // The executor's own check of the definition (a few hundred ms), once here: the runner then skips it on every run.
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the CDK, only when synthesizing (see above) */
+  const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
+  new StateMachine(rendered.definition as never, { validationOptions: { checkArn: false } });
   const lambdaTasks = rendered.lambdaTasks.map(({ stateName, handler }) => {
     if (!isStepHandlerName(handler)) throw new Error(`task "${stateName}" runs "${handler}", which the local runner has no handler for`);
     return { stateName, handler };

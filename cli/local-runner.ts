@@ -145,7 +145,8 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
       return Promise.resolve({ Entries: entries.map((_, i) => ({ EventId: `local-${i}` })), FailedEntryCount: 0 } as unknown as JSONValue);
     };
   }
-  const machine = new StateMachine(definition.asl as never, { validationOptions: { checkArn: false } });
+  // Checked once when it was synthesized (synthesizeDefinition), not again on every run.
+  const machine = new StateMachine(definition.asl as never, { validationOptions: { noValidate: true } });
   const restoreId = input.restoreId ?? restoreIdOf(parseRestoreRequest(input.request));
   const execution = machine.run(input as unknown as JSONValue, {
     overrides: {

@@ -10,24 +10,31 @@ import type { RestoreMode } from '../restore/model.ts';
 export interface BucketFacts {
   readonly versioning: 'Enabled' | 'Suspended' | 'Off';
   readonly mfaDelete: boolean;
-  readonly objectLock: boolean;
 }
 
+/** What restores depend on: versioning and MFA Delete (one GetBucketVersioning). */
 export async function inspectBucket(s3: S3Client, bucket: string): Promise<BucketFacts> {
   const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
-  let objectLock = false;
-  try {
-    const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
-    objectLock = lock.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name !== 'ObjectLockConfigurationNotFoundError' && name !== 'NoSuchObjectLockConfiguration') throw error;
-  }
   return {
     versioning: versioning.Status === 'Enabled' ? 'Enabled' : versioning.Status === 'Suspended' ? 'Suspended' : 'Off',
     mfaDelete: versioning.MFADelete === 'Enabled',
-    objectLock,
   };
+}
+
+/**
+ * Whether the bucket has Object Lock. Only permanent deletions (delete mode) need
+ * to know, to leave a key with a locked entry as it was: a copy or a delete
+ * marker is allowed over locked versions, so copy mode never asks.
+ */
+export async function objectLockEnabled(s3: S3Client, bucket: string): Promise<boolean> {
+  try {
+    const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+    return lock.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name !== 'ObjectLockConfigurationNotFoundError' && name !== 'NoSuchObjectLockConfiguration') throw error;
+    return false;
+  }
 }
 
 /** Throws `RefusedError` unless restores in `mode` are safe in a bucket with these facts. */

@@ -21,7 +21,7 @@ import type { PlannedAction } from '../restore/destination-plan.ts';
 import { s3ErrorOf } from '../restore/errors.ts';
 import type { EntryRef, HistoryEntry, KeyAction, KeyOutcome, RestoreSpec, SourceKey, TaskStatus, WrittenEntry } from '../restore/model.ts';
 import { countAction, plannedFailure, planKey } from '../restore/planner.ts';
-import { checkBucket } from '../s3/bucket-guard.ts';
+import { checkBucket, objectLockEnabled } from '../s3/bucket-guard.ts';
 import { DEFAULT_CONCURRENCY } from '../s3/client.ts';
 import { copyVersionOver, type CopyOptions } from '../s3/copy-version.ts';
 import { DeleteBatcher } from '../s3/delete-batch.ts';
@@ -182,7 +182,8 @@ export async function actOnChunk(
   options: TargetActOptions = {},
 ): Promise<KeyOutcome[]> {
   const bucket = spec.bucket;
-  const facts = await checkBucket(s3, bucket, spec.mode);
+  // Versioning is checked again before writing (it may have been suspended since the plan); Object Lock only matters to permanent deletions.
+  const [, objectLock] = await Promise.all([checkBucket(s3, bucket, spec.mode), spec.mode === 'delete' ? objectLockEnabled(s3, bucket) : false]);
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
   const batcher = new DeleteBatcher(s3, bucket, { limit });
   const plannedByKey = new Map(planned.map((action) => [action.key, action]));
@@ -245,7 +246,7 @@ export async function actOnChunk(
       case 'deleteEntries': {
         const deletion = action;
         const ids = deletion.entries.map((e) => e.versionId);
-        if (!facts.objectLock) {
+        if (!objectLock) {
           carryOut(key, deletion, () => batcher.delete(key, ids));
           break;
         }
