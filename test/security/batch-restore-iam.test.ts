@@ -124,7 +124,7 @@ describe("every S3 request of a batch restore is one its function's role may mak
     expect(manifestReads.length).toBeGreaterThan(1);
     expect(manifestReads.some((r) => typeof r.input.Range === 'string')).toBe(true);
     expect(steps.plan.commands()).toEqual(expect.arrayContaining(['GetObjectTaggingCommand', 'HeadObjectCommand', 'ListObjectVersionsCommand']));
-    expect(steps.act.commands()).toEqual(expect.arrayContaining(['CopyObjectCommand', 'DeleteObjectsCommand', 'GetObjectLockConfigurationCommand']));
+    expect(steps.act.commands()).toEqual(expect.arrayContaining(['CopyObjectCommand', 'DeleteObjectsCommand', 'GetBucketVersioningCommand']));
     // ... and each role may make every one of them
     expect(deployment.missing(deployment.fns.validateRequest, steps.validate)).toEqual([]);
     expect(deployment.missing(deployment.fns.listVersions, steps.plan)).toEqual([]);
@@ -198,7 +198,7 @@ describe("every S3 request of a batch restore is one its function's role may mak
         .filter((r) => r.input.Bucket === destination)
         .map((r) => r.command)
         .sort(),
-    ).toEqual(['GetBucketVersioningCommand', 'GetObjectLockConfigurationCommand']);
+    ).toEqual(['GetBucketVersioningCommand']);
     expect(deployment.missing(deployment.fns.validateRequest, steps.validate)).toEqual([]);
     expect(deployment.missing(deployment.fns.listVersions, steps.plan)).toEqual([]);
     expect(deployment.missing(deployment.fns.copyVersion, steps.act)).toEqual([]);
