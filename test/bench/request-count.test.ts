@@ -29,7 +29,12 @@ beforeAll(async () => {
     const request = { bucket: buckets[mode], prefix: PREFIX, at: cut.toISOString(), mode, ...(mode === 'delete' ? { confirmPermanentDelete: true } : {}) };
     const run = await runRestore(client, request, { workBucket: buckets.work });
     const { counts } = run.summary;
-    measured[mode] = { requests: counter.counts(), changed: counts.restored + counts.deleted + counts.undeleted, failed: counts.failed, chunks: run.chunks.length };
+    measured[mode] = {
+      requests: counter.counts(),
+      changed: counts.restored + counts.deleted + counts.undeleted,
+      failed: counts.failed,
+      chunks: run.chunks.length,
+    };
   }
 }, 60_000);
 
