@@ -22,12 +22,12 @@ export const objectsArn = (bucket: string): string => `arn:${Aws.PARTITION}:s3::
 /** The S3 actions of each intent: on bucket ARNs, and on the objects of the buckets. */
 export const RESTORE_ACTIONS = {
   /**
-   * Validate: is the bucket versioned, MFA Delete, Object Lock? Does the scope
+   * Validate: is the bucket versioned, MFA Delete? Does the scope
    * hold anything (one ListObjectVersions of a single entry), and if not, which
    * prefixes beside it do (one delimiter ListObjectsV2): names only, no contents.
    */
   inspectBuckets: {
-    bucket: ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration', 's3:ListBucketVersions', 's3:ListBucket'],
+    bucket: ['s3:GetBucketVersioning', 's3:ListBucketVersions', 's3:ListBucket'],
     objects: [],
   },
   /**
@@ -47,14 +47,15 @@ export const RESTORE_ACTIONS = {
   /**
    * Copy mode, in place or to another allowed bucket (`to`): list the key's
    * history there (a restore elsewhere lists the destination too), check the
-   * bucket's versioning and Object Lock before acting (each act step does),
+   * bucket's versioning before acting (each act step does; Object Lock does not
+   * stop a new version or a delete marker, so copy mode never reads it),
    * copy a version over the key as a new version (tags copied; >5 GB by
    * multipart: CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload
    * are all `s3:PutObject`, aborted on failure), or add a delete marker
    * (`s3:DeleteObject` without a version id can't delete a version permanently).
    */
   copyVersions: {
-    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
+    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
     objects: [
       's3:GetObjectVersion',
       's3:GetObjectVersionTagging',

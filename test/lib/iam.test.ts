@@ -38,11 +38,10 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
   const permissions = (fn: RestoreFunction) => permissionsOf(template, logicalIdOf(fn.executionRole));
   const fns = stack.restores.functions;
 
-  test('validate-request may only read the versioning and Object Lock configuration of the allowed buckets, list names there, and read and write destination leases', () => {
+  test('validate-request may only read the versioning configuration of the allowed buckets, list names there, and read and write destination leases', () => {
     expect(permissions(fns.validateRequest)).toEqual(
       sorted({
         ...basics(fns.validateRequest),
-        's3:GetBucketObjectLockConfiguration': BUCKETS,
         's3:GetBucketVersioning': BUCKETS,
         's3:GetObject': leaseArea.objects,
         // Is the scope empty, and which prefixes beside it exist (names only).
@@ -70,11 +69,10 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test('copy-version may copy versions and add delete markers in the allowed buckets, but not delete a version', () => {
+  test('copy-version may copy versions and add delete markers in the allowed buckets, but not delete a version nor read Object Lock', () => {
     expect(permissions(fns.copyVersion)).toEqual(
       sorted({
         ...basics(fns.copyVersion),
-        's3:GetBucketObjectLockConfiguration': BUCKETS,
         's3:GetBucketVersioning': BUCKETS,
         's3:ListBucketVersions': BUCKETS,
         's3:AbortMultipartUpload': OBJECTS,
