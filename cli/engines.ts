@@ -5,16 +5,21 @@
  * and reports in its work bucket). Each loads its runner on first use, so a
  * command pays only for the engine it runs on.
  */
-import { rename, rm, stat } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { KeyAction, KeyOutcome } from '#core/restore/model.ts';
 import { restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { compareKeys } from '#core/s3/listing.ts';
+import { emptyTotals } from '#core/restore/planner.ts';
 import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
+import { countOutcomes, CSV_HEADER, csvLine, restorePointOf, scopeLabel } from '#core/steps/report.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
+import { INTERRUPTED_ERROR, trackInFlight } from './in-flight.ts';
 import { holdRunLock } from './run-lock.ts';
 import { transportFailureOf } from './transport-options.ts';
+import { RunStore, type PendingRun } from './run-store.ts';
 import { connectionFailureOf, CREDENTIALS_HINT, describeS3Failure, s3FailureOf, SETUP_CODES, unreachable } from './s3-errors.ts';
 import type { Progress } from './progress.ts';
 
@@ -33,6 +38,12 @@ export interface Engine {
   planActions(summary: RestoreSummary): Promise<KeyAction[]>;
   /** The per-key report, as CSV or JSON lines. */
   reportText(summary: RestoreSummary, format: 'csv' | 'jsonl'): Promise<string>;
+  /**
+   * Ctrl-C on a local run: no new request leaves, those in flight are answered,
+   * and the acting run's report (what it settled so far) is written; resolves to
+   * where that report is, or undefined when the run had written nothing yet.
+   */
+  interrupt?(): Promise<string | undefined>;
 }
 
 /** Failures of a run that are the operator's to fix: nothing was written (exit 2). */
@@ -74,6 +85,9 @@ export interface LocalEngineOptions {
 
 export function localEngine(options: LocalEngineOptions): Engine {
   const store = options.store ?? new FileWorkStore();
+  const inFlight = trackInFlight(options.s3);
+  /** The acting run under way, for Ctrl-C. */
+  let acting: { readonly run: PendingRun; readonly request: RestoreRequest } | undefined;
   return {
     kind: 'local',
     async run(request, hooks) {
@@ -82,33 +96,49 @@ export function localEngine(options: LocalEngineOptions): Engine {
       const restoreId = restoreIdOf(request);
       // Before anything of the restore's directory is touched: another process may be running it.
       const release = await holdRunLock(store.locationOf(`${workKeys(restoreId).root.replace(/\/$/, '')}.running`), restoreId);
+      const run = await new RunStore(store, restoreId).next(request.dryRun).catch(async (error: unknown) => {
+        await release();
+        throw error;
+      });
+      if (!request.dryRun) acting = { run, request };
       try {
-        await setAsidePreviousRun(store, restoreId, request.dryRun, hooks.notice);
-        return await runOnce(restoreId);
+        return await runOnce(restoreId, run);
       } finally {
+        await run.closeJournal();
         await release();
       }
 
-      async function runOnce(restoreId: string): Promise<RestoreSummary> {
+      async function runOnce(restoreId: string, run: PendingRun): Promise<RestoreSummary> {
         let acted = 0;
+        const runStore = run.store();
         try {
           return await runRestoreLocally(
             { request, restoreId },
             {
               s3: options.s3,
-              store: observed(store, (n) => hooks.progress.onPlanned(n)),
+              store: observed(runStore, (n) => hooks.progress.onPlanned(n)),
               ...(options.concurrency ? { concurrency: options.concurrency } : {}),
               ...(options.planRanges ? { planRanges: options.planRanges } : {}),
+              onValidated: async () => {
+                if (run.isAccepted) return;
+                await run.accept();
+                if (run.previous && !request.dryRun) {
+                  hooks.notice(`restore ${restoreId} ran before: this is its run ${run.run}, in ${run.dir} (s3-rewind status ${restoreId} lists every run)`);
+                }
+              },
               onPage: (entries) => hooks.progress.onPage(entries),
               onOutcome: (outcome) => {
+                // A key refused after Ctrl-C was not written: it is no outcome of this run.
+                if (outcome.ErrorCode === INTERRUPTED_ERROR) return;
                 acted += 1;
+                run.record(outcome);
                 hooks.progress.onOutcome(outcome);
                 hooks.onOutcome?.(outcome);
               },
             },
           );
         } catch (error) {
-          const summary = await storedSummary(store, restoreId);
+          const summary = await storedSummary(runStore, restoreId);
           const caller = callerFailure(error, summary);
           if (caller) throw new UsageError(caller.message, caller.hint ?? 'nothing was written');
           // No key was acted on: the endpoint never answered before anything was written.
@@ -121,33 +151,59 @@ export function localEngine(options: LocalEngineOptions): Engine {
         }
       }
     },
-    planActions: (summary) => readPlan(store, workKeys(summary.restoreId).planPrefix),
-    reportText: (summary, format) => store.getText(format === 'csv' ? workKeys(summary.restoreId).reportCsv : workKeys(summary.restoreId).reportJsonl),
+    planActions: (summary) => readPlan(store, keyOfLocation(store, summary.plan)),
+    reportText: (summary, format) => {
+      if (!summary.report) throw new RestoreFailedError(`restore ${summary.restoreId} has no report`);
+      return store.getText(keyOfLocation(store, format === 'csv' ? summary.report.csv : summary.report.jsonl));
+    },
+    async interrupt() {
+      inFlight.close();
+      await inFlight.settled();
+      // The answers that came last are recorded in the turns after them.
+      for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
+      acting?.run.stop();
+      if (!acting?.run.isAccepted) return undefined;
+      return writeInterruptedReport(acting.run, acting.request);
+    },
   };
 }
 
+/** The store's key of a location it gave (`locationOf`): a local summary names its files by path. */
+function keyOfLocation(store: FileWorkStore, location: string): string {
+  return relative(store.root, location).split(sep).join('/') + (location.endsWith(sep) || location.endsWith('/') ? '/' : '');
+}
+
 /**
- * A restore id names the request, so running the same request again reuses its
- * directory: an earlier plan is removed, an earlier run's files (its report) are
- * kept beside it, renamed `<restoreId>.<time>`, so they don't mix with this run's.
+ * The report of a run stopped with Ctrl-C, from its journal: every key it
+ * settled (what it wrote, what failed), as the report step would list them,
+ * and a summary `INTERRUPTED`. Returns where the CSV is.
  */
-async function setAsidePreviousRun(store: FileWorkStore, restoreId: string, dryRun: boolean, notice: (m: string) => void) {
-  const dir = store.locationOf(workKeys(restoreId).root);
-  const exists = await stat(dir).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) return;
-  if (dryRun) {
-    await rm(dir, { recursive: true, force: true });
-    return;
-  }
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  await rename(dir, `${dir}.${stamp}`);
-  notice(`this restore ran before: its earlier files are kept in ${dir}.${stamp}`);
+async function writeInterruptedReport(run: PendingRun, request: RestoreRequest): Promise<string> {
+  const byKey = new Map<string, KeyOutcome>();
+  for (const outcome of await run.journaled()) byKey.set(outcome.Key, outcome);
+  const rows = [...byKey.values()].sort((a, b) => compareKeys(a.Key, b.Key));
+  const keys = workKeys(run.runs.restoreId);
+  const runStore = run.store(true);
+  await runStore.putText(keys.reportCsv, [CSV_HEADER, ...rows.map(csvLine)].join('\n') + '\n', 'text/csv');
+  await runStore.putText(keys.reportJsonl, rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : ''), 'application/x-ndjson');
+  const summary: RestoreSummary = {
+    restoreId: run.runs.restoreId,
+    bucket: request.bucket,
+    scope: scopeLabel(request),
+    mode: request.mode,
+    dryRun: false,
+    status: 'INTERRUPTED',
+    planned: emptyTotals(),
+    counts: countOutcomes(rows),
+    report: { csv: runStore.locationOf(keys.reportCsv), jsonl: runStore.locationOf(keys.reportJsonl) },
+    plan: runStore.locationOf(keys.planPrefix),
+    ...restorePointOf(request),
+    ...(request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: request.maxWritesPerSecond } : {}),
+    error: 'interrupted (Ctrl-C): the report lists the keys settled before; run the same command again to finish',
+  };
+  await runStore.putText(keys.summary, JSON.stringify(summary, null, 2), 'application/json');
+  await run.markInterrupted();
+  return summary.report!.csv;
 }
 
 async function storedSummary(store: WorkStore, restoreId: string): Promise<RestoreSummary | undefined> {

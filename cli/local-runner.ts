@@ -57,6 +57,8 @@ export interface LocalRunOptions {
   readonly policy?: RestorePolicy;
   readonly onPage?: (entries: number) => void;
   readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /** Told (and awaited) once the validate step has accepted the request, before anything is listed or written. */
+  readonly onValidated?: () => Promise<void> | void;
   /** The `Restore Completed` / `Restore Failed` events the deployed machine puts on EventBridge. */
   readonly onEvent?: (event: RestoreEvent) => void;
   readonly definition?: LocalDefinition;
@@ -132,6 +134,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     handlers[task.stateName] = async (taskInput) => {
       const { Payload } = taskInput as { Payload: unknown };
       const result = await handler(Payload, lambdaContext(task.handler));
+      if (task.handler === 'validate-request') await options.onValidated?.();
       return { Payload: result } as unknown as JSONValue;
     };
   }

@@ -336,6 +336,7 @@ ${EXIT_CODES}`,
     .argument('<restore-id>', 'the restore id a restore printed, e.g. copy-0123456789abcdef0123 (or copy-0123456789abcdef0123-2 for a run again)')
     .addOption(stateMachineOption())
     .option('--wait', 'follow a running restore to its end')
+    .option('--run <n>', 'a local restore run more than once: show its run N (default: the latest; every run is listed)', positiveInteger)
     .option('--json', 'print one JSON document on stdout')
     .option('--no-progress', 'no progress display on stderr (with --wait)')
     .addHelpText('after', EXIT_CODES)

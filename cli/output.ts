@@ -119,11 +119,14 @@ export function formatTotals(totals: PlanTotals, mode: 'copy' | 'delete' = 'copy
   return `totals: ${keyCount(totals.keys)}: ${shown.join(', ') || 'nothing'} (${writes.join(', ')})\n`;
 }
 
-/** `to 2026-11-20T10:00:00.000Z`, `to version X`, ... */
+/** `2026-11-20T10:00:00.000Z (2h ago)`: the instant in UTC, and the relative form typed when there was one. */
+export const pointInTime = (at: string, atInput?: string): string => `${new Date(Date.parse(at)).toISOString()}${atInput ? ` (${atInput})` : ''}`;
+
+/** `to 2026-11-20T10:00:00.000Z (2h ago)`, `to version X`, ... */
 export function describePoint(request: RestoreRequest): string {
   if (request.versionId !== undefined) return `to version ${request.versionId}`;
   if (request.beforeVersionId !== undefined) return `to the entry before version ${request.beforeVersionId}`;
-  if (request.at !== undefined) return `to ${request.at}`;
+  if (request.at !== undefined) return `to ${pointInTime(request.at, request.atInput)}`;
   return request.since !== undefined ? `undelete keys deleted since ${request.since}` : 'undelete';
 }
 
@@ -143,7 +146,7 @@ export function writeCapLine(maxWritesPerSecond: number | undefined): string | u
 }
 
 export function formatSummary(summary: RestoreSummary, request: RestoreRequest | undefined, extras: SummaryExtras = {}): string {
-  const point = request ? ` ${describePoint(request)}` : '';
+  const point = request ? ` ${describePoint(request)}` : summary.at !== undefined ? ` to ${pointInTime(summary.at, summary.atInput)}` : '';
   const label = (status: TaskStatus) => (status === 'deleted' && summary.mode === 'copy' ? 'hidden' : status);
   const lines = [
     `${summary.status}: ${summary.scope}${point} (${summary.mode} mode${summary.dryRun ? ', dry run' : ''})`,

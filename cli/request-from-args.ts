@@ -13,7 +13,7 @@ import { parseRestoreRequest, type RestoreRequest, type RestoreRequestInput } fr
 import { UsageError } from './exit.ts';
 import { filterFieldsOf, type FilterArgs } from './filter-options.ts';
 import { parseS3Uri, scopeOf } from './s3-uri.ts';
-import { parseTime } from './time.ts';
+import { isRelativeTime, parseTime } from './time.ts';
 
 export type RestoreCommand = 'restore' | 'plan' | 'undelete' | 'verify';
 
@@ -50,6 +50,7 @@ export interface ParsedRestore {
 /** The schema's field names, as the flags that set them. */
 const FLAG_OF: Record<string, string> = {
   at: '--at',
+  atInput: '--at',
   since: '--since',
   versionId: '--version-id',
   beforeVersionId: '--before-version-id',
@@ -126,6 +127,8 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
     ...(args.versionId !== undefined ? { versionId: args.versionId } : {}),
     ...(args.beforeVersionId !== undefined ? { beforeVersionId: args.beforeVersionId } : {}),
     ...(args.at !== undefined ? { at: parseTime(args.at, '--at', now) } : {}),
+    // The relative form typed, kept beside the instant it gave (plans, summaries, status, events).
+    ...(args.at !== undefined && isRelativeTime(args.at) ? { atInput: args.at.trim().replace(/\s+/g, ' ') } : {}),
     ...(undelete ? { undelete: true as const } : {}),
     ...(args.since !== undefined ? { since: parseTime(args.since, '--since', now) } : {}),
     ...filterFieldsOf(args),

@@ -109,22 +109,49 @@ export async function runRestoreCommand(
   const failures: KeyOutcome[] = [];
   const progress = createProgress({ enabled: options.progress !== false });
   let summary: RestoreSummary;
+  /** Set by Ctrl-C on a local run that acts: settles what is in flight, writes the report, then exits. */
+  let stopping: Promise<never> | undefined;
   const interrupted = () => {
     progress.stop();
+    if (engine.interrupt && !request.dryRun) {
+      stderr('\ninterrupting: waiting for the requests in flight to be answered (Ctrl-C again to quit at once)\n');
+      process.once('SIGINT', () => {
+        stderr('interrupted before the requests in flight were answered: keys may have been written that no report lists\n');
+        process.exit(130);
+      });
+      stopping = engine.interrupt().then(
+        (report) => {
+          stderr(report ? interruptionNotice(engine, request, runId, report).replace(/^\n/, '') : 'interrupted: nothing was written\n');
+          return process.exit(130);
+        },
+        (error: unknown) => {
+          stderr(`interrupted; the report of what was written could not be made: ${error instanceof Error ? error.message : String(error)}\n`);
+          return process.exit(130);
+        },
+      );
+      return;
+    }
     stderr(interruptionNotice(engine, request, runId));
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
   try {
-    summary = await engine.run(request, {
-      progress,
-      notice: (message) => stderr(`${message}\n`),
-      onOutcome: (outcome) => {
-        if (outcome.TaskStatus === 'failed' && failures.length < FAILURES_SHOWN) failures.push(outcome);
-      },
-    });
+    summary = await engine
+      .run(request, {
+        progress,
+        notice: (message) => stderr(`${message}\n`),
+        onOutcome: (outcome) => {
+          if (outcome.TaskStatus === 'failed' && failures.length < FAILURES_SHOWN) failures.push(outcome);
+        },
+      })
+      .catch((error: unknown) => {
+        if (stopping) return stopping;
+        throw error;
+      });
+    // Interrupted: the run's end is the interruption's (its report, exit 130), not this.
+    if (stopping) await stopping;
   } finally {
-    process.off('SIGINT', interrupted);
+    if (!stopping) process.off('SIGINT', interrupted);
     progress.stop();
   }
 
@@ -300,11 +327,13 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
   return deployedEngine({ s3, stateMachineArn, ...(globals.profile ? { profile: globals.profile } : {}), ...(options.again ? { again: true } : {}), onRun });
 }
 
-function interruptionNotice(engine: Engine, request: RestoreRequest, runId: string | undefined): string {
+function interruptionNotice(engine: Engine, request: RestoreRequest, runId: string | undefined, report?: string): string {
   if (engine.kind === 'deployed') {
     return `\ninterrupted: the restore goes on in the state machine; follow it with s3-rewind status ${runId ?? restoreIdOf(request)}\n`;
   }
   return request.dryRun
     ? '\ninterrupted: nothing was written\n'
-    : '\ninterrupted: the restore stopped part-way; run the same command again to finish it (keys already done come out unchanged)\n';
+    : report
+      ? `\ninterrupted: the restore stopped part-way; what it wrote is in the report ${report}; run the same command again to finish it\n`
+      : '\ninterrupted: the restore stopped part-way; run the same command again to finish it (keys already done come out unchanged)\n';
 }

@@ -4,7 +4,7 @@
  * `1w ago` (also `2 hours ago`). A time without a zone is refused rather than
  * guessed, and so is a time in the future. The result is a UTC instant.
  */
-import { instant } from '#core/restore/request.ts';
+import { instant, RELATIVE_TIME } from '#core/restore/request.ts';
 import { UsageError } from './exit.ts';
 
 const TIME_HINT = 'times are ISO 8601 with a zone, like 2026-11-20T10:00:00Z or 2026-11-20T11:00:00+01:00, or relative, like 2h ago';
@@ -37,7 +37,10 @@ const UNIT_NAMES: Record<string, string> = {
   weeks: 'w',
 };
 
-const RELATIVE = /^(\d+)\s*([a-z]+)\s+ago$/i;
+const RELATIVE = RELATIVE_TIME;
+
+/** Whether the text is a time relative to now (`2h ago`), as opposed to an instant. */
+export const isRelativeTime = (text: string): boolean => RELATIVE.test(text.trim());
 
 /**
  * Parses the value of a time option (`--at`, `--since`) into an ISO 8601 UTC instant.

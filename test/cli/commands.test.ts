@@ -235,7 +235,7 @@ describe('restore', () => {
     expect(result.stdout).toContain('failed 1');
     expect(result.stdout).toContain('site/d.txt:');
     const errors = messageLines(result.stderr);
-    expect(errors.at(-1)).toMatch(new RegExp(`^error: 1 key failed: see the report at ${escape(dir)}/restores/delete-[0-9a-f]{20}/report\\.csv$`));
+    expect(errors.at(-1)).toMatch(new RegExp(`^error: 1 key failed: see the report at ${escape(dir)}/restores/delete-[0-9a-f]{20}/runs/1/report\\.csv$`));
     const report = readFileSync(errors.at(-1)!.replace(/^.* at /, ''), 'utf8');
     expect(report).toMatch(/^\S+,site%2Fd\.txt,[^,]*,failed,/m);
     expect(await bodies(bucket, ['site/a.txt', 'site/d.txt'])).toEqual({ 'site/a.txt': 'a1', 'site/d.txt': 'd2' });

@@ -16,6 +16,9 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** S3 bucket naming rules (general purpose buckets). */
 const BUCKET_NAME = /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** A time relative to now as typed: `90s ago`, `2 hours ago` (cli/time.ts reads it). */
+export const RELATIVE_TIME = /^(\d+)\s*([a-z]+)\s+ago$/i;
+
 const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
 
 /** The calendar date exists: Date.parse rolls 2025-02-30 over to March. */
@@ -127,6 +130,15 @@ export const RestoreRequestSchema = z
       .refine((v) => !CONTROL_CHARS.test(v), 'contains control characters')
       .optional(),
     at: instant.optional(),
+    /**
+     * The relative form the caller typed for `at` (`2h ago`), shown beside the instant in
+     * plans, summaries, status and events. Says nothing about what to restore: not part of the restore id.
+     */
+    atInput: z
+      .string()
+      .max(64, 'is longer than 64 characters')
+      .regex(RELATIVE_TIME, 'is not a relative time like "2h ago"')
+      .optional(),
     undelete: z.literal(true).optional(),
     since: instant.optional(),
     mode: z.enum(['copy', 'delete']).default('copy'),
@@ -244,6 +256,7 @@ export const RestoreRequestSchema = z
       issue('beforeVersionId', 'a version id restores one key: give key, not prefix');
     }
     if (r.since !== undefined && !r.undelete) issue('since', 'since goes with undelete');
+    if (r.atInput !== undefined && r.at === undefined) issue('atInput', 'atInput is how at was typed: give at as well');
     if (r.at !== undefined && Date.parse(r.at) > Date.now() + 1000) issue('at', `${r.at} is in the future`);
     if (r.since !== undefined && Date.parse(r.since) > Date.now() + 1000) issue('since', `${r.since} is in the future`);
     if (r.mode === 'delete' && !r.dryRun && r.confirmPermanentDelete !== true) {
@@ -368,6 +381,7 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
     ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
     ...(r.beforeVersionId !== undefined ? { beforeVersionId: r.beforeVersionId } : {}),
     ...(r.at !== undefined ? { at: instant(r.at) } : {}),
+    ...(r.at !== undefined && r.atInput !== undefined ? { atInput: r.atInput } : {}),
     ...(r.undelete ? { undelete: true as const } : {}),
     ...(r.since !== undefined ? { since: instant(r.since) } : {}),
     mode: r.mode,

@@ -141,11 +141,16 @@ export interface RestoreSummary {
   readonly scope: string;
   readonly mode: RestoreRequest['mode'];
   readonly dryRun: boolean;
-  readonly status: 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'PLANNED';
+  /** `INTERRUPTED`: a local run stopped with Ctrl-C; its report lists what it wrote until then. */
+  readonly status: 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'PLANNED' | 'INTERRUPTED';
   readonly planned: PlanTotals;
   readonly counts: OutcomeCounts;
   readonly report: { readonly csv: string; readonly jsonl: string } | null;
   readonly plan: string;
+  /** The restore point in time, as a UTC instant, when the request gave one. */
+  readonly at?: string;
+  /** How that time was typed, when relative (`2h ago`). */
+  readonly atInput?: string;
   /** The write cap the restore ran under (writes per second, the whole restore), if any. */
   readonly maxWritesPerSecond?: number;
   readonly error?: string;

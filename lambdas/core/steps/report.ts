@@ -139,6 +139,7 @@ export async function writeReport(store: WorkStore, input: ReportStepInput, opti
     counts,
     report: acted ? { csv: store.locationOf(keys.reportCsv), jsonl: store.locationOf(keys.reportJsonl) } : null,
     plan: store.locationOf(keys.planPrefix),
+    ...restorePointOf(input.request),
     ...(input.request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: input.request.maxWritesPerSecond } : {}),
     ...(input.failure ? { error: failureMessage(input.failure) } : {}),
     ...(verification ? { verification } : {}),
@@ -154,6 +155,12 @@ export async function writeReport(store: WorkStore, input: ReportStepInput, opti
   };
   await store.putText(keys.summary, JSON.stringify(summary, null, 2), 'application/json');
   return summary;
+}
+
+/** The request's point in time for the summary: the UTC instant, and the relative form typed. */
+export function restorePointOf(request: ReportStepInput['request']): { at?: string; atInput?: string } {
+  if (request.at === undefined) return {};
+  return { at: new Date(Date.parse(request.at)).toISOString(), ...(request.atInput !== undefined ? { atInput: request.atInput } : {}) };
 }
 
 /** The caught error's message, without stack traces. */
