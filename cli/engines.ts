@@ -19,6 +19,7 @@ import { RestoreFailedError, UsageError } from './exit.ts';
 import { INTERRUPTED_ERROR, trackInFlight } from './in-flight.ts';
 import { holdRunLock } from './run-lock.ts';
 import { transportFailureOf } from './transport-options.ts';
+import { creditInterruptedWrites, writesOfInterruptedRuns } from './run-credit.ts';
 import { RunStore, type PendingRun } from './run-store.ts';
 import { connectionFailureOf, CREDENTIALS_HINT, describeS3Failure, s3FailureOf, SETUP_CODES, unreachable } from './s3-errors.ts';
 import type { Progress } from './progress.ts';
@@ -96,13 +97,21 @@ export function localEngine(options: LocalEngineOptions): Engine {
       const restoreId = restoreIdOf(request);
       // Before anything of the restore's directory is touched: another process may be running it.
       const release = await holdRunLock(store.locationOf(`${workKeys(restoreId).root.replace(/\/$/, '')}.running`), restoreId);
-      const run = await new RunStore(store, restoreId).next(request.dryRun).catch(async (error: unknown) => {
+      const runs = new RunStore(store, restoreId);
+      let run: PendingRun;
+      let credits: Awaited<ReturnType<typeof writesOfInterruptedRuns>>;
+      try {
+        credits = request.dryRun ? new Map() : await writesOfInterruptedRuns(await runs.list());
+        run = await runs.next(request.dryRun);
+      } catch (error) {
         await release();
         throw error;
-      });
+      }
       if (!request.dryRun) acting = { run, request };
       try {
-        return await runOnce(restoreId, run);
+        const summary = await runOnce(restoreId, run);
+        // Keys an interrupted run before this one wrote are credited to it, not called unchanged.
+        return run.isAccepted ? await creditInterruptedWrites(run.store(), summary, credits) : summary;
       } finally {
         await run.closeJournal();
         await release();

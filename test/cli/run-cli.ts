@@ -4,7 +4,7 @@
  * AWS_ENDPOINT_URL_S3 and credentials are in the environment), with its own
  * S3_REWIND_HOME, stdin a pipe (not a terminal) and no state machine configured.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ export interface CliOptions {
   /** Written to stdin, which is then closed. */
   readonly input?: string;
   readonly cwd?: string;
+  /** Given the process once started (to signal it, say). */
+  readonly started?: (child: ChildProcess) => void;
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
@@ -39,6 +41,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdin.end(options.input ?? '');
+  options.started?.(child);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));

@@ -1,0 +1,96 @@
+/**
+ * A run after an interrupted one finds the keys the interrupted run wrote
+ * already at the restore point, and would call them `unchanged`. Their credit
+ * goes back where it belongs: the run's report gives such a key the outcome the
+ * interrupted run recorded in its journal (`restored`, `deleted`...), saying
+ * which run wrote it, as a key an earlier attempt finished is reported
+ * (in-place.ts), and the summary's counts follow.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { emptyCounts, type KeyOutcome } from '#core/restore/model.ts';
+import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
+import { CSV_HEADER, csvLine } from '#core/steps/report.ts';
+import { fromLines, type WorkStore } from '#core/work-store/work-store.ts';
+import { INTERRUPTED, JOURNAL, type LocalRun } from './run-store.ts';
+
+interface Credit {
+  readonly run: number;
+  readonly outcome: KeyOutcome;
+}
+
+/**
+ * The keys written by the interrupted runs just before this one (back to the
+ * last run that was not interrupted), the latest write of each.
+ */
+export async function writesOfInterruptedRuns(runs: readonly LocalRun[]): Promise<Map<string, Credit>> {
+  const interrupted: LocalRun[] = [];
+  for (const run of [...runs].reverse()) {
+    const marked = await readFile(join(run.dir, INTERRUPTED), 'utf8').then(
+      () => true,
+      () => false,
+    );
+    if (!marked) break;
+    interrupted.unshift(run);
+  }
+  const credits = new Map<string, Credit>();
+  for (const run of interrupted) {
+    const journal = await readFile(join(run.dir, JOURNAL), 'utf8').catch(() => '');
+    for (const outcome of fromLines<KeyOutcome>(journal)) {
+      if (outcome.TaskStatus !== 'unchanged' && outcome.TaskStatus !== 'failed') credits.set(outcome.Key, { run: run.run, outcome });
+    }
+  }
+  return credits;
+}
+
+/**
+ * Rewrites the run's report (JSON lines, then the CSV from it) with the
+ * interrupted runs' writes credited, and its summary's counts; returns the
+ * summary. Nothing changes when no `unchanged` key was written by them.
+ */
+export async function creditInterruptedWrites(store: WorkStore, summary: RestoreSummary, credits: ReadonlyMap<string, Credit>): Promise<RestoreSummary> {
+  if (credits.size === 0 || !summary.report || summary.dryRun) return summary;
+  const keys = workKeys(summary.restoreId);
+  const counts = emptyCounts();
+  let credited = 0;
+  async function* rows(): AsyncGenerator<KeyOutcome> {
+    const lines = createInterface({ input: createReadStream(summary.report!.jsonl, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (!line) continue;
+      const row = JSON.parse(line) as KeyOutcome;
+      const credit = row.TaskStatus === 'unchanged' ? credits.get(row.Key) : undefined;
+      yield credit ? { ...credit.outcome, ResultMessage: `written by the interrupted run ${credit.run}: ${credit.outcome.ResultMessage}` } : row;
+    }
+  }
+  const rewritten = `${keys.root}report.credited.jsonl`;
+  await store.putStream(
+    rewritten,
+    (async function* () {
+      for await (const row of rows()) {
+        counts[row.TaskStatus] += 1;
+        if (row.ResultMessage.startsWith('written by the interrupted run ')) credited += 1;
+        yield JSON.stringify(row);
+      }
+    })(),
+    'application/x-ndjson',
+  );
+  if (credited === 0) {
+    await rm(store.locationOf(rewritten), { force: true });
+    return summary;
+  }
+  const lines = createInterface({ input: createReadStream(store.locationOf(rewritten), 'utf8'), crlfDelay: Infinity });
+  await store.putStream(
+    keys.reportCsv,
+    (async function* () {
+      yield CSV_HEADER;
+      for await (const line of lines) if (line) yield csvLine(JSON.parse(line) as KeyOutcome);
+    })(),
+    'text/csv',
+  );
+  await rename(store.locationOf(rewritten), store.locationOf(keys.reportJsonl));
+  const updated: RestoreSummary = { ...summary, counts };
+  await store.putText(keys.summary, JSON.stringify(updated, null, 2), 'application/json');
+  return updated;
+}
