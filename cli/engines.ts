@@ -101,7 +101,7 @@ export function localEngine(options: LocalEngineOptions): Engine {
       let run: PendingRun;
       let credits: Awaited<ReturnType<typeof writesOfInterruptedRuns>>;
       try {
-        credits = request.dryRun ? new Map() : await writesOfInterruptedRuns(await runs.list());
+        credits = request.dryRun ? new Map<never, never>() : await writesOfInterruptedRuns(await runs.list());
         run = await runs.next(request.dryRun);
       } catch (error) {
         await release();

@@ -68,10 +68,7 @@ export class RunStore {
       .filter((name) => /^[1-9]\d*$/.test(name))
       .map(Number)
       .sort((a, b) => a - b);
-    return [
-      ...legacy.map((dir, i) => ({ run: i + 1, dir })),
-      ...numbered.filter((n) => n > legacy.length).map((run) => ({ run, dir: this.runDir(run) })),
-    ];
+    return [...legacy.map((dir, i) => ({ run: i + 1, dir })), ...numbered.filter((n) => n > legacy.length).map((run) => ({ run, dir: this.runDir(run) }))];
   }
 
   /** How run `run` (or the latest) stands; undefined when there is none. */

@@ -46,7 +46,10 @@ export async function runStatusCommand(restoreId: string, options: StatusOptions
   const stateMachineArn = stateMachineArnOf(options.stateMachineArn);
   if (!stateMachineArn) return localStatus(restoreId, options);
   if (options.run !== undefined) {
-    throw new UsageError(`--run goes with a local restore; on a deployed stack a run again has its own id: s3-rewind status ${restoreId}-${options.run}`, 's3-rewind status --help');
+    throw new UsageError(
+      `--run goes with a local restore; on a deployed stack a run again has its own id: s3-rewind status ${restoreId}-${options.run}`,
+      's3-rewind status --help',
+    );
   }
 
   const sfn = createSfnClient(stateMachineArn, { ...(globals.profile ? { profile: globals.profile } : {}) });
@@ -89,7 +92,10 @@ async function localStatus(restoreId: string, options: StatusOptions): Promise<E
   const shown = options.run === undefined ? states.at(-1) : states.find((s) => s.run === options.run);
   if (!shown) {
     if (states.length > 0) {
-      throw new UsageError(`restore ${restoreId} has no local run ${options.run} (its runs: ${states.map((s) => s.run).join(', ')})`, `s3-rewind status ${restoreId}`);
+      throw new UsageError(
+        `restore ${restoreId} has no local run ${options.run} (its runs: ${states.map((s) => s.run).join(', ')})`,
+        `s3-rewind status ${restoreId}`,
+      );
     }
     throw new UsageError(
       `no state machine given, and no local restore ${restoreId} in ${store.root}`,
@@ -115,7 +121,9 @@ async function localStatus(restoreId: string, options: StatusOptions): Promise<E
     } satisfies StatusDocument);
   } else {
     const lines = [`restore ${restoreId} (local run ${shown.run} of ${states.length}${shown.status === 'INTERRUPTED' ? ', interrupted' : ''})`];
-    stdout(`${lines.join('\n')}\n${summary ? formatSummary(summary, undefined) : `  no summary: the run is going on, or ended without one (see ${shown.dir})\n`}`);
+    stdout(
+      `${lines.join('\n')}\n${summary ? formatSummary(summary, undefined) : `  no summary: the run is going on, or ended without one (see ${shown.dir})\n`}`,
+    );
     if (states.length > 1) {
       stdout(`runs (s3-rewind status ${restoreId} --run N):\n`);
       for (const r of runs) stdout(`  ${r.run === shown.run ? '*' : ' '} run ${r.run}: ${r.status}${r.endedAt ? ` ${r.endedAt}` : ''}  ${r.report ?? r.dir}\n`);

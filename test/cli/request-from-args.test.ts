@@ -6,9 +6,9 @@ import { parseRestoreRequest } from '../../lambdas/core/restore/request.ts';
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 
 describe('requestFromArgs builds the request the API would accept', () => {
-  test('a prefix restored to a relative time', () => {
+  test('a prefix restored to a relative time, which the request keeps as typed beside the instant', () => {
     const { request, deletesPermanently } = requestFromArgs('restore', 's3://photos/albums/', { recursive: true, at: '2h ago' }, NOW);
-    expect(request).toEqual({ bucket: 'photos', prefix: 'albums/', at: '2026-11-20T10:00:00.000Z', mode: 'copy', dryRun: false });
+    expect(request).toEqual({ bucket: 'photos', prefix: 'albums/', at: '2026-11-20T10:00:00.000Z', atInput: '2h ago', mode: 'copy', dryRun: false });
     expect(deletesPermanently).toBe(false);
   });
 

@@ -134,11 +134,7 @@ export const RestoreRequestSchema = z
      * The relative form the caller typed for `at` (`2h ago`), shown beside the instant in
      * plans, summaries, status and events. Says nothing about what to restore: not part of the restore id.
      */
-    atInput: z
-      .string()
-      .max(64, 'is longer than 64 characters')
-      .regex(RELATIVE_TIME, 'is not a relative time like "2h ago"')
-      .optional(),
+    atInput: z.string().max(64, 'is longer than 64 characters').regex(RELATIVE_TIME, 'is not a relative time like "2h ago"').optional(),
     undelete: z.literal(true).optional(),
     since: instant.optional(),
     mode: z.enum(['copy', 'delete']).default('copy'),

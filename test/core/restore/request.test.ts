@@ -5,7 +5,7 @@
  */
 import { expect } from '@jest/globals';
 import { RequestError } from '#core/restore/errors.ts';
-import { parseRestoreRequest, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
+import { canonicalRequest, parseRestoreRequest, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
 
 const AT = '2026-11-20T10:00:00Z';
 const base = { bucket: 'my-bucket', key: 'docs/report.pdf' };
@@ -67,6 +67,21 @@ describe('parseRestoreRequest: times', () => {
     // offset it would be eight hours ago, so this fails if the offset is ignored.
     const future = new Date(Date.now() + 2 * 3_600_000 - 10 * 3_600_000).toISOString().slice(0, 19) + '-10:00';
     expectOnlyIssue({ ...base, at: future }, 'at', /in the future/);
+  });
+
+  test('atInput, how a relative at was typed, is kept beside at and leaves the restore id and the instant as they are', () => {
+    const request = parseRestoreRequest({ ...base, at: AT, atInput: '2h ago' });
+    expect(request.atInput).toBe('2h ago');
+    expect(restoreIdOf(request)).toBe(restoreIdOf(parseRestoreRequest({ ...base, at: AT })));
+    expect(canonicalRequest(request)).toMatchObject({ at: '2026-11-20T10:00:00.000Z', atInput: '2h ago' });
+  });
+
+  test('atInput without at is refused on atInput', () => {
+    expectOnlyIssue({ ...base, versionId: 'v1', atInput: '2h ago' }, 'atInput', /give at as well/);
+  });
+
+  test('atInput that is not a relative time is refused on atInput', () => {
+    expectOnlyIssue({ ...base, at: AT, atInput: 'yesterday evening' }, 'atInput', /not a relative time like "2h ago"/);
   });
 
   test('a past time with an offset, fractional seconds or lowercase z is valid', () => {

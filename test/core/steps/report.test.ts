@@ -101,3 +101,11 @@ test("a dry run's summary carries the estimate of its plan totals, in the step's
   expect(planned.estimate).toMatchObject({ requests: { LIST: 2, COPY: 2, GET: 0, DELETE: 0 }, copyBytes: 2048, concurrency: 8 });
   expect(acted.estimate).toBeUndefined();
 });
+
+test('the summary (and so the Restore Completed event) carries the restore point as a UTC instant and as the caller typed it', async () => {
+  const typed = parseRestoreRequest({ bucket: 'src', prefix: 'app/', at: '2026-01-01T01:00:00+01:00', atInput: '3d ago' });
+  const summary = await writeReport(store, { ...input, request: typed });
+  expect(summary).toMatchObject({ at: '2026-01-01T00:00:00.000Z', atInput: '3d ago' });
+  const byVersion = await writeReport(store, { ...input, request: parseRestoreRequest({ bucket: 'src', key: 'app/a', versionId: 'v1' }) });
+  expect(byVersion).not.toHaveProperty('at');
+});
