@@ -40,7 +40,7 @@ export function trackInFlight(s3: S3Client): InFlight {
       }
     },
     // Outside the retries: a request being retried is still in flight.
-    { step: 'initialize', name: 's3RewindInFlight', priority: 'high' },
+    { step: 'initialize', name: 's3RewindInFlight', priority: 'high', override: true },
   );
   return {
     close: () => void (closed = true),
