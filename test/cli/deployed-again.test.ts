@@ -35,12 +35,18 @@ const summaryOf = (runId: string): RestoreSummary => ({
   plan: `s3://work/restores/${runId}/plan/`,
 });
 const noWait = { sleep: () => Promise.resolve() };
+/** The input DescribeExecution answers with, when a test sets it. */
+let describedInput: string | undefined;
 
 /** The executions Step Functions has, by name; a started one reports `startsAs` once, then SUCCEEDED with its summary. */
 const fake = fakeExecutions(stepFunctions, {
   stateMachineArn: STATE_MACHINE_ARN,
   startedRunsEnd: true,
-  described: (name, status) => ({ stopDate: new Date('2026-01-11T08:00:00Z'), ...(status === 'SUCCEEDED' ? { output: JSON.stringify(summaryOf(name)) } : {}) }),
+  described: (name, status) => ({
+    stopDate: new Date('2026-01-11T08:00:00Z'),
+    ...(describedInput !== undefined ? { input: describedInput } : {}),
+    ...(status === 'SUCCEEDED' ? { output: JSON.stringify(summaryOf(name)) } : {}),
+  }),
 });
 const { executions } = fake;
 
@@ -215,6 +221,29 @@ describe('the s3-rewind command line', () => {
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ restoreId: `${restoreId}-2`, status: 'SUCCEEDED', summary: summaryOf(`${restoreId}-2`) });
     expect(describedNames()).toEqual([`${restoreId}-2`]);
+  });
+
+  test('status of a deployed restore shows its restore point as a UTC instant and as typed, in text and in --json', async () => {
+    // Prepare
+    const typed = parseRestoreRequest({ bucket: 'photos', prefix: 'albums/', at: '2026-01-10T09:00:00.000Z', atInput: '2h ago' });
+    const typedId = restoreIdOf(typed);
+    executions.set(typedId, 'SUCCEEDED');
+    describedInput = JSON.stringify({ request: typed, restoreId: typedId });
+
+    // Act
+    try {
+      const text = await cli('status', typedId, '--state-machine-arn', STATE_MACHINE_ARN);
+      const printed = out;
+      out = '';
+      const json = await cli('status', typedId, '--state-machine-arn', STATE_MACHINE_ARN, '--json');
+
+      // Assess
+      expect([text, json]).toEqual([0, 0]);
+      expect(printed).toContain('SUCCEEDED: s3://photos/albums/ to 2026-01-10T09:00:00.000Z (2h ago) (copy mode)');
+      expect(JSON.parse(out)).toMatchObject({ restoreId: typedId, at: '2026-01-10T09:00:00.000Z', atInput: '2h ago' });
+    } finally {
+      describedInput = undefined;
+    }
   });
 
   test.each(['-1', '-02', '-x'])('status refuses an id with the suffix %j, asking nothing of Step Functions', async (suffix) => {
