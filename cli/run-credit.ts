@@ -22,17 +22,21 @@ interface Credit {
 }
 
 /**
- * The keys written by the interrupted runs just before this one (back to the
- * last run that was not interrupted), the latest write of each.
+ * The keys written by the interrupted runs just before this one (stopped with
+ * Ctrl-C, or killed: no summary), back to the last run that ended, the latest
+ * write of each as its journal recorded it.
  */
 export async function writesOfInterruptedRuns(runs: readonly LocalRun[]): Promise<Map<string, Credit>> {
   const interrupted: LocalRun[] = [];
-  for (const run of [...runs].reverse()) {
-    const marked = await readFile(join(run.dir, INTERRUPTED), 'utf8').then(
+  const has = (run: LocalRun, name: string) =>
+    readFile(join(run.dir, name), 'utf8').then(
       () => true,
       () => false,
     );
-    if (!marked) break;
+  for (const run of [...runs].reverse()) {
+    // Stopped with Ctrl-C (marked), or killed (no summary): both ended part-way.
+    const partWay = (await has(run, INTERRUPTED)) || !(await has(run, 'summary.json'));
+    if (!partWay) break;
     interrupted.unshift(run);
   }
   const credits = new Map<string, Credit>();
