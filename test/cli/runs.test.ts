@@ -7,7 +7,7 @@
  */
 import { expect } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyOutcome } from '../../lambdas/core/restore/model.ts';
 import type { RestoreSummary } from '../../lambdas/core/steps/contracts.ts';
@@ -112,31 +112,33 @@ describe('runs of one restore id', () => {
     expect(messageLines(missing.stderr)[0]).toBe(`error: restore ${restoreId} has no local run 3 (its runs: 1, 2)`);
   });
 
-  test('a run of the single-folder layout (before runs/) is still read by status, as run 1', async () => {
-    // Prepare: a restore whose run is moved back to the old layout, restores/<id>/ itself.
+  test('runs of the single-folder layout (restores/<id>/ and a set-aside restores/<id>.<time>/) are still read by status, as the first runs', async () => {
+    // Prepare: a restore whose run is moved back to the old layout, restores/<id>/ itself, and a copy set aside as an earlier run.
     const { bucket, at } = await overwritten('cli-runs-legacy', 1);
     const dir = await home();
-    const first = await runCli(['restore', `s3://${bucket}/site/`, '--recursive', '--at', at, '--yes', '--no-progress'], { home: dir });
+    const args = ['restore', `s3://${bucket}/site/`, '--recursive', '--at', at, '--yes', '--no-progress'];
+    const first = await runCli(args, { home: dir });
     const restoreId = /restore id: (\S+)/.exec(first.stdout)![1]!;
-    const { renameSync, rmSync } = await import('node:fs');
     const root = join(dir, 'restores', restoreId);
     renameSync(join(root, 'runs', '1'), `${root}.old`);
     rmSync(root, { recursive: true });
     renameSync(`${root}.old`, root);
+    cpSync(root, `${root}.20260101T000000Z`, { recursive: true });
 
     // Act
     const status = await runCli(['status', restoreId], { home: dir });
-    const again = await runCli(['restore', `s3://${bucket}/site/`, '--recursive', '--at', at, '--yes', '--no-progress'], { home: dir });
-    const both = await runCli(['status', restoreId, '--json'], { home: dir });
+    const again = await runCli(args, { home: dir });
+    const all = await runCli(['status', restoreId, '--json'], { home: dir });
 
     // Assess
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`^restore ${restoreId} \\(local run 1 of 1\\)\\nSUCCEEDED: `));
+    expect(status.stdout).toMatch(new RegExp(`^restore ${restoreId} \\(local run 2 of 2\\)\\nSUCCEEDED: `));
     expect(again.code).toBe(0);
-    expect(reportLine(again.stdout)).toBe(join(root, 'runs', '2', 'report.csv'));
-    expect((JSON.parse(both.stdout) as StatusDocument).runs?.map((r) => [r.run, r.dir])).toEqual([
-      [1, root],
-      [2, join(root, 'runs', '2')],
+    expect(reportLine(again.stdout)).toBe(join(root, 'runs', '3', 'report.csv'));
+    expect((JSON.parse(all.stdout) as StatusDocument).runs?.map((r) => [r.run, r.dir])).toEqual([
+      [1, `${root}.20260101T000000Z`],
+      [2, root],
+      [3, join(root, 'runs', '3')],
     ]);
   });
 });
