@@ -9,17 +9,14 @@ import { relative, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { KeyAction, KeyOutcome } from '#core/restore/model.ts';
 import { restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
-import { compareKeys } from '#core/s3/listing.ts';
-import { emptyTotals } from '#core/restore/planner.ts';
 import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
-import { countOutcomes, CSV_HEADER, csvLine, restorePointOf, scopeLabel } from '#core/steps/report.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 import { INTERRUPTED_ERROR, trackInFlight } from './in-flight.ts';
 import { holdRunLock } from './run-lock.ts';
+import { creditInterruptedWrites, writeInterruptedReport, writesOfInterruptedRuns } from './interrupted-runs.ts';
 import { transportFailureOf } from './transport-options.ts';
-import { creditInterruptedWrites, writesOfInterruptedRuns } from './run-credit.ts';
 import { RunStore, type PendingRun } from './run-store.ts';
 import { connectionFailureOf, CREDENTIALS_HINT, describeS3Failure, s3FailureOf, SETUP_CODES, unreachable } from './s3-errors.ts';
 import type { Progress } from './progress.ts';
@@ -180,39 +177,6 @@ export function localEngine(options: LocalEngineOptions): Engine {
 /** The store's key of a location it gave (`locationOf`): a local summary names its files by path. */
 function keyOfLocation(store: FileWorkStore, location: string): string {
   return relative(store.root, location).split(sep).join('/') + (location.endsWith(sep) || location.endsWith('/') ? '/' : '');
-}
-
-/**
- * The report of a run stopped with Ctrl-C, from its journal: every key it
- * settled (what it wrote, what failed), as the report step would list them,
- * and a summary `INTERRUPTED`. Returns where the CSV is.
- */
-async function writeInterruptedReport(run: PendingRun, request: RestoreRequest): Promise<string> {
-  const byKey = new Map<string, KeyOutcome>();
-  for (const outcome of await run.journaled()) byKey.set(outcome.Key, outcome);
-  const rows = [...byKey.values()].sort((a, b) => compareKeys(a.Key, b.Key));
-  const keys = workKeys(run.runs.restoreId);
-  const runStore = run.store(true);
-  await runStore.putText(keys.reportCsv, [CSV_HEADER, ...rows.map(csvLine)].join('\n') + '\n', 'text/csv');
-  await runStore.putText(keys.reportJsonl, rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : ''), 'application/x-ndjson');
-  const summary: RestoreSummary = {
-    restoreId: run.runs.restoreId,
-    bucket: request.bucket,
-    scope: scopeLabel(request),
-    mode: request.mode,
-    dryRun: false,
-    status: 'INTERRUPTED',
-    planned: emptyTotals(),
-    counts: countOutcomes(rows),
-    report: { csv: runStore.locationOf(keys.reportCsv), jsonl: runStore.locationOf(keys.reportJsonl) },
-    plan: runStore.locationOf(keys.planPrefix),
-    ...restorePointOf(request),
-    ...(request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: request.maxWritesPerSecond } : {}),
-    error: 'interrupted (Ctrl-C): the report lists the keys settled before; run the same command again to finish',
-  };
-  await runStore.putText(keys.summary, JSON.stringify(summary, null, 2), 'application/json');
-  await run.markInterrupted();
-  return summary.report!.csv;
 }
 
 async function storedSummary(store: WorkStore, restoreId: string): Promise<RestoreSummary | undefined> {

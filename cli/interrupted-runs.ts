@@ -1,20 +1,25 @@
 /**
- * A run after an interrupted one finds the keys the interrupted run wrote
- * already at the restore point, and would call them `unchanged`. Their credit
- * goes back where it belongs: the run's report gives such a key the outcome the
- * interrupted run recorded in its journal (`restored`, `deleted`...), saying
- * which run wrote it, as a key an earlier attempt finished is reported
- * (in-place.ts), and the summary's counts follow.
+ * What a local run stopped part-way leaves on record. Its own report, written
+ * on Ctrl-C from its journal (the outcomes appended as each key settled). And
+ * the credit of its writes in the next run: that run finds the keys the
+ * interrupted run wrote already at the restore point, and would call them
+ * `unchanged`; its report gives such a key the outcome the interrupted run
+ * recorded (`restored`, `deleted`...), saying which run wrote it, as a key an
+ * earlier attempt finished is reported (in-place.ts), and the summary's counts
+ * follow.
  */
 import { createReadStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { emptyCounts, type KeyOutcome } from '#core/restore/model.ts';
+import { emptyTotals } from '#core/restore/planner.ts';
+import type { RestoreRequest } from '#core/restore/request.ts';
+import { compareKeys } from '#core/s3/listing.ts';
 import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
-import { CSV_HEADER, csvLine } from '#core/steps/report.ts';
+import { countOutcomes, CSV_HEADER, csvLine, restorePointOf, scopeLabel } from '#core/steps/report.ts';
 import { fromLines, type WorkStore } from '#core/work-store/work-store.ts';
-import { INTERRUPTED, JOURNAL, type LocalRun } from './run-store.ts';
+import { INTERRUPTED, JOURNAL, type LocalRun, type PendingRun } from './run-store.ts';
 
 interface Credit {
   readonly run: number;
@@ -97,4 +102,37 @@ export async function creditInterruptedWrites(store: WorkStore, summary: Restore
   const updated: RestoreSummary = { ...summary, counts };
   await store.putText(keys.summary, JSON.stringify(updated, null, 2), 'application/json');
   return updated;
+}
+
+/**
+ * The report of a run stopped with Ctrl-C, from its journal: every key it
+ * settled (what it wrote, what failed), as the report step would list them,
+ * and a summary `INTERRUPTED`. Returns where the CSV is.
+ */
+export async function writeInterruptedReport(run: PendingRun, request: RestoreRequest): Promise<string> {
+  const byKey = new Map<string, KeyOutcome>();
+  for (const outcome of await run.journaled()) byKey.set(outcome.Key, outcome);
+  const rows = [...byKey.values()].sort((a, b) => compareKeys(a.Key, b.Key));
+  const keys = workKeys(run.runs.restoreId);
+  const runStore = run.store(true);
+  await runStore.putText(keys.reportCsv, [CSV_HEADER, ...rows.map(csvLine)].join('\n') + '\n', 'text/csv');
+  await runStore.putText(keys.reportJsonl, rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : ''), 'application/x-ndjson');
+  const summary: RestoreSummary = {
+    restoreId: run.runs.restoreId,
+    bucket: request.bucket,
+    scope: scopeLabel(request),
+    mode: request.mode,
+    dryRun: false,
+    status: 'INTERRUPTED',
+    planned: emptyTotals(),
+    counts: countOutcomes(rows),
+    report: { csv: runStore.locationOf(keys.reportCsv), jsonl: runStore.locationOf(keys.reportJsonl) },
+    plan: runStore.locationOf(keys.planPrefix),
+    ...restorePointOf(request),
+    ...(request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: request.maxWritesPerSecond } : {}),
+    error: 'interrupted (Ctrl-C): the report lists the keys settled before; run the same command again to finish',
+  };
+  await runStore.putText(keys.summary, JSON.stringify(summary, null, 2), 'application/json');
+  await run.markInterrupted();
+  return summary.report!.csv;
 }
