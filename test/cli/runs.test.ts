@@ -161,7 +161,9 @@ describe('the restore point in time', () => {
 
     // Assess
     expect(plan.code).toBe(0);
-    expect(plan.stdout.split('\n')[0]).toMatch(/^restore point: \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \(1s ago\)$/);
+    expect(plan.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^s3://${bucket}/site/ to \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z \\(1s ago\\) \\(copy mode\\)$`),
+    );
     expect((JSON.parse(planJson.stdout) as { summary: RestoreSummary }).summary).toMatchObject({ at: expect.stringMatching(instant), atInput: '1s ago' });
     expect(restore.code).toBe(0);
     expect(summary).toMatchObject({ at: expect.stringMatching(instant), atInput: '1s ago' });
