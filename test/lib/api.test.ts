@@ -73,6 +73,7 @@ test('POST /restores validates its body against a model with exactly the fields 
       'versionId',
       'beforeVersionId',
       'at',
+      'atInput',
       'undelete',
       'since',
       'mode',

@@ -16,8 +16,8 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** S3 bucket naming rules (general purpose buckets). */
 const BUCKET_NAME = /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-/** A time relative to now as typed: `90s ago`, `2 hours ago` (cli/time.ts reads it). */
-export const RELATIVE_TIME = /^(\d+)\s*([a-z]+)\s+ago$/i;
+/** A time relative to now as typed: `90s ago`, `2 hours ago` (cli/time.ts reads it). No regex flags: the API model (JSON Schema) has none. */
+export const RELATIVE_TIME = /^(\d+)\s*([A-Za-z]+)\s+[Aa][Gg][Oo]$/;
 
 const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
 
