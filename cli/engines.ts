@@ -17,7 +17,7 @@ import { INTERRUPTED_ERROR, trackInFlight } from './in-flight.ts';
 import { holdRunLock } from './run-lock.ts';
 import { creditInterruptedWrites, writeInterruptedReport, writesOfInterruptedRuns } from './interrupted-runs.ts';
 import { transportFailureOf } from './transport-options.ts';
-import { RunStore, type PendingRun } from './run-store.ts';
+import { LatestRunsWorkStore, RunStore, type PendingRun } from './run-store.ts';
 import { connectionFailureOf, CREDENTIALS_HINT, describeS3Failure, s3FailureOf, SETUP_CODES, unreachable } from './s3-errors.ts';
 import type { Progress } from './progress.ts';
 
@@ -82,7 +82,7 @@ export interface LocalEngineOptions {
 }
 
 export function localEngine(options: LocalEngineOptions): Engine {
-  const store = options.store ?? new FileWorkStore();
+  const store = options.store ?? new LatestRunsWorkStore();
   const inFlight = trackInFlight(options.s3);
   /** The acting run under way, for Ctrl-C. */
   let acting: { readonly run: PendingRun; readonly request: RestoreRequest } | undefined;

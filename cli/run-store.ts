@@ -13,7 +13,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { KeyOutcome } from '#core/restore/model.ts';
 import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
 import { fromLines, toLines, type StreamedObject, type WorkStore } from '#core/work-store/work-store.ts';
@@ -238,5 +238,36 @@ export class PendingRun {
       keys: (prefix) => keysOf(prefix),
       locationOf: (key) => base.locationOf(this.key(key)),
     };
+  }
+}
+
+/** `restores/<id>/<file>`: a restore's own file, not one inside `runs/`. */
+const RESTORE_FILE = /^restores\/([^/]+)\/(?!runs\/)(.+)$/;
+
+/**
+ * The work store of this machine as later commands read it: a restore's files
+ * (`restores/<id>/request.json`, its report…) are those of its latest run that
+ * kept its request, i.e. that got as far as its report. This is how an undo reads
+ * the restore it takes back and `verify <id>` reads its request. Writes, and the
+ * keys a running run maps into its own folder (`PendingRun.store`), are unchanged.
+ */
+export class LatestRunsWorkStore extends FileWorkStore {
+  private async resolve(key: string): Promise<string> {
+    const match = RESTORE_FILE.exec(key);
+    if (!match) return key;
+    const [, restoreId, rest] = match as unknown as [string, string, string];
+    const runs = await new RunStore(this, restoreId).list();
+    for (const run of runs.reverse()) {
+      const kept = await stat(join(run.dir, 'request.json')).then(
+        () => true,
+        () => false,
+      );
+      if (kept) return `${relative(this.root, run.dir).split(sep).join('/')}/${rest}`;
+    }
+    return key;
+  }
+
+  override async getText(key: string): Promise<string> {
+    return super.getText(await this.resolve(key));
   }
 }

@@ -12,6 +12,7 @@ import { createS3Client } from '#core/s3/client.ts';
 import { earlierRequestOf, hasFinished, undoRefusal } from '#core/sources/undo-source.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
+import { LatestRunsWorkStore } from './run-store.ts';
 import { localEngine } from './engines.ts';
 import { ExitCode, UsageError } from './exit.ts';
 import { FileWorkStore } from './file-work-store.ts';
@@ -39,7 +40,7 @@ export async function undoableRequest(store: FileWorkStore, restoreId: string, h
 
 export async function runUndoCommand(restoreId: string, options: UndoOptions, globals: GlobalOptions): Promise<ExitCode> {
   const hint = 's3-rewind undo --help';
-  const store = new FileWorkStore();
+  const store = new LatestRunsWorkStore();
   const earlier = await undoableRequest(store, restoreId, hint);
   const request = parseRestoreRequest({ bucket: earlier.bucket, undo: restoreId, dryRun: options.dryRun === true });
   const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));

@@ -8,7 +8,7 @@
 import { createS3Client } from '#core/s3/client.ts';
 import { verifyRequest, type KeyVerdict } from '#core/steps/verify.ts';
 import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
-import { FileWorkStore } from './file-work-store.ts';
+import { LatestRunsWorkStore } from './run-store.ts';
 import { printJson, stdout } from './output.ts';
 import { requestFromArgs, type RestoreArgs } from './request-from-args.ts';
 import { RESTORE_ID, type RestoreRequest } from '#core/restore/request.ts';
@@ -38,7 +38,7 @@ async function requestOfRestore(id: string, options: VerifyOptions): Promise<Res
     ['recursive', 'at', 'versionId', 'beforeVersionId', 'to', 'withHistory', 'exclude', 'include', 'storageClass', 'minSize', 'maxSize'] as const
   ).filter((o) => (options as Record<string, unknown>)[o] !== undefined);
   if (given.length > 0) throw new UsageError(`verify ${id} checks the restore against its own request: give no other restore point, scope or filter`, hint);
-  const request = await earlierRequestOf(new FileWorkStore(), id);
+  const request = await earlierRequestOf(new LatestRunsWorkStore(), id);
   if (!request) throw new UsageError(`no restore ${id} here (its request is kept beside its report in $S3_REWIND_HOME or ~/.s3-rewind)`, hint);
   if (request.undo !== undefined) {
     throw new UsageError(
@@ -58,7 +58,9 @@ export async function runVerifyCommand(uri: string, options: VerifyOptions, glob
   let differ = 0;
   const differing: Omit<KeyVerdict, 'matches'>[] = [];
   try {
-    for await (const verdict of verifyRequest(s3, new FileWorkStore(), request, { ...(options.concurrency ? { concurrency: options.concurrency } : {}) })) {
+    for await (const verdict of verifyRequest(s3, new LatestRunsWorkStore(), request, {
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    })) {
       checked += 1;
       if (verdict.matches) continue;
       differ += 1;
