@@ -202,7 +202,14 @@ describe('restore', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as KeyOutcome);
     expect(rows).toHaveLength(5);
-    for (const row of rows) expect(Object.keys(row).sort()).toEqual([...REPORT_COLUMNS].sort());
+    // Every Batch Operations column, plus what undo reads (the entry before, what was written or removed) and nothing else.
+    const undoFields = ['Before', 'Wrote', 'Removed'];
+    for (const row of rows) {
+      expect(Object.keys(row)).toEqual(expect.arrayContaining([...REPORT_COLUMNS]));
+      expect(Object.keys(row).filter((k) => !(REPORT_COLUMNS as readonly string[]).includes(k) && !undoFields.includes(k))).toEqual([]);
+    }
+    // Delete mode names what it removed for good.
+    expect(rows.find((r) => r.Key === 'site/c.txt')?.Removed?.length).toBeGreaterThan(0);
     expect(rows.find((r) => r.Key === 'site/c.txt')).toMatchObject({ TaskStatus: 'deleted', VersionId: '' });
   });
 
