@@ -105,7 +105,8 @@ export class KmsKeyError extends Error {
 export function isKmsFailure(error: unknown): boolean {
   const { code, message } = s3ErrorOf(error);
   if (code.startsWith('KMS.') || /^KMS/.test(code)) return true;
-  return (code === 'AccessDenied' || code === 'InvalidArgument' || code === 'InvalidRequest') && /\bkms\b/i.test(message);
+  // Ceph RGW refuses an unknown key id as InvalidAccessKeyId "Failed to retrieve the actual key, kms-keyid: ...".
+  return (code === 'AccessDenied' || code === 'InvalidArgument' || code === 'InvalidRequest' || code === 'InvalidAccessKeyId') && /\bkms\b/i.test(message);
 }
 
 /** Archived versions must be restored (RestoreObject) before they can be copied. */
@@ -148,8 +149,37 @@ export async function copyVersionOver(
     if (options.keepSourceEncryption) head = await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: source.versionId }));
     return await copyKeepingEncryption(s3, bucket, key, source, options, from, head);
   } catch (error) {
-    if (!isKmsFailure(error)) throw error;
-    throw new KmsKeyError(key, source.versionId, head?.SSEKMSKeyId, s3ErrorOf(error));
+    if (isKmsFailure(error)) throw new KmsKeyError(key, source.versionId, head?.SSEKMSKeyId, s3ErrorOf(error));
+    if (s3ErrorOf(error).code === 'NotImplemented') await throwIfKmsCopyUnsupported(s3, key, source.versionId, from, head);
+    throw error;
+  }
+}
+
+/**
+ * An endpoint that can't copy SSE-KMS versions at all answers `501 NotImplemented`
+ * (Ceph RGW 16.2 does): when the version is SSE-KMS, its key fails as
+ * `KMS.NotImplemented`, naming the key and what to do, instead of a bare 501.
+ */
+async function throwIfKmsCopyUnsupported(s3: S3Client, key: string, versionId: string, from: CopyFrom, found?: HeadObjectCommandOutput): Promise<void> {
+  const head = found ?? (await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })).catch(() => undefined));
+  const sse = head?.ServerSideEncryption;
+  if (sse !== 'aws:kms' && sse !== 'aws:kms:dsse') return;
+  throw new KmsCopyUnsupportedError(key, versionId, head?.SSEKMSKeyId);
+}
+
+/** The endpoint answered 501 to a copy of an SSE-KMS version: it can't copy them; this key fails, the restore goes on. */
+export class KmsCopyUnsupportedError extends Error {
+  readonly name = 'KMS.NotImplemented';
+  readonly $metadata = { httpStatusCode: 501 };
+  constructor(
+    key: string,
+    versionId: string,
+    readonly kmsKeyId: string | undefined,
+  ) {
+    super(
+      `version "${versionId}" of "${key}" is encrypted with KMS key ${kmsKeyId ?? '(unknown)'}, and this S3 endpoint can't copy SSE-KMS versions ` +
+        `(501 NotImplemented; Ceph RGW 16.2 can't): restore this key where S3 supports it, or download and upload it again`,
+    );
   }
 }
 
