@@ -12,7 +12,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import { RequestError } from '../restore/errors.ts';
 import { countOutcomes, type KeyOutcome, type RestoreSpec } from '../restore/model.ts';
-import { specOf } from '../restore/request.ts';
+import { archiveRestoreOf, specOf } from '../restore/request.ts';
 import type { ManifestSource } from '../sources/manifest.ts';
 import { keySourceOf } from '../sources/source-of-request.ts';
 import { writeTargetOf } from '../targets/target-of-request.ts';
@@ -51,7 +51,10 @@ export async function actStep(
       concurrency: options.concurrency ?? 32,
       ...(options.manifests ? { manifests: options.manifests } : {}),
     });
-    outcomes = await target.act(planned, await source.keysOf(input.chunk), { ...options, phase });
+    // Archived versions are restored first (RestoreObject) when the request opts in.
+    const archive = request.restoreArchived ? archiveRestoreOf(request) : undefined;
+    const archiveRestore = archive ? { archiveRestore: { tier: archive.archiveTier, days: archive.archiveDays } } : {};
+    outcomes = await target.act(planned, await source.keysOf(input.chunk), { ...options, ...archiveRestore, phase });
   }
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);
   await store.putLines(outcomesKey, outcomes);
