@@ -26,6 +26,8 @@ import { makeHandler as validateRequest } from '../lambdas/validate-request/hand
 import { FileLeaseStore, localRunLeases } from './file-lease-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import type { StepHandlerName } from '../lib/handler-names.ts';
+import type { AslStateMachine } from '../lib/definition.ts';
+import { ARCHIVE_WAIT_CHOICE } from '#core/restore/archive.ts';
 import { loadDefinition, type LocalDefinition } from './local-definition.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -104,6 +106,17 @@ const lambdaContext = (functionName: string): Context => {
 
 type JSONValue = Parameters<StateMachine['run']>[0];
 
+/**
+ * The definition without its wait for archived versions: the Choice after the report goes
+ * straight on to its default (the announcement). Locally the CLI waits itself (--wait) or
+ * exits 75, saying when to run again.
+ */
+export function withoutArchiveWaits(asl: AslStateMachine): AslStateMachine {
+  const choice = asl.States[ARCHIVE_WAIT_CHOICE] as { Default?: string } | undefined;
+  if (!choice?.Default) return asl;
+  return { ...asl, States: { ...asl.States, [ARCHIVE_WAIT_CHOICE]: { Type: 'Pass', Next: choice.Default } } };
+}
+
 /** Executes the restore as the deployed state machine would and returns its summary. */
 export async function runRestoreLocally(input: RestoreExecutionInput, options: LocalRunOptions): Promise<RestoreSummary> {
   const store = options.store ?? new FileWorkStore();
@@ -146,7 +159,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     };
   }
   // Checked once when it was synthesized (synthesizeDefinition), not again on every run.
-  const machine = new StateMachine(definition.asl as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(withoutArchiveWaits(definition.asl) as never, { validationOptions: { noValidate: true } });
   const restoreId = input.restoreId ?? restoreIdOf(parseRestoreRequest(input.request));
   const execution = machine.run(input as unknown as JSONValue, {
     overrides: {

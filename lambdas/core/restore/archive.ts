@@ -39,3 +39,10 @@ export function typicalRetrieval(tier: ArchiveTier, storageClass?: string): stri
 
 /** Error codes of keys that wait for an archive restore: not failures of the restore, only not yet done. */
 export const ARCHIVE_PENDING_CODES: ReadonlySet<string> = new Set(['RestoreRequested', 'RestoreInProgress']);
+
+/**
+ * The state machine's Choice after the report that loops back while keys wait for S3
+ * (lib/restore-state-machine.ts). A local run takes it out: the CLI waits itself
+ * (--wait) or exits 75.
+ */
+export const ARCHIVE_WAIT_CHOICE = 'Archive Restores Pending?';
