@@ -114,7 +114,17 @@ type JSONValue = Parameters<StateMachine['run']>[0];
 export function withoutArchiveWaits(asl: AslStateMachine): AslStateMachine {
   const choice = asl.States[ARCHIVE_WAIT_CHOICE] as { Default?: string } | undefined;
   if (!choice?.Default) return asl;
-  return { ...asl, States: { ...asl.States, [ARCHIVE_WAIT_CHOICE]: { Type: 'Pass', Next: choice.Default } } };
+  const states: Record<string, AslStateMachine['States'][string]> = { ...asl.States, [ARCHIVE_WAIT_CHOICE]: { Type: 'Pass', Next: choice.Default } };
+  // The loop's own states are now unreachable (which the ASL forbids): keep what StartAt still reaches.
+  const reached = new Set<string>();
+  const visit = (name: string | undefined) => {
+    if (name === undefined || reached.has(name) || !states[name]) return;
+    reached.add(name);
+    const state = states[name] as { Next?: string; Default?: string; Choices?: Array<{ Next?: string }>; Catch?: Array<{ Next?: string }> };
+    for (const next of [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next), ...(state.Catch ?? []).map((c) => c.Next)]) visit(next);
+  };
+  visit(asl.StartAt);
+  return { ...asl, States: Object.fromEntries(Object.entries(states).filter(([name]) => reached.has(name))) };
 }
 
 /** Executes the restore as the deployed state machine would and returns its summary. */

@@ -184,6 +184,12 @@ export const RestoreRequestSchema = z
      * Without it they fail their key `InvalidObjectState`. Part of the restore id (with tier and days).
      */
     restoreArchived: z.literal(true).optional(),
+    /**
+     * With undelete: leave alone a key whose delete marker on top a restore of s3-rewind
+     * wrote (work-store/restore-markers.ts). The protected-prefix undelete rule sets it, so
+     * that it does not undo what a copy-mode restore hid.
+     */
+    keepRestoreMarkers: z.literal(true).optional(),
     /** RestoreObject's retrieval tier. @default 'Standard' */
     archiveTier: z.enum(ARCHIVE_TIERS, { message: 'is not Bulk, Standard or Expedited' }).optional(),
     /** Days the restored temporary copy stays readable (GLACIER, DEEP_ARCHIVE). @default 1 */
@@ -252,6 +258,7 @@ export const RestoreRequestSchema = z
     if ((r.archiveTier !== undefined || r.archiveDays !== undefined) && !r.restoreArchived) {
       issue(r.archiveTier !== undefined ? 'archiveTier' : 'archiveDays', 'goes with restoreArchived');
     }
+    if (r.keepRestoreMarkers && !r.undelete) issue('keepRestoreMarkers', 'goes with undelete');
     if (r.restoreArchived && r.mode === 'delete') issue('restoreArchived', 'delete mode copies nothing: restoreArchived goes with copy mode');
     if (targets > 1) issue('at', 'give one restore point: versionId, beforeVersionId, at or undelete');
     if (r.versionId !== undefined && r.key === undefined && r.manifest === undefined) issue('versionId', 'a version id restores one key: give key, not prefix');
@@ -386,6 +393,7 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
     ...(r.at !== undefined ? { at: instant(r.at) } : {}),
     ...(r.undelete ? { undelete: true as const } : {}),
     ...(r.since !== undefined ? { since: instant(r.since) } : {}),
+    ...(r.keepRestoreMarkers ? { keepRestoreMarkers: true as const } : {}),
     mode: r.mode,
     dryRun: r.dryRun,
     ...(r.mode === 'delete' && !r.dryRun ? { confirmPermanentDelete: true } : {}),
