@@ -3,7 +3,8 @@
  * did not exist at the restore point with a delete marker, and a protected
  * prefix's undelete rule (lib/restore-triggers.ts) would undo it at once. So
  * the restore records, in the work bucket and BEFORE sending the marker, that it
- * hides that key (`restore-markers/<sha256 of bucket and key>.json`: restore id,
+ * hides that key (`restores/_markers/<sha256 of bucket and key>.json`, in the restores'
+ * area of the work bucket that the act steps may write: restore id,
  * bucket, key, when); the undelete started by the rule (`keepRestoreMarkers`)
  * leaves a key alone whose delete marker on top was written within
  * `RESTORE_MARKER_WINDOW_MS` after such a record: the key stays hidden, as the
@@ -28,7 +29,7 @@ export interface RestoreMarkerRecord {
 }
 
 export const restoreMarkerKey = (bucket: string, key: string): string =>
-  `restore-markers/${createHash('sha256').update(bucket).update('\n').update(key).digest('hex')}.json`;
+  `restores/_markers/${createHash('sha256').update(bucket).update('\n').update(key).digest('hex')}.json`;
 
 /** Records that `restoreId` is about to hide `key` of `bucket` with a delete marker. */
 export async function recordRestoreMarker(store: WorkStore, record: RestoreMarkerRecord): Promise<void> {

@@ -81,5 +81,5 @@ test('a record counts only for a marker written shortly after it: an older recor
   expect(await restoreThatWroteTopMarker(store, 'b', 'k', markerAt(at + 1_000))).toMatchObject({ restoreId: 'copy-00000000000000000000' });
   expect(await restoreThatWroteTopMarker(store, 'b', 'k', markerAt(at + RESTORE_MARKER_WINDOW_MS + 1))).toBeUndefined();
   expect(await restoreThatWroteTopMarker(store, 'b', 'other', markerAt(at + 1_000))).toBeUndefined();
-  expect(restoreMarkerKey('b', 'k')).toMatch(/^restore-markers\/[0-9a-f]{64}\.json$/);
+  expect(restoreMarkerKey('b', 'k')).toMatch(/^restores\/_markers\/[0-9a-f]{64}\.json$/);
 });
