@@ -64,9 +64,9 @@ const restoreArgs = (bucket: string, at: string, ...more: string[]) => [
   ...more,
 ];
 
-test('the plan names the archived version', async () => {
+test('the plan (--all) names the archived version', async () => {
   const { bucket, at } = await seeded('plan');
-  const result = await runCli(['plan', `s3://${bucket}/arch/`, '--recursive', '--at', at, '--endpoint-url', proxy.endpoint, '--no-progress'], {
+  const result = await runCli(['plan', `s3://${bucket}/arch/`, '--recursive', '--at', at, '--all', '--endpoint-url', proxy.endpoint, '--no-progress'], {
     home: await fx.home(),
   });
   expect(result.code).toBe(0);
