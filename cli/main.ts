@@ -122,7 +122,7 @@ const stateMachineOption = () =>
 function runOptions(command: Command, writes: boolean): Command {
   estimateOptions(filterOptions(command)).addOption(modeOption());
   if (writes) {
-    archiveOptions(command)
+    command
       .option('--dry-run', 'plan only: print what would change, write nothing (also --dryrun, as aws s3 spells it)')
       .addOption(new Option('--dryrun').hideHelp())
       .option('--yes', 'confirm delete mode without asking (needed when stdin is not a terminal)')
@@ -273,17 +273,20 @@ before its first change, printed as a ready plan command.\n${EXIT_CODES}`,
       ),
     );
 
-  runOptions(
-    batchOptions(
-      sub('restore')
-        .description('restore a key to a version, or keys to a point in time')
-        .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
-        .option('--recursive', 'every key under the prefix'),
-    )
-      .option('--at <time>', 'restore point: each key as it was at this time')
-      .option('--version-id <id>', 'restore point: this version of the key')
-      .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)'),
-    true,
+  // Archive options only on restore: on undelete an unknown `--at` would be suggested as `--wait`.
+  archiveOptions(
+    runOptions(
+      batchOptions(
+        sub('restore')
+          .description('restore a key to a version, or keys to a point in time')
+          .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
+          .option('--recursive', 'every key under the prefix'),
+      )
+        .option('--at <time>', 'restore point: each key as it was at this time')
+        .option('--version-id <id>', 'restore point: this version of the key')
+        .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)'),
+      true,
+    ),
   )
     .addHelpText(
       'after',
