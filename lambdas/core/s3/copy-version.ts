@@ -164,14 +164,7 @@ export async function copyVersionOver(
   }
 }
 
-async function copyUnarchived(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  source: EntryRef,
-  options: CopyOptions,
-  from: CopyFrom,
-): Promise<string | undefined> {
+async function copyUnarchived(s3: S3Client, bucket: string, key: string, source: EntryRef, options: CopyOptions, from: CopyFrom): Promise<string | undefined> {
   let head: HeadObjectCommandOutput | undefined;
   try {
     if (options.keepSourceEncryption) head = await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: source.versionId }));
