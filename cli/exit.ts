@@ -11,6 +11,11 @@ export const ExitCode = {
   failed: 1,
   /** Usage or input error: nothing was written. */
   usage: 2,
+  /**
+   * Archived versions wait for S3 to restore them (--restore-archived without --wait):
+   * everything else is done; run the same command again later (EX_TEMPFAIL).
+   */
+  archiveRestorePending: 75,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

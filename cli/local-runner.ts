@@ -26,6 +26,8 @@ import { makeHandler as validateRequest } from '../lambdas/validate-request/hand
 import { FileLeaseStore, localRunLeases } from './file-lease-store.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import type { StepHandlerName } from '../lib/handler-names.ts';
+import type { AslStateMachine } from '../lib/definition.ts';
+import { ARCHIVE_WAIT_CHOICE } from '#core/restore/archive.ts';
 import { loadDefinition, type LocalDefinition } from './local-definition.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -106,6 +108,27 @@ const lambdaContext = (functionName: string): Context => {
 
 type JSONValue = Parameters<StateMachine['run']>[0];
 
+/**
+ * The definition without its wait for archived versions: the Choice after the report goes
+ * straight on to its default (the announcement). Locally the CLI waits itself (--wait) or
+ * exits 75, saying when to run again.
+ */
+export function withoutArchiveWaits(asl: AslStateMachine): AslStateMachine {
+  const choice = asl.States[ARCHIVE_WAIT_CHOICE] as { Default?: string } | undefined;
+  if (!choice?.Default) return asl;
+  const states: Record<string, AslStateMachine['States'][string]> = { ...asl.States, [ARCHIVE_WAIT_CHOICE]: { Type: 'Pass', Next: choice.Default } };
+  // The loop's own states are now unreachable (which the ASL forbids): keep what StartAt still reaches.
+  const reached = new Set<string>();
+  const visit = (name: string | undefined) => {
+    if (name === undefined || reached.has(name) || !states[name]) return;
+    reached.add(name);
+    const state = states[name] as { Next?: string; Default?: string; Choices?: Array<{ Next?: string }>; Catch?: Array<{ Next?: string }> };
+    for (const next of [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next), ...(state.Catch ?? []).map((c) => c.Next)]) visit(next);
+  };
+  visit(asl.StartAt);
+  return { ...asl, States: Object.fromEntries(Object.entries(states).filter(([name]) => reached.has(name))) };
+}
+
 /** Executes the restore as the deployed state machine would and returns its summary. */
 export async function runRestoreLocally(input: RestoreExecutionInput, options: LocalRunOptions): Promise<RestoreSummary> {
   const store = options.store ?? new FileWorkStore();
@@ -149,7 +172,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     };
   }
   // Checked once when it was synthesized (synthesizeDefinition), not again on every run.
-  const machine = new StateMachine(definition.asl as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(withoutArchiveWaits(definition.asl) as never, { validationOptions: { noValidate: true } });
   const restoreId = input.restoreId ?? restoreIdOf(parseRestoreRequest(input.request));
   const execution = machine.run(input as unknown as JSONValue, {
     overrides: {

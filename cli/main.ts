@@ -52,7 +52,9 @@ const EXIT_CODES = `
 Exit codes:
   0  done: every key restored, or already as asked
   1  some keys failed, or the run failed part-way (the summary says where the report is)
-  2  usage or input error (bad URI, time, flag, request; bucket refused): nothing was written`;
+  2  usage or input error (bad URI, time, flag, request; bucket refused): nothing was written
+  75 --restore-archived without --wait: S3 is restoring archived versions; the rest is done,
+     run the same command again after the time it names`;
 
 const ENVIRONMENT = `
 Environment:
@@ -74,6 +76,31 @@ function positiveInteger(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 1024) throw new InvalidArgumentError('give a whole number from 1 to 1024.');
   return n;
+}
+
+function days(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 365) throw new InvalidArgumentError('give a whole number of days from 1 to 365.');
+  return n;
+}
+
+function pollSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 86_400) throw new InvalidArgumentError('give a whole number of seconds from 1 to 86400.');
+  return n;
+}
+
+/** Archived versions (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive tiers): restored with RestoreObject first, on request. */
+function archiveOptions(command: Command): Command {
+  return command
+    .option(
+      '--restore-archived',
+      'restore archived versions (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive tiers) with RestoreObject first, then copy them',
+    )
+    .addOption(new Option('--tier <tier>', 'with --restore-archived: the retrieval tier (default Standard)').choices(['Bulk', 'Standard', 'Expedited']))
+    .option('--days <n>', 'with --restore-archived: days the restored temporary copy stays readable (1 to 365; default 1)', days)
+    .option('--wait', 'with --restore-archived: wait for S3 to restore them and copy them in the same run (local runs)')
+    .option('--poll-seconds <n>', 'with --wait: seconds between checks (default 300)', pollSeconds);
 }
 
 function writeRate(value: string): number {
@@ -246,17 +273,20 @@ before its first change, printed as a ready plan command.\n${EXIT_CODES}`,
       ),
     );
 
-  runOptions(
-    batchOptions(
-      sub('restore')
-        .description('restore a key to a version, or keys to a point in time')
-        .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
-        .option('--recursive', 'every key under the prefix'),
-    )
-      .option('--at <time>', 'restore point: each key as it was at this time')
-      .option('--version-id <id>', 'restore point: this version of the key')
-      .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)'),
-    true,
+  // Archive options only on restore: on undelete an unknown `--at` would be suggested as `--wait`.
+  archiveOptions(
+    runOptions(
+      batchOptions(
+        sub('restore')
+          .description('restore a key to a version, or keys to a point in time')
+          .argument('[uri]', 's3://bucket/key, or s3://bucket/prefix/ with --recursive (none with --manifest)')
+          .option('--recursive', 'every key under the prefix'),
+      )
+        .option('--at <time>', 'restore point: each key as it was at this time')
+        .option('--version-id <id>', 'restore point: this version of the key')
+        .option('--before-version-id <id>', 'restore point: the entry just before this version of the key (roll back one bad write)'),
+      true,
+    ),
   )
     .addHelpText(
       'after',

@@ -3,6 +3,7 @@
  * actions and totals, a restore's summary; or, with `--json`, exactly one JSON
  * document. Progress, warnings and errors go to stderr, never here.
  */
+import { ARCHIVED_CLASSES } from '#core/restore/archive.ts';
 import type { KeyVersion } from '#core/restore/key-version.ts';
 import type { DestinationAction } from '#core/restore/destination-plan.ts';
 import type { EntryRef, KeyAction, KeyOutcome, TaskStatus } from '#core/restore/model.ts';
@@ -60,8 +61,11 @@ export const actionLabel = (action: KeyAction | DestinationAction): 'restore' | 
   return outcome === 'restored' ? 'restore' : 'undelete';
 };
 
+/** `, archived in GLACIER` for a version a copy must restore (RestoreObject) first: what --restore-archived is for. */
+const archivedNote = (e: EntryRef) => (e.storageClass !== undefined && ARCHIVED_CLASSES.has(e.storageClass) ? `, archived in ${e.storageClass}` : '');
+
 const describeEntry = (e: EntryRef) =>
-  e.isDeleteMarker ? `delete marker ${e.versionId}` : `version ${e.versionId} (${time(e.lastModified)}, ${fmt(e.size ?? 0)} bytes)`;
+  e.isDeleteMarker ? `delete marker ${e.versionId}` : `version ${e.versionId} (${time(e.lastModified)}, ${fmt(e.size ?? 0)} bytes${archivedNote(e)})`;
 
 /** One line of detail per key: what will be written or deleted. */
 export function describeAction(action: KeyAction | DestinationAction): string {

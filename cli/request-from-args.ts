@@ -37,6 +37,10 @@ export interface RestoreArgs extends FilterArgs {
   readonly engine?: 'lambda' | 'batch-operations';
   /** `--max-rate N`: writes per second the whole restore stays under. */
   readonly maxRate?: number;
+  /** `--restore-archived [--tier T] [--days N]`: RestoreObject for archived versions first. */
+  readonly restoreArchived?: boolean;
+  readonly tier?: 'Bulk' | 'Standard' | 'Expedited';
+  readonly days?: number;
 }
 
 export interface ParsedRestore {
@@ -70,6 +74,9 @@ const FLAG_OF: Record<string, string> = {
   storageClass: '--storage-class',
   minSize: '--min-size',
   maxSize: '--max-size',
+  restoreArchived: '--restore-archived',
+  archiveTier: '--tier',
+  archiveDays: '--days',
 };
 
 /** Builds and validates the request; throws `UsageError` for anything wrong with the input. */
@@ -113,6 +120,9 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
     );
   }
   if (args.since !== undefined && !undelete) throw new UsageError('--since goes with --undelete (keys deleted since then)', hint);
+  if ((args.tier !== undefined || args.days !== undefined) && !args.restoreArchived) {
+    throw new UsageError(`${args.tier !== undefined ? '--tier' : '--days'} goes with --restore-archived (how archived versions are restored)`, hint);
+  }
 
   const mode = args.mode ?? 'copy';
   const dryRun = args.dryRun ?? false;
@@ -132,6 +142,9 @@ export function requestFromArgs(command: RestoreCommand, uri: string, args: Rest
     ...(undelete ? { undelete: true as const } : {}),
     ...(args.since !== undefined ? { since: parseTime(args.since, '--since', now) } : {}),
     ...filterFieldsOf(args),
+    ...(args.restoreArchived ? { restoreArchived: true as const } : {}),
+    ...(args.tier !== undefined ? { archiveTier: args.tier } : {}),
+    ...(args.days !== undefined ? { archiveDays: args.days } : {}),
     mode,
     dryRun,
   };

@@ -7,10 +7,12 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestError } from '#core/restore/errors.ts';
 import { localManifestSource, manifestLines } from '#core/sources/manifest.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
-import { restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { archiveRestoreOf, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { typicalRetrieval } from '#core/restore/archive.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { MAX_PLAN_RANGES } from '#core/steps/plan.ts';
@@ -60,7 +62,14 @@ export interface RestoreCommandOptions extends RestoreArgs {
   readonly again?: boolean;
   /** `--price-table FILE`: prices for the plan's estimate. */
   readonly priceTable?: string;
+  /** `--wait` (with --restore-archived): wait for S3's archive restores and copy in the same run. */
+  readonly wait?: boolean;
+  /** `--poll-seconds N`: between checks while waiting. */
+  readonly pollSeconds?: number;
 }
+
+/** Seconds between checks of archived versions with --wait. */
+const DEFAULT_POLL_SECONDS = 300;
 
 /** Failed keys shown in the summary; the report has them all. */
 const FAILURES_SHOWN = 10;
@@ -79,6 +88,9 @@ export async function runRestoreCommand(
     throw new UsageError("missing required argument 'uri': give s3://bucket/key (or a prefix with --recursive), or --manifest", hint);
   const source = uri ?? `s3://${await manifestBucket(options.manifest!, globals, hint)}`;
   const parsed = requestFromArgs(command, source, { ...options, dryRun });
+  if ((options.wait || options.pollSeconds !== undefined) && !options.restoreArchived) {
+    throw new UsageError(`${options.wait ? '--wait' : '--poll-seconds'} goes with --restore-archived (it waits for S3 to restore archived versions)`, hint);
+  }
   const prices = await loadPriceTable(options.priceTable, hint);
   const reportFile = options.report === undefined ? undefined : await checkReportFile(options.report, command, dryRun, hint);
   // The run being followed on a deployed stack: the request's id, or with --again perhaps <id>-<n>.
@@ -106,53 +118,68 @@ export async function runRestoreCommand(
     if (parsed.deletesPermanently) request = confirmed(request);
   }
 
+  if (options.wait && engine.kind !== 'local') {
+    throw new UsageError('--wait is for local runs: a deployed state machine waits for archived versions itself', hint);
+  }
+
   const failures: KeyOutcome[] = [];
-  const progress = createProgress({ enabled: options.progress !== false });
-  let summary: RestoreSummary;
-  /** Set by Ctrl-C on a local run that acts: settles what is in flight, writes the report, then exits. */
-  let stopping: Promise<never> | undefined;
-  const interrupted = () => {
-    progress.stop();
-    if (engine.interrupt && !request.dryRun) {
-      stderr('\ninterrupting: waiting for the requests in flight to be answered (Ctrl-C again to quit at once)\n');
-      process.once('SIGINT', () => {
-        stderr('interrupted before the requests in flight were answered: keys may have been written that no report lists\n');
-        process.exit(130);
-      });
-      stopping = engine.interrupt().then(
-        (report) => {
-          stderr(report ? interruptionNotice(engine, request, runId, report).replace(/^\n/, '') : 'interrupted: nothing was written\n');
-          return process.exit(130);
-        },
-        (error: unknown) => {
-          stderr(`interrupted; the report of what was written could not be made: ${error instanceof Error ? error.message : String(error)}\n`);
-          return process.exit(130);
-        },
-      );
-      return;
+  /** One run of the request. Ctrl-C on a local run that acts settles what is in flight, writes the report, then exits. */
+  const runOnce = async (): Promise<RestoreSummary> => {
+    failures.length = 0;
+    const progress = createProgress({ enabled: options.progress !== false });
+    let stopping: Promise<never> | undefined;
+    const interrupted = () => {
+      progress.stop();
+      if (engine.interrupt && !request.dryRun) {
+        stderr('\ninterrupting: waiting for the requests in flight to be answered (Ctrl-C again to quit at once)\n');
+        process.once('SIGINT', () => {
+          stderr('interrupted before the requests in flight were answered: keys may have been written that no report lists\n');
+          process.exit(130);
+        });
+        stopping = engine.interrupt().then(
+          (report) => {
+            stderr(report ? interruptionNotice(engine, request, runId, report).replace(/^\n/, '') : 'interrupted: nothing was written\n');
+            return process.exit(130);
+          },
+          (error: unknown) => {
+            stderr(`interrupted; the report of what was written could not be made: ${error instanceof Error ? error.message : String(error)}\n`);
+            return process.exit(130);
+          },
+        );
+        return;
+      }
+      stderr(interruptionNotice(engine, request, runId));
+      process.exit(130);
+    };
+    process.once('SIGINT', interrupted);
+    try {
+      const summary = await engine
+        .run(request, {
+          progress,
+          notice: (message) => stderr(`${message}\n`),
+          onOutcome: (outcome) => {
+            if (outcome.TaskStatus === 'failed' && failures.length < FAILURES_SHOWN) failures.push(outcome);
+          },
+        })
+        .catch((error: unknown) => {
+          if (stopping) return stopping;
+          throw error;
+        });
+      // Interrupted: the run's end is the interruption's (its report, exit 130), not this.
+      if (stopping) await stopping;
+      return summary;
+    } finally {
+      if (!stopping) process.off('SIGINT', interrupted);
+      progress.stop();
     }
-    stderr(interruptionNotice(engine, request, runId));
-    process.exit(130);
   };
-  process.once('SIGINT', interrupted);
-  try {
-    summary = await engine
-      .run(request, {
-        progress,
-        notice: (message) => stderr(`${message}\n`),
-        onOutcome: (outcome) => {
-          if (outcome.TaskStatus === 'failed' && failures.length < FAILURES_SHOWN) failures.push(outcome);
-        },
-      })
-      .catch((error: unknown) => {
-        if (stopping) return stopping;
-        throw error;
-      });
-    // Interrupted: the run's end is the interruption's (its report, exit 130), not this.
-    if (stopping) await stopping;
-  } finally {
-    if (!stopping) process.off('SIGINT', interrupted);
-    progress.stop();
+  let summary = await runOnce();
+  // --wait: run again (keys done come out unchanged) until S3 has restored every archived version.
+  while (options.wait && !request.dryRun && summary.status !== 'FAILED' && (summary.archiveRestoresPending ?? 0) > 0) {
+    const poll = options.pollSeconds ?? DEFAULT_POLL_SECONDS;
+    stderr(`${archivePendingLine(summary, request)}; checking again in ${poll} s (Ctrl-C stops; the same command goes on later)\n`);
+    await sleep(poll * 1000);
+    summary = await runOnce();
   }
 
   if (request.dryRun) {
@@ -173,7 +200,7 @@ export async function runRestoreCommand(
         (summary.status === 'FAILED' ? '' : verifyHint(request)) +
         undoHints(summary, request, engine.kind === 'local'),
     );
-  return exitCodeOfSummary(summary, copied);
+  return exitCodeOfSummary(summary, copied, request);
 }
 
 /**
@@ -193,9 +220,28 @@ async function lookFirst(engine: Engine, request: RestoreRequest, options: Resto
   return impactOf(await engine.planActions(summary));
 }
 
-/** 0 when every key is done; 1 (with where the report is, on stderr) otherwise. */
-function exitCodeOfSummary(summary: RestoreSummary, reportFile: string | undefined): ExitCode {
+/** `3 archived versions are being restored by S3 (Standard: typically 3-5 hours, DEEP_ARCHIVE 12 hours)`. */
+function archivePendingLine(summary: RestoreSummary, request: RestoreRequest): string {
+  const n = summary.archiveRestoresPending ?? 0;
+  const { archiveTier } = archiveRestoreOf(request);
+  const typical = `${archiveTier}: typically ${typicalRetrieval(archiveTier)}, DEEP_ARCHIVE ${typicalRetrieval(archiveTier, 'DEEP_ARCHIVE')}`;
+  return `${n.toLocaleString('en-US')} archived ${n === 1 ? 'version is' : 'versions are'} being restored by S3 (${typical})`;
+}
+
+/**
+ * 0 when every key is done; 75 when the only keys not done wait for S3 to restore their
+ * archived version; 1 (with where the report is, on stderr) otherwise.
+ */
+function exitCodeOfSummary(summary: RestoreSummary, reportFile: string | undefined, request: RestoreRequest): ExitCode {
   if (summary.status === 'SUCCEEDED') return ExitCode.ok;
+  const pending = summary.archiveRestoresPending ?? 0;
+  if (summary.status === 'PARTIAL' && pending > 0 && pending === summary.counts.failed) {
+    stderr(
+      `restore requested: ${archivePendingLine(summary, request)}; everything else is done. ` +
+        'Run the same command again after that to copy them (or add --wait)\n',
+    );
+    return ExitCode.archiveRestorePending;
+  }
   const where = reportFile ?? summary.report?.csv;
   const failed = summary.counts.failed;
   stderr(

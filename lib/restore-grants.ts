@@ -53,6 +53,8 @@ export const RESTORE_ACTIONS = {
    * multipart: CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload
    * are all `s3:PutObject`, aborted on failure), or add a delete marker
    * (`s3:DeleteObject` without a version id can't delete a version permanently).
+   * With `restoreArchived`, an archived version is asked back first (`s3:RestoreObject`,
+   * which makes a temporary readable copy; it deletes and overwrites nothing).
    */
   copyVersions: {
     bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning'],
@@ -64,6 +66,7 @@ export const RESTORE_ACTIONS = {
       's3:PutObjectVersionTagging',
       's3:DeleteObject',
       's3:AbortMultipartUpload',
+      's3:RestoreObject',
     ],
   },
   /**

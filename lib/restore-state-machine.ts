@@ -25,6 +25,9 @@
  *   (─▶ Next Chunks …)                             │ report ─▶ Report  │ wait ─────────────────────────▲
  *                                                  └ fail ─▶ Batch Job Failed ─▶ Report Failure
  *
+ * Report ─▶ Archive Restores Pending? ─(keys wait for RestoreObject, ≤ ARCHIVE_WAITS times)─▶ Wait For Archive Restores ─▶ Start Planning
+ *          └ otherwise ─▶ Announce Completion ─▶ Restored
+ *
  * Every task after validation ──(any error → $.failure)──▶ Report Failure ─▶ Announce Failure ─▶ Restore Failed (Fail)
  *                                      (report fails too) ─▶ Summarise Without Report ─┘
  * ```
@@ -57,6 +60,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { emptyTotals } from '../lambdas/core/restore/planner.ts';
 import type { ChunkPass } from '../lambdas/core/steps/contracts.ts';
+import { ARCHIVE_WAIT_CHOICE } from '../lambdas/core/restore/archive.ts';
 import { acknowledge, acknowledgeGeneratedWildcards, acknowledgeWildcardResources } from './nag.ts';
 import { RestoreFunctions } from './restore-functions.ts';
 
@@ -82,6 +86,15 @@ export const TASK_TIMEOUT = Duration.minutes(16);
 
 /** How often the Batch Operations engine asks S3 how its jobs are doing: ~9 history events a time, days within the 25,000 limit. */
 export const BATCH_POLL_INTERVAL = Duration.minutes(2);
+
+/**
+ * Archived versions (`restoreArchived`): after a report with keys still waiting for S3's
+ * RestoreObject, the workflow waits this long (no Lambda runs meanwhile), then plans and
+ * acts again; keys done come out unchanged, the waiting ones are checked (HEAD) and copied
+ * once S3 is done. At most ARCHIVE_WAITS times: 46 × 30 min stays within the default 24 h.
+ */
+export const ARCHIVE_POLL_INTERVAL = Duration.minutes(30);
+export const ARCHIVE_WAITS = 46;
 
 /**
  * S3 throttling or failing when the validate step checks the bucket: not the
@@ -293,8 +306,9 @@ export class RestoreStateMachine extends Construct {
     const validate = this.invoke('Validate Request', fns.validateRequest, {
       // The execution's name is the restore id: unique per execution, and the one callers look it up by.
       payload: sfn.TaskInput.fromObject({ input: J.objectAt('$$.Execution.Input'), executionName: J.stringAt('$$.Execution.Name') }),
-      // The state becomes { context }: the request as validated, with its restore id and work bucket.
-      resultSelector: { context: J.objectAt('$.Payload') },
+      // The state becomes { context }: the request as validated, with its restore id and work bucket,
+      // and the waits left for archived versions S3 is restoring.
+      resultSelector: { context: J.objectAt('$.Payload'), archiveWaits: { left: ARCHIVE_WAITS } },
     });
     validate.addRetry({
       errors: [...TRANSIENT_ERRORS],
@@ -339,9 +353,23 @@ export class RestoreStateMachine extends Construct {
       resultPath: '$.report',
     });
     this.retryWhole(report).addCatch(reportFailure, onFailure);
-    report
-      .next(this.announce('Announce Completion', DETAIL_TYPES.completed, '$.report.summary', props.eventBus))
-      .next(new sfn.Succeed(this, 'Restored', { outputPath: '$.report.summary' }));
+    const announceCompletion = this.announce('Announce Completion', DETAIL_TYPES.completed, '$.report.summary', props.eventBus);
+    announceCompletion.next(new sfn.Succeed(this, 'Restored', { outputPath: '$.report.summary' }));
+    // Archived versions S3 is still restoring: wait (no Lambda held), then plan and act again, a bounded number of times.
+    const waitForArchive = new sfn.Wait(this, 'Wait For Archive Restores', { time: sfn.WaitTime.duration(ARCHIVE_POLL_INTERVAL) });
+    const countArchiveWait = new sfn.Pass(this, 'Count Archive Wait', {
+      parameters: { left: J.mathAdd(J.numberAt('$.archiveWaits.left'), -1) },
+      resultPath: '$.archiveWaits',
+    });
+    countArchiveWait.next(waitForArchive);
+    report.next(
+      new sfn.Choice(this, ARCHIVE_WAIT_CHOICE)
+        .when(
+          sfn.Condition.and(sfn.Condition.isPresent('$.report.summary.archiveRestoresPending'), sfn.Condition.numberGreaterThan('$.archiveWaits.left', 0)),
+          countArchiveWait,
+        )
+        .otherwise(announceCompletion),
+    );
 
     const act = new sfn.DistributedMap(this, 'Act On Chunks', {
       itemsPath: '$.plan.chunks',
@@ -480,6 +508,7 @@ export class RestoreStateMachine extends Construct {
     const planInRanges = new sfn.Choice(this, 'Plan In Ranges?').when(sfn.Condition.isPresent('$.partition.ranges[0]'), planRanges).otherwise(plan);
 
     plan.next(actWhilePlanning);
+    waitForArchive.next(startPlanning);
     return validate.next(startPlanning).next(partition).next(planInRanges);
   }
 

@@ -125,7 +125,8 @@ export class RestoreTriggers extends Construct {
         targets: [
           this.target(
             events.RuleTargetInput.fromObject({
-              request: { bucket: watched.bucket, key: events.EventField.fromPath('$.detail.object.key'), undelete: true },
+              // keepRestoreMarkers: a marker a copy-mode restore wrote (hiding a key absent at its restore point) stays.
+              request: { bucket: watched.bucket, key: events.EventField.fromPath('$.detail.object.key'), undelete: true, keepRestoreMarkers: true },
             }),
           ),
         ],

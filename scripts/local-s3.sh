@@ -49,6 +49,9 @@ TIMEOUT="${S3_REWIND_LOCAL_TIMEOUT:-120}"
 REGION="us-east-1"
 RGW_NAME="client.rgw.s3rewind"
 MARKER=".s3-rewind-local-s3"   # present in every state dir this script created
+# The RGW testing KMS backend's keys (32 bytes, base64): names are the key ids clients send.
+KMS_TEST_KEY_1="czNyZXdpbmQtdGVzdC1rZXktMS0tMzItYnl0ZXMhISE="
+KMS_TEST_KEY_2="czNyZXdpbmQtdGVzdC1rZXktMi0tMzItYnl0ZXMhISE="
 
 CONF="$STATE_DIR/ceph.conf"
 ENV_FILE="$STATE_DIR/env"
@@ -390,6 +393,11 @@ rgw dynamic resharding = false
 rgw enable usage log = false
 rgw enable ops log = false
 rgw crypt require ssl = false
+# SSE-KMS with RGW's testing backend: the keys below encrypt PutObject with
+# aws:kms (HEAD reports the key id); RGW 16.2 can't copy such a version (501).
+# Test keys only, published here: never protect real data with them.
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = s3-rewind-test-key-1=$KMS_TEST_KEY_1 s3-rewind-test-key-2=$KMS_TEST_KEY_2
 rgw s3 auth use sts = false
 EOF
   if [ -n "${S3_REWIND_LOCAL_EXTRA_CONF:-}" ]; then

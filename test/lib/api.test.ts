@@ -91,6 +91,10 @@ test('POST /restores validates its body against a model with exactly the fields 
       'maxSize',
       'undo',
       'verify',
+      'keepRestoreMarkers',
+      'restoreArchived',
+      'archiveTier',
+      'archiveDays',
     ].sort(),
   );
   expect(schema.additionalProperties).toBe(false);

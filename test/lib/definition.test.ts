@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { checkDefinition, placeholderFunctionArn, renderDefinition, type AslStateMachine, type CfnTemplate } from '../../lib/definition.ts';
-import { LAMBDA_SERVICE_ERRORS, CALLER_ERRORS, TRANSIENT_ERRORS } from '../../lib/restore-state-machine.ts';
+import { ARCHIVE_POLL_INTERVAL, ARCHIVE_WAITS, LAMBDA_SERVICE_ERRORS, CALLER_ERRORS, TRANSIENT_ERRORS } from '../../lib/restore-state-machine.ts';
+import { ARCHIVE_WAIT_CHOICE } from '#core/restore/archive.ts';
+import { withoutArchiveWaits } from '../../cli/local-runner.ts';
 import { FULL_CONTEXT, ROOT, synth } from './support.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -476,6 +478,54 @@ describe('the definition run by aws-local-stepfunctions', () => {
     );
     expect(run.output).toEqual({ status: 'PLANNED' });
     expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'list-versions', 'report']);
+  });
+
+  test('keys waiting for S3 to restore archived versions: the workflow waits (no Lambda), plans and acts again, and reports once they are copied', async () => {
+    const archived = { ...CONTEXT, request: { ...CONTEXT.request, restoreArchived: true, archiveTier: 'Standard', archiveDays: 1 } };
+    const done = { restoreId: CONTEXT.restoreId, status: 'SUCCEEDED' };
+    const reports = [{ restoreId: CONTEXT.restoreId, status: 'PARTIAL', archiveRestoresPending: 2 }, done];
+    const run = await execute(
+      { request: archived.request },
+      {
+        'validate-request': () => archived,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'copy-version': () => ({ index: 0, counts: {}, outcomesKey: 'o' }),
+        report: () => reports.shift(),
+      },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.output).toEqual(done);
+    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'copy-version', 'report', 'list-versions', 'copy-version', 'report']);
+    // Each round plans from scratch.
+    expect(run.calls.filter((c) => c.handler === 'list-versions').map((c) => c.payload.cursor)).toEqual([null, null]);
+    expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: done }]);
+  });
+
+  test(`the wait for archived versions is bounded: after ${ARCHIVE_WAITS} waits the restore ends with what it has (PARTIAL, still pending)`, async () => {
+    const pending = { restoreId: CONTEXT.restoreId, status: 'PARTIAL', archiveRestoresPending: 1 };
+    const run = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'copy-version': () => ({ index: 0, counts: {}, outcomesKey: 'o' }),
+        report: () => pending,
+      },
+    );
+    expect(run.output).toEqual(pending);
+    expect(run.calls.filter((c) => c.handler === 'report')).toHaveLength(ARCHIVE_WAITS + 1);
+    expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: pending }]);
+  });
+
+  test('the wait is a Wait state of ARCHIVE_POLL_INTERVAL; a local run takes the loop out (the CLI waits itself or exits 75)', () => {
+    const { definition } = rendered();
+    expect(definition.States['Wait For Archive Restores']).toMatchObject({ Type: 'Wait', Seconds: ARCHIVE_POLL_INTERVAL.toSeconds(), Next: 'Start Planning' });
+    expect(definition.States[ARCHIVE_WAIT_CHOICE]).toMatchObject({ Type: 'Choice', Default: 'Announce Completion' });
+    const local = withoutArchiveWaits(definition);
+    expect(local.States[ARCHIVE_WAIT_CHOICE]).toEqual({ Type: 'Pass', Next: 'Announce Completion' });
+    expect(Object.keys(local.States).filter((name) => /Archive (Wait|Restores)$/.test(name))).toEqual([]);
+    expect(Object.keys(definition.States).length - Object.keys(local.States).length).toBe(2);
+    expect(() => new StateMachine(local as never, { validationOptions: { checkArn: false } })).not.toThrow();
   });
 
   test('a delete restore acts with delete-newer-versions', async () => {

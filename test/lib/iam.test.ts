@@ -69,7 +69,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test('copy-version may copy versions and add delete markers in the allowed buckets, but not delete a version nor read Object Lock', () => {
+  test('copy-version may copy versions, ask archived ones back (RestoreObject) and add delete markers in the allowed buckets, but not delete a version nor read Object Lock', () => {
     expect(permissions(fns.copyVersion)).toEqual(
       sorted({
         ...basics(fns.copyVersion),
@@ -81,6 +81,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
         's3:GetObjectVersionTagging': OBJECTS,
         's3:PutObjectTagging': OBJECTS,
         's3:PutObjectVersionTagging': OBJECTS,
+        's3:RestoreObject': OBJECTS,
         's3:GetObject': restoreArea['s3:GetObject'],
         's3:ListBucket': restoreArea['s3:ListBucket'],
         's3:PutObject': [...OBJECTS, ...restoreArea['s3:PutObject']].sort(),

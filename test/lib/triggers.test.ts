@@ -197,7 +197,7 @@ describe('undelete in protected prefixes', () => {
 
   test('undeletes the key the delete marker was put on', () => {
     const input = transformInput(transformerOf(rule()), objectDeleted()) as { request: unknown };
-    expect(input).toEqual({ request: { bucket: 'example-bucket', key: 'contracts/2026/acme.pdf', undelete: true } });
+    expect(input).toEqual({ request: { bucket: 'example-bucket', key: 'contracts/2026/acme.pdf', undelete: true, keepRestoreMarkers: true } });
     expect(RestoreRequestSchema.safeParse(input.request).success).toBe(true);
   });
 });

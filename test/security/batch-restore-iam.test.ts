@@ -293,6 +293,7 @@ describe('no role reaches a bucket that is not allowed', () => {
       's3:DeleteObject',
       's3:DeleteObjectVersion',
       's3:AbortMultipartUpload',
+      's3:RestoreObject',
     ];
     const bucketActions = ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'];
     const roles = Object.keys(template.findResources('AWS::IAM::Role'));

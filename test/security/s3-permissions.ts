@@ -107,6 +107,8 @@ export function permissionsOfRequest(request: SentRequest, naming: BucketNaming)
       return [{ action: 's3:PutObject', resource: object() }];
     case 'AbortMultipartUploadCommand':
       return [{ action: 's3:AbortMultipartUpload', resource: object() }];
+    case 'RestoreObjectCommand':
+      return [{ action: 's3:RestoreObject', resource: object() }];
     case 'DeleteObjectCommand':
       return [{ action: versioned('s3:DeleteObject', 's3:DeleteObjectVersion'), resource: object() }];
     case 'DeleteObjectsCommand':

@@ -18,7 +18,9 @@
  * - follow rules the test sets, matched on the request (operation, bucket,
  *   key, copy source, DeleteObjects entries): an S3 error for one key's copy,
  *   per-entry errors for one key in a DeleteObjects batch, a reset, a delay,
- *   a response body rewritten (a listing showing a version archived).
+ *   a response body or headers rewritten (a listing showing a version archived,
+ *   a HEAD showing its restore), an answer of its own (RestoreObject, which the
+ *   local S3 can't do).
  *
  * Random faults come from a seeded PRNG: the sequence of decisions is the same
  * on every run (which request meets which decision depends on arrival order).
@@ -45,6 +47,7 @@ export type Operation =
   | 'AbortMultipartUpload'
   | 'DeleteObject'
   | 'DeleteObjects'
+  | 'RestoreObject'
   | 'Other';
 
 /** Operations that change a bucket's content. */
@@ -57,6 +60,7 @@ export const WRITE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
   'CompleteMultipartUpload',
   'DeleteObject',
   'DeleteObjects',
+  'RestoreObject',
 ]);
 
 export interface DeleteEntry {
@@ -101,8 +105,16 @@ export type FaultAction =
   | { readonly kind: 'deleteEntryErrors'; readonly codeOf: (entry: DeleteEntry) => string | undefined; readonly otherwise?: string }
   /** Wait this long, then go on with the other rules and the rates. */
   | { readonly kind: 'delay'; readonly ms: number }
-  /** Forward, then answer with S3's response body rewritten (e.g. a listing that shows a version archived). */
-  | { readonly kind: 'rewrite'; readonly body: (text: string) => string };
+  /**
+   * Forward, then answer with S3's response body and/or headers rewritten (a listing that shows a
+   * version archived; a HEAD that shows a restore of it in progress, or another KMS key).
+   */
+  | { readonly kind: 'rewrite'; readonly body?: (text: string) => string; readonly headers?: (headers: ResponseHeaders) => ResponseHeaders }
+  /** Answer this status, headers and body without forwarding (what S3 says where the local S3 can't: RestoreObject). */
+  | { readonly kind: 'answer'; readonly status: number; readonly headers?: ResponseHeaders; readonly body?: string };
+
+/** Response headers by lower-case name. */
+export type ResponseHeaders = Readonly<Record<string, string>>;
 
 export interface FaultRule {
   readonly name: string;
@@ -208,6 +220,7 @@ function operationOf(method: string, key: string, query: URLSearchParams, header
   if (method === 'POST' && has('delete')) return 'DeleteObjects';
   if (method === 'POST' && has('uploads')) return 'CreateMultipartUpload';
   if (method === 'POST' && has('uploadId')) return 'CompleteMultipartUpload';
+  if (method === 'POST' && has('restore')) return 'RestoreObject';
   if (method === 'DELETE' && has('uploadId')) return 'AbortMultipartUpload';
   if (key === '') {
     if (method === 'GET' && has('versions')) return 'ListObjectVersions';
@@ -407,11 +420,12 @@ export class FaultProxy {
       const action = await this.decide(request);
       if (action?.kind === 'error') return this.answerError(res, request, action);
       if (action?.kind === 'deleteEntryErrors') return this.answerDeleteErrors(res, request, action);
+      if (action?.kind === 'answer') return this.answer(res, action);
       if (action?.kind === 'reset' && action.when === 'before') return void req.socket.destroy();
       this.pending.set(id, `${req.method} ${req.url}: forwarded`);
       await this.forward(req, res, request, {
         resetAfter: action?.kind === 'reset' && action.when === 'after',
-        ...(action?.kind === 'rewrite' ? { rewrite: action.body } : {}),
+        ...(action?.kind === 'rewrite' ? { rewrite: action } : {}),
       });
     } catch {
       if (!res.headersSent) res.writeHead(502).end();
@@ -504,6 +518,12 @@ export class FaultProxy {
     res.end(body);
   }
 
+  private answer(res: ServerResponse, action: Extract<FaultAction, { kind: 'answer' }>): void {
+    const body = action.body ?? '';
+    res.writeHead(action.status, { ...action.headers, 'content-length': Buffer.byteLength(body), 'x-amz-request-id': this.requestId() });
+    res.end(body);
+  }
+
   private answerDeleteErrors(res: ServerResponse, request: ProxiedRequest, action: Extract<FaultAction, { kind: 'deleteEntryErrors' }>): void {
     const errors = (request.deleteEntries ?? []).map((entry) => {
       const code = action.codeOf(entry) ?? action.otherwise ?? 'SlowDown';
@@ -519,7 +539,7 @@ export class FaultProxy {
     req: IncomingMessage,
     res: ServerResponse,
     request: ProxiedRequest,
-    how: { readonly resetAfter: boolean; readonly rewrite?: (text: string) => string },
+    how: { readonly resetAfter: boolean; readonly rewrite?: Extract<FaultAction, { kind: 'rewrite' }> },
   ): Promise<void> {
     // Raw headers as received, Host included: the signature covers them as the client sent them.
     const headers: string[] = [];
@@ -570,14 +590,20 @@ export class FaultProxy {
             received.on('data', (chunk: Buffer) => parts.push(chunk));
             received.on('end', () => {
               if (clientGone) return;
-              const body = Buffer.from(rewrite(Buffer.concat(parts).toString('utf8')), 'utf8');
-              const kept: string[] = [];
+              const text = Buffer.concat(parts).toString('utf8');
+              const body = Buffer.from(rewrite.body ? rewrite.body(text) : text, 'utf8');
+              // A HEAD answer keeps its content-length (of the object, not of this empty body).
+              const head = request.method === 'HEAD';
+              let kept: Record<string, string> = {};
               for (let i = 0; i < received.rawHeaders.length; i += 2) {
-                if (/^(content-length|transfer-encoding|content-md5)$/i.test(received.rawHeaders[i]!)) continue;
-                kept.push(received.rawHeaders[i]!, received.rawHeaders[i + 1]!);
+                const name = received.rawHeaders[i]!.toLowerCase();
+                if (/^(transfer-encoding|content-md5)$/.test(name) || (!head && name === 'content-length')) continue;
+                kept[name] = received.rawHeaders[i + 1]!;
               }
-              res.writeHead(received.statusCode ?? 502, received.statusMessage ?? '', [...kept, 'content-length', String(body.byteLength)]);
-              res.end(body);
+              if (rewrite.headers) kept = { ...rewrite.headers(kept) };
+              if (!head) kept['content-length'] = String(body.byteLength);
+              res.writeHead(received.statusCode ?? 502, received.statusMessage ?? '', kept);
+              res.end(head ? undefined : body);
             });
             return;
           }

@@ -3,6 +3,7 @@
  * the CLI. `parseRestoreRequest` turns untrusted input into a `RestoreSpec` or a
  * `RequestError` listing every field that is wrong.
  */
+import { ARCHIVE_TIERS, type ArchiveTier } from './archive.ts';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RequestError } from './errors.ts';
@@ -185,6 +186,22 @@ export const RestoreRequestSchema = z
       .optional(),
     /** After acting, check every key against the restore point again and report what differs. */
     verify: z.boolean().optional(),
+    /**
+     * Archived versions to copy (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive tiers) are
+     * restored with RestoreObject first, and copied once S3 has done so (s3/archived.ts).
+     * Without it they fail their key `InvalidObjectState`. Part of the restore id (with tier and days).
+     */
+    restoreArchived: z.literal(true).optional(),
+    /**
+     * With undelete: leave alone a key whose delete marker on top a restore of s3-rewind
+     * wrote (work-store/restore-markers.ts). The protected-prefix undelete rule sets it, so
+     * that it does not undo what a copy-mode restore hid.
+     */
+    keepRestoreMarkers: z.literal(true).optional(),
+    /** RestoreObject's retrieval tier. @default 'Standard' */
+    archiveTier: z.enum(ARCHIVE_TIERS, { message: 'is not Bulk, Standard or Expedited' }).optional(),
+    /** Days the restored temporary copy stays readable (GLACIER, DEEP_ARCHIVE). @default 1 */
+    archiveDays: z.number().int('is not a whole number of days').min(1, 'is less than 1 day').max(365, 'is more than 365 days').optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -246,6 +263,11 @@ export const RestoreRequestSchema = z
     if (r.engine === 'batch-operations' && (r.filters?.length || r.storageClass !== undefined || r.minSize !== undefined || r.maxSize !== undefined)) {
       issue('filters', 'filters go with the lambda engine (the Batch Operations engine copies what its manifest lists)');
     }
+    if ((r.archiveTier !== undefined || r.archiveDays !== undefined) && !r.restoreArchived) {
+      issue(r.archiveTier !== undefined ? 'archiveTier' : 'archiveDays', 'goes with restoreArchived');
+    }
+    if (r.keepRestoreMarkers && !r.undelete) issue('keepRestoreMarkers', 'goes with undelete');
+    if (r.restoreArchived && r.mode === 'delete') issue('restoreArchived', 'delete mode copies nothing: restoreArchived goes with copy mode');
     if (targets > 1) issue('at', 'give one restore point: versionId, beforeVersionId, at or undelete');
     if (r.versionId !== undefined && r.key === undefined && r.manifest === undefined) issue('versionId', 'a version id restores one key: give key, not prefix');
     if (r.beforeVersionId !== undefined && r.key === undefined && r.manifest === undefined) {
@@ -341,6 +363,7 @@ export function restoreIdOf(request: RestoreRequest): string {
     ...(hasFilters(request) ? [{ filters: filtersOf(request) }] : []),
     ...(request.undo !== undefined ? [{ undo: request.undo }] : []),
     ...(request.verify ? [{ verify: true }] : []),
+    ...(request.restoreArchived ? [{ archive: archiveRestoreOf(request) }] : []),
   ];
   const canonical = JSON.stringify([spec.bucket, spec.scope, spec.point, spec.mode, request.dryRun, ...batch]);
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
@@ -380,6 +403,7 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
     ...(r.at !== undefined && r.atInput !== undefined ? { atInput: r.atInput } : {}),
     ...(r.undelete ? { undelete: true as const } : {}),
     ...(r.since !== undefined ? { since: instant(r.since) } : {}),
+    ...(r.keepRestoreMarkers ? { keepRestoreMarkers: true as const } : {}),
     mode: r.mode,
     dryRun: r.dryRun,
     ...(r.mode === 'delete' && !r.dryRun ? { confirmPermanentDelete: true } : {}),
@@ -388,8 +412,15 @@ export function canonicalRequest(request: RestoreRequest): RestoreRequest {
     ...(r.engine === 'batch-operations' ? { engine: r.engine } : {}),
     ...filtersOf(r),
     ...(r.verify ? { verify: true } : {}),
+    ...(r.restoreArchived ? { restoreArchived: true as const, ...archiveRestoreOf(r) } : {}),
   };
 }
+
+/** How the request's archived versions are restored (`restoreArchived`), defaults filled in: Standard tier, 1 day. */
+export const archiveRestoreOf = (r: RestoreRequest): { archiveTier: ArchiveTier; archiveDays: number } => ({
+  archiveTier: r.archiveTier ?? 'Standard',
+  archiveDays: r.archiveDays ?? 1,
+});
 
 /** Whether the request restores only some of its keys (filters.ts). */
 export const hasFilters = (r: RestoreRequest): boolean =>

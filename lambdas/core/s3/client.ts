@@ -116,13 +116,14 @@ export class WriteOutcomeUnknown extends Error {
 /**
  * S3 answered and refused the request before acting: a 4xx (bad request, precondition,
  * clock skew, RequestTimeout while the body was being read) or a 503 with an S3 error
- * (SlowDown). Anything else, and any failure without an S3 answer, may have taken effect.
+ * (SlowDown), or a 501 (not implemented). Anything else, and any failure without an S3 answer, may have taken effect.
  */
 export const refusedBeforeActing = (error: unknown): boolean => {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $response?: unknown };
   const status = e?.$metadata?.httpStatusCode;
   if (status === undefined || e.$response === undefined) return false;
-  return (status >= 400 && status < 500) || (status === 503 && e.name !== undefined && e.name !== 'Error');
+  // 501 NotImplemented: the endpoint does not do this at all (Ceph RGW copying an SSE-KMS version).
+  return (status >= 400 && status < 500) || status === 501 || (status === 503 && e.name !== undefined && e.name !== 'Error');
 };
 
 /**

@@ -29,6 +29,8 @@ import {
 import pLimit from 'p-limit';
 import { s3ErrorOf } from '../restore/errors.ts';
 import type { EntryRef } from '../restore/model.ts';
+import { ARCHIVED_CLASSES, type ArchiveRestoreOptions } from '../restore/archive.ts';
+import { ensureArchiveRestored } from './archived.ts';
 import { sendAtMostOnce } from './client.ts';
 
 export const GiB = 1024 ** 3;
@@ -61,6 +63,12 @@ export interface CopyOptions {
    * @default false (the copy takes the bucket's default encryption)
    */
   readonly keepSourceEncryption?: boolean;
+  /**
+   * Archived versions (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering's archive tiers) are restored
+   * with RestoreObject first (s3/archived.ts); a copy waits for it (ArchiveRestorePending).
+   * @default undefined (an archived version fails its key `InvalidObjectState`)
+   */
+  readonly archiveRestore?: ArchiveRestoreOptions;
 }
 
 /** The encryption settings of a version as a copy or CreateMultipartUpload sends them. */
@@ -105,11 +113,9 @@ export class KmsKeyError extends Error {
 export function isKmsFailure(error: unknown): boolean {
   const { code, message } = s3ErrorOf(error);
   if (code.startsWith('KMS.') || /^KMS/.test(code)) return true;
-  return (code === 'AccessDenied' || code === 'InvalidArgument' || code === 'InvalidRequest') && /\bkms\b/i.test(message);
+  // Ceph RGW refuses an unknown key id as InvalidAccessKeyId "Failed to retrieve the actual key, kms-keyid: ...".
+  return (code === 'AccessDenied' || code === 'InvalidArgument' || code === 'InvalidRequest' || code === 'InvalidAccessKeyId') && /\bkms\b/i.test(message);
 }
-
-/** Archived versions must be restored (RestoreObject) before they can be copied. */
-const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
 export class ArchivedVersionError extends Error {
   readonly name = 'InvalidObjectState';
@@ -140,16 +146,61 @@ export async function copyVersionOver(
   options: CopyOptions = {},
   from: CopyFrom = { bucket, key },
 ): Promise<string | undefined> {
-  if (source.storageClass && ARCHIVED.has(source.storageClass)) {
-    throw new ArchivedVersionError(key, source.versionId, source.storageClass);
+  const archivedIn = source.storageClass !== undefined && ARCHIVED_CLASSES.has(source.storageClass) ? source.storageClass : undefined;
+  if (archivedIn !== undefined) {
+    if (!options.archiveRestore) throw new ArchivedVersionError(key, source.versionId, archivedIn);
+    await ensureArchiveRestored(s3, from.bucket, from.key, source.versionId, options.archiveRestore, archivedIn);
+    // The copy is the key's current version again: written readable (STANDARD), not archived anew.
+    return copyUnarchived(s3, bucket, key, { ...source, storageClass: 'STANDARD' }, options, from);
   }
+  // Intelligent-Tiering keeps its class: a restore moves the object back to its Frequent Access tier.
+  try {
+    return await copyUnarchived(s3, bucket, key, source, options, from);
+  } catch (error) {
+    // Intelligent-Tiering's archive tiers don't show in a listing: S3 says so on the copy.
+    if (!options.archiveRestore || s3ErrorOf(error).code !== 'InvalidObjectState') throw error;
+    await ensureArchiveRestored(s3, from.bucket, from.key, source.versionId, options.archiveRestore, source.storageClass);
+    return copyUnarchived(s3, bucket, key, source, options, from);
+  }
+}
+
+async function copyUnarchived(s3: S3Client, bucket: string, key: string, source: EntryRef, options: CopyOptions, from: CopyFrom): Promise<string | undefined> {
   let head: HeadObjectCommandOutput | undefined;
   try {
     if (options.keepSourceEncryption) head = await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: source.versionId }));
     return await copyKeepingEncryption(s3, bucket, key, source, options, from, head);
   } catch (error) {
-    if (!isKmsFailure(error)) throw error;
-    throw new KmsKeyError(key, source.versionId, head?.SSEKMSKeyId, s3ErrorOf(error));
+    if (isKmsFailure(error)) throw new KmsKeyError(key, source.versionId, head?.SSEKMSKeyId, s3ErrorOf(error));
+    if (s3ErrorOf(error).code === 'NotImplemented') await throwIfKmsCopyUnsupported(s3, key, source.versionId, from, head);
+    throw error;
+  }
+}
+
+/**
+ * An endpoint that can't copy SSE-KMS versions at all answers `501 NotImplemented`
+ * (Ceph RGW 16.2 does): when the version is SSE-KMS, its key fails as
+ * `KMS.NotImplemented`, naming the key and what to do, instead of a bare 501.
+ */
+async function throwIfKmsCopyUnsupported(s3: S3Client, key: string, versionId: string, from: CopyFrom, found?: HeadObjectCommandOutput): Promise<void> {
+  const head = found ?? (await s3.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key, VersionId: versionId })).catch(() => undefined));
+  const sse = head?.ServerSideEncryption;
+  if (sse !== 'aws:kms' && sse !== 'aws:kms:dsse') return;
+  throw new KmsCopyUnsupportedError(key, versionId, head?.SSEKMSKeyId);
+}
+
+/** The endpoint answered 501 to a copy of an SSE-KMS version: it can't copy them; this key fails, the restore goes on. */
+export class KmsCopyUnsupportedError extends Error {
+  readonly name = 'KMS.NotImplemented';
+  readonly $metadata = { httpStatusCode: 501 };
+  constructor(
+    key: string,
+    versionId: string,
+    readonly kmsKeyId: string | undefined,
+  ) {
+    super(
+      `version "${versionId}" of "${key}" is encrypted with KMS key ${kmsKeyId ?? '(unknown)'}, and this S3 endpoint can't copy SSE-KMS versions ` +
+        `(501 NotImplemented; Ceph RGW 16.2 can't): restore this key where S3 supports it, or download and upload it again`,
+    );
   }
 }
 

@@ -11,18 +11,52 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import { RequestError } from '../restore/errors.ts';
-import { countOutcomes, type KeyOutcome, type RestoreSpec } from '../restore/model.ts';
-import { specOf } from '../restore/request.ts';
+import { countOutcomes, type KeyOutcome, type RestoreSpec, type SourceKey } from '../restore/model.ts';
+import { archiveRestoreOf, specOf } from '../restore/request.ts';
 import type { ManifestSource } from '../sources/manifest.ts';
 import { keySourceOf } from '../sources/source-of-request.ts';
 import { writeTargetOf } from '../targets/target-of-request.ts';
 import type { TargetActOptions } from '../targets/write-target.ts';
+import { recordRestoreMarker, restoreThatWroteTopMarker } from '../work-store/restore-markers.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 import { workKeys, type ActStepInput, type ActStepOutput } from './contracts.ts';
 
 export interface ActOptions extends Omit<TargetActOptions, 'phase'> {
   /** Reads a request's manifest. @default the S3 client (`s3://` only) */
   readonly manifests?: ManifestSource;
+}
+
+/**
+ * An undelete that keeps restore markers (`keepRestoreMarkers`): the keys whose delete
+ * marker on top a restore wrote are taken out, each with an `unchanged` outcome saying
+ * which restore hid it; the other keys go on as listed.
+ */
+async function keysHiddenByRestores(
+  store: WorkStore,
+  bucket: string,
+  keys: AsyncIterable<SourceKey> | Iterable<SourceKey>,
+): Promise<{ keys: SourceKey[]; skipped: Set<string>; outcomes: KeyOutcome[] }> {
+  const kept: SourceKey[] = [];
+  const skipped = new Set<string>();
+  const outcomes: KeyOutcome[] = [];
+  for await (const source of keys) {
+    const record = await restoreThatWroteTopMarker(store, bucket, source.key, source.entries);
+    if (!record) {
+      kept.push(source);
+      continue;
+    }
+    skipped.add(source.key);
+    outcomes.push({
+      Bucket: bucket,
+      Key: source.key,
+      VersionId: source.entries[0]!.versionId,
+      TaskStatus: 'unchanged',
+      ErrorCode: '',
+      HTTPStatusCode: 200,
+      ResultMessage: `the delete marker on top was written by restore ${record.restoreId} (the key did not exist at its restore point): left as it is`,
+    });
+  }
+  return { keys: kept, skipped, outcomes };
 }
 
 /**
@@ -51,7 +85,29 @@ export async function actStep(
       concurrency: options.concurrency ?? 32,
       ...(options.manifests ? { manifests: options.manifests } : {}),
     });
-    outcomes = await target.act(planned, await source.keysOf(input.chunk), { ...options, phase });
+    // Archived versions are restored first (RestoreObject) when the request opts in.
+    const archive = request.restoreArchived ? archiveRestoreOf(request) : undefined;
+    const archiveRestore = archive ? { archiveRestore: { tier: archive.archiveTier, days: archive.archiveDays } } : {};
+    // In place, copy mode: every delete marker the restore writes is recorded first, for a protected prefix's undelete.
+    const recordMarker =
+      request.to === undefined && spec.mode === 'copy'
+        ? { recordMarker: (key: string) => recordRestoreMarker(store, { restoreId: input.restoreId, bucket: request.bucket, key, at: Date.now() }) }
+        : {};
+    const keys = await source.keysOf(input.chunk);
+    const actOptions = { ...options, ...archiveRestore, ...recordMarker, phase };
+    if (request.keepRestoreMarkers) {
+      const kept = await keysHiddenByRestores(store, request.bucket, keys);
+      outcomes = [
+        ...kept.outcomes,
+        ...(await target.act(
+          planned.filter((action) => !kept.skipped.has(action.key)),
+          kept.keys,
+          actOptions,
+        )),
+      ];
+    } else {
+      outcomes = await target.act(planned, keys, actOptions);
+    }
   }
   const outcomesKey = workKeys(input.restoreId).outcomes(input.chunk.index);
   await store.putLines(outcomesKey, outcomes);

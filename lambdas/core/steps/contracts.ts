@@ -156,6 +156,8 @@ export interface RestoreSummary {
   readonly error?: string;
   /** A dry run's estimate of the restore's requests, cost and time (restore/estimate.ts). */
   readonly estimate?: RestoreEstimate;
+  /** Keys waiting for S3 to restore their archived version (`restoreArchived`): copied by a later run. */
+  readonly archiveRestoresPending?: number;
   /** With `verify: true`: every key checked against the restore point again after acting (steps/verify.ts). */
   readonly verification?: RestoreVerification;
 }

@@ -14,6 +14,7 @@
  * the jobs' keys (in key order), then the keys neither wrote (plan chunk by
  * chunk).
  */
+import { ARCHIVE_PENDING_CODES } from '../restore/archive.ts';
 import { estimateRestore } from '../restore/estimate.ts';
 import { emptyCounts, REPORT_COLUMNS, type KeyOutcome, type OutcomeCounts } from '../restore/model.ts';
 import { emptyTotals } from '../restore/planner.ts';
@@ -70,9 +71,11 @@ async function foldOutcomes(
   outcomesPrefix: string,
   counts: OutcomeCounts,
   out?: { streams: LineStreams; csv: string; jsonl: string },
+  archive = { pending: 0 },
 ): Promise<void> {
   for await (const rows of outcomeFiles(store, outcomesPrefix)) {
     countOutcomes(rows, counts);
+    for (const row of rows) if (row.TaskStatus === 'failed' && ARCHIVE_PENDING_CODES.has(row.ErrorCode)) archive.pending += 1;
     if (!out) continue;
     for (const row of rows) {
       await out.streams.write(out.csv, csvLine(row));
@@ -113,13 +116,14 @@ export interface ReportOptions {
 export async function writeReport(store: WorkStore, input: ReportStepInput, options: ReportOptions = {}): Promise<RestoreSummary> {
   const keys = workKeys(input.restoreId);
   const counts = emptyCounts();
+  const archive = { pending: 0 };
   const acted = !input.request.dryRun;
   if (acted) {
     await writeLineStreams(store, async (streams) => {
       streams.open(keys.reportCsv, 'text/csv');
       streams.open(keys.reportJsonl, 'application/x-ndjson');
       await streams.write(keys.reportCsv, CSV_HEADER);
-      await foldOutcomes(store, keys.outcomesPrefix, counts, { streams, csv: keys.reportCsv, jsonl: keys.reportJsonl });
+      await foldOutcomes(store, keys.outcomesPrefix, counts, { streams, csv: keys.reportCsv, jsonl: keys.reportJsonl }, archive);
     });
   } else {
     await foldOutcomes(store, keys.outcomesPrefix, counts);
@@ -143,6 +147,7 @@ export async function writeReport(store: WorkStore, input: ReportStepInput, opti
     ...(input.request.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: input.request.maxWritesPerSecond } : {}),
     ...(input.failure ? { error: failureMessage(input.failure) } : {}),
     ...(verification ? { verification } : {}),
+    ...(archive.pending > 0 ? { archiveRestoresPending: archive.pending } : {}),
     ...(!acted && !input.failure
       ? {
           estimate: estimateRestore(input.totals ?? emptyTotals(), {

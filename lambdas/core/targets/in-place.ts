@@ -231,18 +231,43 @@ export async function actOnChunk(
         carryOut(key, copy, () => limit(() => copyInPlaceOnce(s3, bucket, key, copy.source, entries, options)), entries);
         break;
       }
-      case 'addDeleteMarker':
+      case 'addDeleteMarker': {
+        const record = options.recordMarker;
+        if (!record) {
+          carryOut(
+            key,
+            action,
+            async () => {
+              let marker: string | undefined;
+              await batcher.delete(key, [undefined], (id) => (marker = id));
+              return marker;
+            },
+            entries,
+          );
+          break;
+        }
+        // Recorded first (a protected prefix's undelete must know the marker is ours); queued before the flush.
+        let queued!: () => void;
+        lockChecks.push(new Promise<void>((resolve) => (queued = resolve)));
         carryOut(
           key,
           action,
           async () => {
-            let marker: string | undefined;
-            await batcher.delete(key, [undefined], (id) => (marker = id));
-            return marker;
+            try {
+              await limit(() => record(key));
+              let marker: string | undefined;
+              const marked = batcher.delete(key, [undefined], (id) => (marker = id));
+              queued();
+              await marked;
+              return marker;
+            } finally {
+              queued();
+            }
           },
           entries,
         );
         break;
+      }
       case 'deleteEntries': {
         const deletion = action;
         const ids = deletion.entries.map((e) => e.versionId);

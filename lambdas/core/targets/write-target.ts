@@ -23,6 +23,11 @@ export interface TargetActOptions extends CopyOptions {
   readonly onOutcome?: (outcome: KeyOutcome) => void;
   /** Which writes this step carries out. @default 'all' */
   readonly phase?: ActPhase;
+  /**
+   * Told, before a delete marker that hides `key` is sent, that this restore writes it
+   * (work-store/restore-markers.ts); the marker is sent once it resolves, not at all if it fails.
+   */
+  readonly recordMarker?: (key: string) => Promise<void>;
 }
 
 export interface WriteTarget {
