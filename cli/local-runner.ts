@@ -71,6 +71,21 @@ export interface LocalRunOptions {
   readonly batchOperations?: StepDeps['batchOperations'];
   /** Seconds the `Wait` states wait (the deployed machine polls Batch Operations every few minutes). @default as deployed */
   readonly waitSeconds?: number;
+  /** Writing actions per plan chunk (tests and the bench: many chunks from few keys). @default the plan step's (1000) */
+  readonly planChunkWrites?: number;
+  /**
+   * Told each JSON the execution moves that Step Functions limits to 256 KiB:
+   * every state's input and output (map iterations' included), every Lambda
+   * task's payload and result, every event's detail.
+   */
+  readonly onPayload?: (payload: StatePayload) => void;
+}
+
+/** One JSON an execution moved: where, and the value. */
+export interface StatePayload {
+  readonly state: string;
+  readonly what: 'input' | 'output' | 'task payload' | 'task result' | 'event detail';
+  readonly json: unknown;
 }
 
 /** A step's handler as a local run calls it: the event in, what Lambda would return out. */
@@ -139,6 +154,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     workStore: () => store,
     concurrency: options.concurrency ?? 32,
     ...(options.planRanges !== undefined ? { planRanges: options.planRanges } : {}),
+    ...(options.planChunkWrites !== undefined ? { planChunkWrites: options.planChunkWrites } : {}),
     // A local run reads file:// manifests too (the CLI's --manifest FILE); nothing is uploaded.
     manifests: localManifestSource(options.s3),
     ...(options.onPage ? { onPage: options.onPage } : {}),
@@ -156,8 +172,10 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     const handler = HANDLERS[task.handler](deps, policy, workBucket);
     handlers[task.stateName] = async (taskInput) => {
       const { Payload } = taskInput as { Payload: unknown };
+      options.onPayload?.({ state: task.stateName, what: 'task payload', json: Payload });
       const result = await handler(Payload, lambdaContext(task.handler));
       if (task.handler === 'validate-request') await options.onValidated?.();
+      options.onPayload?.({ state: task.stateName, what: 'task result', json: { Payload: result } });
       return { Payload: result } as unknown as JSONValue;
     };
   }
@@ -166,6 +184,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
       const entries = (taskInput as { Entries?: Array<{ DetailType?: string; Detail?: unknown }> }).Entries ?? [];
       for (const entry of entries) {
         const detail: unknown = typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail;
+        options.onPayload?.({ state: stateName, what: 'event detail', json: detail });
         options.onEvent?.({ detailType: entry.DetailType ?? '', detail });
       }
       return Promise.resolve({ Entries: entries.map((_, i) => ({ EventId: `local-${i}` })), FailedEntryCount: 0 } as unknown as JSONValue);
@@ -183,11 +202,22 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     },
     context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:s3-rewind:${restoreId}`, Name: restoreId } },
   });
+  const observed = options.onPayload ? observeStates(execution.eventLogs, options.onPayload) : Promise.resolve();
   try {
     return (await execution.result) as unknown as RestoreSummary;
   } catch (error) {
     if (error instanceof ExecutionError) throw new LocalExecutionError(error);
     throw error;
+  } finally {
+    await observed;
+  }
+}
+
+/** Tells `onPayload` each state's input and output from the execution's event log, until it closes. */
+async function observeStates(events: ReturnType<StateMachine['run']>['eventLogs'], onPayload: (payload: StatePayload) => void): Promise<void> {
+  for await (const event of events) {
+    if (event.type === 'StateEntered') onPayload({ state: event.state.name, what: 'input', json: event.state.input });
+    if (event.type === 'StateExited') onPayload({ state: event.state.name, what: 'output', json: event.state.output });
   }
 }
 

@@ -18,6 +18,8 @@ export interface StepDeps {
   readonly concurrency: number;
   /** Key ranges of a prefix a plan step lists at once; unset in Lambda (`PLAN_RANGES`). */
   readonly planRanges?: number;
+  /** Writing actions per plan chunk; unset in Lambda (the plan step's default). */
+  readonly planChunkWrites?: number;
   /**
    * Among how many act steps at once a restore's write cap is shared: the Distributed Map's
    * concurrency in Lambda, where each step has a client of its own; 1 in the local runner,

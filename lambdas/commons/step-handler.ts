@@ -1,12 +1,14 @@
 /**
  * The shape every state-machine Lambda shares: a middy handler that parses its
  * event (a `RequestError` naming the field when it's wrong), logs with the
- * restore id, and calls one core function.
+ * restore id, and calls one core function. An error leaves with its message
+ * cut to `ERROR_MESSAGE_LIMIT`: its cause travels in the state.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { boundedError } from '#core/steps/payload-limits.ts';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 's3-rewind' });
 
@@ -14,10 +16,14 @@ export function stepHandler<In extends object, Out>(parse: (event: unknown) => I
   return middy<unknown, Out, Error, Context>()
     .use(injectLambdaContext(logger))
     .handler(async (event, context) => {
-      const input = parse(event);
-      const restoreId = 'restoreId' in input ? input.restoreId : 'executionName' in input ? input.executionName : undefined;
-      if (typeof restoreId === 'string') logger.appendKeys({ restoreId });
-      return run(input, context);
+      try {
+        const input = parse(event);
+        const restoreId = 'restoreId' in input ? input.restoreId : 'executionName' in input ? input.executionName : undefined;
+        if (typeof restoreId === 'string') logger.appendKeys({ restoreId });
+        return await run(input, context);
+      } catch (error) {
+        throw boundedError(error);
+      }
     });
 }
 

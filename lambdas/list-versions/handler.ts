@@ -23,6 +23,7 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) =>
       ...(deps.onPage ? { onPage: deps.onPage } : {}),
       ...(deps.manifests ? { manifests: deps.manifests } : {}),
       ranges,
+      ...(deps.planChunkWrites !== undefined ? { chunkWrites: deps.planChunkWrites } : {}),
     });
   });
 

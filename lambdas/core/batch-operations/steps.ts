@@ -43,6 +43,7 @@ import type { KeyItem } from '../sources/key-source.ts';
 import type { KeyOutcome } from '../restore/model.ts';
 import { destinationOf, type Destination, type RestoreRequest } from '../restore/request.ts';
 import { chunkRefOf, itemsKey, workKeys, type ChunkRef } from '../steps/contracts.ts';
+import { CHUNK_REFS_LIMIT, jsonBytes, MAX_CHUNK_REF_BYTES, truncateMessage } from '../steps/payload-limits.ts';
 import type { AdvanceBatchInput, BatchStage, PrepareBatchInput } from './contracts.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 
@@ -117,10 +118,13 @@ export async function prepareBatchJobs(s3: S3Client, store: WorkStore, input: Pr
   let nextIndex = input.nextChunk;
   let pending: Array<{ action: PlannedAction; item: KeyItem }> = [];
   let page: ChunkRef[] = [];
+  /** JSON bytes of the page: a page is one Next Chunks page at most, within `CHUNK_REFS_LIMIT`. */
+  let pageBytes = 2;
   const writePage = async () => {
     if (page.length === 0) return;
     await store.putLines(keys.chunkRefs('batch', page[0]!.index), page);
     page = [];
+    pageBytes = 2;
   };
   const writeLambdaChunk = async () => {
     if (pending.length === 0) return;
@@ -132,9 +136,11 @@ export async function prepareBatchJobs(s3: S3Client, store: WorkStore, input: Pr
       items,
       pending.map((p) => p.item),
     );
-    page.push(chunkRefOf(input, index, actions, '', items));
+    const ref = chunkRefOf(input, index, actions, '', items);
+    page.push(ref);
+    pageBytes += jsonBytes(ref) + 1;
     pending = [];
-    if (page.length >= refsPerPage) await writePage();
+    if (page.length >= refsPerPage || pageBytes + MAX_CHUNK_REF_BYTES + 1 > CHUNK_REFS_LIMIT) await writePage();
   };
 
   // The manifests stream while the chunks are read, in plan order: a retried step writes the same lines, so the same ETags.
@@ -199,7 +205,7 @@ export async function advanceBatchStep(
   const jobs = progress.state;
   if (progress.failure !== undefined) {
     await foldJobOutcomes(s3, store, jobs, input.request, false);
-    return { jobs, stage, next: 'fail', failure: progress.failure };
+    return { jobs, stage, next: 'fail', failure: truncateMessage(progress.failure) };
   }
   if (!progress.done) return { jobs, stage, next: 'wait' };
   if (stage === 'noncurrent') return { jobs, stage: 'current', next: 'current-pass' };

@@ -1,9 +1,11 @@
 /**
  * Planning a restore in steps: the request's key source hands over each key's
  * history, the write target plans it, and the actions go to the work bucket in
- * chunks. One step stops at a time budget or a chunk count, where the source
- * allows a chunk to end, and says where the next one resumes, so any scope fits
- * in Lambda's 15 minutes and Step Functions' payload limit.
+ * chunks. One step stops at a time budget, a chunk count or the bytes of its
+ * chunk refs (`CHUNK_REFS_LIMIT`), where the source allows a chunk to end, and
+ * says where the next one resumes, so any scope fits in Lambda's 15 minutes and
+ * Step Functions' payload limit, whatever its keys (payload-limits.ts). A cursor
+ * too long for the state (many ranges of long keys) is kept in the work store.
  *
  * The step knows no source or target beyond their interfaces: a prefix or a
  * manifest (sources/), in place or to another place (targets/).
@@ -27,6 +29,7 @@ import { writeTargetOf } from '../targets/target-of-request.ts';
 import type { WriteTarget } from '../targets/write-target.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 import { chunkRefOf, itemsKey, RANGE_CHUNKS, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
+import { CHUNK_REFS_LIMIT, cursorForState, cursorFromState, jsonBytes, MAX_CHUNK_REF_BYTES } from './payload-limits.ts';
 
 export interface PlanOptions {
   /** Writing actions per chunk (copies, delete markers, keys with deletions, keys listed again one by one). @default 1000 */
@@ -48,7 +51,7 @@ export interface PlanOptions {
   readonly ranges?: number;
 }
 
-/** Ranges one restore's plan may list at once: their cursors travel in the state (≤ 2 KiB each). */
+/** Ranges one restore's plan may list at once (their cursor goes to the work store when too long for the state). */
 export const MAX_PLAN_RANGES = 64;
 
 /** Where one key range of a prefix planned in parallel stands. */
@@ -80,6 +83,11 @@ interface StepState {
   readonly totals: PlanTotals;
   /** Chunks written or being written; a chain may write one more only below `maxChunks`. */
   reserved: number;
+  /**
+   * JSON bytes of the chunk refs written, and the most those being written may
+   * take: a chain may write one more only while its worst case still fits `CHUNK_REFS_LIMIT`.
+   */
+  bytes: number;
   stop: boolean;
 }
 
@@ -100,8 +108,8 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
       ...(range ? { range } : {}),
     });
   const target = writeTargetOf(s3, request, { concurrency });
-  const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, stop: false };
-  const cursor = input.cursor ?? null;
+  const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, bytes: 2, stop: false };
+  const cursor = await cursorFromState(store, input.cursor);
   const wanted = Math.min(options.ranges ?? 1, MAX_PLAN_RANGES);
   const parallel =
     input.range !== undefined
@@ -143,7 +151,16 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
   const chunks = state.chunks.sort((a, b) => a.index - b.index);
   const first = chunks[0];
   if (first) await store.putLines(workKeys(input.restoreId).chunkRefs('plan', first.index), chunks);
-  return { chunks, cursor: resume, done: resume === null, nextChunk, totals: state.totals, actPhase: actPhaseOf(request) };
+  // Named by the totals' entries so far: a retried step writes the same cursor under the same name.
+  const cursorKey = `${workKeys(input.restoreId).root}cursors/${String(state.totals.listed ?? 0).padStart(15, '0')}.json`;
+  return {
+    chunks,
+    cursor: await cursorForState(store, resume, cursorKey),
+    done: resume === null,
+    nextChunk,
+    totals: state.totals,
+    actPhase: actPhaseOf(request),
+  };
 }
 
 /**
@@ -175,6 +192,7 @@ async function planChain(
 
   const writeChunk = async () => {
     state.reserved += 1;
+    state.bytes += MAX_CHUNK_REF_BYTES + 1;
     // Entries of the keys planned (the estimate's listing requests); a dropped chunk's keys are listed again.
     state.totals.listed = (state.totals.listed ?? 0) + pendingEntries;
     pendingEntries = 0;
@@ -184,15 +202,19 @@ async function planChain(
     const itemsAt = items.length > 0 ? itemsKey(input.restoreId, index) : undefined;
     if (itemsAt !== undefined) await store.putLines(itemsAt, items);
     for (const action of actions) target.count(state.totals, action);
-    state.chunks.push(chunkRefOf(input, index, actions, itemsAt !== undefined ? '' : startAfter, itemsAt));
+    const ref = chunkRefOf(input, index, actions, itemsAt !== undefined ? '' : startAfter, itemsAt);
+    state.chunks.push(ref);
+    state.bytes -= MAX_CHUNK_REF_BYTES - jsonBytes(ref);
     startAfter = actions.at(-1)!.key;
     pending = [];
     items = [];
     writes = 0;
   };
-  const outOfBudget = () => state.reserved >= maxChunks || (options.deadline !== undefined && now() >= options.deadline);
+  /** No room for one more chunk ref: the step's chunk count or its refs' bytes (at the next ref's worst). */
+  const full = () => state.reserved >= maxChunks || state.bytes + MAX_CHUNK_REF_BYTES + 1 > CHUNK_REFS_LIMIT;
+  const outOfBudget = () => full() || (options.deadline !== undefined && now() >= options.deadline);
   /** Another chain stopped the step, or took its last chunk: drop the chunk being filled. */
-  const stopped = () => state.stop || state.reserved >= maxChunks;
+  const stopped = () => state.stop || full();
 
   for await (const key of source.keys(cursor)) {
     pendingEntries += key.entries.length;
@@ -201,8 +223,8 @@ async function planChain(
     if (key.item) items.push(key.item);
     // A key kept by name is listed again on its own by the act step: it weighs like a write.
     if (planned.weighs || key.item) writes += 1;
-    const full = writes >= chunkWrites || pending.length >= chunkActions;
-    if (key.cursor === undefined || !(key.endsChunk || full)) continue;
+    const chunkFull = writes >= chunkWrites || pending.length >= chunkActions;
+    if (key.cursor === undefined || !(key.endsChunk || chunkFull)) continue;
     if (stopped()) return { done: false, resume: lastCursor, next };
     await writeChunk();
     lastCursor = key.cursor;

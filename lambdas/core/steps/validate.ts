@@ -13,6 +13,7 @@ import { needsDestinationLease, takeDestinationLease, type DestinationLease, typ
 import { checkPolicy, withWriteCap, type RestorePolicy } from '../restore/policy.ts';
 import { destinationOf, parseRestoreRequest, restoreIdOf, specOf } from '../restore/request.ts';
 import type { RestoreContext, ValidateStepInput } from './contracts.ts';
+import { jsonBytes, REQUEST_LIMIT } from './payload-limits.ts';
 
 /** Where and how the validate step takes a destination lease. */
 export interface DestinationLeases {
@@ -45,6 +46,13 @@ export async function validateRestore(
   leases?: DestinationLeases,
 ): Promise<RestoreContext> {
   const request = parseRestoreRequest(input?.request);
+  // Every step's input carries the request: it must leave the state room for the rest (payload-limits.ts).
+  const requestBytes = jsonBytes(request);
+  if (requestBytes > REQUEST_LIMIT) {
+    throw new RequestError(`the request is ${requestBytes} bytes as JSON, more than the ${REQUEST_LIMIT} a restore's state has room for: use fewer or shorter filters`, [
+      `request: ${requestBytes} bytes as JSON, at most ${REQUEST_LIMIT}`,
+    ]);
+  }
   checkPolicy(request, policy, { fromEvent: input.requestedBy === 'event' });
   // S3 throttling or failing here says nothing about the request: TransientError, which the state machine retries.
   await failingTransientlyAs(`checking s3://${request.bucket}`, () => checkBucket(s3, request.bucket, request.mode));
