@@ -64,7 +64,7 @@ test('a point-in-time restore of 100 keys of 1,024 quotes and backslashes keeps 
   const { summary, payloads, planResults } = await run({ bucket, prefix: 'w/', at: new Date(at).toISOString() });
 
   expect(summary.status).toBe('SUCCEEDED');
-  expect(summary.counts.copied).toBe(KEYS);
+  expect(summary.counts.restored).toBe(KEYS);
   // The worst case is real: all of the plan's chunk refs in one step's output would be over the limit.
   const allRefs = planResults.flatMap((r) => r.chunks);
   expect(allRefs).toHaveLength(KEYS);
@@ -80,7 +80,7 @@ test('planning ranges of such keys in parallel keeps its cursor in the work stor
   const { summary, payloads, planResults } = await run({ bucket, prefix: 'w/', at: new Date(at).toISOString() }, { planRanges: 16 });
 
   expect(summary.status).toBe('SUCCEEDED');
-  expect(summary.counts.copied).toBe(KEYS);
+  expect(summary.counts.restored).toBe(KEYS);
   expect(planResults.some((r) => r.cursor?.startsWith(CURSOR_REF_PREFIX))).toBe(true);
   expect(overLimit(payloads)).toEqual([]);
 }, 600_000);

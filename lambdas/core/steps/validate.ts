@@ -49,9 +49,10 @@ export async function validateRestore(
   // Every step's input carries the request: it must leave the state room for the rest (payload-limits.ts).
   const requestBytes = jsonBytes(request);
   if (requestBytes > REQUEST_LIMIT) {
-    throw new RequestError(`the request is ${requestBytes} bytes as JSON, more than the ${REQUEST_LIMIT} a restore's state has room for: use fewer or shorter filters`, [
-      `request: ${requestBytes} bytes as JSON, at most ${REQUEST_LIMIT}`,
-    ]);
+    throw new RequestError(
+      `the request is ${requestBytes} bytes as JSON, more than the ${REQUEST_LIMIT} a restore's state has room for: use fewer or shorter filters`,
+      [`request: ${requestBytes} bytes as JSON, at most ${REQUEST_LIMIT}`],
+    );
   }
   checkPolicy(request, policy, { fromEvent: input.requestedBy === 'event' });
   // S3 throttling or failing here says nothing about the request: TransientError, which the state machine retries.
