@@ -78,7 +78,7 @@ describe('boundedError', () => {
 
   test('a step handler throws its error with the message cut (the cause Step Functions puts in the state)', async () => {
     const failing = {
-      // eslint-disable-next-line require-yield
+      // eslint-disable-next-line require-yield, @typescript-eslint/require-await
       async *keys() {
         throw new Error(`listing failed for ${'\\'.repeat(100_000)}`);
       },
@@ -149,10 +149,8 @@ test('a request larger than REQUEST_LIMIT as JSON is refused before anything is 
   const refused = validateRestore(
     noS3,
     { input: { request: { bucket: 'src', prefix: 'w/', at: '2026-01-01T00:00:00Z', filters } } },
-    {
-      allowedBuckets: '*',
-      deleteModeAllowed: false,
-    },
+    { allowedBuckets: '*', deleteModeAllowed: false },
+    'work',
   );
   await expect(refused).rejects.toThrow(RequestError);
   await expect(refused).rejects.toThrow(`more than the ${REQUEST_LIMIT} a restore's state has room for`);
