@@ -11,7 +11,7 @@
  * Partition Scope ─▶ Plan In Ranges? ─(ranges)─▶ Plan Ranges: Distributed Map over the key ranges ─▶ Sum Range Totals ─▶ All Planned?
  *   │ (no ranges: one chain)                  (child: Plan Range Chunks ⇄ Act On Range Chunks, a nested
  *   ▼                                          Distributed Map over each step's chunks, until Range Planned?)
- * Plan Chunks ◀──────────────────────────────────── no ── All Planned? ──dry run──────────────────────▶ Report
+ * Plan Chunks ◀──────────────────────────────────── no ── All Planned? ──dry run──────────────────────▶ Report (below)
  *   ▼                                                       ▲  │ batch-operations ─▶ Prepare Batch Jobs ─┐
  * Act While Planning? ─(dry run, batch-operations)──────────┤  │ with history ─▶ Current Versions ─┐     │
  *   │ otherwise                                             │  └ otherwise ─▶ Report               │     │
@@ -25,6 +25,7 @@
  *   (─▶ Next Chunks …)                             │ report ─▶ Report  │ wait ─────────────────────────▲
  *                                                  └ fail ─▶ Batch Job Failed ─▶ Report Failure
  *
+ * Report: Start Report ─▶ Report Outcomes ⇄ Outcomes Reported? ─done─▶ Report (joins the parts)
  * Report ─▶ Archive Restores Pending? ─(keys wait for RestoreObject, ≤ ARCHIVE_WAITS times)─▶ Wait For Archive Restores ─▶ Start Planning
  *          └ otherwise ─▶ Announce Completion ─▶ Restored
  *
@@ -58,8 +59,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { emptyCounts } from '../lambdas/core/restore/model.ts';
 import { emptyTotals } from '../lambdas/core/restore/planner.ts';
-import type { ChunkPass } from '../lambdas/core/steps/contracts.ts';
+import type { ChunkPass, ReportProgress } from '../lambdas/core/steps/contracts.ts';
 import { ARCHIVE_WAIT_CHOICE } from '../lambdas/core/restore/archive.ts';
 import { acknowledge, acknowledgeGeneratedWildcards, acknowledgeWildcardResources } from './nag.ts';
 import { RestoreFunctions } from './restore-functions.ts';
@@ -347,12 +349,13 @@ export class RestoreStateMachine extends Construct {
     });
     this.retryWhole(plan).addCatch(reportFailure, onFailure);
 
-    const report = this.invoke('Report', fns.report, {
-      payload: sfn.TaskInput.fromObject({ ...context, totals: J.objectAt('$.plan.totals') }),
+    // The report in steps (report-parts.ts): Report Outcomes folds outcome files into parts until all are, then Report joins them.
+    const writeReport = this.invoke('Report', fns.report, {
+      payload: sfn.TaskInput.fromObject({ ...context, totals: J.objectAt('$.plan.totals'), progress: J.objectAt('$.reportProgress') }),
       resultSelector: { summary: J.objectAt('$.Payload') },
       resultPath: '$.report',
     });
-    this.retryWhole(report).addCatch(reportFailure, onFailure);
+    this.retryWhole(writeReport).addCatch(reportFailure, onFailure);
     const announceCompletion = this.announce('Announce Completion', DETAIL_TYPES.completed, '$.report.summary', props.eventBus);
     announceCompletion.next(new sfn.Succeed(this, 'Restored', { outputPath: '$.report.summary' }));
     // Archived versions S3 is still restoring: wait (no Lambda held), then plan and act again, a bounded number of times.
@@ -362,7 +365,7 @@ export class RestoreStateMachine extends Construct {
       resultPath: '$.archiveWaits',
     });
     countArchiveWait.next(waitForArchive);
-    report.next(
+    writeReport.next(
       new sfn.Choice(this, ARCHIVE_WAIT_CHOICE)
         .when(
           sfn.Condition.and(sfn.Condition.isPresent('$.report.summary.archiveRestoresPending'), sfn.Condition.numberGreaterThan('$.archiveWaits.left', 0)),
@@ -370,6 +373,25 @@ export class RestoreStateMachine extends Construct {
         )
         .otherwise(announceCompletion),
     );
+    const reportOutcomes = this.invoke('Report Outcomes', fns.report, {
+      payload: sfn.TaskInput.fromObject({ ...context, totals: J.objectAt('$.plan.totals'), progress: J.objectAt('$.reportProgress') }),
+      resultSelector: {
+        after: J.stringAt('$.Payload.after'),
+        parts: J.numberAt('$.Payload.parts'),
+        counts: J.objectAt('$.Payload.counts'),
+        done: J.stringAt('$.Payload.done'),
+      },
+      resultPath: '$.reportProgress',
+    });
+    this.retryWhole(reportOutcomes).addCatch(reportFailure, onFailure);
+    reportOutcomes.next(
+      new sfn.Choice(this, 'Outcomes Reported?').when(sfn.Condition.booleanEquals('$.reportProgress.done', false), reportOutcomes).otherwise(writeReport),
+    );
+    const report = new sfn.Pass(this, 'Start Report', {
+      result: sfn.Result.fromObject({ after: null, parts: 0, counts: emptyCounts(), done: false } satisfies ReportProgress),
+      resultPath: '$.reportProgress',
+    });
+    report.next(reportOutcomes);
 
     const act = new sfn.DistributedMap(this, 'Act On Chunks', {
       itemsPath: '$.plan.chunks',

@@ -133,6 +133,23 @@ export interface ReportStepInput extends RestoreContext {
   /** Present when the run failed: the error and cause Step Functions caught. */
   readonly failure?: { readonly Error?: string; readonly Cause?: string };
   readonly totals?: PlanTotals;
+  /**
+   * The stepwise report (report-parts.ts): not done, the step folds the next
+   * outcome files into a report part; done, the report joins the parts.
+   * Absent: one step folds every outcome file (the failure report).
+   */
+  readonly progress?: ReportProgress;
+}
+
+/** Where a stepwise report stands: the outcome files folded so far, into how many parts, and their counts. */
+export interface ReportProgress {
+  /** The last outcome file folded; null before the first. */
+  readonly after: string | null;
+  /** Report parts written (`report-parts/<n>.csv` and `.jsonl`, from 0). */
+  readonly parts: number;
+  readonly counts: OutcomeCounts;
+  /** Every outcome file is folded. */
+  readonly done: boolean;
 }
 
 export interface RestoreSummary {

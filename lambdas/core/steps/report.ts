@@ -111,14 +111,23 @@ export interface ReportOptions {
   readonly region?: string;
   /** Requests in flight at once, for the estimate's time. @default 64 */
   readonly concurrency?: number;
+  /**
+   * The counts of a stepwise report whose parts are joined already (report-parts.ts):
+   * the outcomes are not read again. @default the outcomes are folded here
+   */
+  readonly folded?: OutcomeCounts;
+  /** With `folded`: the keys among them waiting for S3's archive restore. @default 0 */
+  readonly foldedArchivePending?: number;
 }
 
 export async function writeReport(store: WorkStore, input: ReportStepInput, options: ReportOptions = {}): Promise<RestoreSummary> {
   const keys = workKeys(input.restoreId);
-  const counts = emptyCounts();
-  const archive = { pending: 0 };
+  const counts = options.folded ? { ...options.folded } : emptyCounts();
+  const archive = { pending: options.foldedArchivePending ?? 0 };
   const acted = !input.request.dryRun;
-  if (acted) {
+  if (options.folded) {
+    // Folded step by step, the report files joined already.
+  } else if (acted) {
     await writeLineStreams(store, async (streams) => {
       streams.open(keys.reportCsv, 'text/csv');
       streams.open(keys.reportJsonl, 'application/x-ndjson');

@@ -16,6 +16,8 @@ export const context = {
   workBucket: z.string().min(3).max(63),
 };
 
+const count = z.number().int().min(0);
+
 const totals = z.object({
   keys: z.number(),
   restore: z.number(),
@@ -77,6 +79,14 @@ export const ReportStepInputSchema = z.object({
   ...context,
   totals: totals.optional(),
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  progress: z
+    .object({
+      after: z.string().nullable(),
+      parts: z.number().int().min(0),
+      counts: z.object({ restored: count, deleted: count, undeleted: count, unchanged: count, failed: count }),
+      done: z.boolean(),
+    })
+    .optional(),
 });
 
 export function parseWith<T>(schema: z.ZodType, what: string, event: unknown): T {

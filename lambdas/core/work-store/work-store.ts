@@ -70,7 +70,8 @@ const UPLOAD_PARTS_IN_FLIGHT = 2;
 /** The deployed store: the stack's work bucket. */
 export class S3WorkStore implements WorkStore {
   constructor(
-    private readonly s3: S3Client,
+    /** The client of the work bucket (join-parts.ts copies within it). */
+    readonly s3: S3Client,
     readonly bucket: string,
   ) {}
 
