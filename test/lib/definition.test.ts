@@ -175,6 +175,10 @@ describe.each([
 // ── the definition, executed ──
 
 type Handler = (payload: Record<string, unknown>) => unknown;
+
+const NO_COUNTS = { restored: 0, deleted: 0, undeleted: 0, unchanged: 0, failed: 0 };
+/** The progress the default `report outcomes` stub returns: every outcome file folded in one part. */
+const FOLDED = { after: null, parts: 1, counts: NO_COUNTS, done: true };
 const rendered = () => renderDefinition(synth(FULL_CONTEXT).template.toJSON());
 const CONTEXT = {
   restoreId: 'copy-0123456789abcdef0123',
@@ -219,6 +223,12 @@ async function execute(input: unknown, handlers: Partial<Record<string, Handler>
         if (!handlers.partition) return { Payload: { ranges: [] } };
         calls.push({ handler: 'partition', payload: taskInput.Payload });
         return { Payload: await handlers.partition(taskInput.Payload) };
+      }
+      // The stepwise report's parts: every outcome folded in one step, unless a test follows them (stub `report outcomes`).
+      if (task.stateName === 'Report Outcomes') {
+        calls.push({ handler: 'report outcomes', payload: taskInput.Payload });
+        const parts = handlers['report outcomes'] ?? ((payload) => ({ ...(payload.progress as object), parts: 1, done: true }));
+        return { Payload: await parts(taskInput.Payload) };
       }
       calls.push({ handler: task.handler, payload: taskInput.Payload });
       const handler = handlers[task.handler];
@@ -342,8 +352,33 @@ describe('the definition run by aws-local-stepfunctions', () => {
     ]);
     const acted = run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.payload);
     expect(acted).toEqual([0, 1, 2].map((i) => ({ ...CONTEXT, chunk: chunk(i), phase: 'all' })));
-    expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload)).toEqual([{ ...CONTEXT, totals: TOTALS(3) }]);
+    expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload)).toEqual([{ ...CONTEXT, totals: TOTALS(3), progress: FOLDED }]);
     expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
+  });
+
+  test('the report folds outcomes in steps until done, each from where the last stopped, then joins them with the counts of the last', async () => {
+    const progress = [
+      { after: 'outcomes/0', parts: 1, counts: { ...NO_COUNTS, restored: 5 }, done: false },
+      { after: 'outcomes/1', parts: 2, counts: { ...NO_COUNTS, restored: 9 }, done: true },
+    ];
+    const run = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'copy-version': () => ({ index: 0, counts: {}, outcomesKey: 'o' }),
+        'report outcomes': () => progress.shift(),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.output).toEqual({ status: 'SUCCEEDED' });
+    expect(run.calls.filter((c) => c.handler === 'report outcomes').map((c) => c.payload.progress)).toEqual([
+      { after: null, parts: 0, counts: NO_COUNTS, done: false },
+      { after: 'outcomes/0', parts: 1, counts: { ...NO_COUNTS, restored: 5 }, done: false },
+    ]);
+    expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload.progress)).toEqual([
+      { after: 'outcomes/1', parts: 2, counts: { ...NO_COUNTS, restored: 9 }, done: true },
+    ]);
   });
 
   test('with history, act steps write only earlier versions while planning; then a pass over every chunk writes the current ones, then the report', async () => {
@@ -427,6 +462,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
       'copy-version current 9',
       'advance-batch-jobs',
       'advance-batch-jobs',
+      'report outcomes',
       'report',
     ]);
     expect(run.calls.find((c) => c.handler === 'prepare-batch-jobs')!.payload).toEqual({ ...batch, nextChunk: 1 });
@@ -477,7 +513,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
       { 'validate-request': () => dry, 'list-versions': () => plans.shift(), report: () => ({ status: 'PLANNED' }) },
     );
     expect(run.output).toEqual({ status: 'PLANNED' });
-    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'list-versions', 'report']);
+    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'list-versions', 'report outcomes', 'report']);
   });
 
   test('keys waiting for S3 to restore archived versions: the workflow waits (no Lambda), plans and acts again, and reports once they are copied', async () => {
@@ -539,7 +575,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
         report: () => ({ status: 'SUCCEEDED' }),
       },
     );
-    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'delete-newer-versions', 'report']);
+    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'delete-newer-versions', 'report outcomes', 'report']);
   });
 
   test('a failed chunk still gets a report with the failure, a Restore Failed event, and fails the execution', async () => {
