@@ -71,8 +71,8 @@ test('in S3, parts all shorter than 5 MiB join into one uploaded part; empty par
 test('in a directory, the parts are streamed into the object in order', async () => {
   const store = new FileWorkStore(await mkdtemp(join(tmpdir(), 'join-parts-')));
   try {
-    await store.putText('p/0', 'a\nb\n', 'text/plain');
-    await store.putText('p/1', 'c\n', 'text/plain');
+    await store.putText('p/0', 'a\nb\n');
+    await store.putText('p/1', 'c\n');
     await joinParts(store, 'joined', ['p/0', 'p/1'], 'text/plain');
     expect(await store.getText('joined')).toBe('a\nb\nc\n');
   } finally {
