@@ -25,6 +25,7 @@
  *   (─▶ Next Chunks …)                             │ report ─▶ Report  │ wait ─────────────────────────▲
  *                                                  └ fail ─▶ Batch Job Failed ─▶ Report Failure
  *
+ * A plan step of one chunk skips the map: One Chunk? ─▶ Copy Versions | Delete Newer Versions (One Chunk) ─▶ All Planned?
  * Report: Start Report ─▶ Report Outcomes ⇄ Outcomes Reported? ─done─▶ Report (joins the parts)
  * Report ─▶ Archive Restores Pending? ─(keys wait for RestoreObject, ≤ ARCHIVE_WAITS times)─▶ Wait For Archive Restores ─▶ Start Planning
  *          └ otherwise ─▶ Announce Completion ─▶ Restored
@@ -497,11 +498,25 @@ export class RestoreStateMachine extends Construct {
       .otherwise(report);
     act.next(allPlanned);
 
+    // A plan step of one chunk (an event-driven recovery of one key, a small restore) is acted on
+    // inline: no Map Run (an account has at most 1,000 open), no child execution. Not where a failed
+    // chunk may be tolerated (100 %): inline, a failure fails the restore. (`Not IsPresent`, not
+    // `IsPresent: false`, which aws-local-stepfunctions 3.0 never matches.)
+    const actOnPlanned =
+      toleratedFailurePercentage < 100
+        ? new sfn.Choice(this, 'One Chunk?')
+            .when(
+              sfn.Condition.and(sfn.Condition.isPresent('$.plan.chunks[0]'), sfn.Condition.not(sfn.Condition.isPresent('$.plan.chunks[1]'))),
+              this.actOnOneChunk(context, allPlanned, reportFailure),
+            )
+            .otherwise(act)
+        : act;
+
     // The Lambda engine acts on each page of chunks as it is planned; a dry run and the Batch Operations engine plan everything first.
     const actWhilePlanning = new sfn.Choice(this, 'Act While Planning?')
       .when(sfn.Condition.booleanEquals('$.context.request.dryRun', true), allPlanned)
       .when(batchEngine, allPlanned)
-      .otherwise(act);
+      .otherwise(actOnPlanned);
 
     // ── planning in ranges: each key range of a prefix in its own child, acting on its chunks as they are planned ──
     const partition = this.invoke('Partition Scope', fns.listVersions, {
@@ -532,6 +547,28 @@ export class RestoreStateMachine extends Construct {
     plan.next(actWhilePlanning);
     waitForArchive.next(startPlanning);
     return validate.next(startPlanning).next(partition).next(planInRanges);
+  }
+
+  /** The one chunk of a plan step, acted on inline by the function of the request's mode (as the map's child would), then `next`. */
+  private actOnOneChunk(context: Record<string, unknown>, next: sfn.IChainable, reportFailure: sfn.IChainable): sfn.IChainable {
+    const J = sfn.JsonPath;
+    const payload = sfn.TaskInput.fromObject({ ...context, chunk: J.objectAt('$.plan.chunks[0]'), phase: J.stringAt('$.plan.actPhase') });
+    const inline = (id: string, fn: lambda.IFunction) => {
+      const task = this.retryWhole(this.invoke(id, fn, { payload, resultPath: J.DISCARD }));
+      task.addCatch(reportFailure, { resultPath: '$.failure' });
+      return task.next(next);
+    };
+    const failWith = (id: string, error: string, cause: string) =>
+      new sfn.Pass(this, id, { parameters: { Error: error, Cause: cause }, resultPath: '$.failure' }).next(reportFailure);
+    return new sfn.Choice(this, 'Restore Mode (One Chunk)?')
+      .when(sfn.Condition.stringEquals('$.context.request.mode', 'copy'), inline('Copy Versions (One Chunk)', this.functions.copyVersion))
+      .when(
+        sfn.Condition.stringEquals('$.context.request.mode', 'delete'),
+        this.functions.deleteNewerVersions
+          ? inline('Delete Newer Versions (One Chunk)', this.functions.deleteNewerVersions)
+          : failWith('Delete Mode Disabled (One Chunk)', 'DeleteModeDisabled', 'delete mode is disabled in this deployment; use copy mode'),
+      )
+      .otherwise(failWith('Unknown Mode (One Chunk)', 'UnknownMode', 'the request mode is neither copy nor delete'));
   }
 
   /**

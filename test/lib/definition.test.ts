@@ -212,7 +212,7 @@ const chunk = (index: number) => ({
 async function execute(input: unknown, handlers: Partial<Record<string, Handler>>) {
   const { definition, lambdaTasks, eventTasks } = rendered();
   const waits = Object.entries(definition.States).filter(([, state]) => state.Type === 'Wait');
-  const calls: Array<{ handler: string; payload: Record<string, unknown> }> = [];
+  const calls: Array<{ handler: string; payload: Record<string, unknown>; state?: string }> = [];
   const events: Array<{ detailType: string; detail: Record<string, unknown> }> = [];
   const local: Record<string, (input: never) => Promise<unknown>> = {};
   for (const task of lambdaTasks) {
@@ -230,7 +230,7 @@ async function execute(input: unknown, handlers: Partial<Record<string, Handler>
         const parts = handlers['report outcomes'] ?? ((payload) => ({ ...(payload.progress as object), parts: 1, done: true }));
         return { Payload: await parts(taskInput.Payload) };
       }
-      calls.push({ handler: task.handler, payload: taskInput.Payload });
+      calls.push({ handler: task.handler, payload: taskInput.Payload, state: task.stateName });
       const handler = handlers[task.handler];
       if (!handler) throw new Error(`no stub for ${task.handler}`);
       return { Payload: await handler(taskInput.Payload) };
@@ -354,6 +354,45 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(acted).toEqual([0, 1, 2].map((i) => ({ ...CONTEXT, chunk: chunk(i), phase: 'all' })));
     expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload)).toEqual([{ ...CONTEXT, totals: TOTALS(3), progress: FOLDED }]);
     expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
+  });
+
+  test('a plan step of one chunk is acted on inline, without a Distributed Map; a step of several through the map', async () => {
+    const plans = [
+      { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },
+      { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
+    ];
+    const run = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': () => plans.shift(),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.output).toEqual({ status: 'SUCCEEDED' });
+    const acted = run.calls.filter((c) => c.handler === 'copy-version');
+    expect(acted.map((c) => [c.state, (c.payload.chunk as { index: number }).index])).toEqual([
+      ['Copy Versions', 0],
+      ['Copy Versions', 1],
+      ['Copy Versions (One Chunk)', 2],
+    ]);
+    expect(acted[2]!.payload).toEqual({ ...CONTEXT, chunk: chunk(2), phase: 'all' });
+  });
+
+  test('a failure of the one chunk acted on inline gets the failure report, a Restore Failed event, and fails the execution', async () => {
+    const run = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'copy-version': fail('AccessDenied', 'no access'),
+        report: () => ({ status: 'FAILED' }),
+      },
+    );
+    expect(run.error).toBeDefined();
+    expect(run.calls.find((c) => c.handler === 'report')!.payload).toMatchObject({ failure: { Error: 'AccessDenied' } });
+    expect(run.events).toEqual([{ detailType: 'Restore Failed', detail: { status: 'FAILED' } }]);
   });
 
   test('the report folds outcomes in steps until done, each from where the last stopped, then joins them with the counts of the last', async () => {
