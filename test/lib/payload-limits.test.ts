@@ -71,7 +71,7 @@ test('a point-in-time restore of 100 keys of 1,024 quotes and backslashes keeps 
   expect(jsonBytes(allRefs)).toBeGreaterThan(STATE_PAYLOAD_LIMIT);
   expect(planResults.length).toBeGreaterThan(1);
   // Every map iteration was observed too (its input holds one chunk ref).
-  expect(payloads.filter((p) => p.state === 'Copy Versions' && p.what === 'task payload')).toHaveLength(KEYS);
+  expect(payloads.filter((p) => p.state.startsWith('Copy Versions') && p.what === 'task payload')).toHaveLength(KEYS);
   expect(overLimit(payloads)).toEqual([]);
 }, 600_000);
 
