@@ -29,6 +29,9 @@ export const REQUEST_LIMIT = 32 * 1024;
 /** The chunk refs one plan step returns, or one page of a pass after planning (the state may hold one of each). */
 export const CHUNK_REFS_LIMIT = 64 * 1024;
 
+/** The key ranges `Partition Scope` hands the `Plan Ranges` map (`$.partition.ranges`): fewer, wider ranges when their keys are long. */
+export const RANGES_LIMIT = 96 * 1024;
+
 /** A plan cursor longer than this is kept in the work store; the state carries its reference. */
 export const CURSOR_INLINE_LIMIT = 8 * 1024;
 

@@ -11,7 +11,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { actPhaseOf } from '../restore/model.ts';
 import { emptyTotals, type PlanTotals } from '../restore/planner.ts';
-import { partitionScope } from '../sources/key-ranges.ts';
+import { partitionScope, type KeyRange } from '../sources/key-ranges.ts';
+import { jsonBytes, RANGES_LIMIT } from './payload-limits.ts';
 import { RANGE_CHUNKS, type PlanStepOutput, type RangePlan, type RestoreContext } from './contracts.ts';
 
 /** Nothing planned yet, and the ranges to plan apart (empty: `Plan Chunks` plans the scope as one chain). */
@@ -32,7 +33,7 @@ export async function partitionStep(s3: S3Client, context: RestoreContext, wante
   const actPhase = actPhaseOf(context.request);
   const nothingYet = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals(), actPhase };
   if (!plannedInRanges(context, wanted)) return { ...nothingYet, ranges: [] };
-  const ranges = await partitionScope(s3, context.request.bucket, context.request.prefix!, wanted);
+  const ranges = rangesWithin(await partitionScope(s3, context.request.bucket, context.request.prefix!, wanted), RANGES_LIMIT);
   if (ranges.length <= 1) return { ...nothingYet, ranges: [] };
   return {
     ...nothingYet,
@@ -42,6 +43,27 @@ export async function partitionStep(s3: S3Client, context: RestoreContext, wante
       plan: { chunks: [], cursor: null, done: false, nextChunk: i * RANGE_CHUNKS, totals: emptyTotals(), actPhase },
     })),
   };
+}
+
+/**
+ * `ranges` (consecutive: each starts after the last key of the one before),
+ * every two neighbours made one until their JSON fits `limit` bytes (with room
+ * for each range's plan in the map's items): long keys give fewer, wider ranges.
+ */
+export function rangesWithin(ranges: readonly KeyRange[], limit: number): KeyRange[] {
+  const PLAN_BYTES = 512;
+  let fitted = [...ranges];
+  while (fitted.length > 1 && jsonBytes(fitted) + fitted.length * PLAN_BYTES > limit) {
+    const merged: KeyRange[] = [];
+    for (let i = 0; i < fitted.length; i += 2) {
+      const first = fitted[i]!;
+      const second = fitted[i + 1];
+      if (!second) merged.push(first);
+      else merged.push({ startAfter: first.startAfter, ...(second.lastKey !== undefined ? { lastKey: second.lastKey } : {}) });
+    }
+    fitted = merged;
+  }
+  return fitted;
 }
 
 /** The plan of the whole scope once every range is planned: the ranges' totals added up. */

@@ -25,9 +25,11 @@ import {
   ERROR_MESSAGE_LIMIT,
   jsonBytes,
   MAX_CHUNK_REF_BYTES,
+  RANGES_LIMIT,
   REQUEST_LIMIT,
   truncateMessage,
 } from '#core/steps/payload-limits.ts';
+import { rangesWithin } from '#core/steps/plan-ranges.ts';
 import { validateRestore } from '#core/steps/validate.ts';
 import type { WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from '../../../cli/file-work-store.ts';
@@ -154,4 +156,25 @@ test('a request larger than REQUEST_LIMIT as JSON is refused before anything is 
   );
   await expect(refused).rejects.toThrow(RequestError);
   await expect(refused).rejects.toThrow(`more than the ${REQUEST_LIMIT} a restore's state has room for`);
+});
+
+describe('the key ranges Partition Scope hands the Plan Ranges map', () => {
+  /** 64 consecutive ranges, split at `key(i)`: the first from the scope's start, the last to its end. */
+  const split = (key: (i: number) => string) =>
+    Array.from({ length: 64 }, (_, i) => ({ startAfter: i === 0 ? '' : key(i), ...(i < 63 ? { lastKey: key(i + 1) } : {}) }));
+
+  test('ranges split at 1,024-byte keys of quotes are made wider, two by two, until they fit RANGES_LIMIT, still covering the scope in order', () => {
+    const ranges = split(worstKey);
+    const fitted = rangesWithin(ranges, RANGES_LIMIT);
+    expect(jsonBytes(fitted) + fitted.length * 512).toBeLessThanOrEqual(RANGES_LIMIT);
+    expect(fitted.length).toBe(16);
+    expect(fitted[0]!.startAfter).toBe('');
+    expect(fitted.at(-1)!.lastKey).toBeUndefined();
+    for (let i = 1; i < fitted.length; i++) expect(fitted[i]!.startAfter).toBe(fitted[i - 1]!.lastKey);
+  });
+
+  test('ranges of ordinary keys are kept as they are', () => {
+    const ranges = split((i) => `site/${i}`);
+    expect(rangesWithin(ranges, RANGES_LIMIT)).toEqual(ranges);
+  });
 });
