@@ -380,6 +380,7 @@ export class RestoreStateMachine extends Construct {
         after: J.stringAt('$.Payload.after'),
         parts: J.numberAt('$.Payload.parts'),
         counts: J.objectAt('$.Payload.counts'),
+        archivePending: J.numberAt('$.Payload.archivePending'),
         done: J.stringAt('$.Payload.done'),
       },
       resultPath: '$.reportProgress',
@@ -389,7 +390,7 @@ export class RestoreStateMachine extends Construct {
       new sfn.Choice(this, 'Outcomes Reported?').when(sfn.Condition.booleanEquals('$.reportProgress.done', false), reportOutcomes).otherwise(writeReport),
     );
     const report = new sfn.Pass(this, 'Start Report', {
-      result: sfn.Result.fromObject({ after: null, parts: 0, counts: emptyCounts(), done: false } satisfies ReportProgress),
+      result: sfn.Result.fromObject({ after: null, parts: 0, counts: emptyCounts(), archivePending: 0, done: false } satisfies ReportProgress),
       resultPath: '$.reportProgress',
     });
     report.next(reportOutcomes);

@@ -28,7 +28,7 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) => {
         concurrency: deps.concurrency,
         verify: (request) => verifyRequest(deps.s3, store, request, { concurrency: Math.min(deps.concurrency, 64) }),
         ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
-        ...(progress ? { folded: progress.counts } : {}),
+        ...(progress ? { folded: progress.counts, foldedArchivePending: progress.archivePending ?? 0 } : {}),
       });
     } finally {
       // Nothing of this restore writes once a report step runs, whether the report is written or not.

@@ -178,7 +178,7 @@ type Handler = (payload: Record<string, unknown>) => unknown;
 
 const NO_COUNTS = { restored: 0, deleted: 0, undeleted: 0, unchanged: 0, failed: 0 };
 /** The progress the default `report outcomes` stub returns: every outcome file folded in one part. */
-const FOLDED = { after: null, parts: 1, counts: NO_COUNTS, done: true };
+const FOLDED = { after: null, parts: 1, counts: NO_COUNTS, archivePending: 0, done: true };
 const rendered = () => renderDefinition(synth(FULL_CONTEXT).template.toJSON());
 const CONTEXT = {
   restoreId: 'copy-0123456789abcdef0123',
@@ -397,8 +397,8 @@ describe('the definition run by aws-local-stepfunctions', () => {
 
   test('the report folds outcomes in steps until done, each from where the last stopped, then joins them with the counts of the last', async () => {
     const progress = [
-      { after: 'outcomes/0', parts: 1, counts: { ...NO_COUNTS, restored: 5 }, done: false },
-      { after: 'outcomes/1', parts: 2, counts: { ...NO_COUNTS, restored: 9 }, done: true },
+      { after: 'outcomes/0', parts: 1, counts: { ...NO_COUNTS, restored: 5 }, archivePending: 0, done: false },
+      { after: 'outcomes/1', parts: 2, counts: { ...NO_COUNTS, restored: 9 }, archivePending: 1, done: true },
     ];
     const run = await execute(
       { request: CONTEXT.request },
@@ -412,11 +412,11 @@ describe('the definition run by aws-local-stepfunctions', () => {
     );
     expect(run.output).toEqual({ status: 'SUCCEEDED' });
     expect(run.calls.filter((c) => c.handler === 'report outcomes').map((c) => c.payload.progress)).toEqual([
-      { after: null, parts: 0, counts: NO_COUNTS, done: false },
-      { after: 'outcomes/0', parts: 1, counts: { ...NO_COUNTS, restored: 5 }, done: false },
+      { after: null, parts: 0, counts: NO_COUNTS, archivePending: 0, done: false },
+      { after: 'outcomes/0', parts: 1, counts: { ...NO_COUNTS, restored: 5 }, archivePending: 0, done: false },
     ]);
     expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload.progress)).toEqual([
-      { after: 'outcomes/1', parts: 2, counts: { ...NO_COUNTS, restored: 9 }, done: true },
+      { after: 'outcomes/1', parts: 2, counts: { ...NO_COUNTS, restored: 9 }, archivePending: 1, done: true },
     ]);
   });
 

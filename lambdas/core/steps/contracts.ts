@@ -148,6 +148,8 @@ export interface ReportProgress {
   /** Report parts written (`report-parts/<n>.csv` and `.jsonl`, from 0). */
   readonly parts: number;
   readonly counts: OutcomeCounts;
+  /** Keys among the failed ones that wait for S3's archive restore (the summary's `archiveRestoresPending`). @default 0 */
+  readonly archivePending?: number;
   /** Every outcome file is folded. */
   readonly done: boolean;
 }

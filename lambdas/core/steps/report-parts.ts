@@ -9,6 +9,7 @@
  *
  * A retried step starts from the same progress: it writes the same part again.
  */
+import { ARCHIVE_PENDING_CODES } from '../restore/archive.ts';
 import { compareKeys } from '../s3/listing.ts';
 import { addCounts, emptyCounts, type KeyOutcome } from '../restore/model.ts';
 import { joinParts } from '../work-store/join-parts.ts';
@@ -17,7 +18,7 @@ import { workKeys, type ReportProgress, type ReportStepInput } from './contracts
 import { countOutcomes, CSV_HEADER, csvLine } from './report.ts';
 
 /** Where a stepwise report starts: nothing folded. */
-export const REPORT_START: ReportProgress = { after: null, parts: 0, counts: emptyCounts(), done: false };
+export const REPORT_START: ReportProgress = { after: null, parts: 0, counts: emptyCounts(), archivePending: 0, done: false };
 
 const PART_DIGITS = 6;
 
@@ -48,6 +49,7 @@ export async function reportPart(
   const parts = reportPartKeys(input.restoreId);
   const now = options.now ?? Date.now;
   const counts = addCounts(emptyCounts(), progress.counts);
+  let archivePending = progress.archivePending ?? 0;
   const acted = !input.request.dryRun;
   let after = progress.after;
   let ended = true;
@@ -61,6 +63,7 @@ export async function reportPart(
       }
       const rows = await store.getLines<KeyOutcome>(key);
       countOutcomes(rows, counts);
+      for (const row of rows) if (row.TaskStatus === 'failed' && ARCHIVE_PENDING_CODES.has(row.ErrorCode)) archivePending += 1;
       await write?.(rows);
       after = key;
     }
@@ -85,7 +88,7 @@ export async function reportPart(
   } else {
     await fold();
   }
-  return { after, parts: progress.parts + (wrote ? 1 : 0), counts, done: ended };
+  return { after, parts: progress.parts + (wrote ? 1 : 0), counts, archivePending, done: ended };
 }
 
 /** Joins a done stepwise report's parts into the report's CSV and JSON lines. */

@@ -84,6 +84,7 @@ export const ReportStepInputSchema = z.object({
       after: z.string().nullable(),
       parts: z.number().int().min(0),
       counts: z.object({ restored: count, deleted: count, undeleted: count, unchanged: count, failed: count }),
+      archivePending: count.optional(),
       done: z.boolean(),
     })
     .optional(),
