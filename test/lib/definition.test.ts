@@ -570,7 +570,17 @@ describe('the definition run by aws-local-stepfunctions', () => {
     );
     expect(run.error).toBeUndefined();
     expect(run.output).toEqual(done);
-    expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'copy-version', 'report', 'list-versions', 'copy-version', 'report']);
+    expect(run.calls.map((c) => c.handler)).toEqual([
+      'validate-request',
+      'list-versions',
+      'copy-version',
+      'report outcomes',
+      'report',
+      'list-versions',
+      'copy-version',
+      'report outcomes',
+      'report',
+    ]);
     // Each round plans from scratch.
     expect(run.calls.filter((c) => c.handler === 'list-versions').map((c) => c.payload.cursor)).toEqual([null, null]);
     expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: done }]);
