@@ -395,16 +395,8 @@ export class RestoreStateMachine extends Construct {
     });
     report.next(reportOutcomes);
 
-    const act = new sfn.DistributedMap(this, 'Act On Chunks', {
-      itemsPath: '$.plan.chunks',
-      // With history, only earlier versions while planning (`$.plan.actPhase`): the current ones wait for the pass after it.
-      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value'), phase: J.stringAt('$.plan.actPhase') },
-      maxConcurrency,
-      toleratedFailurePercentage,
-      mapExecutionType: sfn.StateMachineType.STANDARD,
-      // Outcomes are in the work bucket: nothing accumulates in the state.
-      resultPath: J.DISCARD,
-    });
+    // With history, only earlier versions while planning (`$.plan.actPhase`): the current ones wait for the pass after it.
+    const act = this.actMap('Act On Chunks', '$.plan.chunks', '$.plan.actPhase', context, { maxConcurrency, toleratedFailurePercentage });
     act.itemProcessor(this.actOnChunk());
     act.addCatch(reportFailure, onFailure);
 
@@ -431,14 +423,7 @@ export class RestoreStateMachine extends Construct {
       resultPath: '$.pass',
     });
     this.retryWhole(nextChunks).addCatch(reportFailure, onFailure);
-    const actAgain = new sfn.DistributedMap(this, 'Act On Chunks Again', {
-      itemsPath: '$.pass.chunks',
-      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value'), phase: J.stringAt('$.pass.phase') },
-      maxConcurrency,
-      toleratedFailurePercentage,
-      mapExecutionType: sfn.StateMachineType.STANDARD,
-      resultPath: J.DISCARD,
-    });
+    const actAgain = this.actMap('Act On Chunks Again', '$.pass.chunks', '$.pass.phase', context, { maxConcurrency, toleratedFailurePercentage });
     // Passes only copy: with history (copy mode only) or the Batch Operations engine (copy only).
     actAgain.itemProcessor(this.retryWhole(this.invoke('Copy Versions Again', fns.copyVersion, { outputPath: '$.Payload' })));
     actAgain.addCatch(reportFailure, onFailure);
@@ -573,6 +558,28 @@ export class RestoreStateMachine extends Construct {
   }
 
   /**
+   * A Distributed Map acting on the chunks listed at `itemsPath`, each child given
+   * the restore's context, its chunk and the phase at `phasePath`. Outcomes are in
+   * the work bucket: nothing accumulates in the state.
+   */
+  private actMap(
+    id: string,
+    itemsPath: string,
+    phasePath: string,
+    context: Record<string, unknown>,
+    limits: { maxConcurrency: number; toleratedFailurePercentage: number },
+  ): sfn.DistributedMap {
+    const J = sfn.JsonPath;
+    return new sfn.DistributedMap(this, id, {
+      itemsPath,
+      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value'), phase: J.stringAt(phasePath) },
+      ...limits,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultPath: J.DISCARD,
+    });
+  }
+
+  /**
    * The child workflow of the act maps: one chunk, acted on by the function of the request's mode.
    * `suffix` names the states of a second copy (state names are unique in a definition).
    */
@@ -618,14 +625,7 @@ export class RestoreStateMachine extends Construct {
       resultPath: '$.plan',
     });
     this.retryWhole(planStep);
-    const actOnRange = new sfn.DistributedMap(this, 'Act On Range Chunks', {
-      itemsPath: '$.plan.chunks',
-      itemSelector: { ...context, chunk: J.objectAt('$$.Map.Item.Value'), phase: J.stringAt('$.plan.actPhase') },
-      maxConcurrency,
-      toleratedFailurePercentage,
-      mapExecutionType: sfn.StateMachineType.STANDARD,
-      resultPath: J.DISCARD,
-    });
+    const actOnRange = this.actMap('Act On Range Chunks', '$.plan.chunks', '$.plan.actPhase', context, { maxConcurrency, toleratedFailurePercentage });
     actOnRange.itemProcessor(this.actOnChunk(' (Range)'));
     const rangePlanned = new sfn.Choice(this, 'Range Planned?')
       .when(sfn.Condition.booleanEquals('$.plan.done', false), planStep)
