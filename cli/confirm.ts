@@ -67,3 +67,38 @@ export async function confirmRestore(options: ConfirmOptions): Promise<void> {
     throw new UsageError('not confirmed: nothing was changed', 'see what it would change first: s3-rewind plan ...');
   }
 }
+
+export interface UndoConfirmOptions {
+  /** The destination bucket the undo deletes from. */
+  readonly bucket: string;
+  /** The destination, e.g. `s3://dst/restored/`. */
+  readonly to: string;
+  readonly restoreId: string;
+  /** `--yes` was given. */
+  readonly yes: boolean;
+  readonly input?: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly output?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/**
+ * The undo of a restore to another place permanently deletes the versions and delete markers
+ * that restore wrote at the destination: `--yes`, or on a terminal the bucket's name or "yes".
+ * Throws `UsageError` (exit 2, nothing deleted) otherwise.
+ */
+export async function confirmUndoDeletes(options: UndoConfirmOptions): Promise<void> {
+  if (options.yes) return;
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stderr;
+  const what = `the undo of ${options.restoreId} permanently deletes the versions and delete markers it wrote in ${options.to}`;
+  const hint = `see what it would delete first: s3-rewind undo ${options.restoreId} --dry-run; then add --yes`;
+  if (!input.isTTY) throw new UsageError(`${what}, and needs confirmation, but stdin is not a terminal: add --yes`, hint);
+  output.write(`${what[0]!.toUpperCase()}${what.slice(1)} (keys written there since are left alone). They can't be brought back.\n`);
+  const prompt = createInterface({ input, output, terminal: true });
+  let answer: string;
+  try {
+    answer = (await prompt.question(`Type the bucket name (${options.bucket}) or "yes" to go on: `)).trim();
+  } finally {
+    prompt.close();
+  }
+  if (answer !== options.bucket && answer.toLowerCase() !== 'yes') throw new UsageError('not confirmed: nothing was deleted', hint);
+}

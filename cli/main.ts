@@ -347,6 +347,7 @@ Exit codes:
     .description('take back a finished copy-mode restore run here: each key it changed returns to the entry current just before it')
     .argument('<restore-id>', 'the restore id the restore printed, e.g. copy-0123456789abcdef0123')
     .option('--dry-run', 'print what the undo would do; write nothing')
+    .option('--yes', 'confirm the undo of a restore to another place (--to): it permanently deletes what that restore wrote there')
     .option('--concurrency <n>', 'requests in flight at once', positiveInteger)
     .option('--no-progress', 'no progress line on stderr')
     .option('--json', 'print the summary (with --dry-run: the summary and the plan) as JSON')
@@ -355,7 +356,9 @@ Exit codes:
       `
 Keys written again since the restore are left as they are and listed (ChangedSinceRestore).
 Running it twice changes nothing the second time. A delete-mode restore can't be undone:
-the versions it deleted are gone. Check the result with
+the versions it deleted are gone. A restore to another place (--to) is undone by permanently
+deleting exactly the versions and delete markers it wrote there (needs --yes; a destination key
+written since is left alone). Check the result with
   s3-rewind verify s3://bucket/prefix/ --recursive --at <a time just before the restore>
 ${EXIT_CODES}`,
     )

@@ -4,14 +4,18 @@
  * (`{ bucket, undo: <id> }`, restore/undo-plan.ts): every key it changed returns
  * to the entry current just before it, keys changed since are left alone and
  * listed (`ChangedSinceRestore`). `--dry-run` prints the plan and writes nothing;
- * a delete-mode restore is refused (its deleted versions are gone).
+ * a delete-mode restore is refused (its deleted versions are gone). A restore to
+ * another place (`--to`) is undone at its destination by permanently deleting the
+ * versions and delete markers it wrote there: only with `--yes` (or typed on a
+ * terminal), as a delete-mode request with `confirmPermanentDelete`.
  */
 import type { KeyOutcome } from '#core/restore/model.ts';
 import { parseRestoreRequest, RESTORE_ID, type RestoreRequest } from '#core/restore/request.ts';
 import { createS3Client } from '#core/s3/client.ts';
-import { earlierRequestOf, hasFinished, undoRefusal } from '#core/sources/undo-source.ts';
+import { earlierRequestOf, hasFinished, undoBucketOf, undoModeOf, undoRefusal } from '#core/sources/undo-source.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
+import { confirmUndoDeletes } from './confirm.ts';
 import { LatestRunsWorkStore } from './run-store.ts';
 import { localEngine } from './engines.ts';
 import { ExitCode, UsageError } from './exit.ts';
@@ -22,6 +26,8 @@ import { endpointTried } from './s3-errors.ts';
 
 export interface UndoOptions {
   readonly dryRun?: boolean;
+  /** The undo of a restore to another place deletes: `--yes` confirms it. */
+  readonly yes?: boolean;
   readonly json?: boolean;
   readonly concurrency?: number;
   readonly progress?: boolean;
@@ -42,7 +48,18 @@ export async function runUndoCommand(restoreId: string, options: UndoOptions, gl
   const hint = 's3-rewind undo --help';
   const store = new LatestRunsWorkStore();
   const earlier = await undoableRequest(store, restoreId, hint);
-  const request = parseRestoreRequest({ bucket: earlier.bucket, undo: restoreId, dryRun: options.dryRun === true });
+  const dryRun = options.dryRun === true;
+  const mode = undoModeOf(earlier);
+  if (mode === 'delete' && !dryRun) {
+    await confirmUndoDeletes({ bucket: undoBucketOf(earlier), to: earlier.to ?? '', restoreId, yes: options.yes === true });
+  }
+  const request = parseRestoreRequest({
+    bucket: undoBucketOf(earlier),
+    undo: restoreId,
+    dryRun,
+    mode,
+    ...(mode === 'delete' && !dryRun ? { confirmPermanentDelete: true } : {}),
+  });
   const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
   const engine = localEngine({
     s3,
@@ -72,7 +89,7 @@ export async function runUndoCommand(restoreId: string, options: UndoOptions, gl
     else {
       stdout(`plan: ${what}\n`);
       stdout(formatPlan(actions, false));
-      stdout(formatTotals(summary.planned, 'copy'));
+      stdout(formatTotals(summary.planned, mode));
       stdout(`restore id: ${summary.restoreId} (dry run: nothing was written)\nplan: ${summary.plan}\n`);
     }
     if (summary.status === 'FAILED') stderr(`error: planning failed${summary.error ? `: ${summary.error}` : ''}\n`);

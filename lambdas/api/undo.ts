@@ -6,16 +6,18 @@
  *
  * Answers 404 for a restore the state machine never ran, 409 while it runs
  * (or when it ended without a report), 400 for one that can't be undone (delete
- * mode: its versions are gone; a dry run; a restore to another place), and 409
- * when this undo ran already (its status is at the returned URL). `?dryRun=true`
- * plans the undo without writing.
+ * mode: its versions are gone; a dry run), and 409 when this undo ran already
+ * (its status is at the returned URL). `?dryRun=true` plans the undo without
+ * writing. A restore to another place is undone by permanently deleting the
+ * entries it wrote at its destination: a delete-mode request, which (as any
+ * delete-mode restore) needs `?confirmPermanentDelete=true` (400 without it).
  */
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '#core/restore/errors.ts';
 import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
-import { undoRefusal } from '#core/sources/undo-source.ts';
+import { undoBucketOf, undoModeOf, undoRefusal } from '#core/sources/undo-source.ts';
 import { executionArnOf, workKeys, type RestoreExecutionInput } from '#core/steps/contracts.ts';
 import type { ApiContext } from './config.ts';
 import { ConflictError, json, NotFoundError } from './http.ts';
@@ -34,7 +36,11 @@ export async function startUndo(event: APIGatewayProxyEvent, api: ApiContext): P
   const refusal = undoRefusal(id, earlier, true);
   if (refusal) throw new RequestError(refusal.message, [`id: ${refusal.message}`]);
 
-  const request = canonicalRequest(parseRestoreRequest({ bucket: earlier.bucket, undo: id, dryRun }));
+  const mode = undoModeOf(earlier);
+  const confirm = flagOf(event, 'confirmPermanentDelete');
+  const request = canonicalRequest(
+    parseRestoreRequest({ bucket: undoBucketOf(earlier), undo: id, dryRun, mode, ...(mode === 'delete' && confirm ? { confirmPermanentDelete: true } : {}) }),
+  );
   const restoreId = restoreIdOf(request);
   const statusUrl = statusUrlOf(event, restoreId);
   const input: RestoreExecutionInput = { request, restoreId };
@@ -53,11 +59,13 @@ export async function startUndo(event: APIGatewayProxyEvent, api: ApiContext): P
   }
 }
 
-function dryRunOf(event: APIGatewayProxyEvent): boolean {
-  const value = event.queryStringParameters?.dryRun;
+const dryRunOf = (event: APIGatewayProxyEvent): boolean => flagOf(event, 'dryRun');
+
+function flagOf(event: APIGatewayProxyEvent, name: string): boolean {
+  const value = event.queryStringParameters?.[name];
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
-  throw new RequestError('dryRun must be true or false', [`dryRun: is "${value}"`]);
+  throw new RequestError(`${name} must be true or false`, [`${name}: is "${value}"`]);
 }
 
 async function executionStatusOf(id: string, api: ApiContext): Promise<string | undefined> {

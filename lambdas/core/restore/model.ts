@@ -40,7 +40,17 @@ export type RestorePoint =
   /** Keys whose latest entry is a delete marker (created at/after `since`) get their newest version back. */
   | { readonly kind: 'undelete'; readonly since?: number }
   /** Undo an earlier restore's change to the key (undo-plan.ts): back to `before` if the key still holds what the restore wrote. */
-  | { readonly kind: 'undo'; readonly restoreId: string; readonly before?: EntryRef | null; readonly wrote?: WrittenEntry };
+  | {
+      readonly kind: 'undo';
+      readonly restoreId: string;
+      readonly before?: EntryRef | null;
+      readonly wrote?: WrittenEntry;
+      /**
+       * The undo of a restore to another place: every entry it wrote at the destination key (newest
+       * first), permanently deleted while the key's current entry is still one of them.
+       */
+      readonly written?: readonly WrittenEntry[];
+    };
 
 /** What a restore wrote over a key: the new version (a copy) or delete marker, as its report keeps it for an undo. */
 export interface WrittenEntry {
@@ -122,6 +132,11 @@ export interface KeyOutcome {
   readonly Before?: EntryRef | null;
   /** JSON lines only: the version or delete marker the restore wrote (absent when it could not be told). */
   readonly Wrote?: WrittenEntry;
+  /**
+   * JSON lines only, a restore to another place: every version and delete marker it wrote at the
+   * destination key (destination ids, newest first; with history, those of both passes), for an undo.
+   */
+  readonly WroteAll?: readonly WrittenEntry[];
   /** JSON lines only: the versions and delete markers the restore permanently deleted (delete mode). */
   readonly Removed?: readonly string[];
 }

@@ -179,7 +179,11 @@ export const RestoreRequestSchema = z
     minSize: byteSize.optional(),
     /** Only keys whose version at the restore point has at most this many bytes. */
     maxSize: byteSize.optional(),
-    /** Take back this earlier restore (its id): each key it changed returns to the entry current before it (undo-plan.ts). */
+    /**
+     * Take back this earlier restore (its id): each key it changed returns to the entry current before it (undo-plan.ts).
+     * A restore to another place is undone in delete mode (with `confirmPermanentDelete`), at its destination bucket:
+     * the entries it wrote there are permanently deleted.
+     */
     undo: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,80}$/, 'is not a restore id')
@@ -213,7 +217,10 @@ export const RestoreRequestSchema = z
         ['key', 'prefix', 'manifest', 'versionId', 'beforeVersionId', 'at', 'undelete', 'since', 'to', 'withHistory', 'filters', 'inventory'] as const
       ).filter((f) => r[f] !== undefined);
       if (extra.length > 0) issue('undo', `an undo takes back an earlier restore as it was: give no ${extra.join(', ')}`);
-      if (r.mode !== 'copy') issue('mode', 'an undo runs in copy mode');
+      // Delete mode only for the undo of a restore to another place, checked against it when it starts (sources/undo-source.ts).
+      if (r.mode === 'delete' && !r.dryRun && r.confirmPermanentDelete !== true) {
+        issue('confirmPermanentDelete', 'the undo of a restore to another place permanently deletes what it wrote there: set confirmPermanentDelete to true');
+      }
       if (r.engine === 'batch-operations') issue('engine', 'an undo runs on the lambda engine');
       if (r.verify) issue('verify', 'verify an undo with verify --at a time just before the restore it takes back');
       return;
@@ -332,7 +339,7 @@ export function pointOfLine(request: RestoreRequest, line: { readonly line: numb
 
 export function specOf(request: RestoreRequest): RestoreSpec {
   if (request.undo !== undefined)
-    return { bucket: request.bucket, scope: { kind: 'prefix', prefix: '' }, point: { kind: 'undo', restoreId: request.undo }, mode: 'copy' };
+    return { bucket: request.bucket, scope: { kind: 'prefix', prefix: '' }, point: { kind: 'undo', restoreId: request.undo }, mode: request.mode };
   const scope: RestoreScope = request.key !== undefined ? { kind: 'key', key: request.key } : { kind: 'prefix', prefix: request.prefix ?? '' };
   if (request.manifest !== undefined && [request.at, request.undelete].every((t) => t === undefined)) {
     return { bucket: request.bucket, scope, point: { kind: 'version', versionId: '' }, mode: request.mode };

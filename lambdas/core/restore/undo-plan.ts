@@ -63,3 +63,29 @@ export function planUndo(key: string, history: readonly HistoryEntry[], before: 
     `the key changed after the restore: it now holds ${describe(top)}, not the ${describe(wrote)} the restore wrote; left as it is`,
   );
 }
+
+/**
+ * Plans the undo of one destination key of a restore to another place (history
+ * newest first, as listed now): the entries the restore wrote there (`written`,
+ * destination ids) are permanently deleted, which leaves the key as it was
+ * before the restore (its earlier entries were never touched).
+ * - the key's current entry is one the restore wrote: every written entry still
+ *   there is deleted (`deleteEntries`);
+ * - none of them is left: unchanged (the undo ran already), so a second undo deletes nothing;
+ * - the current entry is another (someone wrote the key since): left alone,
+ *   failed `ChangedSinceRestore`.
+ */
+export function planUndoWrites(key: string, history: readonly HistoryEntry[], written: readonly WrittenEntry[]): KeyAction {
+  const ids = new Set(written.map((w) => w.versionId));
+  const ours = history.filter((e) => ids.has(e.versionId));
+  const top = history[0];
+  if (ours.length === 0) return { key, action: 'unchanged', reason: 'already as before the restore (what it wrote is gone)', current: top ? refOf(top) : null };
+  if (!top || !ids.has(top.versionId)) {
+    throw new ChangedSinceRestoreError(
+      `the key changed after the restore: it now holds ${describe(top)}, not one of the ${written.length} entries the restore wrote; left as it is`,
+    );
+  }
+  const after = history.find((e) => !ids.has(e.versionId));
+  const restoresTo = after && !after.isDeleteMarker ? refOf(after) : null;
+  return { key, action: 'deleteEntries', outcome: restoresTo ? 'restored' : 'deleted', entries: ours.map(refOf), restoresTo, current: refOf(top) };
+}

@@ -6,9 +6,12 @@
  *
  * The first plan step checks the earlier restore: it must have run here (its
  * request is kept beside its report), finished, acted (not a dry run), in copy
- * mode (delete mode's deleted versions are gone: nothing to return to), and in
- * place (a restore to another place is undone by deleting what it wrote there:
- * not done by this source). Then each run of report lines is one chunk, its keys
+ * mode (delete mode's deleted versions are gone: nothing to return to). A
+ * restore to another place (`to`) is undone at its destination: the undo's
+ * bucket is the destination bucket, its keys the destination keys, each with the
+ * entries the restore wrote there (the report's `WroteAll`), permanently deleted;
+ * so such an undo runs in delete mode (confirmed: `confirmPermanentDelete`), and
+ * an in-place one in copy mode. Then each run of report lines is one chunk, its keys
  * listed exactly and kept beside it, so the act step lists the same keys again.
  *
  * The report is read whole by each plan step (a row is a few hundred bytes:
@@ -17,7 +20,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RefusedError, RequestError } from '../restore/errors.ts';
 import type { EntryRef, KeyOutcome, SourceKey, WrittenEntry } from '../restore/model.ts';
-import type { RestoreRequest } from '../restore/request.ts';
+import { destinationKeyOf } from '../restore/destination-plan.ts';
+import { destinationOf, type RestoreRequest } from '../restore/request.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 import { historiesOf } from './exact-keys.ts';
 import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts';
@@ -26,6 +30,8 @@ import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts'
 export interface UndoItem extends KeyItem {
   readonly before?: EntryRef | null;
   readonly wrote?: WrittenEntry;
+  /** A restore to another place: every entry it wrote at this (destination) key, newest first. */
+  readonly written?: readonly WrittenEntry[];
 }
 
 /** Where a restore's request, summary and JSON-lines report are in the work store (as steps/contracts.ts `workKeys` lays them out). */
@@ -51,7 +57,26 @@ export function undoRefusal(restoreId: string, earlier: RestoreRequest | undefin
       `restore ${restoreId} ran in delete mode: the versions and delete markers it deleted are gone permanently, so it can't be undone`,
     );
   }
-  if (earlier.to !== undefined) return new RequestError(`restore ${restoreId} wrote to another place (${earlier.to}): its undo deletes what it wrote there`);
+  return undefined;
+}
+
+/** The bucket an undo of `earlier` acts on: where it wrote (its destination bucket for a restore to another place). */
+export const undoBucketOf = (earlier: RestoreRequest): string => (earlier.to !== undefined ? destinationOf(earlier.to).bucket : earlier.bucket);
+
+/** The mode an undo of `earlier` runs in: a restore to another place is undone by deleting what it wrote there. */
+export const undoModeOf = (earlier: RestoreRequest): RestoreRequest['mode'] => (earlier.to !== undefined ? 'delete' : 'copy');
+
+/** Why this undo request does not fit the earlier restore (bucket, mode), or undefined. */
+export function undoMismatch(restoreId: string, earlier: RestoreRequest, request: RestoreRequest): RequestError | undefined {
+  const bucket = undoBucketOf(earlier);
+  if (bucket !== request.bucket) return new RequestError(`restore ${restoreId} wrote to bucket "${bucket}", not "${request.bucket}"`);
+  if (request.mode !== undoModeOf(earlier)) {
+    return new RequestError(
+      earlier.to !== undefined
+        ? `restore ${restoreId} wrote to another place (${earlier.to}): its undo permanently deletes what it wrote there, in delete mode (confirmPermanentDelete)`
+        : `restore ${restoreId} wrote in place: its undo runs in copy mode`,
+    );
+  }
   return undefined;
 }
 
@@ -90,7 +115,13 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
       const item = items[i]!;
       return {
         ...history,
-        point: { kind: 'undo', restoreId, ...(item.before !== undefined ? { before: item.before } : {}), ...(item.wrote ? { wrote: item.wrote } : {}) },
+        point: {
+          kind: 'undo',
+          restoreId,
+          ...(item.before !== undefined ? { before: item.before } : {}),
+          ...(item.wrote ? { wrote: item.wrote } : {}),
+          ...(item.written ? { written: item.written } : {}),
+        },
         line: item.line,
       };
     });
@@ -101,11 +132,14 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
       const earlier = await earlierRequestOf(store, restoreId);
       const refusal = undoRefusal(restoreId, earlier, await hasFinished(store, restoreId));
       if (refusal) throw refusal;
-      if (earlier!.bucket !== request.bucket) throw new RequestError(`restore ${restoreId} wrote to bucket "${earlier!.bucket}", not "${request.bucket}"`);
+      const mismatch = undoMismatch(restoreId, earlier!, request);
+      if (mismatch) throw mismatch;
     },
     startAfter: () => '',
     async *keys(cursor): AsyncGenerator<SourcedKey> {
       const from = cursor ? (JSON.parse(cursor) as Cursor).line : 0;
+      const earlier = await earlierRequestOf(store, restoreId);
+      const to = earlier?.to !== undefined ? destinationOf(earlier.to) : undefined;
       const rows = await store.getLines<KeyOutcome>(earlierKeys(restoreId).reportJsonl);
       let items: UndoItem[] = [];
       const run = async function* (upTo: number): AsyncGenerator<SourcedKey> {
@@ -120,12 +154,11 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
         const line = index + 1;
         // Only the keys the restore wrote: unchanged and failed keys were not touched.
         if (line <= from || row.TaskStatus === 'unchanged' || row.TaskStatus === 'failed') continue;
-        items.push({
-          line,
-          key: row.Key,
-          ...(row.Before !== undefined ? { before: row.Before } : {}),
-          ...(row.Wrote ? { wrote: row.Wrote } : {}),
-        });
+        items.push(
+          to
+            ? { line, key: destinationKeyOf(to, row.Key), ...(row.WroteAll ? { written: row.WroteAll } : {}) }
+            : { line, key: row.Key, ...(row.Before !== undefined ? { before: row.Before } : {}), ...(row.Wrote ? { wrote: row.Wrote } : {}) },
+        );
         if (items.length >= linesPerChunk) yield* run(line);
       }
       if (items.length > 0) yield* run(rows.length);

@@ -56,12 +56,13 @@ import {
   destinationKeyOf,
   DestinationHistoryDiffers,
   planDestinationKey,
+  sameEntry,
   sameHistory,
   type DestinationAction,
   type PlannedAction,
 } from '../restore/destination-plan.ts';
 import { s3ErrorOf } from '../restore/errors.ts';
-import { refOf, type EntryRef, type KeyOutcome, type SourceKey } from '../restore/model.ts';
+import { refOf, type EntryRef, type KeyOutcome, type SourceKey, type WrittenEntry } from '../restore/model.ts';
 import { plannedFailure } from '../restore/planner.ts';
 import type { Destination } from '../restore/request.ts';
 import { sendAtMostOnce } from '../s3/client.ts';
@@ -230,6 +231,8 @@ export async function actOnDestination(
         const last = action.writes.at(-1)!;
         try {
           await write(target, action.writes.length - 1);
+          const all = restoreWrites(planned.get(key), action.writes);
+          const wrote = await writtenAt(s3, to.bucket, action.destinationKey, all).catch((): WrittenEntry[] => []);
           record(key, {
             VersionId: last.isDeleteMarker ? '' : last.versionId,
             TaskStatus: action.outcome,
@@ -238,6 +241,7 @@ export async function actOnDestination(
             ResultMessage: `wrote ${describeWrites(restoreWrites(planned.get(key), action.writes))} to ${where(action.destinationKey)}; ${
               last.isDeleteMarker ? 'a delete marker is latest there' : `version ${last.versionId} is latest there`
             }`,
+            ...(wrote.length > 0 ? { Wrote: wrote[0]!, WroteAll: wrote } : {}),
           });
         } catch (error) {
           fail(key, last.versionId, error);
@@ -246,6 +250,24 @@ export async function actOnDestination(
     ),
   );
   return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+}
+
+/**
+ * The destination entries a restore wrote for a key (newest first, destination ids), for an
+ * undo: from one listing after its last write, the entries on top that match what it wrote
+ * (`all`, oldest first), as many as match. S3 sets the ids (and RGW's CopyObject does not answer
+ * them), and a restore with history writes a key in two passes, so the listing tells them all.
+ */
+export async function writtenAt(s3: S3Client, bucket: string, destinationKey: string, all: readonly EntryRef[]): Promise<WrittenEntry[]> {
+  const now = await historyOfKey(s3, bucket, destinationKey);
+  const newestFirst = [...all].reverse();
+  const wrote: WrittenEntry[] = [];
+  for (const [i, entry] of newestFirst.entries()) {
+    const found = now[i];
+    if (!found || !sameEntry(refOf(found), entry)) break;
+    wrote.push({ versionId: found.versionId, isDeleteMarker: found.isDeleteMarker });
+  }
+  return wrote;
 }
 
 export interface DestinationTargetOptions {
