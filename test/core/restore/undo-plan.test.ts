@@ -6,7 +6,8 @@ import { RequestError } from '#core/restore/errors.ts';
 import type { EntryRef, HistoryEntry, WrittenEntry } from '#core/restore/model.ts';
 import { planKey } from '#core/restore/planner.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
-import { ChangedSinceRestoreError, planUndo } from '#core/restore/undo-plan.ts';
+import { ChangedSinceRestoreError, planUndo, planUndoWrites } from '#core/restore/undo-plan.ts';
+import { undoBucketOf, undoMismatch, undoModeOf } from '#core/sources/undo-source.ts';
 
 const KEY = 'docs/a.txt';
 const ver = (versionId: string, t: number, etag = `"e-${versionId}"`): Omit<HistoryEntry, 'isLatest'> => ({
@@ -92,9 +93,70 @@ describe('the undo request', () => {
   test.each([
     ['a prefix', { prefix: 'a/' }, 'give no prefix'],
     ['a restore point', { at: '2026-01-01T00:00:00Z' }, 'give no at'],
-    ['delete mode', { mode: 'delete', confirmPermanentDelete: true }, 'mode: an undo runs in copy mode'],
+    ['delete mode unconfirmed', { mode: 'delete' }, 'confirmPermanentDelete: the undo of a restore to another place permanently deletes'],
     ['a destination', { to: 's3://other/x/' }, 'give no to'],
   ])('refuses %s with it', (_case, extra, message) => {
     expect(() => parseRestoreRequest({ bucket: 'photos', undo: 'copy-0123456789abcdef0123', ...extra })).toThrow(message);
+  });
+});
+
+describe('the undo of a restore to another place (the destination key)', () => {
+  // d0 was there before the restore; the restore wrote w1 (a copy), w2 (a marker), w3 (a copy), newest w3.
+  const d0 = ver('d0', 1);
+  const w1 = ver('w1', 2);
+  const w2 = marker('w2', 3);
+  const w3 = ver('w3', 4);
+  const written = [w3, w2, w1].map(wrote);
+
+  test('deletes every entry the restore wrote, newest first, back to the entry before it', () => {
+    const action = planUndoWrites(KEY, history(w3, w2, w1, d0), written);
+    expect(action).toEqual({
+      key: KEY,
+      action: 'deleteEntries',
+      outcome: 'restored',
+      entries: [ref(w3), ref(w2), ref(w1)],
+      restoresTo: ref(d0),
+      current: ref(w3),
+    });
+  });
+
+  test('a key the restore created is absent again (outcome deleted, nothing left)', () => {
+    const action = planUndoWrites(KEY, history(w3, w2, w1), written);
+    expect(action).toMatchObject({ action: 'deleteEntries', outcome: 'deleted', restoresTo: null });
+  });
+
+  test('deletes what is left of its entries when an earlier undo stopped halfway', () => {
+    const action = planUndoWrites(KEY, history(w2, w1, d0), written);
+    expect(action).toMatchObject({ action: 'deleteEntries', entries: [ref(w2), ref(w1)], restoresTo: ref(d0) });
+  });
+
+  test('none of its entries left: unchanged, so a second undo deletes nothing', () => {
+    expect(planUndoWrites(KEY, history(d0), written)).toMatchObject({ action: 'unchanged', current: ref(d0) });
+    expect(planUndoWrites(KEY, [], written)).toMatchObject({ action: 'unchanged', current: null });
+  });
+
+  test('a key written there since (its current entry not one the restore wrote) is left alone: ChangedSinceRestore', () => {
+    const since = ver('s1', 5);
+    expect(() => planUndoWrites(KEY, history(since, w3, w2, w1, d0), written)).toThrow(ChangedSinceRestoreError);
+  });
+
+  test('planKey hands a point with the written entries to this planner, in either mode', () => {
+    const action = planKey(KEY, history(w3, w2, w1, d0), { kind: 'undo', restoreId: 'copy-x', written }, 'delete');
+    expect(action).toMatchObject({ action: 'deleteEntries', entries: [ref(w3), ref(w2), ref(w1)] });
+  });
+
+  test('runs at the destination bucket in delete mode, with confirmPermanentDelete', () => {
+    const earlier = parseRestoreRequest({ bucket: 'photos', prefix: 'a/', at: '2026-01-01T00:00:00Z', to: 's3://copies/restored/' });
+    const undo = parseRestoreRequest({ bucket: 'copies', undo: 'copy-0123456789abcdef0123', mode: 'delete', confirmPermanentDelete: true });
+    expect([undoBucketOf(earlier), undoModeOf(earlier)]).toEqual(['copies', 'delete']);
+    expect(undoMismatch('copy-0123456789abcdef0123', earlier, undo)).toBeUndefined();
+    expect(undoMismatch('copy-0123456789abcdef0123', earlier, { ...undo, mode: 'copy' })?.message).toContain('in delete mode (confirmPermanentDelete)');
+    expect(undoMismatch('copy-0123456789abcdef0123', earlier, { ...undo, bucket: 'photos' })?.message).toContain('wrote to bucket "copies"');
+  });
+
+  test('an in-place undo in delete mode is refused', () => {
+    const earlier = parseRestoreRequest({ bucket: 'photos', prefix: 'a/', at: '2026-01-01T00:00:00Z' });
+    const undo = parseRestoreRequest({ bucket: 'photos', undo: 'copy-0123456789abcdef0123', mode: 'delete', confirmPermanentDelete: true });
+    expect(undoMismatch('copy-0123456789abcdef0123', earlier, undo)?.message).toContain('its undo runs in copy mode');
   });
 });
