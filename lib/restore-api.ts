@@ -170,7 +170,12 @@ export class RestoreApi extends Construct {
     // Takes a finished restore back as a restore of its own (lambdas/api/undo.ts); no body.
     restore.addResource('undo').addMethod('POST', integration, {
       ...validated,
-      requestParameters: { 'method.request.path.id': true, 'method.request.querystring.dryRun': false },
+      requestParameters: {
+        'method.request.path.id': true,
+        'method.request.querystring.dryRun': false,
+        // The undo of a restore to another place permanently deletes what it wrote there: confirmed as delete mode is.
+        'method.request.querystring.confirmPermanentDelete': false,
+      },
     });
     this.api.root.addResource('versions').addMethod('GET', integration, {
       ...validated,

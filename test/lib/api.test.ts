@@ -26,9 +26,13 @@ test('the API has exactly POST /restores, GET /restores/{id}, POST /restores/{id
   ).toEqual(['restores', 'timeline', 'undo', 'versions', '{id}']);
 });
 
-test('POST /restores/{id}/undo takes the id in its path and an optional dryRun, and reaches the API function', () => {
+test('POST /restores/{id}/undo takes the id in its path, an optional dryRun and confirmPermanentDelete, and reaches the API function', () => {
   const post = methodOf('POST', 'undo');
-  expect(post.RequestParameters).toEqual({ 'method.request.path.id': true, 'method.request.querystring.dryRun': false });
+  expect(post.RequestParameters).toEqual({
+    'method.request.path.id': true,
+    'method.request.querystring.dryRun': false,
+    'method.request.querystring.confirmPermanentDelete': false,
+  });
   expect(post.AuthorizationType).toBe('AWS_IAM');
   expect(JSON.stringify(post.Integration)).toContain(logicalIdOf(stack.api.handler));
 });

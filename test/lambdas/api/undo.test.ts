@@ -25,6 +25,7 @@ const postUndo = (id: string, query: Record<string, string> | null = null) =>
 const copyId = 'copy-0123456789abcdef0123';
 const deleteId = 'delete-0123456789abcdef0123';
 const planId = 'plan-0123456789abcdef0123';
+const toId = 'copy-0123456789abcdef4567';
 const executionArn = (name: string) => `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
 
 beforeAll(async () => {
@@ -33,6 +34,7 @@ beforeAll(async () => {
     [copyId]: { bucket: 'photos', prefix: 'albums/', at: '2026-01-10T09:00:00.000Z', mode: 'copy', dryRun: false },
     [deleteId]: { bucket: 'photos', prefix: 'albums/', at: '2026-01-10T09:00:00.000Z', mode: 'delete', dryRun: false, confirmPermanentDelete: true },
     [planId]: { bucket: 'photos', prefix: 'albums/', at: '2026-01-10T09:00:00.000Z', mode: 'copy', dryRun: true },
+    [toId]: { bucket: 'photos', prefix: 'albums/', at: '2026-01-10T09:00:00.000Z', mode: 'copy', dryRun: false, to: 's3://copies/restored/' },
   };
   for (const [id, request] of Object.entries(requests)) {
     await s3.send(new PutObjectCommand({ Bucket: workBucket, Key: `restores/${id}/request.json`, Body: JSON.stringify(request) }));
@@ -133,3 +135,21 @@ test('an undo started already answers 409 with where its result is', async () =>
 });
 
 const startCalls = () => sfnMock.commandCalls(StartExecutionCommand);
+
+test('a restore to another place is undone at its destination in delete mode, only with ?confirmPermanentDelete=true (400 and nothing started without)', async () => {
+  // Prepare
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+
+  // Act
+  const unconfirmed = await api()(postUndo(toId));
+  const confirmed = await api()(postUndo(toId, { confirmPermanentDelete: 'true' }));
+
+  // Assess
+  expect(unconfirmed.statusCode).toBe(400);
+  expect(JSON.stringify(bodyOf(unconfirmed))).toContain('confirmPermanentDelete');
+  expect(confirmed.statusCode).toBe(202);
+  expect(stepFunctions.startedNames()).toHaveLength(1);
+  expect(stepFunctions.sentInput(0)).toMatchObject({
+    request: { bucket: 'copies', undo: toId, mode: 'delete', dryRun: false, confirmPermanentDelete: true },
+  });
+});
