@@ -36,8 +36,13 @@ const entry = (e: EntryRef | null): string =>
 /** Why a key whose plan is `action` is not as it was at the restore point. */
 export function whyDiffers(action: PlannedAction): string {
   switch (action.action) {
-    case 'unchanged':
-      return failsOf(action) ? `cannot be checked: ${failsOf(action)!.message}` : '';
+    case 'unchanged': {
+      const fails = failsOf(action);
+      if (!fails) return '';
+      // With history, a destination key whose history is not the source's differs (written there since): say so, not "cannot be checked".
+      if (fails.code === 'DestinationHistoryDiffers') return `differs: ${fails.message.replace(/; nothing written$/, '')}`;
+      return `cannot be checked: ${fails.message}`;
+    }
     case 'copy':
       if (action.current && !action.current.isDeleteMarker && action.current.etag === action.source.etag && action.current.size === action.source.size) {
         return `same bytes as version ${action.source.versionId}, but other content headers, metadata or tags`;
