@@ -236,12 +236,16 @@ export function verifyHint(request: RestoreRequest): string {
 
 /**
  * After a restore run here: how to check it against its own request, and how to
- * take it back (copy mode in place), or why it can't be (delete mode).
+ * take it back (copy mode: in place, or by deleting what it wrote at another
+ * place), or why it can't be (delete mode). None after an undo.
  */
 export function undoHints(summary: RestoreSummary, request: RestoreRequest, local: boolean): string {
-  if (summary.dryRun || summary.status === 'FAILED') return '';
+  if (summary.dryRun || summary.status === 'FAILED' || request.undo !== undefined) return '';
   if (request.mode === 'delete') return `  undo: not possible: delete mode deleted versions permanently\n`;
-  if (!local || request.undo !== undefined) return '';
+  if (!local) return '';
   const verify = request.undelete ? '' : `  verify: s3-rewind verify ${summary.restoreId}\n`;
-  return request.to === undefined ? `${verify}  undo: s3-rewind undo ${summary.restoreId} (--dry-run first to see what it would do)\n` : verify;
+  if (request.to !== undefined) {
+    return `${verify}  undo: s3-rewind undo ${summary.restoreId} --dry-run, then --yes (permanently deletes what it wrote in ${request.to})\n`;
+  }
+  return `${verify}  undo: s3-rewind undo ${summary.restoreId} (--dry-run first to see what it would do)\n`;
 }

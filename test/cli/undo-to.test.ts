@@ -8,7 +8,7 @@
  */
 import { HistoryWriter, historyLines, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket } from '../support/s3.ts';
-import { cliFixture, runCli } from './run-cli.ts';
+import { cliFixture, runCli, runCliOnTerminal } from './run-cli.ts';
 
 const { s3, home, cleanUp } = cliFixture();
 
@@ -117,6 +117,37 @@ test.concurrent(
     expect(undo.code).toBe(0);
     expect((JSON.parse(undo.stdout) as { status: string }).status).toBe('SUCCEEDED');
     expect(historyLines(await listHistory(s3, destination))).toEqual(before);
+  },
+  180_000,
+);
+
+test.concurrent(
+  'on a terminal, the undo of a restore --to asks first: another answer deletes nothing, the bucket name deletes what it wrote',
+  async () => {
+    // Prepare
+    const source = await bucketOf('cli-undo-tty-src');
+    const destination = await bucketOf('cli-undo-tty-dst');
+    const at = await sourceWith(source, { 'k/a.txt': ['a at T'] }, { 'k/a.txt': ['a after T'] });
+    const dir = await home();
+    const restore = await runCli(['restore', `s3://${source}/k/`, '--recursive', '--at', at, '--to', `s3://${destination}/r/`, '--no-progress'], {
+      home: dir,
+    });
+    const restoreId = /restore id: (\S+)/.exec(restore.stdout)?.[1] ?? '';
+    const written = historyLines(await listHistory(s3, destination));
+
+    // Act
+    const refused = await runCliOnTerminal(['undo', restoreId, '--no-progress'], 'no\n', { home: dir });
+    const afterRefused = historyLines(await listHistory(s3, destination));
+    const confirmed = await runCliOnTerminal(['undo', restoreId, '--no-progress'], `${destination}\n`, { home: dir });
+
+    // Assess
+    expect(restore.stdout).toContain(`undo: s3-rewind undo ${restoreId} --dry-run, then --yes (permanently deletes what it wrote in s3://${destination}/r/)`);
+    expect(written).toHaveLength(1);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toContain('not confirmed: nothing was deleted');
+    expect(afterRefused).toEqual(written);
+    expect(confirmed.code).toBe(0);
+    expect(await listHistory(s3, destination)).toEqual([]);
   },
   180_000,
 );
