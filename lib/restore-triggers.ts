@@ -129,7 +129,7 @@ export class RestoreTriggers extends Construct {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(4),
-        visibilityTimeout: GATHER_TIMEOUT.times(6),
+        visibilityTimeout: Duration.seconds(GATHER_TIMEOUT.toSeconds() * 6),
         deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: RECOVERY_MAX_RECEIVES },
       });
       const gather = new RestoreFunction(this, 'GatherRecoveryEvents', {
