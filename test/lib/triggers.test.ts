@@ -86,9 +86,8 @@ describe('the recovery queue and gather-recovery-events', () => {
       VisibilityTimeout: 1800,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(stack.triggers.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
     });
-    const policy = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy')).find((p) =>
-      JSON.stringify(p.Properties.Queues).includes(queueId()),
-    )!.Properties.PolicyDocument as { Statement: Array<Record<string, Json>> };
+    const policy = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy')).find((p) => JSON.stringify(p.Properties.Queues).includes(queueId()))!
+      .Properties.PolicyDocument as { Statement: Array<Record<string, Json>> };
     expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 
