@@ -51,6 +51,8 @@ export interface RestoreTriggersProps {
 
 /** Recovery events read at once: SQS's largest batch for a Lambda (the 6 MB invocation payload bounds it too). */
 export const RECOVERY_BATCH_SIZE = 10_000;
+/** Batches of recovery events read at once (the event source mapping's maximum concurrency). */
+export const RECOVERY_BATCHES_AT_ONCE = 2;
 /** Deliveries of a recovery event before it waits in the dead-letter queue. */
 export const RECOVERY_MAX_RECEIVES = 5;
 /** The gather function's timeout; the queue hides a batch being read six times as long, as Lambda advises. */
@@ -145,6 +147,8 @@ export class RestoreTriggers extends Construct {
           batchSize: RECOVERY_BATCH_SIZE,
           maxBatchingWindow: props.recoveryBatchingWindow ?? Duration.seconds(60),
           reportBatchItemFailures: true,
+          // SQS's least: batches are gathered, not read by as many pollers as the queue is deep.
+          maxConcurrency: RECOVERY_BATCHES_AT_ONCE,
         }),
       );
       this.recoveryQueue = queue;

@@ -91,13 +91,14 @@ describe('the recovery queue and gather-recovery-events', () => {
     expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 
-  test('the function reads the queue in batches of up to 10,000 gathered for 60 seconds, reporting failed messages one by one', () => {
+  test('the function reads the queue in batches of up to 10,000 gathered for 60 seconds, two batches at once, reporting failed messages one by one', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: gatherId() },
       EventSourceArn: { 'Fn::GetAtt': [queueId(), 'Arn'] },
       BatchSize: 10000,
       MaximumBatchingWindowInSeconds: 60,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
   });
 
