@@ -17,6 +17,7 @@ export const STEP_HANDLER_NAMES = [
 /** A handler the state machine runs as a task (the local runner calls it in-process). */
 export type StepHandlerName = (typeof STEP_HANDLER_NAMES)[number];
 
-export type RestoreHandlerName = StepHandlerName | 'api';
+/** The API, and the function that gathers recovery events into restores (lib/restore-triggers.ts). */
+export type RestoreHandlerName = StepHandlerName | 'api' | 'gather-recovery-events';
 
 export const isStepHandlerName = (name: string): name is StepHandlerName => (STEP_HANDLER_NAMES as readonly string[]).includes(name);

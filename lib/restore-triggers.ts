@@ -2,18 +2,24 @@
  * What starts a restore besides the API: schedules, `Restore Requested` events,
  * and, per configured bucket and prefix, a GuardDuty malware finding (roll the
  * object back to the version before the infected one) or a new delete marker in
- * a protected prefix (undelete). Every rule targets the restore state machine
- * with a retry policy and a dead-letter queue for what can't be delivered.
+ * a protected prefix (undelete). Requests and schedules target the restore state
+ * machine; the two recovery rules put one message per object on the recovery
+ * queue, and `gather-recovery-events` starts one restore per batch and prefix
+ * (lambdas/core/restore/recovery-events.ts). Every target has a retry policy and
+ * a dead-letter queue for what can't be delivered.
  */
 import { Aws, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ScheduledRestore, WatchedPrefix } from './config.ts';
 import { acknowledge } from './nag.ts';
+import { RestoreFunction } from './restore-function.ts';
 import { DETAIL_TYPES, EVENT_SOURCE } from './restore-state-machine.ts';
 
 export const GUARDDUTY_SCAN_RESULT = 'GuardDuty Malware Protection Object Scan Result';
@@ -37,7 +43,20 @@ export interface RestoreTriggersProps {
   readonly maxEventAge?: Duration;
   /** @default 8 */
   readonly retryAttempts?: number;
+  /** How long the recovery queue gathers events before a batch is read (at most 5 minutes). @default Duration.seconds(60) */
+  readonly recoveryBatchingWindow?: Duration;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
 }
+
+/** Recovery events read at once: SQS's largest batch for a Lambda (the 6 MB invocation payload bounds it too). */
+export const RECOVERY_BATCH_SIZE = 10_000;
+/** Batches of recovery events read at once (the event source mapping's maximum concurrency). */
+export const RECOVERY_BATCHES_AT_ONCE = 2;
+/** Deliveries of a recovery event before it waits in the dead-letter queue. */
+export const RECOVERY_MAX_RECEIVES = 5;
+/** The gather function's timeout; the queue hides a batch being read six times as long, as Lambda advises. */
+const GATHER_TIMEOUT = Duration.minutes(5);
 
 /** A rule with what it is for. */
 export interface NamedRule {
@@ -55,6 +74,10 @@ export class RestoreTriggers extends Construct {
   public readonly scheduleRules: readonly NamedRule[];
   public readonly malwareRollbackRules: readonly NamedRule[];
   public readonly undeleteRules: readonly NamedRule[];
+  /** Where the recovery rules put one message per deleted or infected object; only with protected prefixes or malware rollback. */
+  public readonly recoveryQueue?: sqs.Queue;
+  /** Reads the recovery queue in batches and starts one restore per group; only with the queue. */
+  public readonly gatherRecoveryEvents?: RestoreFunction;
 
   private readonly target: (input: events.RuleTargetInput) => targets.SfnStateMachine;
 
@@ -98,35 +121,75 @@ export class RestoreTriggers extends Construct {
       }),
     }));
 
-    this.malwareRollbackRules = (props.malwareRollback ?? []).map((watched, index) => ({
+    const protectedPrefixes = props.protectedPrefixes ?? [];
+    const malwareRollback = props.malwareRollback ?? [];
+    let toRecovery: (input: events.RuleTargetInput) => targets.SqsQueue = () => {
+      throw new Error('no recovery queue');
+    };
+    if (protectedPrefixes.length + malwareRollback.length > 0) {
+      const queue = new sqs.Queue(this, 'RecoveryEvents', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(4),
+        visibilityTimeout: Duration.seconds(GATHER_TIMEOUT.toSeconds() * 6),
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: RECOVERY_MAX_RECEIVES },
+      });
+      const gather = new RestoreFunction(this, 'GatherRecoveryEvents', {
+        handlerName: 'gather-recovery-events',
+        description: 'Gathers deletes in protected prefixes and malware findings into one restore per batch and prefix, and starts them',
+        timeout: GATHER_TIMEOUT,
+        ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+        environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      });
+      props.stateMachine.grantStartExecution(gather);
+      gather.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: RECOVERY_BATCH_SIZE,
+          maxBatchingWindow: props.recoveryBatchingWindow ?? Duration.seconds(60),
+          reportBatchItemFailures: true,
+          // SQS's least: batches are gathered, not read by as many pollers as the queue is deep.
+          maxConcurrency: RECOVERY_BATCHES_AT_ONCE,
+        }),
+      );
+      this.recoveryQueue = queue;
+      this.gatherRecoveryEvents = gather;
+      toRecovery = (message) => new targets.SqsQueue(queue, { message, deadLetterQueue: this.deadLetterQueue, ...retry });
+    }
+
+    this.malwareRollbackRules = malwareRollback.map((watched, index) => ({
       name: `${watched.bucket}/${watched.prefix}`,
       rule: new events.Rule(this, `MalwareRollback${index}`, {
         description: `s3-rewind: roll back objects with threats found under s3://${watched.bucket}/${watched.prefix}`,
         eventPattern: malwareFoundPattern(watched),
         targets: [
-          this.target(
+          toRecovery(
             events.RuleTargetInput.fromObject({
-              request: {
-                bucket: watched.bucket,
-                key: events.EventField.fromPath('$.detail.s3ObjectDetails.objectKey'),
-                beforeVersionId: events.EventField.fromPath('$.detail.s3ObjectDetails.versionId'),
-              },
+              kind: 'malwareRollback',
+              bucket: watched.bucket,
+              prefix: watched.prefix,
+              key: events.EventField.fromPath('$.detail.s3ObjectDetails.objectKey'),
+              versionId: events.EventField.fromPath('$.detail.s3ObjectDetails.versionId'),
+              time: events.EventField.time,
             }),
           ),
         ],
       }),
     }));
 
-    this.undeleteRules = (props.protectedPrefixes ?? []).map((watched, index) => ({
+    this.undeleteRules = protectedPrefixes.map((watched, index) => ({
       name: `${watched.bucket}/${watched.prefix}`,
       rule: new events.Rule(this, `Undelete${index}`, {
         description: `s3-rewind: undo new delete markers under s3://${watched.bucket}/${watched.prefix}`,
         eventPattern: deleteMarkerCreatedPattern(watched),
         targets: [
-          this.target(
+          // Gathered into one undelete of the prefix, which keeps the markers a restore of s3-rewind wrote (keepRestoreMarkers).
+          toRecovery(
             events.RuleTargetInput.fromObject({
-              // keepRestoreMarkers: a marker a copy-mode restore wrote (hiding a key absent at its restore point) stays.
-              request: { bucket: watched.bucket, key: events.EventField.fromPath('$.detail.object.key'), undelete: true, keepRestoreMarkers: true },
+              kind: 'undelete',
+              bucket: watched.bucket,
+              prefix: watched.prefix,
+              key: events.EventField.fromPath('$.detail.object.key'),
+              time: events.EventField.time,
             }),
           ),
         ],

@@ -1,12 +1,15 @@
 /**
- * EventBridge triggers: every rule starts the restore state machine with a retry
- * policy and a dead-letter queue; each pattern matches the events it is for and
- * no others, and turns them into the restore request meant.
+ * EventBridge triggers: the request and schedule rules start the restore state
+ * machine, the recovery rules (undelete, malware rollback) put one message per
+ * object on the recovery queue that gather-recovery-events reads in batches;
+ * every target has a retry policy and a dead-letter queue; each pattern matches
+ * the events it is for and no others, and turns them into the restore meant.
  */
 import { expect } from '@jest/globals';
+import { gatherRecoveryEvents } from '../../lambdas/core/restore/recovery-events.ts';
 import { RestoreRequestSchema } from '../../lambdas/core/restore/request.ts';
 import { matchesPattern, transformInput } from './event-pattern.ts';
-import { FULL_CONTEXT, logicalIdOf, resourcesOf, synth, type Json } from './support.ts';
+import { FULL_CONTEXT, logicalIdOf, permissionsOf, resourcesOf, synth, type Json } from './support.ts';
 
 const { stack, template } = synth(FULL_CONTEXT);
 const rules = resourcesOf(template, 'AWS::Events::Rule');
@@ -54,20 +57,67 @@ const objectDeleted = (over: { deletionType?: string; reason?: string; bucket?: 
   },
 });
 
-test('every rule targets the restore state machine with a dead-letter queue and a retry policy', () => {
+test('request and schedule rules target the state machine, recovery rules the recovery queue, each with a dead-letter queue and a retry policy', () => {
   const machine = logicalIdOf(stack.restores.stateMachine);
+  const queue = logicalIdOf(stack.triggers.recoveryQueue!);
   const dlq = logicalIdOf(stack.triggers.deadLetterQueue);
   expect(Object.keys(rules)).toHaveLength(stack.triggers.rules.length);
   expect(stack.triggers.rules).toHaveLength(4);
-  for (const rule of Object.values(rules)) {
+  const recovery = [...stack.triggers.malwareRollbackRules, ...stack.triggers.undeleteRules].map((r) => logicalIdOf(r.rule));
+  for (const [id, rule] of Object.entries(rules)) {
     const targets = rule.Properties.Targets as Array<Record<string, Json>>;
     expect(targets).toHaveLength(1);
     expect(targets[0]).toMatchObject({
-      Arn: { Ref: machine },
+      Arn: recovery.includes(id) ? { 'Fn::GetAtt': [queue, 'Arn'] } : { Ref: machine },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
       RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 8 },
     });
   }
+});
+
+describe('the recovery queue and gather-recovery-events', () => {
+  const queueId = () => logicalIdOf(stack.triggers.recoveryQueue!);
+  const gatherId = () => logicalIdOf(stack.triggers.gatherRecoveryEvents!);
+
+  test('the queue is encrypted, hands undeliverable events to the dead-letter queue, and accepts TLS requests only', () => {
+    const queue = resourcesOf(template, 'AWS::SQS::Queue')[queueId()]!.Properties;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 1800,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(stack.triggers.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    const policy = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy')).find((p) => JSON.stringify(p.Properties.Queues).includes(queueId()))!
+      .Properties.PolicyDocument as { Statement: Array<Record<string, Json>> };
+    expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+
+  test('the function reads the queue in batches of up to 10,000 gathered for 60 seconds, two batches at once, reporting failed messages one by one', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: gatherId() },
+      EventSourceArn: { 'Fn::GetAtt': [queueId(), 'Arn'] },
+      BatchSize: 10000,
+      MaximumBatchingWindowInSeconds: 60,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  test('the function may start executions of the restore state machine and read the queue, nothing else', () => {
+    const permissions = permissionsOf(template, logicalIdOf(stack.triggers.gatherRecoveryEvents!.executionRole));
+    const machine = logicalIdOf(stack.restores.stateMachine);
+    const other = Object.entries(permissions).filter(([action]) => !action.startsWith('logs:') && !action.startsWith('xray:'));
+    expect(Object.fromEntries(other.filter(([action]) => !action.startsWith('sqs:')))).toEqual({ 'states:StartExecution': [expect.stringContaining(machine)] });
+    const sqs = other.filter(([action]) => action.startsWith('sqs:'));
+    expect(sqs.map(([action]) => action)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    expect(sqs.every(([action, where]) => !action.startsWith('sqs:Send') && where.every((w) => w.includes(queueId())))).toBe(true);
+  });
+
+  test('without protected prefixes or malware rollback there is no recovery queue nor gather function', () => {
+    const { stack: plain, template: plainTemplate } = synth();
+    expect(plain.triggers.recoveryQueue).toBeUndefined();
+    expect(plain.triggers.gatherRecoveryEvents).toBeUndefined();
+    expect(Object.keys(resourcesOf(plainTemplate, 'AWS::Lambda::EventSourceMapping'))).toHaveLength(0);
+  });
 });
 
 test('the dead-letter queue is encrypted and accepts TLS requests only', () => {
@@ -171,10 +221,19 @@ describe('malware rollback', () => {
     expect(matchesPattern(patternOf(rule()), scanResult({ versionId: null }))).toBe(false);
   });
 
-  test('rolls the object back to the version before the infected one', () => {
-    const input = transformInput(transformerOf(rule()), scanResult()) as { request: unknown };
-    expect(input).toEqual({ request: { bucket: 'example-bucket', key: 'uploads/invoice 2026.pdf', beforeVersionId: 'infected-version-id' } });
-    expect(RestoreRequestSchema.safeParse(input.request).success).toBe(true);
+  test('queues the infected version, gathered into a rollback of the object to the version before it', () => {
+    const message = transformInput(transformerOf(rule()), scanResult());
+    expect(message).toEqual({
+      kind: 'malwareRollback',
+      bucket: 'example-bucket',
+      prefix: 'uploads/',
+      key: 'uploads/invoice 2026.pdf',
+      versionId: 'infected-version-id',
+      time: envelope.time,
+    });
+    const { restores } = gatherRecoveryEvents([{ messageId: 'm1', body: JSON.stringify(message) }]);
+    expect(restores.map((r) => r.request)).toEqual([{ bucket: 'example-bucket', key: 'uploads/invoice 2026.pdf', beforeVersionId: 'infected-version-id' }]);
+    expect(RestoreRequestSchema.safeParse(restores[0]!.request).success).toBe(true);
   });
 });
 
@@ -195,10 +254,14 @@ describe('undelete in protected prefixes', () => {
     expect(matchesPattern(patternOf(rule()), objectDeleted({ key: 'drafts/acme.pdf' }))).toBe(false);
   });
 
-  test('undeletes the key the delete marker was put on', () => {
-    const input = transformInput(transformerOf(rule()), objectDeleted()) as { request: unknown };
-    expect(input).toEqual({ request: { bucket: 'example-bucket', key: 'contracts/2026/acme.pdf', undelete: true, keepRestoreMarkers: true } });
-    expect(RestoreRequestSchema.safeParse(input.request).success).toBe(true);
+  test('queues the deleted key, gathered into an undelete of the protected prefix since just before it that keeps restore markers', () => {
+    const message = transformInput(transformerOf(rule()), objectDeleted());
+    expect(message).toEqual({ kind: 'undelete', bucket: 'example-bucket', prefix: 'contracts/', key: 'contracts/2026/acme.pdf', time: envelope.time });
+    const { restores } = gatherRecoveryEvents([{ messageId: 'm1', body: JSON.stringify(message) }]);
+    expect(restores.map((r) => r.request)).toEqual([
+      { bucket: 'example-bucket', prefix: 'contracts/', undelete: true, since: '2026-11-20T09:59:00.000Z', keepRestoreMarkers: true },
+    ]);
+    expect(RestoreRequestSchema.safeParse(restores[0]!.request).success).toBe(true);
   });
 });
 

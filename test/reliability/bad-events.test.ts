@@ -1,7 +1,7 @@
 /**
- * Bad input arriving as an event: a `Restore Requested` event (or a schedule, or
- * a malware / undelete rule) starts the state machine with `{ request: detail }`
- * (lib/restore-triggers.ts). Each bad detail here runs through the state
+ * Bad input arriving as an event: a `Restore Requested` event (or a schedule)
+ * starts the state machine with `{ request: detail }` (lib/restore-triggers.ts;
+ * the malware / undelete rules' requests are made by gather-recovery-events). Each bad detail here runs through the state
  * machine's definition locally: the execution fails (at Validate Request, or
  * at Plan Chunks for a version id the key lacks) with an error naming what is
  * wrong, `Restore Failed` is announced, and nothing is written: no write

@@ -1,14 +1,17 @@
 /**
  * Self-interference: a copy-mode point-in-time restore inside a protected prefix
  * hides the keys that did not exist at T with delete markers; each marker is an
- * `Object Deleted` event that the prefix's undelete rule turns into an undelete
- * of that key with `keepRestoreMarkers` (lib/restore-triggers.ts; the rule's
- * input is checked in test/lib/triggers.test.ts). The restore records each
+ * `Object Deleted` event that the prefix's undelete rule queues, and
+ * gather-recovery-events turns a batch of them into one undelete of the prefix
+ * `since` just before the earliest, with `keepRestoreMarkers`
+ * (lib/restore-triggers.ts, core/restore/recovery-events.ts; the rule's message
+ * is checked in test/lib/triggers.test.ts). The restore records each
  * marker in the work bucket before writing it; the undelete leaves such a key
  * hidden, and still undoes a delete someone else made. On the local RGW, with
  * the state machine's steps.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { gatherRecoveryEvents } from '#core/restore/recovery-events.ts';
 import { recordRestoreMarker, restoreMarkerKey, restoreThatWroteTopMarker, RESTORE_MARKER_WINDOW_MS } from '#core/work-store/restore-markers.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import type { HistoryEntry } from '#core/restore/model.ts';
@@ -19,8 +22,14 @@ import { bodyOf, HistoryWriter, latestOf, listHistory, sleep } from '../../suppo
 const fx = engineFixture('markers');
 const s3 = fx.s3;
 
-/** What the protected prefix's undelete rule asks for a new delete marker on `key`. */
-const undeleteEvent = (bucket: string, key: string) => ({ bucket, key, undelete: true as const, keepRestoreMarkers: true as const });
+/** The undelete gather-recovery-events starts for a batch of new delete markers on `keys` under `protected/`. */
+function undeleteEvent(bucket: string, ...keys: string[]): { bucket: string; prefix: string; undelete: true; since: string; keepRestoreMarkers: true } {
+  const time = new Date().toISOString();
+  const messages = keys.map((key, i) => ({ messageId: `m${i}`, body: JSON.stringify({ kind: 'undelete', bucket, prefix: 'protected/', key, time }) }));
+  const { restores } = gatherRecoveryEvents(messages);
+  expect(restores).toHaveLength(1);
+  return restores[0]!.request as ReturnType<typeof undeleteEvent>;
+}
 
 async function seeded(label: string): Promise<{ bucket: string; at: string }> {
   const bucket = await fx.versionedBucket(label);
@@ -43,14 +52,14 @@ test("the undelete a restore's own delete marker triggers leaves the key hidden,
 
   const undelete = await runRestore(s3, undeleteEvent(bucket, 'protected/created-after-t.txt'), { workBucket: fx.workBucket() });
 
-  expect(undelete.rows).toEqual([
+  expect(undelete.rows).toContainEqual(
     expect.objectContaining({
       Key: 'protected/created-after-t.txt',
       VersionId: marker.versionId,
       TaskStatus: 'unchanged',
       ResultMessage: expect.stringContaining(`written by restore ${restore.context.restoreId}`) as string,
     }),
-  ]);
+  );
   expect(latestOf(await listHistory(s3, bucket), 'protected/created-after-t.txt')).toEqual(marker);
 });
 
@@ -61,8 +70,30 @@ test('the same undelete still undoes a delete someone else made in the prefix', 
 
   const undelete = await runRestore(s3, undeleteEvent(bucket, 'protected/kept.txt'), { workBucket: fx.workBucket() });
 
-  expect(undelete.rows).toEqual([expect.objectContaining({ Key: 'protected/kept.txt', TaskStatus: 'undeleted' })]);
+  expect(undelete.rows).toContainEqual(expect.objectContaining({ Key: 'protected/kept.txt', TaskStatus: 'undeleted' }));
   expect(await bodyOf(s3, bucket, 'protected/kept.txt')).toBe('kept at T');
+});
+
+test("one gathered undelete for a batch with a restore's marker and someone else's delete undoes only the other's delete", async () => {
+  const { bucket, at } = await seeded('batch');
+  const restore = await runRestore(s3, { bucket, prefix: 'protected/', at }, { workBucket: fx.workBucket() });
+  const marker = latestOf(await listHistory(s3, bucket), 'protected/created-after-t.txt')!;
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'protected/kept.txt' }));
+
+  const undelete = await runRestore(s3, undeleteEvent(bucket, 'protected/created-after-t.txt', 'protected/kept.txt'), { workBucket: fx.workBucket() });
+
+  expect(undelete.rows).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ Key: 'protected/kept.txt', TaskStatus: 'undeleted' }),
+      expect.objectContaining({
+        Key: 'protected/created-after-t.txt',
+        TaskStatus: 'unchanged',
+        ResultMessage: expect.stringContaining(restore.context.restoreId) as string,
+      }),
+    ]),
+  );
+  expect(await bodyOf(s3, bucket, 'protected/kept.txt')).toBe('kept at T');
+  expect(latestOf(await listHistory(s3, bucket), 'protected/created-after-t.txt')).toEqual(marker);
 });
 
 test('without keepRestoreMarkers (an undelete someone asks for) the restore marker is undone like any other', async () => {
