@@ -56,15 +56,19 @@ export async function confirmRestore(options: ConfirmOptions): Promise<void> {
   }
   if (removesMost) lines.push(`Careful: ${removal}.${options.deletesPermanently ? '' : ` (${options.what})`}`);
   output.write(`${lines.join('\n')}\n`);
+  if (!(await bucketNameOrYes(input, output, options.bucket))) {
+    throw new UsageError('not confirmed: nothing was changed', 'see what it would change first: s3-rewind plan ...');
+  }
+}
+
+/** Asks on the terminal for the bucket's name or "yes"; true when that is the answer. */
+async function bucketNameOrYes(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, bucket: string): Promise<boolean> {
   const prompt = createInterface({ input, output, terminal: true });
-  let answer: string;
   try {
-    answer = (await prompt.question(`Type the bucket name (${options.bucket}) or "yes" to go on: `)).trim();
+    const answer = (await prompt.question(`Type the bucket name (${bucket}) or "yes" to go on: `)).trim();
+    return answer === bucket || answer.toLowerCase() === 'yes';
   } finally {
     prompt.close();
-  }
-  if (answer !== options.bucket && answer.toLowerCase() !== 'yes') {
-    throw new UsageError('not confirmed: nothing was changed', 'see what it would change first: s3-rewind plan ...');
   }
 }
 
@@ -93,12 +97,5 @@ export async function confirmUndoDeletes(options: UndoConfirmOptions): Promise<v
   const hint = `see what it would delete first: s3-rewind undo ${options.restoreId} --dry-run; then add --yes`;
   if (!input.isTTY) throw new UsageError(`${what}, and needs confirmation, but stdin is not a terminal: add --yes`, hint);
   output.write(`${what[0]!.toUpperCase()}${what.slice(1)} (keys written there since are left alone). They can't be brought back.\n`);
-  const prompt = createInterface({ input, output, terminal: true });
-  let answer: string;
-  try {
-    answer = (await prompt.question(`Type the bucket name (${options.bucket}) or "yes" to go on: `)).trim();
-  } finally {
-    prompt.close();
-  }
-  if (answer !== options.bucket && answer.toLowerCase() !== 'yes') throw new UsageError('not confirmed: nothing was deleted', hint);
+  if (!(await bucketNameOrYes(input, output, options.bucket))) throw new UsageError('not confirmed: nothing was deleted', hint);
 }
