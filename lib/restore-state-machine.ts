@@ -164,6 +164,16 @@ export interface RestoreStateMachineProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** What a plan step's output becomes in the state (`$.plan`). */
+const planResult = () => ({
+  chunks: sfn.JsonPath.listAt('$.Payload.chunks'),
+  cursor: sfn.JsonPath.stringAt('$.Payload.cursor'),
+  done: sfn.JsonPath.stringAt('$.Payload.done'),
+  nextChunk: sfn.JsonPath.numberAt('$.Payload.nextChunk'),
+  totals: sfn.JsonPath.objectAt('$.Payload.totals'),
+  actPhase: sfn.JsonPath.stringAt('$.Payload.actPhase'),
+});
+
 export class RestoreStateMachine extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly functions: RestoreFunctions;
@@ -329,15 +339,6 @@ export class RestoreStateMachine extends Construct {
     });
 
     // ── plan ⇄ act ──
-    /** What a plan step's output becomes in the state (`$.plan`). */
-    const planResult = {
-      chunks: J.listAt('$.Payload.chunks'),
-      cursor: J.stringAt('$.Payload.cursor'),
-      done: J.stringAt('$.Payload.done'),
-      nextChunk: J.numberAt('$.Payload.nextChunk'),
-      totals: J.objectAt('$.Payload.totals'),
-      actPhase: J.stringAt('$.Payload.actPhase'),
-    };
     const plan = this.invoke('Plan Chunks', fns.listVersions, {
       payload: sfn.TaskInput.fromObject({
         ...context,
@@ -345,7 +346,7 @@ export class RestoreStateMachine extends Construct {
         nextChunk: J.numberAt('$.plan.nextChunk'),
         totals: J.objectAt('$.plan.totals'),
       }),
-      resultSelector: planResult,
+      resultSelector: planResult(),
       resultPath: '$.plan',
     });
     this.retryWhole(plan).addCatch(reportFailure, onFailure);
@@ -523,7 +524,7 @@ export class RestoreStateMachine extends Construct {
     planRanges.addCatch(reportFailure, onFailure);
     const sumRangeTotals = this.invoke('Sum Range Totals', fns.listVersions, {
       payload: sfn.TaskInput.fromObject({ ...context, rangeTotals: J.listAt('$.partition') }),
-      resultSelector: planResult,
+      resultSelector: planResult(),
       resultPath: '$.plan',
     });
     this.retryWhole(sumRangeTotals).addCatch(reportFailure, onFailure);
@@ -614,14 +615,7 @@ export class RestoreStateMachine extends Construct {
         nextChunk: J.numberAt('$.plan.nextChunk'),
         totals: J.objectAt('$.plan.totals'),
       }),
-      resultSelector: {
-        chunks: J.listAt('$.Payload.chunks'),
-        cursor: J.stringAt('$.Payload.cursor'),
-        done: J.stringAt('$.Payload.done'),
-        nextChunk: J.numberAt('$.Payload.nextChunk'),
-        totals: J.objectAt('$.Payload.totals'),
-        actPhase: J.stringAt('$.Payload.actPhase'),
-      },
+      resultSelector: planResult(),
       resultPath: '$.plan',
     });
     this.retryWhole(planStep);
