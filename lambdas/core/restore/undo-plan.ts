@@ -16,6 +16,8 @@
  *   a second undo writes nothing;
  * - anything else (someone wrote the key after the restore, or the entry the
  *   restore wrote is gone): the key is left alone, failed `ChangedSinceRestore`.
+ * A copy by S3 Batch Operations has no `wrote` in its report, only what it
+ * copied: `copyWritten` finds the entry by content, directly on top of `before`.
  */
 import { RequestError } from './errors.ts';
 import { refOf, type CopiedEntry, type EntryRef, type HistoryEntry, type KeyAction, type WrittenEntry } from './model.ts';
