@@ -5,7 +5,8 @@
  * Control faked on RGW (test/support/fake-batch-operations.ts: its jobs copy
  * there, in a shuffled order). Each checks the destination's own listing (every
  * key's entries up to T, oldest first, the latest the state at T), the order of
- * the writes to it, and the report.
+ * the writes to it, and the report. Then a Batch Operations restore in place
+ * undone by the definition too (its rows have no `Wrote`: the undo finds the copies by content).
  */
 import { expect } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -153,6 +154,28 @@ test('Batch Operations engine: earlier-versions job, then (once Complete) curren
   expect([...rows.keys()].sort()).toEqual(['app/a', 'app/b', 'app/c', 'app/d', 'app/e']);
   for (const key of ['app/a', 'app/b', 'app/c', 'app/d']) expect([key, rows.get(key)!.TaskStatus]).toEqual([key, 'restored']);
   expect(rows.get('app/e')!.TaskStatus).toBe('unchanged');
+});
+
+test('Batch Operations engine in place, then an undo, both by the executed definition: every key is back as before the restore', async () => {
+  const { bucket, at } = await seed('batch-undo');
+  const fake = new FakeBatchOperations(s3);
+  const store = new S3WorkStore(s3, fx.workBucket());
+  const latest = async () =>
+    new Map([...byKeyMap(await listHistory(s3, bucket)).entries()].map(([key, entries]) => [key, entries[0]!.isDeleteMarker ? null : entries[0]!.etag]));
+  const beforeRestore = await latest();
+
+  const restore = await runRestoreLocally(
+    { request: { bucket, prefix: 'app/', at: iso(at), engine: 'batch-operations' } },
+    { s3, store, batchOperations: { control: fake.client, accountId: ACCOUNT, roleArn: `arn:aws:iam::${ACCOUNT}:role/s3-rewind-batch` }, waitSeconds: 0 },
+  );
+  const afterRestore = await latest();
+  const undo = await runRestoreLocally({ request: { bucket, undo: restore.restoreId } }, { s3, store });
+
+  expect([restore.status, undo.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  // The jobs copied the keys changed since T (app/c undeleted too); app/e, absent at T, got its delete marker from the Lambda path.
+  expect(fake.copies.map((c) => c.key).sort()).toEqual(['app/a', 'app/c', 'app/d']);
+  expect(afterRestore).not.toEqual(beforeRestore);
+  expect(await latest()).toEqual(beforeRestore);
 });
 
 test("Batch Operations engine without S3 Control (the CLI's local runner) is refused before anything is planned or written", async () => {

@@ -422,15 +422,34 @@ export class CompletionReportFold {
     }
   }
 
+  /**
+   * Keeps, for an undo, what the plan knew of a key Batch Operations copied in
+   * place (`copy`): the entry current before (`Before`) and the version copied,
+   * with its ETag and size (`Copied`; a completion report names no new version
+   * id, so the undo finds the copy by content). Only on a key restored with the
+   * version the plan copied; other actions and keys are ignored.
+   */
+  addPlanned(action: PlannedAction): void {
+    if (action.action !== 'copy' || action.source.etag === undefined || action.source.size === undefined) return;
+    const row = this.rowsByKey.get(action.key);
+    if (row?.TaskStatus !== 'restored' || row.VersionId !== action.source.versionId) return;
+    this.rowsByKey.set(action.key, {
+      ...row,
+      Before: action.current,
+      Copied: { versionId: action.source.versionId, etag: action.source.etag, size: action.source.size },
+    });
+  }
+
   /** One row per key, in key order. */
   rows(): KeyOutcome[] {
     return [...this.rowsByKey.values()].sort((x, y) => compareKeys(x.Key, y.Key));
   }
 }
 
-/** `CompletionReportFold` over reports in any order. */
-export function foldCompletionReports(reports: readonly CompletionReport[], destination?: Destination): KeyOutcome[] {
+/** `CompletionReportFold` over reports in any order, then the plan's actions (`addPlanned`). */
+export function foldCompletionReports(reports: readonly CompletionReport[], destination?: Destination, planned: readonly PlannedAction[] = []): KeyOutcome[] {
   const fold = new CompletionReportFold(destination);
   for (const report of [...reports].sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase))) fold.add(report);
+  for (const action of planned) fold.addPlanned(action);
   return fold.rows();
 }

@@ -183,6 +183,13 @@ export const batchDestinationOf = (request: Pick<RestoreRequest, 'bucket' | 'to'
 async function foldJobOutcomes(s3: S3Client, store: WorkStore, state: BatchJobsState, request: RestoreRequest, required: boolean): Promise<void> {
   const fold = new CompletionReportFold(request.to !== undefined ? destinationOf(request.to) : undefined);
   for await (const report of completionReports(s3, state, { required })) fold.add(report);
+  // In place, each copied key's row keeps what the plan knew (Before, Copied), so the restore can be undone.
+  if (request.to === undefined) {
+    for await (const key of store.keys(workKeys(state.restoreId).planPrefix)) {
+      if (planIndexOf(state.restoreId, key) === undefined) continue;
+      for (const action of await store.getLines<PlannedAction>(key)) fold.addPlanned(action);
+    }
+  }
   const rows = fold.rows();
   if (rows.length > 0) await store.putLines(batchKeys(state.restoreId).jobOutcomes, rows);
 }

@@ -45,6 +45,8 @@ export type RestorePoint =
       readonly restoreId: string;
       readonly before?: EntryRef | null;
       readonly wrote?: WrittenEntry;
+      /** What the restore copied when its report could not name the version it wrote (S3 Batch Operations): found by content above `before`. */
+      readonly copied?: CopiedEntry;
       /**
        * The undo of a restore to another place: every entry it wrote at the destination key (newest
        * first), permanently deleted while the key's current entry is still one of them.
@@ -56,6 +58,17 @@ export type RestorePoint =
 export interface WrittenEntry {
   readonly versionId: string;
   readonly isDeleteMarker: boolean;
+}
+
+/**
+ * What a restore copied over a key when it can't tell the new version's id (an
+ * S3 Batch Operations copy: its completion report names only the source): the
+ * source version, its ETag and size, by which the copy is found in the history.
+ */
+export interface CopiedEntry {
+  readonly versionId: string;
+  readonly etag: string;
+  readonly size: number;
 }
 
 /** `copy` writes the target as a new version (never deletes); `delete` permanently deletes every newer entry. */
@@ -132,6 +145,11 @@ export interface KeyOutcome {
   readonly Before?: EntryRef | null;
   /** JSON lines only: the version or delete marker the restore wrote (absent when it could not be told). */
   readonly Wrote?: WrittenEntry;
+  /**
+   * JSON lines only, an S3 Batch Operations copy in place (no `Wrote`: its report gives no new
+   * version id): the source version copied, its ETag and size, so an undo finds the copy above `Before`.
+   */
+  readonly Copied?: CopiedEntry;
   /**
    * JSON lines only, a restore to another place: every version and delete marker it wrote at the
    * destination key (destination ids, newest first; with history, those of both passes), for an undo.

@@ -84,7 +84,8 @@ const sameContent = (current: HistoryEntry, target: HistoryEntry): boolean =>
  * Throws `RequestError` for a version id the key doesn't have or that names a delete marker.
  */
 export function planKey(key: string, history: readonly HistoryEntry[], point: RestorePoint, mode: RestoreMode): KeyAction {
-  if (point.kind === 'undo') return point.written ? planUndoWrites(key, history, point.written) : planUndo(key, history, point.before, point.wrote);
+  if (point.kind === 'undo')
+    return point.written ? planUndoWrites(key, history, point.written) : planUndo(key, history, point.before, point.wrote, point.copied);
   const latest = history[0];
   const current: EntryRef | null = latest ? refOf(latest) : null;
   if (!latest || !current) {

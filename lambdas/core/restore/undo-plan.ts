@@ -16,9 +16,11 @@
  *   a second undo writes nothing;
  * - anything else (someone wrote the key after the restore, or the entry the
  *   restore wrote is gone): the key is left alone, failed `ChangedSinceRestore`.
+ * A copy by S3 Batch Operations has no `wrote` in its report, only what it
+ * copied: `copyWritten` finds the entry by content, directly on top of `before`.
  */
 import { RequestError } from './errors.ts';
-import { refOf, type EntryRef, type HistoryEntry, type KeyAction, type WrittenEntry } from './model.ts';
+import { refOf, type CopiedEntry, type EntryRef, type HistoryEntry, type KeyAction, type WrittenEntry } from './model.ts';
 
 /** The key changed after the restore being undone: left alone, never overwritten. */
 export class ChangedSinceRestoreError extends Error {
@@ -26,14 +28,46 @@ export class ChangedSinceRestoreError extends Error {
   readonly $metadata = { httpStatusCode: 409 };
 }
 
-const sameContent = (entry: HistoryEntry, version: EntryRef): boolean =>
+const sameContent = (entry: HistoryEntry, version: Pick<EntryRef, 'etag' | 'size'>): boolean =>
   !entry.isDeleteMarker && version.etag !== undefined && entry.etag === version.etag && entry.size === version.size;
 
 const describe = (e: { versionId: string; isDeleteMarker: boolean } | undefined): string =>
   !e ? 'no history' : e.isDeleteMarker ? `delete marker ${e.versionId}` : `version ${e.versionId}`;
 
-/** Plans the undo of one key (history newest first). Throws `ChangedSinceRestoreError` for a key changed since. */
-export function planUndo(key: string, history: readonly HistoryEntry[], before: EntryRef | null | undefined, wrote: WrittenEntry | undefined): KeyAction {
+/**
+ * The version a copy wrote when the report names only what was copied (an S3
+ * Batch Operations copy): the entry directly on top of `before` (at the bottom
+ * when the key had no history), which must be the one version above `before`
+ * with the copied ETag and size. Anything else (`before` gone, another entry on
+ * top of it, two such copies): the key changed since, `ChangedSinceRestoreError`.
+ */
+export function copyWritten(history: readonly HistoryEntry[], before: EntryRef | null, copied: CopiedEntry): WrittenEntry {
+  const at = before === null ? history.length : history.findIndex((e) => e.versionId === before.versionId);
+  if (at < 0) throw new ChangedSinceRestoreError(`${describe(before!)}, current before the restore, is gone; the key was left as it is`);
+  const above = history.slice(0, at);
+  const copies = above.filter((e) => sameContent(e, copied));
+  const onTop = above.at(-1);
+  if (!onTop || copies.length !== 1 || copies[0] !== onTop) {
+    throw new ChangedSinceRestoreError(
+      `the key changed after the restore: the entry on top of ${before ? describe(before) : 'its empty history'} is ${describe(onTop)}, ` +
+        `not the one copy of version ${copied.versionId} (ETag ${copied.etag}, ${copied.size} bytes) the restore made (${copies.length} found); left as it is`,
+    );
+  }
+  return { versionId: onTop.versionId, isDeleteMarker: false };
+}
+
+/**
+ * Plans the undo of one key (history newest first). Throws `ChangedSinceRestoreError` for a key changed since.
+ * Without `wrote`, `copied` (what an S3 Batch Operations copy copied) finds it (`copyWritten`).
+ */
+export function planUndo(
+  key: string,
+  history: readonly HistoryEntry[],
+  before: EntryRef | null | undefined,
+  reported: WrittenEntry | undefined,
+  copied?: CopiedEntry,
+): KeyAction {
+  const wrote = reported ?? (before !== undefined && copied !== undefined ? copyWritten(history, before, copied) : undefined);
   if (before === undefined || wrote === undefined) {
     throw new RequestError(`key "${key}": the restore's report does not say what it wrote over the key, so it can't be undone`);
   }

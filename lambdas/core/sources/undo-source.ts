@@ -19,7 +19,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RefusedError, RequestError } from '../restore/errors.ts';
-import type { EntryRef, KeyOutcome, SourceKey, WrittenEntry } from '../restore/model.ts';
+import type { CopiedEntry, EntryRef, KeyOutcome, SourceKey, WrittenEntry } from '../restore/model.ts';
 import { destinationKeyOf } from '../restore/destination-plan.ts';
 import { destinationOf, type RestoreRequest } from '../restore/request.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
@@ -30,6 +30,8 @@ import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts'
 export interface UndoItem extends KeyItem {
   readonly before?: EntryRef | null;
   readonly wrote?: WrittenEntry;
+  /** An S3 Batch Operations copy (no `wrote`): what it copied, found by content above `before`. */
+  readonly copied?: CopiedEntry;
   /** A restore to another place: every entry it wrote at this (destination) key, newest first. */
   readonly written?: readonly WrittenEntry[];
 }
@@ -120,6 +122,7 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
           restoreId,
           ...(item.before !== undefined ? { before: item.before } : {}),
           ...(item.wrote ? { wrote: item.wrote } : {}),
+          ...(item.copied ? { copied: item.copied } : {}),
           ...(item.written ? { written: item.written } : {}),
         },
         line: item.line,
@@ -157,7 +160,13 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
         items.push(
           to
             ? { line, key: destinationKeyOf(to, row.Key), ...(row.WroteAll ? { written: row.WroteAll } : {}) }
-            : { line, key: row.Key, ...(row.Before !== undefined ? { before: row.Before } : {}), ...(row.Wrote ? { wrote: row.Wrote } : {}) },
+            : {
+                line,
+                key: row.Key,
+                ...(row.Before !== undefined ? { before: row.Before } : {}),
+                ...(row.Wrote ? { wrote: row.Wrote } : {}),
+                ...(row.Copied ? { copied: row.Copied } : {}),
+              },
         );
         if (items.length >= linesPerChunk) yield* run(line);
       }

@@ -304,3 +304,24 @@ test('advancing through the non-current phase only: its jobs are created and fol
     [undefined, undefined],
   ]);
 });
+
+test('in place, a key Batch Operations copied keeps what the plan knew for an undo: the entry before (Before) and the version copied with its ETag and size (Copied)', () => {
+  const current = { versionId: 'p9', isDeleteMarker: false, etag: '"e9"', size: 9, lastModified: 9 };
+  const source = { versionId: 'p1', isDeleteMarker: false, etag: '"e1"', size: 1, storageClass: 'STANDARD', lastModified: 1 };
+  const planned: PlannedAction[] = [
+    { key: 'p', action: 'copy', outcome: 'restored', source, current },
+    // A key whose task failed, and a key the plan copies another version of than the report names, get nothing.
+    { key: 'k', action: 'copy', outcome: 'restored', source: { ...source, versionId: 'k1' }, current },
+    { key: 'q', action: 'copy', outcome: 'restored', source: { ...source, versionId: 'q0' }, current },
+  ];
+  const rows = foldCompletionReports(
+    [{ phase: 'current', csv: 'src,p,p1,succeeded,200,,Successful\nsrc,k,k1,failed,403,AccessDenied,no\nsrc,q,q1,succeeded,200,,Successful\n' }],
+    undefined,
+    planned,
+  );
+  expect(rows.map((r) => [r.Key, r.Before, r.Copied])).toEqual([
+    ['k', undefined, undefined],
+    ['p', current, { versionId: 'p1', etag: '"e1"', size: 1 }],
+    ['q', undefined, undefined],
+  ]);
+});

@@ -435,6 +435,47 @@ test('in place: a manifest restore by Batch Operations copies each listed versio
   ]);
 });
 
+test('in place: a restore by Batch Operations jobs can be undone: its rows keep Before and Copied, the undo puts every key back as before the restore, a second undo writes nothing', async () => {
+  // Prepare
+  const { bucket, keys, at } = await seed('undo', {
+    'u/one': { before: ['o1'], after: ['o2'] },
+    'u/two': { before: ['t1', 't2'], after: ['t3', 't4'] },
+    'u/new': { before: [], after: ['n1'] },
+  });
+  const bodies = async () => Object.fromEntries(await Promise.all(keys.map(async (key) => [key, await bodyOf(s3, bucket, key)] as const)));
+  const beforeRestore = await bodies();
+  const { context, nextChunk } = await planned({ bucket, prefix: 'u/', at: iso(at), engine: 'batch-operations' });
+  const fake = new FakeBatchOperations(s3);
+  await runEngine(context, nextChunk, fake);
+  await reportStep(s3, context, { keys: 0, restore: 0, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: 0 });
+  const restored = await reportRows(s3, fx.workBucket(), context.restoreId);
+  const afterRestore = await bodies();
+
+  // Act
+  const undo = await runRestore(s3, { bucket, undo: context.restoreId }, { workBucket: fx.workBucket(), policy: DEPLOYED });
+  const afterUndo = await bodies();
+  const again = await runRestore(s3, { bucket, undo: context.restoreId }, { workBucket: fx.workBucket(), policy: DEPLOYED });
+
+  // Assess: the jobs copied two keys (rows with Before and Copied, no Wrote); the Lambda path marked the third.
+  expect(fake.copies.map((c) => c.targetKey).sort()).toEqual(['u/one', 'u/two']);
+  expect(afterRestore).toEqual({ 'u/new': null, 'u/one': 'o1', 'u/two': 't2' });
+  const copiedRow = restored.find((r) => r.Key === 'u/two')!;
+  expect([copiedRow.TaskStatus, copiedRow.Before?.versionId !== undefined, copiedRow.Copied?.versionId, copiedRow.Wrote]).toEqual([
+    'restored',
+    true,
+    copiedRow.VersionId,
+    undefined,
+  ]);
+  expect(undo.rows.map((r) => [r.Key, r.TaskStatus]).sort()).toEqual([
+    ['u/new', 'undeleted'],
+    ['u/one', 'restored'],
+    ['u/two', 'restored'],
+  ]);
+  expect(afterUndo).toEqual(beforeRestore);
+  expect(again.rows.map((r) => r.TaskStatus)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+  expect(await bodies()).toEqual(beforeRestore);
+});
+
 test('advance-batch-jobs without S3 Control refuses with EngineNotAvailable', async () => {
   const restoreId = 'copy-0123456789abcdef0123';
   const event = {

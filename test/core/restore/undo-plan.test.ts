@@ -160,3 +160,38 @@ describe('the undo of a restore to another place (the destination key)', () => {
     expect(undoMismatch('copy-0123456789abcdef0123', earlier, undo)?.message).toContain('its undo runs in copy mode');
   });
 });
+
+describe('the undo of an S3 Batch Operations copy (the report names what was copied, not the version written)', () => {
+  const copied = (e: Omit<HistoryEntry, 'isLatest'>) => ({ versionId: e.versionId, etag: e.etag!, size: e.size! });
+
+  test('the copy is the one version directly on top of the version before with the copied ETag and size: undone by copying the version before', () => {
+    const action = planUndo(KEY, history(c1, v2, v1), ref(v2), undefined, copied(v1));
+    expect(action).toMatchObject({ action: 'copy', outcome: 'restored', source: { versionId: 'v2' }, current: { versionId: 'c1' } });
+  });
+
+  test('a key with no history before the restore: the copy at the bottom of its history is undone by a delete marker', () => {
+    const n1 = ver('n1', 3, v1.etag);
+    expect(planUndo(KEY, history(n1), null, undefined, copied(v1))).toMatchObject({ action: 'addDeleteMarker', outcome: 'deleted' });
+  });
+
+  test('a key already undone (a copy of the version before on top of the copy) is unchanged, so a second undo writes nothing', () => {
+    const u2 = ver('u2', 4, v2.etag);
+    expect(planUndo(KEY, history(u2, c1, v2, v1), ref(v2), undefined, copied(v1))).toMatchObject({ action: 'unchanged' });
+  });
+
+  test('the entry on top of the version before is not the copy, or there are two copies, or the version before is gone: ChangedSinceRestore, 409', () => {
+    const other = ver('x', 3);
+    const again = ver('c2', 4, v1.etag);
+    for (const h of [history(other, v2, v1), history(c1, other, v2, v1), history(again, c1, v2, v1), history(c1, v1)]) {
+      expect(() => planUndo(KEY, h, ref(v2), undefined, copied(v1))).toThrow(ChangedSinceRestoreError);
+    }
+    // Same bytes, other size: not the copy.
+    const resized = { ...c1, size: 6 };
+    expect(() => planUndo(KEY, history(resized, v2, v1), ref(v2), undefined, copied(v1))).toThrow(/not the one copy of version v1/);
+  });
+
+  test('planKey hands the copied entry of an undo point to the undo planner', () => {
+    const action = planKey(KEY, history(c1, v2, v1), { kind: 'undo', restoreId: 'r', before: ref(v2), copied: copied(v1) }, 'copy');
+    expect(action).toMatchObject({ action: 'copy', source: { versionId: 'v2' } });
+  });
+});
