@@ -98,9 +98,9 @@ export const grantListHistory = (fn: RestoreGrantee, buckets: readonly string[])
 export const grantCopyVersions = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'copyVersions');
 /** Delete mode may delete versions permanently (not past Object Lock). */
 export const grantDeleteVersions = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'deleteVersions');
-/** The API may list a key's versions. */
 /** The report step may check a restore's keys again after acting (`verify: true`). */
 export const grantVerifyRestores = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'verifyRestores');
+/** The API may list a key's versions. */
 export const grantReadVersionHistory = (fn: RestoreGrantee, buckets: readonly string[]) => grantIntent(fn, buckets, 'readVersionHistory');
 
 function grantIntent(fn: RestoreGrantee, buckets: readonly string[], intent: RestoreIntent): void {
