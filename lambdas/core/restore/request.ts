@@ -325,9 +325,13 @@ export function requestPointOf(request: RestoreRequest): RestorePoint | undefine
  * whole bucket (its keys come from the manifest) and, when it gives no `at`, its point is
  * `version ''`: each line says its own (see `requestPointOf`, sources/manifest-source.ts).
  */
-/** The restore point of a manifest line (or an exact key): its own version, else the request's. */
-export function pointOfLine(request: RestoreRequest, line: { readonly line: number; readonly versionId?: string }): RestorePoint {
+/** The restore point of a manifest line (or an exact key): its own version (or the entry before its `beforeVersionId`), else the request's. */
+export function pointOfLine(
+  request: RestoreRequest,
+  line: { readonly line: number; readonly versionId?: string; readonly beforeVersionId?: string },
+): RestorePoint {
   if (line.versionId !== undefined) return { kind: 'version', versionId: line.versionId };
+  if (line.beforeVersionId !== undefined) return { kind: 'beforeVersion', versionId: line.beforeVersionId };
   const point = requestPointOf(request);
   if (!point) {
     throw new RequestError(

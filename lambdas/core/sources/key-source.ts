@@ -33,6 +33,8 @@ export interface KeyItem {
   readonly line: number;
   readonly key: string;
   readonly versionId?: string;
+  /** A manifest line's `beforeVersionId`: the key returns to the entry before it. */
+  readonly beforeVersionId?: string;
 }
 
 export interface KeySource {

@@ -111,7 +111,12 @@ export function manifestKeySource(
       for await (const { entry, cursor: after } of manifestLines(manifests, manifest, position)) {
         position = after;
         if (!selector.takesKey(entry.key)) continue;
-        items.push({ line: entry.line, key: entry.key, ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}) });
+        items.push({
+          line: entry.line,
+          key: entry.key,
+          ...(entry.versionId !== undefined ? { versionId: entry.versionId } : {}),
+          ...(entry.beforeVersionId !== undefined ? { beforeVersionId: entry.beforeVersionId } : {}),
+        });
         if (items.length >= linesPerChunk) {
           yield* run(items, position);
           items = [];

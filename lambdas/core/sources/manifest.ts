@@ -12,7 +12,10 @@
  *   same under either convention). Fields may be double-quoted, as S3 Inventory
  *   writes them. An empty VersionId means "no version: use the request's `at`".
  * - JSON lines: `{"bucket": "...", "key": "...", "versionId": "..."}` with the key
- *   as it is (not encoded) and `versionId` optional.
+ *   as it is (not encoded) and `versionId` optional; or `"beforeVersionId"` instead
+ *   of `versionId`: the key returns to the entry before that version, as a request's
+ *   `beforeVersionId` does for one key (the malware rollback gathers infected
+ *   versions into such a manifest, lambdas/core/restore/recovery-events.ts).
  * Blank lines are skipped, and so is a CSV header row (`Bucket,Key[,VersionId...]`,
  * as a spreadsheet or S3 Inventory export may add; no bucket is named "Bucket").
  * A bad line fails the whole restore with its line number
@@ -30,6 +33,8 @@ export interface ManifestLine {
   readonly bucket: string;
   readonly key: string;
   readonly versionId?: string;
+  /** Instead of `versionId` (JSON lines only): restore to the entry before this version. */
+  readonly beforeVersionId?: string;
 }
 
 export type ManifestFormat = 'csv' | 'jsonl';
@@ -117,7 +122,7 @@ export function parseManifestLine(text: string, line: number, format: ManifestFo
       throw new ManifestError(line, 'not a JSON object (a JSON-lines manifest has one {"bucket","key","versionId"?} per line)');
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ManifestError(line, 'not a JSON object');
-    const { bucket, key, versionId, ...rest } = value as Record<string, unknown>;
+    const { bucket, key, versionId, beforeVersionId, ...rest } = value as Record<string, unknown>;
     const unknown = Object.keys(rest);
     if (unknown.length > 0) throw new ManifestError(line, `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
     if (typeof bucket !== 'string' || bucket === '') throw new ManifestError(line, 'bucket is missing or not a string');
@@ -125,9 +130,20 @@ export function parseManifestLine(text: string, line: number, format: ManifestFo
     if (versionId !== undefined && versionId !== null && (typeof versionId !== 'string' || versionId === '')) {
       throw new ManifestError(line, 'versionId is not a non-empty string');
     }
+    if (beforeVersionId !== undefined && beforeVersionId !== null) {
+      if (typeof beforeVersionId !== 'string' || beforeVersionId === '') throw new ManifestError(line, 'beforeVersionId is not a non-empty string');
+      if (typeof versionId === 'string') throw new ManifestError(line, 'give versionId or beforeVersionId, not both');
+    }
     checkKey(key, line);
     if (typeof versionId === 'string') checkVersionId(versionId, line);
-    return { line, bucket, key, ...(typeof versionId === 'string' ? { versionId } : {}) };
+    if (typeof beforeVersionId === 'string') checkVersionId(beforeVersionId, line);
+    return {
+      line,
+      bucket,
+      key,
+      ...(typeof versionId === 'string' ? { versionId } : {}),
+      ...(typeof beforeVersionId === 'string' ? { beforeVersionId } : {}),
+    };
   }
   const fields = csvFields(text, line);
   if (fields.length < 2 || fields.length > 3) {

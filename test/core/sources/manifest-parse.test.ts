@@ -3,7 +3,7 @@
  */
 import { expect } from '@jest/globals';
 import { encodeManifestKey, manifestLines, parseManifestLine, textLines, type ManifestSource } from '#core/sources/manifest.ts';
-import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
+import { parseRestoreRequest, pointOfLine, restoreIdOf } from '#core/restore/request.ts';
 import { planDestinationKey } from '#core/restore/destination-plan.ts';
 import { checkPolicy } from '#core/restore/policy.ts';
 import type { HistoryEntry } from '#core/restore/model.ts';
@@ -45,12 +45,20 @@ describe('JSON lines', () => {
     expect(parseManifestLine('{"bucket":"b","key":"a+b %41"}', 1, 'jsonl')).toEqual({ line: 1, bucket: 'b', key: 'a+b %41' });
     expect(parseManifestLine('{"bucket":"b","key":"k","versionId":"v"}', 2, 'jsonl')).toEqual({ line: 2, bucket: 'b', key: 'k', versionId: 'v' });
   });
+  test('beforeVersionId instead of versionId: the line restores its key to the entry before that version', () => {
+    const entry = parseManifestLine('{"bucket":"b","key":"k","beforeVersionId":"infected"}', 3, 'jsonl');
+    expect(entry).toEqual({ line: 3, bucket: 'b', key: 'k', beforeVersionId: 'infected' });
+    const request = parseRestoreRequest({ bucket: 'photos', manifest: 's3://work-bucket/recovery/r.jsonl' });
+    expect(pointOfLine(request, entry)).toEqual({ kind: 'beforeVersion', versionId: 'infected' });
+  });
   test.each([
     ['not json', /line 4: not a JSON object/],
     ['["b","k"]', /line 4: not a JSON object/],
     ['{"bucket":"b"}', /line 4: key is missing/],
     ['{"bucket":"b","key":"k","version":"v"}', /line 4: unknown field version/],
     ['{"bucket":"b","key":"k","versionId":""}', /line 4: versionId is not a non-empty string/],
+    ['{"bucket":"b","key":"k","beforeVersionId":""}', /line 4: beforeVersionId is not a non-empty string/],
+    ['{"bucket":"b","key":"k","versionId":"v","beforeVersionId":"w"}', /line 4: give versionId or beforeVersionId, not both/],
   ])('%s is refused', (text, message) => {
     expect(() => parseManifestLine(text, 4, 'jsonl')).toThrow(message);
   });

@@ -77,6 +77,30 @@ test('a JSON-lines manifest with versions needs no `at`; a re-run is all unchang
   expect(statuses(again)).toEqual({ k1: 'unchanged', k2: 'unchanged', k3: 'unchanged' });
 });
 
+test('a JSON-lines manifest of beforeVersionId lines rolls each key back to the entry before its own version (the gathered malware rollback)', async () => {
+  const bucket = await fx.versionedBucket('before');
+  const w = new HistoryWriter(s3, bucket);
+  const clean: Record<string, string> = {};
+  const infected: Record<string, string> = {};
+  for (const key of ['k1', 'k2']) clean[key] = await w.put(key, `${key} clean`);
+  infected.k1 = await w.put('k1', 'k1 infected');
+  // k2 is infected twice later: the line names the first infected version, so k2 returns to before it.
+  infected.k2 = await w.put('k2', 'k2 infected');
+  await w.put('k2', 'k2 infected again');
+  await w.put('k3', 'k3 untouched');
+  const lines = ['k1', 'k2'].map((key) => JSON.stringify({ bucket, key, beforeVersionId: infected[key] }));
+  const manifest = await putManifest(fx.workBucket(), `recovery/${bucket}.jsonl`, lines.join('\n') + '\n');
+
+  const run = await runRestore(s3, { bucket, manifest }, { workBucket: fx.workBucket() });
+
+  expect(statuses(run)).toEqual({ k1: 'restored', k2: 'restored' });
+  expect(await bodyOf(s3, bucket, 'k1')).toBe('k1 clean');
+  expect(await bodyOf(s3, bucket, 'k2')).toBe('k2 clean');
+  expect(rowOf(run, 'k1').VersionId).toBe(clean.k1);
+  expect(rowOf(run, 'k2').VersionId).toBe(clean.k2);
+  expect(await bodyOf(s3, bucket, 'k3')).toBe('k3 untouched');
+});
+
 test('a line naming a version the key does not have fails that key only; the others are restored', async () => {
   const { bucket, v1 } = await seed('stale', ['x', 'y']);
   const manifest = await putManifest(bucket, 'm.csv', `${bucket},x,${v1.x}\n${bucket},y,no-such-version\n`);
