@@ -15,9 +15,13 @@
  *   in that window that sent no event (a lifecycle expiration's), which the
  *   per-object rule left alone; markers a restore of s3-rewind wrote stay
  *   (`keepRestoreMarkers`).
- * - Infected versions → one rollback per distinct infected version (the version
- *   before it), duplicates in the batch gathered: rolling back a set of keys each
- *   to its own "version before" has no request form yet.
+ * - Infected versions of one bucket → ONE manifest restore: the batch's infected
+ *   keys as JSON lines `{"bucket","key","beforeVersionId"}` (each key back to the
+ *   entry before its infected version), written to the work bucket under
+ *   `RECOVERY_MANIFESTS_PREFIX` by the gather function, the only writer there.
+ *   A key infected twice in a batch is one line: the version of its earliest
+ *   event (rolling back to before it also takes back the later one); duplicates
+ *   of one finding are gathered.
  *
  * Each restore's id (its execution's name) is a hash of what it restores, so a
  * batch SQS delivers again starts nothing twice: the same name with the same
@@ -58,12 +62,25 @@ export interface QueuedMessage {
   readonly body: string;
 }
 
+/** Where in the work bucket the gather function writes the manifests of its rollbacks (lib grants PutObject only there). */
+export const RECOVERY_MANIFESTS_PREFIX = 'recovery/';
+
+/** A manifest to write to the work bucket before the restore that reads it is started. */
+export interface RecoveryManifest {
+  /** Its key in the work bucket: `recovery/<restoreId>.jsonl`. */
+  readonly key: string;
+  /** JSON lines, one per key. */
+  readonly body: string;
+}
+
 /** One restore to start for a group of events, and the messages it answers for. */
 export interface GatheredRestore {
   /** The execution's name and restore id: the same group gives the same id. */
   readonly restoreId: string;
   /** The restore request (the shared schema's fields). */
   readonly request: Record<string, unknown>;
+  /** The manifest the request names, to write first (rollbacks). */
+  readonly manifest?: RecoveryManifest;
   readonly messageIds: readonly string[];
 }
 
@@ -85,11 +102,19 @@ export function recoveryEventOf(body: string): RecoveryEvent | undefined {
   }
 }
 
-/** Groups a batch's events into the restores to start: one per bucket and protected prefix for deletes, one per infected version. */
-export function gatherRecoveryEvents(messages: readonly QueuedMessage[]): GatheredBatch {
+interface InfectedKey {
+  versionId: string;
+  time: number;
+}
+
+/**
+ * Groups a batch's events into the restores to start: one per bucket and protected prefix for
+ * deletes, one manifest restore per bucket for infected versions, its manifest in `workBucket`.
+ */
+export function gatherRecoveryEvents(messages: readonly QueuedMessage[], workBucket: string): GatheredBatch {
   const unreadable: string[] = [];
   const undeletes = new Map<string, { bucket: string; prefix: string; earliest: number; keys: Set<string>; messageIds: string[] }>();
-  const rollbacks = new Map<string, { bucket: string; key: string; versionId: string; messageIds: string[] }>();
+  const rollbacks = new Map<string, { keys: Map<string, InfectedKey>; messageIds: string[] }>();
   for (const message of messages) {
     const event = recoveryEventOf(message.body);
     if (event === undefined) {
@@ -104,10 +129,15 @@ export function gatherRecoveryEvents(messages: readonly QueuedMessage[]): Gather
       found.messageIds.push(message.messageId);
       undeletes.set(group, found);
     } else {
-      const group = JSON.stringify([event.bucket, event.key, event.versionId]);
-      const found = rollbacks.get(group) ?? { bucket: event.bucket, key: event.key, versionId: event.versionId, messageIds: [] };
+      const found = rollbacks.get(event.bucket) ?? { keys: new Map<string, InfectedKey>(), messageIds: [] };
+      const time = Date.parse(event.time);
+      const known = found.keys.get(event.key);
+      // Earliest event wins; on a tie the smaller version id, so any order of the batch gives the same line.
+      if (known === undefined || time < known.time || (time === known.time && event.versionId < known.versionId)) {
+        found.keys.set(event.key, { versionId: event.versionId, time });
+      }
       found.messageIds.push(message.messageId);
-      rollbacks.set(group, found);
+      rollbacks.set(event.bucket, found);
     }
   }
   const restores: GatheredRestore[] = [];
@@ -120,12 +150,14 @@ export function gatherRecoveryEvents(messages: readonly QueuedMessage[]): Gather
       messageIds: group.messageIds,
     });
   }
-  for (const group of rollbacks.values()) {
-    restores.push({
-      restoreId: `rollback-${digest(['malwareRollback', group.bucket, group.key, group.versionId])}`,
-      request: { bucket: group.bucket, key: group.key, beforeVersionId: group.versionId },
-      messageIds: group.messageIds,
-    });
+  for (const [bucket, group] of rollbacks) {
+    const keys = [...group.keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const restoreId = `rollback-${digest(['malwareRollback', bucket, keys.map(([key, { versionId }]) => [key, versionId])])}`;
+    const manifest: RecoveryManifest = {
+      key: `${RECOVERY_MANIFESTS_PREFIX}${restoreId}.jsonl`,
+      body: keys.map(([key, { versionId }]) => JSON.stringify({ bucket, key, beforeVersionId: versionId }) + '\n').join(''),
+    };
+    restores.push({ restoreId, request: { bucket, manifest: `s3://${workBucket}/${manifest.key}` }, manifest, messageIds: group.messageIds });
   }
   return { restores, unreadable };
 }
