@@ -15,6 +15,7 @@ import {
   grantInspectBuckets,
   grantListHistory,
   grantVerifyRestores,
+  grantReadRecoveryManifests,
   grantReadRestores,
   grantReadWriteRestores,
   grantReleaseDestinationLeases,
@@ -125,6 +126,7 @@ export class RestoreFunctions extends Construct {
     grantListHistory(this.listVersions, buckets);
     grantUseKmsKeys(this.listVersions, kmsKeyArns);
     grantReadWriteRestores(this.listVersions, props.workBucket);
+    grantReadRecoveryManifests(this.listVersions, props.workBucket);
 
     // Act steps: Lambda's 15 minutes, and a full vCPU (1,769 MB) for ~64 S3 requests in flight.
     // Each act step has a client of its own: it paces its writes to its share of the restore's cap.

@@ -8,6 +8,7 @@ import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { RECOVERY_MANIFESTS_PREFIX } from '../lambdas/core/restore/recovery-events.ts';
 import { LEASES_PREFIX } from '../lambdas/core/targets/destination-lease.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
@@ -141,6 +142,38 @@ function grantWorkBucket(fn: RestoreGrantee, workBucket: s3.IBucket, objectActio
     RESTORES_PREFIX,
     objectActions,
     'Objects of the work bucket under restores/ only: each restore writes and reads its own restores/<restoreId>/ keys, named at run time.',
+  );
+}
+
+/**
+ * The gather function writes the manifests of the rollbacks it starts, under
+ * `recovery/` of the work bucket only: PutObject there, nothing else (it reads,
+ * lists and overwrites no restore's plans or reports).
+ */
+export function grantWriteRecoveryManifests(fn: RestoreGrantee, workBucket: s3.IBucket): void {
+  const manifests = workBucket.arnForObjects(`${RECOVERY_MANIFESTS_PREFIX}*`);
+  iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [manifests] });
+  if (fn.role) {
+    acknowledgeWildcardResources(
+      fn.role,
+      [manifests],
+      'Objects of the work bucket under recovery/ only: one manifest per gathered rollback, named by its restore id at run time.',
+    );
+  }
+}
+
+/**
+ * The plan step reads the manifest of a rollback the gather function wrote (`recovery/` of
+ * the work bucket, allowed by the policy: lambdas/core/restore/policy.ts), as it reads a
+ * manifest in an allowed bucket.
+ */
+export function grantReadRecoveryManifests(fn: RestoreGrantee, workBucket: s3.IBucket): void {
+  grantWorkArea(
+    fn,
+    workBucket,
+    RECOVERY_MANIFESTS_PREFIX,
+    ['s3:GetObject'],
+    'Objects of the work bucket under recovery/ only: the manifests of gathered malware rollbacks, named by their restore ids at run time.',
   );
 }
 

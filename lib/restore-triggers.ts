@@ -15,11 +15,13 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ScheduledRestore, WatchedPrefix } from './config.ts';
 import { acknowledge } from './nag.ts';
 import { RestoreFunction } from './restore-function.ts';
+import { grantWriteRecoveryManifests } from './restore-grants.ts';
 import { DETAIL_TYPES, EVENT_SOURCE } from './restore-state-machine.ts';
 
 export const GUARDDUTY_SCAN_RESULT = 'GuardDuty Malware Protection Object Scan Result';
@@ -27,6 +29,8 @@ export const S3_OBJECT_DELETED = 'Object Deleted';
 
 export interface RestoreTriggersProps {
   readonly stateMachine: sfn.IStateMachine;
+  /** Where the gather function writes the manifests of its rollbacks (under recovery/ only). */
+  readonly workBucket: s3.IBucket;
   /** @default [] */
   readonly schedules?: readonly ScheduledRestore[];
   /** Prefixes where a new delete marker is undone. @default [] */
@@ -136,12 +140,14 @@ export class RestoreTriggers extends Construct {
       });
       const gather = new RestoreFunction(this, 'GatherRecoveryEvents', {
         handlerName: 'gather-recovery-events',
-        description: 'Gathers deletes in protected prefixes and malware findings into one restore per batch and prefix, and starts them',
+        description:
+          'Gathers deletes in protected prefixes and malware findings into one restore per batch and prefix (rollbacks: one per bucket, from a manifest), and starts them',
         timeout: GATHER_TIMEOUT,
         ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
-        environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+        environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn, WORK_BUCKET: props.workBucket.bucketName },
       });
       props.stateMachine.grantStartExecution(gather);
+      grantWriteRecoveryManifests(gather, props.workBucket);
       gather.addEventSource(
         new SqsEventSource(queue, {
           batchSize: RECOVERY_BATCH_SIZE,

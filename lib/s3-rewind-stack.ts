@@ -79,6 +79,7 @@ export class S3RewindStack extends Stack {
 
     this.triggers = new RestoreTriggers(this, 'Triggers', {
       stateMachine: this.restores.stateMachine,
+      workBucket: this.workBucket.bucket,
       schedules: config.schedules,
       protectedPrefixes: config.protectedPrefixes,
       malwareRollback: config.malwareRollback,

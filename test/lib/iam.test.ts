@@ -52,7 +52,7 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test("list-versions may list the history of the allowed buckets, read their versions' headers and tags and a manifest there, and read and write the restore area", () => {
+  test("list-versions may list the history of the allowed buckets, read their versions' headers and tags and a manifest there or in the work bucket's recovery/, and read and write the restore area", () => {
     expect(permissions(fns.listVersions)).toEqual(
       sorted({
         ...basics(fns.listVersions),
@@ -61,8 +61,9 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
         's3:GetBucketVersioning': BUCKETS,
         's3:ListBucketVersions': BUCKETS,
         // A manifest (s3://allowed-bucket/key) is read with GetObject; ListBucket makes a missing one NoSuchKey, not AccessDenied.
-        's3:GetObject': [...OBJECTS, ...restoreArea['s3:GetObject']],
-        's3:ListBucket': [...BUCKETS, ...restoreArea['s3:ListBucket']],
+        // ...and the manifests of gathered malware rollbacks the gather function writes under recovery/.
+        's3:GetObject': [...OBJECTS, ...restoreArea['s3:GetObject'], `${workBucket}/recovery/*`],
+        's3:ListBucket': [...BUCKETS, ...restoreArea['s3:ListBucket'], `${workBucket} if {"StringLike":{"s3:prefix":["recovery/*"]}}`],
         's3:GetObjectVersion': OBJECTS,
         's3:GetObjectVersionTagging': OBJECTS,
       }),

@@ -102,11 +102,15 @@ describe('the recovery queue and gather-recovery-events', () => {
     });
   });
 
-  test('the function may start executions of the restore state machine and read the queue, nothing else', () => {
+  test("the function may start executions of the restore state machine, read the queue and write manifests under the work bucket's recovery/, nothing else", () => {
     const permissions = permissionsOf(template, logicalIdOf(stack.triggers.gatherRecoveryEvents!.executionRole));
     const machine = logicalIdOf(stack.restores.stateMachine);
+    const work = logicalIdOf(stack.workBucket.bucket);
     const other = Object.entries(permissions).filter(([action]) => !action.startsWith('logs:') && !action.startsWith('xray:'));
-    expect(Object.fromEntries(other.filter(([action]) => !action.startsWith('sqs:')))).toEqual({ 'states:StartExecution': [expect.stringContaining(machine)] });
+    expect(Object.fromEntries(other.filter(([action]) => !action.startsWith('sqs:')))).toEqual({
+      'states:StartExecution': [expect.stringContaining(machine)],
+      's3:PutObject': [expect.stringMatching(new RegExp(`${work}.*/recovery/\\*`))],
+    });
     const sqs = other.filter(([action]) => action.startsWith('sqs:'));
     expect(sqs.map(([action]) => action)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
     expect(sqs.every(([action, where]) => !action.startsWith('sqs:Send') && where.every((w) => w.includes(queueId())))).toBe(true);
@@ -221,7 +225,7 @@ describe('malware rollback', () => {
     expect(matchesPattern(patternOf(rule()), scanResult({ versionId: null }))).toBe(false);
   });
 
-  test('queues the infected version, gathered into a rollback of the object to the version before it', () => {
+  test('queues the infected version, gathered into a rollback of the object to the version before it (a manifest line in the work bucket)', () => {
     const message = transformInput(transformerOf(rule()), scanResult());
     expect(message).toEqual({
       kind: 'malwareRollback',
@@ -231,8 +235,13 @@ describe('malware rollback', () => {
       versionId: 'infected-version-id',
       time: envelope.time,
     });
-    const { restores } = gatherRecoveryEvents([{ messageId: 'm1', body: JSON.stringify(message) }]);
-    expect(restores.map((r) => r.request)).toEqual([{ bucket: 'example-bucket', key: 'uploads/invoice 2026.pdf', beforeVersionId: 'infected-version-id' }]);
+    const { restores } = gatherRecoveryEvents([{ messageId: 'm1', body: JSON.stringify(message) }], 'rewind-work');
+    expect(restores.map((r) => r.request)).toEqual([{ bucket: 'example-bucket', manifest: `s3://rewind-work/${restores[0]!.manifest!.key}` }]);
+    expect(JSON.parse(restores[0]!.manifest!.body)).toEqual({
+      bucket: 'example-bucket',
+      key: 'uploads/invoice 2026.pdf',
+      beforeVersionId: 'infected-version-id',
+    });
     expect(RestoreRequestSchema.safeParse(restores[0]!.request).success).toBe(true);
   });
 });
@@ -257,7 +266,7 @@ describe('undelete in protected prefixes', () => {
   test('queues the deleted key, gathered into an undelete of the protected prefix since just before it that keeps restore markers', () => {
     const message = transformInput(transformerOf(rule()), objectDeleted());
     expect(message).toEqual({ kind: 'undelete', bucket: 'example-bucket', prefix: 'contracts/', key: 'contracts/2026/acme.pdf', time: envelope.time });
-    const { restores } = gatherRecoveryEvents([{ messageId: 'm1', body: JSON.stringify(message) }]);
+    const { restores } = gatherRecoveryEvents([{ messageId: 'm1', body: JSON.stringify(message) }], 'rewind-work');
     expect(restores.map((r) => r.request)).toEqual([
       { bucket: 'example-bucket', prefix: 'contracts/', undelete: true, since: '2026-11-20T09:59:00.000Z', keepRestoreMarkers: true },
     ]);

@@ -5,6 +5,7 @@
  * Checked before anything is listed or written.
  */
 import { RefusedError } from './errors.ts';
+import { RECOVERY_MANIFESTS_PREFIX } from './recovery-events.ts';
 import { destinationOf, manifestLocationOf, type RestoreRequest } from './request.ts';
 
 export interface RestorePolicy {
@@ -16,6 +17,12 @@ export interface RestorePolicy {
   readonly batchOperations?: boolean;
   /** A request that came as a `Restore Requested` event may use delete mode (besides deleteModeAllowed). @default false */
   readonly deleteModeFromEvents?: boolean;
+  /**
+   * Where the stack itself writes manifests (the work bucket's `recovery/`, the gather
+   * function's malware rollbacks): a manifest there may be read though the work bucket
+   * is no allowed bucket. @default none
+   */
+  readonly recoveryManifests?: { readonly bucket: string; readonly prefix: string };
   /** Writes per second every restore stays under (`s3-rewind:maxWritesPerSecond`); a request may ask for less. @default none */
   readonly maxWritesPerSecond?: number;
 }
@@ -28,7 +35,8 @@ export interface RequestOrigin {
 /**
  * The policy a Lambda runs under, from its environment: `ALLOWED_BUCKETS`
  * comma-separated, `DELETE_MODE_ALLOWED`, and `BATCH_OPERATIONS_ROLE_ARN`
- * (set: the engine runs), `MAX_WRITES_PER_SECOND` (unset or empty: no cap).
+ * (set: the engine runs), `MAX_WRITES_PER_SECOND` (unset or empty: no cap),
+ * `WORK_BUCKET` (its `recovery/` manifests may be read).
  */
 export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): RestorePolicy {
   const buckets = (env.ALLOWED_BUCKETS ?? '')
@@ -41,6 +49,7 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): RestorePoli
     deleteModeAllowed: env.DELETE_MODE_ALLOWED === 'true',
     batchOperations: (env.BATCH_OPERATIONS_ROLE_ARN ?? '').trim() !== '',
     deleteModeFromEvents: env.DELETE_MODE_FROM_EVENTS === 'true',
+    ...((env.WORK_BUCKET ?? '').trim() !== '' ? { recoveryManifests: { bucket: env.WORK_BUCKET!.trim(), prefix: RECOVERY_MANIFESTS_PREFIX } } : {}),
     ...((env.MAX_WRITES_PER_SECOND ?? '').trim() !== '' && cap > 0 ? { maxWritesPerSecond: cap } : {}),
   };
 }
@@ -79,7 +88,9 @@ export function checkPolicy(
   if (manifest?.kind === 'file' && policy.allowedBuckets !== '*') {
     throw new RefusedError('LocalManifest', 'a file:// manifest can only be read by a local run (the CLI): upload it and give s3://bucket/key');
   }
-  if (manifest?.kind === 's3' && policy.allowedBuckets !== '*' && !policy.allowedBuckets.includes(manifest.bucket)) {
+  const written = policy.recoveryManifests;
+  const ownManifest = manifest?.kind === 's3' && written !== undefined && manifest.bucket === written.bucket && manifest.key.startsWith(written.prefix);
+  if (manifest?.kind === 's3' && policy.allowedBuckets !== '*' && !policy.allowedBuckets.includes(manifest.bucket) && !ownManifest) {
     throw new RefusedError('BucketNotAllowed', `manifest bucket "${manifest.bucket}" is not one this deployment may read`);
   }
   if (request.mode === 'delete' && !policy.deleteModeAllowed) {

@@ -5,7 +5,7 @@ import { expect } from '@jest/globals';
 import { encodeManifestKey, manifestLines, parseManifestLine, textLines, type ManifestSource } from '#core/sources/manifest.ts';
 import { parseRestoreRequest, pointOfLine, restoreIdOf } from '#core/restore/request.ts';
 import { planDestinationKey } from '#core/restore/destination-plan.ts';
-import { checkPolicy } from '#core/restore/policy.ts';
+import { checkPolicy, policyFromEnv } from '#core/restore/policy.ts';
 import type { HistoryEntry } from '#core/restore/model.ts';
 
 describe('CSV lines', () => {
@@ -185,6 +185,16 @@ describe('what a deployment allows', () => {
     expect(check({ prefix: 'a/', to: 's3://elsewhere/r/' })).toThrow('destination bucket "elsewhere" is not one this deployment may restore to');
     expect(check({ manifest: 's3://elsewhere/m.csv' })).toThrow('manifest bucket "elsewhere" is not one this deployment may read');
     expect(check({ manifest: 's3://manifests/m.csv', to: 's3://dst/r/' })).not.toThrow();
+  });
+
+  test("a manifest the stack wrote (the work bucket's recovery/, from WORK_BUCKET) is read; elsewhere in the work bucket it is refused", () => {
+    const env = { ALLOWED_BUCKETS: 'src', WORK_BUCKET: 'rewind-work' };
+    const own = (manifest: string) => () => checkPolicy(parseRestoreRequest({ bucket: 'src', at, manifest }), policyFromEnv(env));
+    expect(own('s3://rewind-work/recovery/rollback-1.jsonl')).not.toThrow();
+    expect(own('s3://rewind-work/restores/r/plan.jsonl')).toThrow('manifest bucket "rewind-work" is not one this deployment may read');
+    expect(() => checkPolicy(parseRestoreRequest({ bucket: 'src', at, manifest: 's3://rewind-work/recovery/rollback-1.jsonl' }), policy)).toThrow(
+      'manifest bucket "rewind-work"',
+    );
   });
 
   test('a file:// manifest is for local runs only', () => {

@@ -26,7 +26,7 @@ const s3 = fx.s3;
 function undeleteEvent(bucket: string, ...keys: string[]): { bucket: string; prefix: string; undelete: true; since: string; keepRestoreMarkers: true } {
   const time = new Date().toISOString();
   const messages = keys.map((key, i) => ({ messageId: `m${i}`, body: JSON.stringify({ kind: 'undelete', bucket, prefix: 'protected/', key, time }) }));
-  const { restores } = gatherRecoveryEvents(messages);
+  const { restores } = gatherRecoveryEvents(messages, 'unused-work-bucket');
   expect(restores).toHaveLength(1);
   return restores[0]!.request as ReturnType<typeof undeleteEvent>;
 }
