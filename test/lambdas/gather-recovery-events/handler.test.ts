@@ -66,7 +66,7 @@ test('300 infected objects in one bucket start one execution, after its manifest
   expect(lines.find((l) => l.key === 'uploads/42.exe')?.beforeVersionId).toBe('v-bad-42');
 });
 
-test('a rollback whose manifest cannot be written is not started and its messages are reported failed; the batch's undelete still starts', async () => {
+test('a rollback whose manifest cannot be written is not started and its messages are reported failed; the undelete of the batch still starts', async () => {
   const nowhere = makeHandler(sfn.client, STATE_MACHINE_ARN, 'no-such-work-bucket-s3rewind', new S3WorkStore(fx.s3, 'no-such-work-bucket-s3rewind'));
   const result = await nowhere(batch([deleted('contracts/a.pdf'), infected('uploads/x.exe')]));
   expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m1']);
