@@ -139,8 +139,12 @@ export const batchKeys = (restoreId: string) => {
     reportManifest: (jobId: string) => `${reportPrefix}/job-${jobId}/manifest.json`,
     /** Rows of plan chunk `index`'s keys that neither path writes (unchanged, will fail). */
     plannedOutcomes: (index: number) => `${outcomes}planned-${String(index).padStart(6, '0')}.jsonl`,
-    /** Rows folded from the jobs' completion reports. */
-    jobOutcomes: `${outcomes}jobs.jsonl`,
+    /** Rows folded from the jobs' completion reports, partition `partition` (keys by hash, key order within). */
+    jobOutcomes: (partition: number) => `${outcomes}jobs-${String(partition).padStart(4, '0')}.jsonl`,
+    /** Prefix of the report rows of partition `partition`, one part per completion report file. */
+    foldParts: (partition: number) => `${root}fold/p${String(partition).padStart(4, '0')}/`,
+    /** The rows of report file `report` (in `completionReportFiles` order) whose keys fall in `partition`. */
+    foldPart: (partition: number, report: number) => `${root}fold/p${String(partition).padStart(4, '0')}/r${String(report).padStart(8, '0')}.jsonl`,
   };
 };
 
@@ -312,13 +316,21 @@ async function textOf(s3: S3Client, bucket: string, key: string): Promise<string
   return (await object.Body?.transformToString('utf8')) ?? '';
 }
 
+/** Where one completion report file lies, with its job's phase. */
+export interface CompletionReportFile {
+  readonly phase: BatchPhase;
+  readonly bucket: string;
+  readonly key: string;
+}
+
 /**
- * The completion report files of the jobs created so far, one at a time,
- * non-current jobs' first. With `required`, a job that has tasks and no report
- * is an error (a Complete job has one); without, such a job is skipped (a job
- * that Failed before any task ran has none).
+ * The completion report files of the jobs created so far, non-current jobs'
+ * first (read from the jobs' report manifests: small). With `required`, a job
+ * that has tasks and no report is an error (a Complete job has one); without,
+ * such a job is skipped (a job that Failed before any task ran has none).
  */
-export async function* completionReports(s3: S3Client, state: BatchJobsState, options: { readonly required: boolean }): AsyncGenerator<CompletionReport> {
+export async function completionReportFiles(s3: S3Client, state: BatchJobsState, options: { readonly required: boolean }): Promise<CompletionReportFile[]> {
+  const files: CompletionReportFile[] = [];
   const jobs = [...state.jobs].sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase));
   for (const job of jobs) {
     if (job.jobId === undefined) continue;
@@ -336,9 +348,23 @@ export async function* completionReports(s3: S3Client, state: BatchJobsState, op
       continue;
     }
     for (const result of manifest.Results ?? []) {
-      if (result.Key) yield { phase: job.phase, csv: await textOf(s3, result.Bucket ?? state.workBucket, result.Key) };
+      if (result.Key) files.push({ phase: job.phase, bucket: result.Bucket ?? state.workBucket, key: result.Key });
     }
   }
+  return files;
+}
+
+/** One completion report file's text. */
+export const readCompletionReport = async (s3: S3Client, file: CompletionReportFile): Promise<CompletionReport> => ({
+  phase: file.phase,
+  csv: await textOf(s3, file.bucket, file.key),
+});
+
+/** The key of a completion report line (URL-decoded), or undefined for a blank line. */
+export function completionReportKey(text: string, line: number): string | undefined {
+  if (text.trim() === '') return undefined;
+  const [, encodedKey = ''] = csvFields(text.replace(/\r$/, ''), line);
+  return decodeManifestKey(encodedKey, line);
 }
 
 /** The HTTP status and error code of a report line: real reports put the status first, though their schema names the code first. */
@@ -357,7 +383,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
  * tasks failed, else restored with the version its current-phase task copied;
  * a key whose non-current versions were copied but whose current one was not
  * (its job never ran that task) fails: its latest version is not the state at T.
- * Non-current reports must come before current ones (`completionReports` order).
+ * Non-current reports must come before current ones (`completionReportFiles` order).
  * It holds a row per key, not the reports.
  *
  * The ReportSchema says `ErrorCode, HTTPStatusCode`, but the lines S3 writes

@@ -20,24 +20,16 @@
  *
  * Advance Batch Jobs creates or follows the jobs of one stage: `noncurrent`,
  * then (after the Lambda keys' current pass) `current`; once those are Complete
- * it folds every job's completion report into one outcomes file, so the report
- * has one row per key (the fold reads one report file at a time and holds a
- * row per key copied: a few hundred bytes each). A job that Failed or was
+ * it folds every job's completion report into outcome files, so the report
+ * has one row per key (fold.ts: the report files partitioned by key hash, then
+ * one partition folded at a time, so memory holds one report file, then one
+ * partition's rows). A job that Failed or was
  * Cancelled fails the restore, after folding what reports there are.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
-import {
-  advanceBatchJobs,
-  batchKeys,
-  batchWorkOf,
-  completionReports,
-  CompletionReportFold,
-  PHASES,
-  writeManifests,
-  type BatchJobOptions,
-  type BatchJobsState,
-} from './jobs.ts';
+import { advanceBatchJobs, batchKeys, batchWorkOf, PHASES, writeManifests, type BatchJobOptions, type BatchJobsState } from './jobs.ts';
+import { foldPartition, partitionReports, planIndexOf, startFold } from './fold.ts';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import type { KeyItem } from '../sources/key-source.ts';
 import type { KeyOutcome } from '../restore/model.ts';
@@ -82,11 +74,6 @@ export function plannedOutcome(bucket: string, action: Unchanged): KeyOutcome {
 }
 
 /** The chunk index of a plan file (`plan/000042.jsonl`), or undefined for anything else. */
-function planIndexOf(restoreId: string, key: string): number | undefined {
-  const match = /^(\d+)\.jsonl$/.exec(key.slice(workKeys(restoreId).planPrefix.length));
-  return match ? Number(match[1]) : undefined;
-}
-
 /** Runs `read` over `items` a few at a time and hands the results to `use` in order. */
 async function inOrder<T, R>(items: readonly T[], concurrency: number, read: (item: T) => Promise<R>, use: (result: R, item: T) => Promise<void>) {
   for (let i = 0; i < items.length; i += concurrency) {
@@ -179,19 +166,15 @@ export async function prepareBatchJobs(s3: S3Client, store: WorkStore, input: Pr
 export const batchDestinationOf = (request: Pick<RestoreRequest, 'bucket' | 'to'>): Destination =>
   request.to !== undefined ? destinationOf(request.to) : { bucket: request.bucket, prefix: '' };
 
-/** Folds the jobs' completion reports into the engine's outcomes file. */
+/**
+ * Folds the jobs' completion reports into the engine's outcome files
+ * (fold.ts): every report file partitioned by key hash, then each partition
+ * folded, one at a time (memory: one report file, then one partition).
+ */
 async function foldJobOutcomes(s3: S3Client, store: WorkStore, state: BatchJobsState, request: RestoreRequest, required: boolean): Promise<void> {
-  const fold = new CompletionReportFold(request.to !== undefined ? destinationOf(request.to) : undefined);
-  for await (const report of completionReports(s3, state, { required })) fold.add(report);
-  // In place, each copied key's row keeps what the plan knew (Before, Copied), so the restore can be undone.
-  if (request.to === undefined) {
-    for await (const key of store.keys(workKeys(state.restoreId).planPrefix)) {
-      if (planIndexOf(state.restoreId, key) === undefined) continue;
-      for (const action of await store.getLines<PlannedAction>(key)) fold.addPlanned(action);
-    }
-  }
-  const rows = fold.rows();
-  if (rows.length > 0) await store.putLines(batchKeys(state.restoreId).jobOutcomes, rows);
+  let cursor = startFold(state);
+  while (!cursor.partitioned) cursor = await partitionReports(s3, store, state, cursor, { required });
+  for (let partition = 0; partition < cursor.partitions; partition += 1) await foldPartition(store, state, request, cursor, partition);
 }
 
 /**

@@ -272,7 +272,7 @@ test('advance: the non-current job runs to Complete before the current one is cr
   const jobOfCopy = fake.copies.map((c) => c.jobId);
   expect(jobOfCopy).toEqual([earlier!.jobId, earlier!.jobId, latest!.jobId, latest!.jobId]);
   expect(last.jobs.jobs.map((j) => j.status)).toEqual(['Complete', 'Complete']);
-  const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes);
+  const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes(0));
   expect(rows.map((r) => [r.Key, r.TaskStatus])).toEqual([
     ['h/a b+c.txt', 'restored'],
     ['h/plain', 'restored'],
@@ -362,7 +362,7 @@ test('a job that fails fails the restore with its reasons: the current job is ne
   });
   expect(fake.created).toHaveLength(1);
   // Half of the two earlier versions of "a b+c.txt" ran: its current version never did.
-  const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes);
+  const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes(0));
   expect(rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode])).toEqual([['h/a b+c.txt', 'failed', 'CurrentVersionNotCopied']]);
   expect(summary.status).toBe('FAILED');
 });
@@ -388,7 +388,7 @@ test('a task that fails fails its key only, with the error code and HTTP status 
 
   // Assess
   expect(last.next).toBe('report');
-  const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes);
+  const rows = await store().getLines<KeyOutcome>(batchKeys(context.restoreId).jobOutcomes(0));
   expect(rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode, r.HTTPStatusCode, r.ResultMessage])).toEqual([
     [
       'h/a b+c.txt',

@@ -46,7 +46,7 @@ test('the report has every outcome file in key order (chunks, then the Batch Ope
   const planned = [row('app/e', 'unchanged')];
   await store.putLines(batchKeys(restoreId).plannedOutcomes(0), planned);
   await store.putLines(keys.outcomes(1), chunk1);
-  await store.putLines(batchKeys(restoreId).jobOutcomes, jobs);
+  await store.putLines(batchKeys(restoreId).jobOutcomes(0), jobs);
   await store.putLines(keys.outcomes(0), chunk0);
 
   // Act
