@@ -23,6 +23,7 @@
  *                                                                                       ▼
  *   Lambda Keys: Current Versions ◀─current-pass─ Batch Jobs Done? ◀── Advance Batch Jobs ◀─ Wait For Batch Jobs
  *   (─▶ Next Chunks …)                             │ report ─▶ Report  │ wait ─────────────────────────▲
+ *                                                  │ fold ─▶ Advance Batch Jobs (the reports' fold, step by step, no wait)
  *                                                  └ fail ─▶ Batch Job Failed ─▶ Report Failure
  *
  * A plan step of one chunk skips the map: One Chunk? ─▶ Copy Versions | Delete Newer Versions (One Chunk) ─▶ All Planned?
@@ -461,6 +462,8 @@ export class RestoreStateMachine extends Construct {
           startPass('Lambda Keys: Current Versions', { source: 'batch', phase: 'current', then: 'batch' }),
         )
         .when(sfn.Condition.stringEquals('$.batch.stage.next', 'fail'), batchJobFailed)
+        // The fold of the completion reports goes on where it stopped, no wait.
+        .when(sfn.Condition.stringEquals('$.batch.stage.next', 'fold'), advanceBatchJobs)
         .otherwise(waitForBatchJobs),
     );
 

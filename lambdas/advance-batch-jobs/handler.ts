@@ -4,10 +4,10 @@ import { advanceBatchStep } from '#core/batch-operations/steps.ts';
 import { RefusedError } from '#core/restore/errors.ts';
 import { parseAdvanceBatchInput } from '#core/batch-operations/schemas.ts';
 import { batchOperationsFromEnv, lambdaDeps, type StepDeps } from '../commons/clients.ts';
-import { stepHandler } from '../commons/step-handler.ts';
+import { deadlineOf, stepHandler } from '../commons/step-handler.ts';
 
 export const makeHandler = (deps: StepDeps = lambdaDeps) =>
-  stepHandler(parseAdvanceBatchInput, (input) => {
+  stepHandler(parseAdvanceBatchInput, (input, context) => {
     const batch = deps.batchOperations;
     if (!batch) {
       throw new RefusedError(
@@ -17,7 +17,14 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) =>
     }
     // The partition of the role's ARN is the jobs' (aws, aws-cn, aws-us-gov).
     const partition = batch.roleArn.split(':')[1] || 'aws';
-    return advanceBatchStep(batch.control, deps.s3, deps.workStore(input.workBucket), input, { accountId: batch.accountId, roleArn: batch.roleArn, partition });
+    return advanceBatchStep(
+      batch.control,
+      deps.s3,
+      deps.workStore(input.workBucket),
+      input,
+      { accountId: batch.accountId, roleArn: batch.roleArn, partition },
+      deadlineOf(context, 60_000),
+    );
   });
 
 const batchOperations = batchOperationsFromEnv(() => new S3ControlClient({}));

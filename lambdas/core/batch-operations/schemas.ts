@@ -26,8 +26,16 @@ export const AdvanceBatchInputSchema = z.object({
       ),
     }),
     stage: batchPhase,
-    next: z.enum(['wait', 'current-pass', 'report', 'fail']),
+    next: z.enum(['wait', 'current-pass', 'fold', 'report', 'fail']),
     failure: z.string().optional(),
+    fold: z
+      .object({
+        partitions: z.number().int().positive(),
+        nextReport: z.number().int().nonnegative(),
+        partitioned: z.boolean(),
+        nextPartition: z.number().int().nonnegative(),
+      })
+      .optional(),
   }),
 });
 

@@ -36,7 +36,7 @@ import type { KeyOutcome } from '../restore/model.ts';
 import { destinationOf, type Destination, type RestoreRequest } from '../restore/request.ts';
 import { chunkRefOf, itemsKey, workKeys, type ChunkRef } from '../steps/contracts.ts';
 import { CHUNK_REFS_LIMIT, jsonBytes, MAX_CHUNK_REF_BYTES, truncateMessage } from '../steps/payload-limits.ts';
-import type { AdvanceBatchInput, BatchStage, PrepareBatchInput } from './contracts.ts';
+import type { AdvanceBatchInput, BatchFold, BatchStage, PrepareBatchInput } from './contracts.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 
 export interface PrepareBatchOptions {
@@ -167,21 +167,45 @@ export const batchDestinationOf = (request: Pick<RestoreRequest, 'bucket' | 'to'
   request.to !== undefined ? destinationOf(request.to) : { bucket: request.bucket, prefix: '' };
 
 /**
- * Folds the jobs' completion reports into the engine's outcome files
- * (fold.ts): every report file partitioned by key hash, then each partition
- * folded, one at a time (memory: one report file, then one partition).
+ * One step of the fold of the jobs' completion reports into the engine's
+ * outcome files (fold.ts): report files partitioned by key hash, then
+ * partitions folded one at a time (memory: one report file, then one
+ * partition), until `deadline`; it always moves on by one file or partition.
+ * Done: on to the report, or to the failure the jobs met (the reports there are
+ * folded first, none required).
  */
-async function foldJobOutcomes(s3: S3Client, store: WorkStore, state: BatchJobsState, request: RestoreRequest, required: boolean): Promise<void> {
-  let cursor = startFold(state);
-  while (!cursor.partitioned) cursor = await partitionReports(s3, store, state, cursor, { required });
-  for (let partition = 0; partition < cursor.partitions; partition += 1) await foldPartition(store, state, request, cursor, partition);
+async function foldStep(
+  s3: S3Client,
+  store: WorkStore,
+  batch: BatchStage & { fold: BatchFold },
+  request: RestoreRequest,
+  deadline: number,
+): Promise<BatchStage> {
+  const stop = () => Date.now() >= deadline;
+  let fold = batch.fold;
+  if (!fold.partitioned) {
+    fold = { ...fold, ...(await partitionReports(s3, store, batch.jobs, fold, { required: batch.failure === undefined, stop })) };
+    if (!fold.partitioned || stop()) return { ...batch, fold };
+  }
+  while (fold.nextPartition < fold.partitions) {
+    await foldPartition(store, batch.jobs, request, fold, fold.nextPartition);
+    fold = { ...fold, nextPartition: fold.nextPartition + 1 };
+    if (stop()) break;
+  }
+  if (fold.nextPartition < fold.partitions) return { ...batch, fold };
+  const { jobs, stage, failure } = batch;
+  return failure !== undefined ? { jobs, stage, next: 'fail', failure } : { jobs, stage, next: 'report' };
 }
+
+const startFoldOf = (jobs: BatchJobsState): BatchFold => ({ ...startFold(jobs), nextPartition: 0 });
 
 /**
  * Advance Batch Jobs: one look at the jobs of `input.batch.stage` (created if
  * they aren't yet, else asked their status). Non-current stage Complete (or no
  * jobs): on to the Lambda keys' current pass, then the current stage. Current
- * stage Complete: the reports are folded into outcomes, and on to the report.
+ * stage Complete (or a job Failed): the reports are folded into outcomes, in
+ * as many calls as the fold takes (`next: 'fold'`), then on to the report (or
+ * the failure).
  */
 export async function advanceBatchStep(
   control: S3ControlClient,
@@ -189,16 +213,17 @@ export async function advanceBatchStep(
   store: WorkStore,
   input: AdvanceBatchInput,
   options: BatchJobOptions,
+  deadline = Infinity,
 ): Promise<BatchStage> {
-  const { stage } = input.batch;
+  const { stage, fold } = input.batch;
+  if (input.batch.next === 'fold' && fold !== undefined) return foldStep(s3, store, { ...input.batch, fold }, input.request, deadline);
   const progress = await advanceBatchJobs(control, input.batch.jobs, batchDestinationOf(input.request), options, stage);
   const jobs = progress.state;
   if (progress.failure !== undefined) {
-    await foldJobOutcomes(s3, store, jobs, input.request, false);
-    return { jobs, stage, next: 'fail', failure: truncateMessage(progress.failure) };
+    const failing = { jobs, stage, next: 'fold', failure: truncateMessage(progress.failure), fold: startFoldOf(jobs) } as const;
+    return foldStep(s3, store, failing, input.request, deadline);
   }
   if (!progress.done) return { jobs, stage, next: 'wait' };
   if (stage === 'noncurrent') return { jobs, stage: 'current', next: 'current-pass' };
-  await foldJobOutcomes(s3, store, jobs, input.request, true);
-  return { jobs, stage: 'current', next: 'report' };
+  return foldStep(s3, store, { jobs, stage: 'current', next: 'fold', fold: startFoldOf(jobs) }, input.request, deadline);
 }

@@ -6,7 +6,10 @@
  */
 import { expect } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3ControlClient } from '@aws-sdk/client-s3-control';
+import type { AdvanceBatchInput, BatchStage } from '#core/batch-operations/contracts.ts';
 import { foldPartition, partitionOf, partitionReports, startFold } from '#core/batch-operations/fold.ts';
+import { advanceBatchStep } from '#core/batch-operations/steps.ts';
 import { batchKeys, foldCompletionReports, type BatchJobsState, type CompletionReport } from '#core/batch-operations/jobs.ts';
 import type { PlannedAction } from '#core/restore/destination-plan.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
@@ -112,4 +115,23 @@ test('in place, the stepwise fold keeps Before and Copied from the plan chunks e
   const expected = foldCompletionReports(all, undefined, planned);
   expect(expected.filter((r) => r.Copied !== undefined).length).toBeGreaterThan(20);
   expect(files.flat().sort((a, b) => compareKeys(a.Key, b.Key))).toEqual(expected);
+});
+
+test('Advance Batch Jobs out of time folds in as many calls as it takes (next: fold), one report file or partition a call, then on to the report with the same rows', async () => {
+  const all = reports();
+  const state = await writeReports('fold-calls', all);
+  const store = new S3WorkStore(s3, fx.workBucket());
+  const request = { bucket: 'src', to: 's3://restored-bucket/restored/' } as unknown as RestoreRequest;
+  let batch: BatchStage = { jobs: state, stage: 'current', next: 'fold', fold: { ...startFold(state, 20), nextPartition: 0 } };
+  const nexts: string[] = [];
+  for (let i = 0; i < 20 && batch.next === 'fold'; i += 1) {
+    // S3 Control is never asked while folding; the deadline is past, so each call does the least it can.
+    const input = JSON.parse(JSON.stringify({ restoreId: state.restoreId, workBucket: fx.workBucket(), request, batch })) as AdvanceBatchInput;
+    batch = await advanceBatchStep({} as S3ControlClient, s3, store, input, { accountId: '1', roleArn: 'r', partition: 'aws' }, 0);
+    nexts.push(batch.next);
+  }
+  expect(nexts).toEqual([...Array<string>(4 + 4 - 1).fill('fold'), 'report']); // 4 report files, then 4 partitions
+  const rows: KeyOutcome[] = [];
+  for (let p = 0; p < 4; p += 1) rows.push(...(await store.getLines<KeyOutcome>(batchKeys(state.restoreId).jobOutcomes(p)).catch(() => [])));
+  expect(rows.sort((a, b) => compareKeys(a.Key, b.Key))).toEqual(foldCompletionReports(all, { bucket: 'restored-bucket', prefix: 'restored/' }));
 });
