@@ -145,6 +145,8 @@ export const batchKeys = (restoreId: string) => {
     foldParts: (partition: number) => `${root}fold/p${String(partition).padStart(4, '0')}/`,
     /** The rows of report file `report` (in `completionReportFiles` order) whose keys fall in `partition`. */
     foldPart: (partition: number, report: number) => `${root}fold/p${String(partition).padStart(4, '0')}/r${String(report).padStart(8, '0')}.jsonl`,
+    /** In place, the plan's copies of plan chunk `index` whose keys fall in `partition` (after the reports' parts in name order). */
+    foldPlanned: (partition: number, index: number) => `${root}fold/p${String(partition).padStart(4, '0')}/s${String(index).padStart(10, '0')}.jsonl`,
   };
 };
 

@@ -184,11 +184,14 @@ async function foldStep(
   const stop = () => Date.now() >= deadline;
   let fold = batch.fold;
   if (!fold.partitioned) {
-    fold = { ...fold, ...(await partitionReports(s3, store, batch.jobs, fold, { required: batch.failure === undefined, stop })) };
+    fold = {
+      ...fold,
+      ...(await partitionReports(s3, store, batch.jobs, fold, { required: batch.failure === undefined, inPlace: request.to === undefined, stop })),
+    };
     if (!fold.partitioned || stop()) return { ...batch, fold };
   }
   while (fold.nextPartition < fold.partitions) {
-    await foldPartition(store, batch.jobs, request, fold, fold.nextPartition);
+    await foldPartition(store, batch.jobs, request, fold.nextPartition);
     fold = { ...fold, nextPartition: fold.nextPartition + 1 };
     if (stop()) break;
   }

@@ -11,8 +11,9 @@
  * The act steps' files (`outcomes/000042.jsonl`) come in plan order, which is
  * key order; the Batch Operations engine's (`outcomes/batch-operations-*.jsonl`)
  * sort after them, so with that engine the Lambda path's keys come first, then
- * the jobs' keys (in key order), then the keys neither wrote (plan chunk by
- * chunk).
+ * the jobs' keys (`batch-operations-jobs-<p>`: in key order within each
+ * key-hash partition, not across them), then the keys neither wrote (plan
+ * chunk by chunk).
  */
 import { ARCHIVE_PENDING_CODES } from '../restore/archive.ts';
 import { estimateRestore } from '../restore/estimate.ts';

@@ -67,12 +67,12 @@ async function stepwise(state: BatchJobsState, request: RestoreRequest, keysPerP
   let cursor = startFold(state, keysPerPartition);
   let calls = 0;
   while (!cursor.partitioned) {
-    cursor = await partitionReports(s3, store, state, cursor, { required: true, stop: () => true });
+    cursor = await partitionReports(s3, store, state, cursor, { required: true, inPlace: request.to === undefined, stop: () => true });
     calls += 1;
   }
   const files: KeyOutcome[][] = [];
   for (let p = 0; p < cursor.partitions; p += 1) {
-    await foldPartition(store, state, request, cursor, p);
+    await foldPartition(store, state, request, p);
     files.push(await store.getLines<KeyOutcome>(batchKeys(state.restoreId).jobOutcomes(p)).catch(() => []));
   }
   return { cursor, calls, files };
@@ -110,7 +110,9 @@ test('in place, the stepwise fold keeps Before and Copied from the plan chunks e
   }));
   await store.putLines(workKeys(state.restoreId).plan(0), planned.slice(0, 17));
   await store.putLines(workKeys(state.restoreId).plan(1), planned.slice(17));
-  const { files } = await stepwise(state, { bucket: 'src' } as unknown as RestoreRequest, 25);
+  const { calls, files } = await stepwise(state, { bucket: 'src' } as unknown as RestoreRequest, 25);
+
+  expect(calls).toBe(6); // 4 report files, then the 2 plan chunks (their copies partitioned too)
 
   const expected = foldCompletionReports(all, undefined, planned);
   expect(expected.filter((r) => r.Copied !== undefined).length).toBeGreaterThan(20);
