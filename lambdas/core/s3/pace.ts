@@ -395,7 +395,9 @@ export class WritePace {
   capWrites(perSecond: number | undefined): void {
     if (perSecond === undefined) this.cap = undefined;
     else if (this.cap) this.cap.rate = perSecond;
-    else this.cap = new Spacing(perSecond, this.clock);
+    // A ceiling that protects production: no write goes before its time (no tolerance), so a second
+    // holds at most perSecond + 1 of them as sent, leaving room for arrivals that bunch on the way.
+    else this.cap = new Spacing(perSecond, this.clock, 0);
   }
 
   get writesPerSecondCap(): number | undefined {

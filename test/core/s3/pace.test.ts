@@ -245,6 +245,15 @@ describe('Spacing', () => {
   });
 });
 
+test('with no tolerance (the write cap), no request goes before its time', async () => {
+  let now = 0;
+  const spacing = new Spacing(40, () => now, 0);
+  await spacing.wait();
+  expect(spacing.delay()).toBe(25);
+  now = 10;
+  expect(spacing.delay()).toBe(15);
+});
+
 describe('the write cap in force', () => {
   test('is the lower of the request and the deployment, and none for S3 Batch Operations', () => {
     expect(withWriteCap({ maxWritesPerSecond: 100 }, { allowedBuckets: '*', deleteModeAllowed: false, maxWritesPerSecond: 40 })).toEqual({
