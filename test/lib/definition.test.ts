@@ -462,7 +462,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(run.calls.at(-1)!.handler).toBe('report');
   });
 
-  test("the Batch Operations engine plans without acting, then Lambda keys' earlier versions, earlier-versions jobs, Lambda keys' current versions, current-versions jobs, report", async () => {
+  test("the Batch Operations engine plans without acting, then Lambda keys' earlier versions, earlier-versions jobs, Lambda keys' current versions, current-versions jobs, the reports' fold step by step, report", async () => {
     const batch = { ...CONTEXT, request: { ...CONTEXT.request, to: 's3://other-bucket/restored/', withHistory: true, engine: 'batch-operations' } };
     const jobs = { restoreId: CONTEXT.restoreId, workBucket: 'work-bucket', jobs: [] };
     const stages = [
@@ -470,7 +470,9 @@ describe('the definition run by aws-local-stepfunctions', () => {
       { jobs, stage: 'noncurrent', next: 'wait' }, // earlier-versions jobs created
       { jobs, stage: 'current', next: 'current-pass' }, // ... and Complete
       { jobs, stage: 'current', next: 'wait' }, // current-versions jobs created
-      { jobs, stage: 'current', next: 'report' }, // ... Complete, reports folded
+      { jobs, stage: 'current', next: 'fold' }, // ... Complete, the reports' fold begun
+      { jobs, stage: 'current', next: 'fold' }, // ... and goes on
+      { jobs, stage: 'current', next: 'report' }, // ... reports folded
     ];
     const lambdaKeys = (phase: string) => ({ source: 'batch', phase, then: 'batch', after: 'refs/9', chunks: [chunk(9)], done: true });
     const run = await execute(
@@ -501,13 +503,23 @@ describe('the definition run by aws-local-stepfunctions', () => {
       'copy-version current 9',
       'advance-batch-jobs',
       'advance-batch-jobs',
+      'advance-batch-jobs',
+      'advance-batch-jobs',
       'report outcomes',
       'report',
     ]);
     expect(run.calls.find((c) => c.handler === 'prepare-batch-jobs')!.payload).toEqual({ ...batch, nextChunk: 1 });
     // Each advance step gets the stage the step before it returned.
     const advanced = run.calls.filter((c) => c.handler === 'advance-batch-jobs').map((c) => c.payload.batch as { next: string; stage: string });
-    expect(advanced.map((b) => `${b.stage} ${b.next}`)).toEqual(['noncurrent wait', 'noncurrent wait', 'current current-pass', 'current wait']);
+    // A fold goes on at once, step by step, until the reports are folded.
+    expect(advanced.map((b) => `${b.stage} ${b.next}`)).toEqual([
+      'noncurrent wait',
+      'noncurrent wait',
+      'current current-pass',
+      'current wait',
+      'current fold',
+      'current fold',
+    ]);
     expect(run.calls.filter((c) => c.handler === 'next-chunks').map((c) => c.payload.pass)).toEqual([
       { source: 'batch', phase: 'noncurrent', then: 'batch', after: null },
       { source: 'batch', phase: 'current', then: 'batch', after: null },
