@@ -12,9 +12,18 @@ import type { WorkStore } from '../work-store/work-store.ts';
 import type { KeyItem } from './key-source.ts';
 
 /** Each key's whole history, listed exactly, in the order given (a key with none: no entries). */
-export async function historiesOf(s3: S3Client, bucket: string, keys: readonly string[], concurrency: number): Promise<KeyHistory[]> {
+export async function historiesOf(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+  concurrency: number,
+  /** Called once the keys are listed, with their entry count (progress). */
+  onPage?: (entries: number) => void,
+): Promise<KeyHistory[]> {
   const limit = pLimit(concurrency);
-  return Promise.all(keys.map((key) => limit(async () => ({ key, entries: await historyOfKey(s3, bucket, key) }))));
+  const histories = await Promise.all(keys.map((key) => limit(async () => ({ key, entries: await historyOfKey(s3, bucket, key) }))));
+  onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
+  return histories;
 }
 
 /** The keys of `items`, listed again, each to its line's restore point. */

@@ -62,8 +62,7 @@ export function inventoryKeySource(
 
   /** One run of keys, listed exactly: the last one taken ends the chunk, with `cursor`. */
   async function* run(keys: readonly string[], cursor: Cursor, keep: (entries: SourceKey) => boolean = () => true): AsyncGenerator<SourcedKey> {
-    const histories = await historiesOf(s3, request.bucket, keys, concurrency);
-    options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
+    const histories = await historiesOf(s3, request.bucket, keys, concurrency, options.onPage);
     const items = keys.map((key): KeyItem => ({ line: 0, key }));
     const kept = histories.map((h, i) => ({ ...h, point: pointOfLine(request, items[i]!), item: items[i]! })).filter((k) => taken(k) && keep(k));
     for (const [i, key] of kept.entries()) {

@@ -90,8 +90,8 @@ export function manifestKeySource(
       request.bucket,
       items.map((i) => i.key),
       concurrency,
+      options.onPage,
     );
-    options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
     const kept = histories.map((history, i) => ({ ...history, point: pointOfLine(request, items[i]!), line: items[i]!.line, item: items[i]! })).filter(taken);
     // The run ends after its last key taken (the lines after it are filtered out).
     for (const [i, key] of kept.entries()) {

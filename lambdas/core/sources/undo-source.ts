@@ -111,8 +111,8 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
       request.bucket,
       items.map((i) => i.key),
       concurrency,
+      options.onPage,
     );
-    options.onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
     return histories.map((history, i) => {
       const item = items[i]!;
       return {
