@@ -7,10 +7,9 @@
  * archived version in the same run; bad tiers and days are refused with exit 2
  * before anything is written.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { archiveRules, type ArchiveSimulation } from '../support/archive-simulation.ts';
+import { archiveRules, seedColdAndPlain, type ArchiveSimulation } from '../support/archive-simulation.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
-import { bodyOf, historyLines, listHistory, sleep } from '../support/history.ts';
+import { bodyOf, historyLines, listHistory } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket } from '../support/s3.ts';
 import { cliFixture, messageLines, runCli } from './run-cli.ts';
 
@@ -32,17 +31,11 @@ afterEach(() => proxy.clearRules());
 async function seeded(label: string): Promise<{ bucket: string; at: string; archive: ArchiveSimulation }> {
   const bucket = await createVersionedBucket(s3, `cli-archived-${label}`);
   fx.cleanUp(() => emptyAndDeleteBucket(s3, bucket));
-  const cold = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/cold.txt', Body: 'cold at T' }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/plain.txt', Body: 'plain at T' }));
-  await sleep(50);
-  const at = new Date().toISOString();
-  await sleep(50);
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/cold.txt', Body: 'cold overwritten' }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/plain.txt', Body: 'plain overwritten' }));
+  const { at, coldVersion } = await seedColdAndPlain(s3, bucket);
   const archive: ArchiveSimulation = {
     bucket,
     key: 'arch/cold.txt',
-    versionId: cold.VersionId!,
+    versionId: coldVersion,
     storageClass: 'GLACIER',
     state: 'archived',
     restoreRequests: [],

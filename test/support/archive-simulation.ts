@@ -11,7 +11,21 @@
  * - a CopyObject / UploadPartCopy from the version is answered 403
  *   InvalidObjectState until `state` is `restored`.
  */
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FaultRule } from './fault-proxy.ts';
+import { sleep } from './history.ts';
+
+/** Writes `arch/cold.txt` and `arch/plain.txt` (the state at T), then overwrites both after T: T, and cold's version at T (the one to archive). */
+export async function seedColdAndPlain(s3: S3Client, bucket: string): Promise<{ at: string; coldVersion: string }> {
+  const cold = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/cold.txt', Body: 'cold at T' }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/plain.txt', Body: 'plain at T' }));
+  await sleep(50);
+  const at = new Date().toISOString();
+  await sleep(50);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/cold.txt', Body: 'cold overwritten' }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/plain.txt', Body: 'plain overwritten' }));
+  return { at, coldVersion: cold.VersionId! };
+}
 
 export interface ArchiveSimulation {
   readonly bucket: string;

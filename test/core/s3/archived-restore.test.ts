@@ -5,13 +5,12 @@
  * of a copy from Intelligent-Tiering's archive tiers); every other request,
  * and every copy once "restored", is real RGW.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RestoreRequestInput } from '#core/restore/request.ts';
 import { faultProxyFixture } from '../../support/fault-proxy-fixture.ts';
-import { bodyOf, listHistory, sleep } from '../../support/history.ts';
+import { bodyOf, listHistory } from '../../support/history.ts';
 import { runRestore } from '../../support/drive.ts';
 import { restoreClientThrough } from '../../reliability/faulty-s3.ts';
-import { archiveRules, type ArchiveSimulation } from '../../support/archive-simulation.ts';
+import { archiveRules, seedColdAndPlain, type ArchiveSimulation } from '../../support/archive-simulation.ts';
 
 const fx = faultProxyFixture('archived');
 const s3 = fx.s3;
@@ -19,14 +18,7 @@ const s3 = fx.s3;
 /** `arch/cold.txt` and `arch/plain.txt` at T, both overwritten after T. */
 async function seeded(label: string): Promise<{ bucket: string; at: string; coldVersion: string }> {
   const bucket = await fx.versionedBucket(label);
-  const cold = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/cold.txt', Body: 'cold at T' }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/plain.txt', Body: 'plain at T' }));
-  await sleep(50);
-  const at = new Date().toISOString();
-  await sleep(50);
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/cold.txt', Body: 'cold overwritten' }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'arch/plain.txt', Body: 'plain overwritten' }));
-  return { bucket, at, coldVersion: cold.VersionId! };
+  return { bucket, ...(await seedColdAndPlain(s3, bucket)) };
 }
 
 async function restore(request: RestoreRequestInput) {
