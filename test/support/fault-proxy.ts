@@ -548,6 +548,8 @@ export class FaultProxy {
       if (/^expect$/i.test(name)) continue; // the 100-continue was answered here already
       headers.push(name, req.rawHeaders[i + 1]!);
     }
+    // A keep-alive socket carries many requests: each one's close watch goes when its answer is done.
+    let unwatch = () => {};
     return new Promise<void>((resolve, reject) => {
       // A client that went away (killed, or gave up) leaves S3 to finish: its answer is drained.
       let answer: IncomingMessage | undefined;
@@ -558,6 +560,10 @@ export class FaultProxy {
       };
       res.once('close', gone);
       req.socket.once('close', gone);
+      unwatch = () => {
+        res.off('close', gone);
+        req.socket.off('close', gone);
+      };
       const upstream = httpRequest(
         {
           host: this.target.hostname,
@@ -615,7 +621,7 @@ export class FaultProxy {
       upstream.setTimeout(150_000, () => upstream.destroy(new Error('no answer from S3 in 150 s')));
       upstream.on('error', reject);
       upstream.end(request.body);
-    });
+    }).finally(() => unwatch());
   }
 
   private notify(): void {
