@@ -80,6 +80,8 @@ export interface UndoConfirmOptions {
   readonly restoreId: string;
   /** `--yes` was given. */
   readonly yes: boolean;
+  /** What the undo command names besides the id (` --state-machine-arn ARN` for a deployed restore), for the hint. @default '' */
+  readonly alsoGiven?: string;
   readonly input?: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly output?: NodeJS.WritableStream & { isTTY?: boolean };
 }
@@ -94,7 +96,7 @@ export async function confirmUndoDeletes(options: UndoConfirmOptions): Promise<v
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
   const what = `the undo of ${options.restoreId} permanently deletes the versions and delete markers it wrote in ${options.to}`;
-  const hint = `see what it would delete first: s3-rewind undo ${options.restoreId} --dry-run; then add --yes`;
+  const hint = `see what it would delete first: s3-rewind undo ${options.restoreId}${options.alsoGiven ?? ''} --dry-run; then add --yes`;
   if (!input.isTTY) throw new UsageError(`${what}, and needs confirmation, but stdin is not a terminal: add --yes`, hint);
   output.write(`${what[0]!.toUpperCase()}${what.slice(1)} (keys written there since are left alone). They can't be brought back.\n`);
   if (!(await bucketNameOrYes(input, output, options.bucket))) throw new UsageError('not confirmed: nothing was deleted', hint);

@@ -17,7 +17,7 @@ import {
   StartExecutionCommand,
   type DescribeExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import { canonicalRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps/contracts.ts';
 import { executionArnOf } from '#core/steps/contracts.ts';
@@ -90,8 +90,27 @@ export async function runRestoreDeployed(request: RestoreRequest, options: Deplo
 
 /** StartExecution of one run of the request; ExecutionAlreadyExists is the caller's to handle. */
 async function start(request: RestoreRequest, runId: string, options: DeployedRunOptions): Promise<void> {
+  await startRun(options.sfn, options.stateMachineArn, request, runId);
+}
+
+/**
+ * StartExecution of run `runId` of a canonical request, with the input the API
+ * sends too (`{ request, restoreId }`); resolves to the execution's ARN.
+ * ExecutionAlreadyExists is the caller's to handle.
+ */
+export async function startRun(sfn: SFNClient, stateMachineArn: string, request: RestoreRequest, runId: string): Promise<string> {
   const input: RestoreExecutionInput = { request, restoreId: runId };
-  await options.sfn.send(new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name: runId, input: JSON.stringify(input) }));
+  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify(input) }));
+  return started?.executionArn ?? executionArnOf(stateMachineArn, runId);
+}
+
+/** The request an execution was started with, when its input holds one (`{ request, ... }`, RestoreExecutionInput). */
+export function requestOfInput(input: string | undefined): RestoreRequest | undefined {
+  try {
+    return parseRestoreRequest((JSON.parse(input ?? '') as { request?: unknown }).request);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The request's own run: started, or followed while it runs; a plan made already is shown; a restore that ran is refused. */

@@ -118,6 +118,14 @@ const modeOption = () =>
 const stateMachineOption = () =>
   new Option('--state-machine-arn <arn>', 'run on this deployed state machine instead of locally').env('S3_REWIND_STATE_MACHINE_ARN');
 
+/**
+ * `verify <restore id>` and `undo <restore id>`: the deployed state machine the
+ * restore ran on. Not read from the environment by commander: the command falls
+ * back to $S3_REWIND_STATE_MACHINE_ARN itself, so verify can tell one typed
+ * (refused with an s3:// URI) from one set for every command (left aside, and said).
+ */
+const ranOnStateMachineOption = (what: string) => new Option('--state-machine-arn <arn>', `${what} (default $S3_REWIND_STATE_MACHINE_ARN)`);
+
 /** Options of the commands that run a restore; `writes` false for `plan`, which never writes. */
 function runOptions(command: Command, writes: boolean): Command {
   estimateOptions(filterOptions(command)).addOption(modeOption());
@@ -323,7 +331,10 @@ permanently deletes the delete markers instead (asks for confirmation, or --yes)
   filterOptions(
     sub('verify')
       .description('check that each key is now as it was at the restore point (after a restore): prints the keys that differ and why')
-      .argument('<uri>', 's3://bucket/key, or s3://bucket/prefix/ with --recursive; or the id of a restore run here, checked against its own request')
+      .argument(
+        '<uri>',
+        's3://bucket/key, or s3://bucket/prefix/ with --recursive; or the id of a restore (run here, or with --state-machine-arn on a deployed stack), checked against its own request',
+      )
       .option('--recursive', 'every key under the prefix')
       .option('--at <time>', 'restore point: each key as it was at this time')
       .option('--version-id <id>', 'restore point: this version of the key')
@@ -331,6 +342,7 @@ permanently deletes the delete markers instead (asks for confirmation, or --yes)
       .option('--to <s3-uri>', 'verify a restore to another place: the destination s3://bucket/prefix/ against the source at the restore point')
       .option('--with-history', "with --to: the destination holds each key's history up to the restore point")
       .option('--concurrency <n>', 'requests in flight at once', positiveInteger)
+      .addOption(ranOnStateMachineOption('verify <restore-id>: a restore that ran on this deployed state machine (its request is read from its execution)'))
       .option('--json', 'print one JSON document: { uri, checked, matching, differing: [{ key, why }] }'),
   )
     .addHelpText(
@@ -344,11 +356,12 @@ Exit codes:
     .action(action('verify', (uri: string, options: VerifyOptions, command: Command) => verifyCommand().runVerifyCommand(uri, options, globals(command))));
 
   sub('undo')
-    .description('take back a finished copy-mode restore run here: each key it changed returns to the entry current just before it')
+    .description('take back a finished copy-mode restore (run here, or on a deployed stack): each key it changed returns to the entry current just before it')
     .argument('<restore-id>', 'the restore id the restore printed, e.g. copy-0123456789abcdef0123')
-    .option('--dry-run', 'print what the undo would do; write nothing')
+    .option('--dry-run', 'print what the undo would do; write nothing (deployed: start its plan)')
     .option('--yes', 'confirm the undo of a restore to another place (--to): it permanently deletes what that restore wrote there')
-    .option('--concurrency <n>', 'requests in flight at once', positiveInteger)
+    .option('--concurrency <n>', 'requests in flight at once (local undo)', positiveInteger)
+    .addOption(ranOnStateMachineOption("a restore that ran on this deployed state machine: start its undo there and print the undo's id"))
     .option('--no-progress', 'no progress line on stderr')
     .option('--json', 'print the summary (with --dry-run: the summary and the plan) as JSON')
     .addHelpText(
@@ -358,7 +371,10 @@ Keys written again since the restore are left as they are and listed (ChangedSin
 Running it twice changes nothing the second time. A delete-mode restore can't be undone:
 the versions it deleted are gone. A restore to another place (--to) is undone by permanently
 deleting exactly the versions and delete markers it wrote there (needs --yes; a destination key
-written since is left alone). Check the result with
+written since is left alone). With --state-machine-arn the undo starts on the deployed stack
+as a restore of its own (as POST /restores/{id}/undo does): follow it with
+  s3-rewind status <undo id> --state-machine-arn ARN --wait
+Check the result with
   s3-rewind verify s3://bucket/prefix/ --recursive --at <a time just before the restore>
 ${EXIT_CODES}`,
     )

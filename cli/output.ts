@@ -235,17 +235,18 @@ export function verifyHint(request: RestoreRequest): string {
 }
 
 /**
- * After a restore run here: how to check it against its own request, and how to
- * take it back (copy mode: in place, or by deleting what it wrote at another
- * place), or why it can't be (delete mode). None after an undo.
+ * After a restore: how to check it against its own request, and how to take it
+ * back (copy mode: in place, or by deleting what it wrote at another place), or
+ * why it can't be (delete mode). None after an undo. A restore that ran on a
+ * deployed stack (`stateMachineArn`) is named with its state machine.
  */
-export function undoHints(summary: RestoreSummary, request: RestoreRequest, local: boolean): string {
+export function undoHints(summary: RestoreSummary, request: RestoreRequest, stateMachineArn: string | undefined): string {
   if (summary.dryRun || summary.status === 'FAILED' || request.undo !== undefined) return '';
   if (request.mode === 'delete') return `  undo: not possible: delete mode deleted versions permanently\n`;
-  if (!local) return '';
-  const verify = request.undelete ? '' : `  verify: s3-rewind verify ${summary.restoreId}\n`;
+  const on = stateMachineArn !== undefined ? ` --state-machine-arn ${stateMachineArn}` : '';
+  const verify = request.undelete ? '' : `  verify: s3-rewind verify ${summary.restoreId}${on}\n`;
   if (request.to !== undefined) {
-    return `${verify}  undo: s3-rewind undo ${summary.restoreId} --dry-run, then --yes (permanently deletes what it wrote in ${request.to})\n`;
+    return `${verify}  undo: s3-rewind undo ${summary.restoreId}${on} --dry-run, then --yes (permanently deletes what it wrote in ${request.to})\n`;
   }
-  return `${verify}  undo: s3-rewind undo ${summary.restoreId} (--dry-run first to see what it would do)\n`;
+  return `${verify}  undo: s3-rewind undo ${summary.restoreId}${on} (--dry-run first to see what it would do)\n`;
 }

@@ -198,7 +198,7 @@ export async function runRestoreCommand(
     stdout(
       formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }) +
         (summary.status === 'FAILED' ? '' : verifyHint(request)) +
-        undoHints(summary, request, engine.kind === 'local'),
+        undoHints(summary, request, engine.kind === 'deployed' ? stateMachineArnOf(options.stateMachineArn) : undefined),
     );
   return exitCodeOfSummary(summary, copied, request);
 }

@@ -3,12 +3,11 @@
  * ended (DescribeExecution; the execution's name is the restore id). Without a
  * state machine, the summary a local run left in ~/.s3-rewind.
  */
-import { parseRestoreRequest, type RestoreRequest } from '#core/restore/request.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { restorePointOf } from '#core/steps/report.ts';
 import { executionArnOf } from '#core/steps/contracts.ts';
 import { STATE_MACHINE_ENV, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
-import { checkRestoreId, createSfnClient, describe, executionFailure, followExecution, parseSummary } from './deployed-runner.ts';
+import { checkRestoreId, createSfnClient, describe, executionFailure, followExecution, parseSummary, requestOfInput } from './deployed-runner.ts';
 import { ExitCode, UsageError } from './exit.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { formatSummary, pointInTime, printJson, stdout } from './output.ts';
@@ -62,7 +61,7 @@ export async function runStatusCommand(restoreId: string, options: StatusOptions
   const running = status === 'RUNNING' || status === 'PENDING_REDRIVE';
   const summary = parseSummary(execution.output);
   const failure = running ? undefined : executionFailure(execution);
-  const request = requestOf(execution.input);
+  const request = requestOfInput(execution.input);
   const document: StatusDocument = {
     restoreId,
     status,
@@ -130,13 +129,4 @@ async function localStatus(restoreId: string, options: StatusOptions): Promise<E
     }
   }
   return summary?.status === 'SUCCEEDED' || summary?.status === 'PLANNED' ? ExitCode.ok : ExitCode.failed;
-}
-
-/** The request an execution was started with, when its input is one. */
-function requestOf(input: string | undefined): RestoreRequest | undefined {
-  try {
-    return parseRestoreRequest((JSON.parse(input ?? '') as { request?: unknown }).request);
-  } catch {
-    return undefined;
-  }
 }

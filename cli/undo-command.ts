@@ -7,14 +7,16 @@
  * a delete-mode restore is refused (its deleted versions are gone). A restore to
  * another place (`--to`) is undone at its destination by permanently deleting the
  * versions and delete markers it wrote there: only with `--yes` (or typed on a
- * terminal), as a delete-mode request with `confirmPermanentDelete`.
+ * terminal), as a delete-mode request with `confirmPermanentDelete`. With
+ * `--state-machine-arn` (or `$S3_REWIND_STATE_MACHINE_ARN`) the restore is one
+ * that ran on that deployed stack, undone there (deployed-undo.ts).
  */
 import type { KeyOutcome } from '#core/restore/model.ts';
-import { parseRestoreRequest, RESTORE_ID, type RestoreRequest } from '#core/restore/request.ts';
+import { RESTORE_ID, type RestoreRequest } from '#core/restore/request.ts';
 import { createS3Client } from '#core/s3/client.ts';
-import { earlierRequestOf, hasFinished, undoBucketOf, undoModeOf, undoRefusal } from '#core/sources/undo-source.ts';
+import { earlierRequestOf, hasFinished, undoBucketOf, undoModeOf, undoRefusal, undoRequestOf } from '#core/sources/undo-source.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
-import { s3OptionsOf, type GlobalOptions } from './aws-options.ts';
+import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { confirmUndoDeletes } from './confirm.ts';
 import { LatestRunsWorkStore } from './run-store.ts';
 import { localEngine } from './engines.ts';
@@ -31,6 +33,8 @@ export interface UndoOptions {
   readonly json?: boolean;
   readonly concurrency?: number;
   readonly progress?: boolean;
+  /** A restore that ran on this deployed state machine: undone there. */
+  readonly stateMachineArn?: string;
 }
 
 const FAILURES_SHOWN = 20;
@@ -45,6 +49,12 @@ export async function undoableRequest(store: FileWorkStore, restoreId: string, h
 }
 
 export async function runUndoCommand(restoreId: string, options: UndoOptions, globals: GlobalOptions): Promise<ExitCode> {
+  const stateMachineArn = stateMachineArnOf(options.stateMachineArn);
+  if (stateMachineArn) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- Step Functions is loaded only for a deployed restore; import() of .ts is not covered by tsx's CommonJS hooks (bin/s3-rewind.js)
+    const { runDeployedUndo } = require('./deployed-undo.ts') as typeof import('./deployed-undo.ts');
+    return runDeployedUndo(restoreId, stateMachineArn, options, globals);
+  }
   const hint = 's3-rewind undo --help';
   const store = new LatestRunsWorkStore();
   const earlier = await undoableRequest(store, restoreId, hint);
@@ -53,13 +63,8 @@ export async function runUndoCommand(restoreId: string, options: UndoOptions, gl
   if (mode === 'delete' && !dryRun) {
     await confirmUndoDeletes({ bucket: undoBucketOf(earlier), to: earlier.to ?? '', restoreId, yes: options.yes === true });
   }
-  const request = parseRestoreRequest({
-    bucket: undoBucketOf(earlier),
-    undo: restoreId,
-    dryRun,
-    mode,
-    ...(mode === 'delete' && !dryRun ? { confirmPermanentDelete: true } : {}),
-  });
+  // Confirmed above when the undo deletes (undoRequestOf passes it on only then).
+  const request = undoRequestOf(restoreId, earlier, { dryRun, confirmPermanentDelete: !dryRun });
   const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
   const engine = localEngine({
     s3,

@@ -16,8 +16,8 @@ import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '#core/restore/errors.ts';
-import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
-import { undoBucketOf, undoModeOf, undoRefusal } from '#core/sources/undo-source.ts';
+import { canonicalRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
+import { undoRefusal, undoRequestOf } from '#core/sources/undo-source.ts';
 import { executionArnOf, workKeys, type RestoreExecutionInput } from '#core/steps/contracts.ts';
 import type { ApiContext } from './config.ts';
 import { ConflictError, json, NotFoundError } from './http.ts';
@@ -36,11 +36,7 @@ export async function startUndo(event: APIGatewayProxyEvent, api: ApiContext): P
   const refusal = undoRefusal(id, earlier, true);
   if (refusal) throw new RequestError(refusal.message, [`id: ${refusal.message}`]);
 
-  const mode = undoModeOf(earlier);
-  const confirm = flagOf(event, 'confirmPermanentDelete');
-  const request = canonicalRequest(
-    parseRestoreRequest({ bucket: undoBucketOf(earlier), undo: id, dryRun, mode, ...(mode === 'delete' && confirm ? { confirmPermanentDelete: true } : {}) }),
-  );
+  const request = canonicalRequest(undoRequestOf(id, earlier, { dryRun, confirmPermanentDelete: flagOf(event, 'confirmPermanentDelete') }));
   const restoreId = restoreIdOf(request);
   const statusUrl = statusUrlOf(event, restoreId);
   const input: RestoreExecutionInput = { request, restoreId };

@@ -21,7 +21,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { RefusedError, RequestError } from '../restore/errors.ts';
 import type { CopiedEntry, EntryRef, KeyOutcome, SourceKey, WrittenEntry } from '../restore/model.ts';
 import { destinationKeyOf } from '../restore/destination-plan.ts';
-import { destinationOf, type RestoreRequest } from '../restore/request.ts';
+import { destinationOf, parseRestoreRequest, type RestoreRequest } from '../restore/request.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 import { historiesOf } from './exact-keys.ts';
 import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts';
@@ -67,6 +67,31 @@ export const undoBucketOf = (earlier: RestoreRequest): string => (earlier.to !==
 
 /** The mode an undo of `earlier` runs in: a restore to another place is undone by deleting what it wrote there. */
 export const undoModeOf = (earlier: RestoreRequest): RestoreRequest['mode'] => (earlier.to !== undefined ? 'delete' : 'copy');
+
+export interface UndoRequestOptions {
+  /** Plan the undo only. */
+  readonly dryRun: boolean;
+  /** The undo of a restore to another place deletes permanently: the operator confirmed it (`--yes`, `?confirmPermanentDelete=true`). */
+  readonly confirmPermanentDelete?: boolean;
+}
+
+/**
+ * The request that undoes `earlier` (restore `restoreId`): `{ bucket, undo }` on
+ * the bucket it wrote to, in the mode that takes it back (`undoModeOf`), the
+ * confirmation passed on only where the undo deletes. The API, a local undo and
+ * an undo started on a deployed stack all build it here, so they agree on it
+ * (and on its restore id).
+ */
+export function undoRequestOf(restoreId: string, earlier: RestoreRequest, options: UndoRequestOptions): RestoreRequest {
+  const mode = undoModeOf(earlier);
+  return parseRestoreRequest({
+    bucket: undoBucketOf(earlier),
+    undo: restoreId,
+    dryRun: options.dryRun,
+    mode,
+    ...(mode === 'delete' && options.confirmPermanentDelete === true ? { confirmPermanentDelete: true } : {}),
+  });
+}
 
 /** Why this undo request does not fit the earlier restore (bucket, mode), or undefined. */
 export function undoMismatch(restoreId: string, earlier: RestoreRequest, request: RestoreRequest): RequestError | undefined {
