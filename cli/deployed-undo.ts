@@ -18,7 +18,15 @@ import { deployedRestoreOf, onStateMachine } from './deployed-restore.ts';
 import { createSfnClient, startRun } from './deployed-runner.ts';
 import { ExitCode, UsageError } from './exit.ts';
 import { printJson, stdout } from './output.ts';
-import type { UndoOptions } from './undo-command.ts';
+
+/** The options of `undo` a deployed undo reads (undo-command.ts `UndoOptions`). */
+export interface DeployedUndoOptions {
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+  readonly json?: boolean;
+  /** Refused: a local undo's. */
+  readonly concurrency?: number;
+}
 
 /** What `undo <id> --state-machine-arn ARN --json` prints. */
 export interface StartedUndoDocument {
@@ -32,7 +40,7 @@ export interface StartedUndoDocument {
   readonly follow: string;
 }
 
-export async function runDeployedUndo(restoreId: string, stateMachineArn: string, options: UndoOptions, globals: GlobalOptions): Promise<ExitCode> {
+export async function runDeployedUndo(restoreId: string, stateMachineArn: string, options: DeployedUndoOptions, globals: GlobalOptions): Promise<ExitCode> {
   const hint = 's3-rewind undo --help';
   const on = onStateMachine(stateMachineArn);
   if (options.concurrency !== undefined) {
