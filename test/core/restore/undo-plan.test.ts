@@ -7,7 +7,7 @@ import type { EntryRef, HistoryEntry, WrittenEntry } from '#core/restore/model.t
 import { planKey } from '#core/restore/planner.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
 import { ChangedSinceRestoreError, planUndo, planUndoWrites } from '#core/restore/undo-plan.ts';
-import { undoBucketOf, undoMismatch, undoModeOf } from '#core/sources/undo-source.ts';
+import { undoBucketOf, undoMismatch, undoModeOf, undoRequestOf } from '#core/sources/undo-source.ts';
 
 const KEY = 'docs/a.txt';
 const ver = (versionId: string, t: number, etag = `"e-${versionId}"`): Omit<HistoryEntry, 'isLatest'> => ({
@@ -158,6 +158,27 @@ describe('the undo of a restore to another place (the destination key)', () => {
     const earlier = parseRestoreRequest({ bucket: 'photos', prefix: 'a/', at: '2026-01-01T00:00:00Z' });
     const undo = parseRestoreRequest({ bucket: 'photos', undo: 'copy-0123456789abcdef0123', mode: 'delete', confirmPermanentDelete: true });
     expect(undoMismatch('copy-0123456789abcdef0123', earlier, undo)?.message).toContain('its undo runs in copy mode');
+  });
+});
+
+describe('undoRequestOf (the undo request the API, a local undo and a deployed undo all start)', () => {
+  const id = 'copy-0123456789abcdef0123';
+
+  test('an in-place restore: copy mode on its bucket; a confirmation is not passed on (the undo deletes nothing)', () => {
+    const earlier = parseRestoreRequest({ bucket: 'photos', prefix: 'a/', at: '2026-01-01T00:00:00Z' });
+    expect(undoRequestOf(id, earlier, { dryRun: false, confirmPermanentDelete: true })).toEqual(
+      parseRestoreRequest({ bucket: 'photos', undo: id, mode: 'copy', dryRun: false }),
+    );
+  });
+
+  test('a restore to another place: delete mode on the destination bucket, confirmed only when asked', () => {
+    const earlier = parseRestoreRequest({ bucket: 'photos', prefix: 'a/', at: '2026-01-01T00:00:00Z', to: 's3://copies/restored/' });
+    const confirmed = undoRequestOf(id, earlier, { dryRun: false, confirmPermanentDelete: true });
+    const plan = undoRequestOf(id, earlier, { dryRun: true });
+    expect(confirmed).toMatchObject({ bucket: 'copies', undo: id, mode: 'delete', dryRun: false, confirmPermanentDelete: true });
+    expect(plan).toMatchObject({ bucket: 'copies', undo: id, mode: 'delete', dryRun: true });
+    expect(plan.confirmPermanentDelete).not.toBe(true);
+    expect(undoMismatch(id, earlier, confirmed)).toBeUndefined();
   });
 });
 
