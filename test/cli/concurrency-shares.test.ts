@@ -17,6 +17,7 @@ import { iso } from '../support/drive.ts';
 import { engineFixture } from '../support/engine-fixture.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { testS3Client } from '../support/s3.ts';
+import { cliFixture, runCli } from './run-cli.ts';
 
 describe('the shares of --concurrency', () => {
   test('a quarter of the requests list, at most one per range; the rest write', () => {
@@ -142,4 +143,26 @@ test('a restore of 12 ranges with concurrency 8 has at most 6 writes in flight (
   expect(historiesOf(many.destination)).toEqual(historiesOf(one.destination));
   expect(many.report).toEqual(one.report);
   expect(many.summary.planned).toEqual(one.summary.planned);
+});
+
+const cli = cliFixture();
+
+test('plan and restore planned in 16 ranges name the shares of the concurrency in their header; a run of one chain does not', async () => {
+  const { bucket, at } = await seed();
+  const home = await cli.home();
+  const args = [`s3://${bucket}/r/`, '--recursive', '--at', iso(at), '--no-progress', '--plan-ranges', '16'];
+
+  // `plan` at the default concurrency (32).
+  const plan = await runCli(['plan', ...args], { home });
+  expect([plan.code, plan.stderr]).toEqual([0, '']);
+  expect(plan.stdout.split('\n')[1]).toBe('concurrency 32: 8 listing, 24 writing');
+  const dryRun = await runCli(['restore', ...args, '--concurrency', '64', '--dry-run'], { home });
+  expect(dryRun.code).toBe(0);
+  expect(dryRun.stdout.split('\n')[1]).toBe('concurrency 64: 16 listing, 48 writing');
+  const restore = await runCli(['restore', ...args, '--concurrency', '64', '--yes'], { home });
+  expect(restore.code).toBe(0);
+  expect(restore.stdout.split('\n')[0]).toBe('concurrency 64: 16 listing, 48 writing');
+  const oneChain = await runCli(['plan', ...args.slice(0, -2)], { home });
+  expect(oneChain.code).toBe(0);
+  expect(oneChain.stdout).not.toMatch(/listing, \d+ writing/);
 });
