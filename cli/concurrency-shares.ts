@@ -12,8 +12,10 @@
  * quarter is ample; fewer ranges leave the rest to writing.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import pLimit from 'p-limit';
 import { WRITE_COMMANDS } from '#core/s3/pace.ts';
+import { IN_FLIGHT_MIDDLEWARE } from './in-flight.ts';
 
 export interface ConcurrencyShares {
   /** The requests in flight at once the operator gave (`--concurrency`). */
@@ -37,14 +39,21 @@ export const formatShares = (shares: ConcurrencyShares): string => `concurrency 
 
 /**
  * Holds `client`'s write requests (`WRITE_COMMANDS`) to `writing` in flight at
- * once, to every bucket together; a write being retried stays in flight. Put
- * again on the same client, the new bound replaces the old.
+ * once, to every bucket together; a write being retried stays in flight. On a
+ * client whose requests in flight are counted for Ctrl-C (in-flight.ts), a
+ * write waits for its share before it is counted: one still waiting when the
+ * run is interrupted never leaves. Put again on the same client, the new bound
+ * replaces the old.
  */
 export function boundWrites(client: S3Client, writing: number): void {
   const limit = pLimit(Math.max(1, writing));
-  client.middlewareStack.add(
-    (next, context) => (args) => (WRITE_COMMANDS.has(context.commandName ?? '') ? limit(() => next(args)) : next(args)),
-    // Outside the retries, as the requests in flight are counted (in-flight.ts).
-    { step: 'initialize', name: 's3RewindWriteShare', override: true },
-  );
+  const middleware: InitializeMiddleware<object, MetadataBearer> = (next, context) => (args) =>
+    WRITE_COMMANDS.has(context.commandName ?? '') ? limit(() => next(args)) : next(args);
+  const name = 's3RewindWriteShare';
+  if (client.middlewareStack.identify().some((entry) => entry.startsWith(`${IN_FLIGHT_MIDDLEWARE} `))) {
+    client.middlewareStack.addRelativeTo(middleware, { relation: 'before', toMiddleware: IN_FLIGHT_MIDDLEWARE, name, override: true });
+  } else {
+    // Outside the retries, as the requests in flight are counted.
+    client.middlewareStack.add(middleware as never, { step: 'initialize', name, override: true });
+  }
 }

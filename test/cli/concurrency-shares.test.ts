@@ -5,9 +5,10 @@
  * in flight at most) with the outcome of one chain.
  */
 import { expect } from '@jest/globals';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { concurrencyShares, formatShares } from '../../cli/concurrency-shares.ts';
+import { boundWrites, concurrencyShares, formatShares } from '../../cli/concurrency-shares.ts';
+import { INTERRUPTED_ERROR, trackInFlight } from '../../cli/in-flight.ts';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import type { KeyAction, KeyOutcome } from '#core/restore/model.ts';
 import { WRITE_COMMANDS } from '#core/s3/pace.ts';
@@ -143,6 +144,38 @@ test('a restore of 12 ranges with concurrency 8 has at most 6 writes in flight (
   expect(historiesOf(many.destination)).toEqual(historiesOf(one.destination));
   expect(many.report).toEqual(one.report);
   expect(many.summary.planned).toEqual(one.summary.planned);
+});
+
+test('with a share of one write, a write still waiting for it when the run is interrupted (Ctrl-C) never leaves; the one on the wire is answered', async () => {
+  const bucket = await fx.versionedBucket('interrupt');
+  const client = testS3Client();
+  const inFlight = trackInFlight(client);
+  boundWrites(client, 1);
+  const sent: string[] = [];
+  let onWire!: () => void;
+  const firstOnWire = new Promise<void>((resolve) => (onWire = resolve));
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === 'PutObjectCommand') {
+        sent.push((args.input as { Key: string }).Key);
+        onWire();
+      }
+      return next(args);
+    },
+    { step: 'deserialize', name: 'recordSentWrites' },
+  );
+
+  const writes = ['a', 'b'].map((key) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key })));
+  await firstOnWire;
+  inFlight.close();
+  const settled = await Promise.allSettled(writes);
+  await inFlight.settled();
+  client.destroy();
+
+  expect(sent).toHaveLength(1);
+  expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+  expect(settled.filter((s) => s.status === 'rejected').map((s) => (s.reason as Error).name)).toEqual([INTERRUPTED_ERROR]);
+  expect((await listHistory(s3, bucket)).map((e) => e.key)).toEqual(sent);
 });
 
 const cli = cliFixture();
