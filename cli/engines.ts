@@ -11,6 +11,7 @@ import type { KeyAction, KeyOutcome } from '#core/restore/model.ts';
 import { restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { workKeys, type RestoreSummary } from '#core/steps/contracts.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
+import type { ConcurrencyShares } from './concurrency-shares.ts';
 import { FileWorkStore } from './file-work-store.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 import { INTERRUPTED_ERROR, trackInFlight } from './in-flight.ts';
@@ -78,6 +79,8 @@ export interface LocalEngineOptions {
   readonly concurrency?: number;
   /** Key ranges of a prefix each plan step lists at once. @default 1 */
   readonly planRanges?: number;
+  /** How the requests in flight are shared between listing and writing (concurrency-shares.ts). */
+  readonly shares?: ConcurrencyShares;
   readonly store?: FileWorkStore;
 }
 
@@ -125,6 +128,7 @@ export function localEngine(options: LocalEngineOptions): Engine {
               store: observed(runStore, (n) => hooks.progress.onPlanned(n)),
               ...(options.concurrency ? { concurrency: options.concurrency } : {}),
               ...(options.planRanges ? { planRanges: options.planRanges } : {}),
+              ...(options.shares ? { shares: options.shares } : {}),
               onValidated: async () => {
                 if (run.isAccepted) return;
                 await run.accept();

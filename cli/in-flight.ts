@@ -11,6 +11,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 /** The name of the refusal of a request asked for after Ctrl-C. */
 export const INTERRUPTED_ERROR = 'RequestInterrupted';
 
+/** The name of the middleware that counts the requests in flight (another may be put before it). */
+export const IN_FLIGHT_MIDDLEWARE = 's3RewindInFlight';
+
 export interface InFlight {
   /** No new request leaves from now on. */
   close(): void;
@@ -40,7 +43,7 @@ export function trackInFlight(s3: S3Client): InFlight {
       }
     },
     // Outside the retries: a request being retried is still in flight.
-    { step: 'initialize', name: 's3RewindInFlight', priority: 'high', override: true },
+    { step: 'initialize', name: IN_FLIGHT_MIDDLEWARE, priority: 'high', override: true },
   );
   return {
     close: () => void (closed = true),

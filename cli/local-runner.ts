@@ -29,6 +29,7 @@ import type { StepHandlerName } from '../lib/handler-names.ts';
 import type { AslStateMachine } from '../lib/definition.ts';
 import { ARCHIVE_WAIT_CHOICE } from '#core/restore/archive.ts';
 import { loadDefinition, type LocalDefinition } from './local-definition.ts';
+import { boundWrites, type ConcurrencyShares } from './concurrency-shares.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
 const withResolvers = <T>() => {
@@ -55,6 +56,12 @@ export interface LocalRunOptions {
   readonly concurrency?: number;
   /** Key ranges of a prefix each plan step lists at once, one ListObjectVersions chain each. @default 1 */
   readonly planRanges?: number;
+  /**
+   * How the requests in flight are shared (concurrency-shares.ts): `listing`
+   * ranges planned at once (the `Plan Ranges` map's MaxConcurrency), `writing`
+   * write requests in flight on `s3`. @default the definition's MaxConcurrency, writes bound by the sockets only
+   */
+  readonly shares?: ConcurrencyShares;
   /** @default any bucket the credentials reach; delete mode allowed (the CLI asks first) */
   readonly policy?: RestorePolicy;
   readonly onPage?: (entries: number) => void;
@@ -144,6 +151,16 @@ export function withoutArchiveWaits(asl: AslStateMachine): AslStateMachine {
   return { ...asl, States: Object.fromEntries(Object.entries(states).filter(([name]) => reached.has(name))) };
 }
 
+/** The name of the Distributed Map that plans a prefix's key ranges, each in a child (lib/restore-state-machine.ts). */
+export const PLAN_RANGES_MAP = 'Plan Ranges';
+
+/** The definition with `Plan Ranges` planning at most `atOnce` ranges at the same time (its MaxConcurrency). */
+export function withPlanRangesAtOnce(asl: AslStateMachine, atOnce: number): AslStateMachine {
+  const map = asl.States[PLAN_RANGES_MAP];
+  if (!map) return asl;
+  return { ...asl, States: { ...asl.States, [PLAN_RANGES_MAP]: { ...map, MaxConcurrency: atOnce } } };
+}
+
 /** Executes the restore as the deployed state machine would and returns its summary. */
 export async function runRestoreLocally(input: RestoreExecutionInput, options: LocalRunOptions): Promise<RestoreSummary> {
   const store = options.store ?? new FileWorkStore();
@@ -167,6 +184,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
   };
   const policy = options.policy ?? { allowedBuckets: '*', deleteModeAllowed: true, batchOperations: options.batchOperations !== undefined };
   const definition = options.definition ?? (await loadDefinition());
+  if (options.shares) boundWrites(options.s3, options.shares.writing);
   const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   for (const task of definition.lambdaTasks) {
     const handler = HANDLERS[task.handler](deps, policy, workBucket);
@@ -191,7 +209,10 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     };
   }
   // Checked once when it was synthesized (synthesizeDefinition), not again on every run.
-  const machine = new StateMachine(withoutArchiveWaits(definition.asl) as never, { validationOptions: { noValidate: true } });
+  const asl = withoutArchiveWaits(definition.asl);
+  const machine = new StateMachine((options.shares ? withPlanRangesAtOnce(asl, options.shares.listing) : asl) as never, {
+    validationOptions: { noValidate: true },
+  });
   const restoreId = input.restoreId ?? restoreIdOf(parseRestoreRequest(input.request));
   const execution = machine.run(input as unknown as JSONValue, {
     overrides: {

@@ -13,10 +13,11 @@ import { localManifestSource, manifestLines } from '#core/sources/manifest.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
 import { archiveRestoreOf, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { typicalRetrieval } from '#core/restore/archive.ts';
-import { createS3Client } from '#core/s3/client.ts';
+import { createS3Client, DEFAULT_CONCURRENCY } from '#core/s3/client.ts';
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { MAX_PLAN_RANGES } from '#core/steps/plan.ts';
 import { s3OptionsOf, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
+import { concurrencyShares, formatShares, type ConcurrencyShares } from './concurrency-shares.ts';
 import { confirmRestore } from './confirm.ts';
 import { deployedEngine, localEngine, type Engine } from './engines.ts';
 import { estimateOfPlan, loadPriceTable } from './estimate-options.ts';
@@ -196,7 +197,8 @@ export async function runRestoreCommand(
   if (options.json) printJson(summary);
   else
     stdout(
-      formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }) +
+      sharesLine(options) +
+        formatSummary(summary, request, { failures, ...(copied ? { reportFile: copied } : {}) }) +
         (summary.status === 'FAILED' ? '' : verifyHint(request)) +
         undoHints(summary, request, engine.kind === 'deployed' ? stateMachineArnOf(options.stateMachineArn) : undefined),
     );
@@ -270,6 +272,7 @@ async function printPlan(
   } else {
     stdout(`${summary.scope} ${describePoint(request)}${request.to !== undefined ? `, written to ${request.to}` : ''} (${summary.mode} mode)\n`);
     stdout(formatFiltersHeader(request));
+    stdout(sharesLine(options));
     stdout(formatTotals(summary.planned, summary.mode));
     const cap = writeCapLine(summary.maxWritesPerSecond);
     if (cap) stdout(`${cap}\n`);
@@ -346,11 +349,13 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
       throw new UsageError(`--plan-ranges ${options.planRanges}: at most ${MAX_PLAN_RANGES} ranges`, hint);
     }
     const s3 = createS3Client(s3OptionsOf(globals, options.concurrency));
+    const shares = sharesOf(options);
     return localEngine({
       s3,
       endpoint: endpointTried(globals.endpointUrl, globals.region),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       ...(options.planRanges ? { planRanges: options.planRanges } : {}),
+      ...(shares ? { shares } : {}),
     });
   }
   if (options.concurrency !== undefined) {
@@ -372,6 +377,21 @@ function engineFor(options: RestoreCommandOptions, globals: GlobalOptions, hint:
   const s3 = createS3Client(s3OptionsOf(globals));
   return deployedEngine({ s3, stateMachineArn, ...(globals.profile ? { profile: globals.profile } : {}), ...(options.again ? { again: true } : {}), onRun });
 }
+
+/**
+ * A local run planned in ranges: how `--concurrency` is shared between the
+ * ranges listed at once and the writes in flight (concurrency-shares.ts); none otherwise.
+ */
+function sharesOf(options: RestoreCommandOptions): ConcurrencyShares | undefined {
+  if (stateMachineArnOf(options.stateMachineArn) || (options.planRanges ?? 1) <= 1) return undefined;
+  return concurrencyShares(options.concurrency ?? DEFAULT_CONCURRENCY, options.planRanges!);
+}
+
+/** `concurrency 64: 16 listing, 48 writing` for a local run planned in ranges, else nothing. */
+const sharesLine = (options: RestoreCommandOptions): string => {
+  const shares = sharesOf(options);
+  return shares ? `${formatShares(shares)}\n` : '';
+};
 
 function interruptionNotice(engine: Engine, request: RestoreRequest, runId: string | undefined, report?: string): string {
   if (engine.kind === 'deployed') {

@@ -17,6 +17,10 @@
  * The inventory's rows must come in S3's key order, file after file as the
  * manifest lists them (as S3 writes them); a key's rows are consecutive. A row
  * out of order fails the step naming the file and row.
+ *
+ * Planned in ranges (`range`, inventory-ranges.ts): a range reads its own
+ * slice of the rows, from the file its keys start in to its last key, and
+ * lists the keys created after the inventory in its own slice of the scope.
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { RequestError } from '../restore/errors.ts';
@@ -27,6 +31,8 @@ import { compareKeys } from '../s3/listing.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
 import { historiesOf, keysAt } from './exact-keys.ts';
 import { inventoryRows, readInventoryManifest, type InventoryManifest } from './inventory.ts';
+import { fileOfKeysAfter } from './inventory-ranges.ts';
+import { inRange, type KeyRange } from './key-ranges.ts';
 import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts';
 
 /** Where a step resumes: in the inventory's rows (file, row, the last key taken), or in the listing of newer keys. */
@@ -44,6 +50,8 @@ export interface InventoryKeySourceOptions {
   /** Keys listed at once. @default 16 */
   readonly concurrency?: number;
   readonly onPage?: (entries: number) => void;
+  /** Only the keys of this range (planning in parallel: inventory-ranges.ts). @default every key of the scope */
+  readonly range?: KeyRange;
 }
 
 export function inventoryKeySource(
@@ -55,6 +63,9 @@ export function inventoryKeySource(
   const prefix = request.prefix ?? '';
   const keysPerChunk = options.keysPerChunk ?? 1000;
   const concurrency = options.concurrency ?? 16;
+  const range = options.range;
+  /** Past the range's last key: the rows (and the listed keys) after it are another range's. */
+  const pastRange = (key: string) => range?.lastKey !== undefined && compareKeys(key, range.lastKey) > 0;
   const selector = keySelectorOf(request);
   const taken = (k: SourceKey) => selector.takesKey(k.key) && selector.takesHistory(k.entries, k.point);
   let manifest: InventoryManifest | undefined;
@@ -73,7 +84,7 @@ export function inventoryKeySource(
   async function* inventoryKeys(m: InventoryManifest, from: Cursor): AsyncGenerator<SourcedKey> {
     let lastKey = from.lastKey;
     let keys: string[] = [];
-    for (let file = from.file ?? 0; file < m.files.length; file++) {
+    files: for (let file = from.file ?? 0; file < m.files.length; file++) {
       for await (const row of inventoryRows(s3, m, file, file === from.file ? (from.row ?? 1) : 1)) {
         if (lastKey !== undefined && row.key === lastKey) continue;
         if (lastKey !== undefined && compareKeys(row.key, lastKey) < 0) {
@@ -82,6 +93,8 @@ export function inventoryKeySource(
           );
         }
         lastKey = row.key;
+        if (pastRange(row.key)) break files;
+        if (range && !inRange(row.key, range)) continue;
         if (!row.key.startsWith(prefix) || !selector.takesKey(row.key)) continue;
         keys.push(row.key);
         if (keys.length >= keysPerChunk) {
@@ -101,14 +114,15 @@ export function inventoryKeySource(
       const page = await s3.send(
         new ListObjectsV2Command({ Bucket: request.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : { StartAfter: startAfter }) }),
       );
-      const contents = page.Contents ?? [];
+      const listed = page.Contents ?? [];
+      const contents = listed.filter((o) => o.Key === undefined || !pastRange(o.Key));
       const candidates = contents
         .filter((o) => o.Key !== undefined && (o.LastModified?.getTime() ?? 0) > m.createdAt && selector.takesKey(o.Key))
         .map((o) => o.Key!);
       const pageEnd = contents.at(-1)?.Key ?? startAfter;
       if (candidates.length > 0) yield* run(candidates, { newAfter: pageEnd }, (k) => k.entries.every((e) => e.lastModified > m.createdAt));
       startAfter = pageEnd;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.IsTruncated && contents.length === listed.length ? page.NextContinuationToken : undefined;
     } while (token);
   }
 
@@ -126,9 +140,10 @@ export function inventoryKeySource(
     startAfter: () => '',
     async *keys(cursor): AsyncGenerator<SourcedKey> {
       const m = await manifestOf();
-      const from: Cursor = cursor ? (JSON.parse(cursor) as Cursor) : {};
+      // A range starts in the file its first keys may be in; the keys created after the inventory, after its start.
+      const from: Cursor = cursor ? (JSON.parse(cursor) as Cursor) : range ? { file: await fileOfKeysAfter(s3, m, range.startAfter) } : {};
       if (from.newAfter === undefined) yield* inventoryKeys(m, from);
-      yield* newerKeys(m, from.newAfter ?? '');
+      yield* newerKeys(m, from.newAfter ?? range?.startAfter ?? '');
     },
     keysOf: async (chunk: ChunkKeys): Promise<readonly SourceKey[]> => {
       if (chunk.itemsKey === undefined) throw new RequestError(`an inventory's chunk names its keys (itemsKey); chunk up to "${chunk.lastKey}" has none`);

@@ -82,11 +82,22 @@ export async function readInventoryManifest(s3: S3Client, location: string, buck
 export async function* inventoryRows(s3: S3Client, manifest: InventoryManifest, file: number, fromRow = 1): AsyncGenerator<InventoryRow> {
   const key = manifest.files[file]!;
   const gzipped = Readable.from(await getObject(s3, manifest.filesBucket, key, 'inventory file'));
-  for await (const { line, text } of textLines(gzipped.pipe(createGunzip()))) {
-    if (line < fromRow || text.trim() === '') continue;
-    const fields = csvFields(text, line);
-    const encoded = fields[manifest.keyColumn];
-    if (encoded === undefined || encoded === '') throw new RequestError(`inventory file s3://${manifest.filesBucket}/${key} row ${line}: no key`);
-    yield { file, row: line, key: decodeManifestKey(encoded, line) };
+  try {
+    for await (const { line, text } of textLines(gzipped.pipe(createGunzip()))) {
+      if (line < fromRow || text.trim() === '') continue;
+      const fields = csvFields(text, line);
+      const encoded = fields[manifest.keyColumn];
+      if (encoded === undefined || encoded === '') throw new RequestError(`inventory file s3://${manifest.filesBucket}/${key} row ${line}: no key`);
+      yield { file, row: line, key: decodeManifestKey(encoded, line) };
+    }
+  } finally {
+    // A reader that stops early (a range's last key, a file's first row) lets go of the download.
+    gzipped.destroy();
   }
+}
+
+/** The key of inventory file `file`'s first row (undefined for an empty file): its first bytes only are read. */
+export async function firstKeyOf(s3: S3Client, manifest: InventoryManifest, file: number): Promise<string | undefined> {
+  for await (const row of inventoryRows(s3, manifest, file)) return row.key;
+  return undefined;
 }

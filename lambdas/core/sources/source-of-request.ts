@@ -19,7 +19,7 @@ export interface KeySourceOptions {
   readonly concurrency?: number;
   /** Called once per listed page (or run of manifest lines), with its entry count. */
   readonly onPage?: (entries: number) => void;
-  /** A prefix's keys in this range only (planning in parallel). */
+  /** A prefix's (or an inventory's) keys in this range only (planning in parallel). */
   readonly range?: KeyRange;
 }
 
@@ -45,6 +45,7 @@ export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequ
       {
         ...shared,
         ...(options.linesPerChunk !== undefined ? { keysPerChunk: options.linesPerChunk } : {}),
+        ...(options.range ? { range: options.range } : {}),
       },
     );
   }

@@ -1,6 +1,7 @@
 /**
  * The state machine's planning in ranges (`Plan Ranges`, a Distributed Map):
- * `Partition Scope` splits a prefix into key ranges (sources/key-ranges.ts),
+ * `Partition Scope` splits a prefix into key ranges (sources/key-ranges.ts;
+ * an inventory's keys at its files' first keys, sources/inventory-ranges.ts),
  * each range is planned in its own child execution by the ordinary plan steps
  * (`planStep` with `range`), its chunks acted on as they are planned, and
  * `Sum Range Totals` adds up what the children planned. A key belongs to
@@ -11,6 +12,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { actPhaseOf } from '../restore/model.ts';
 import { emptyTotals, type PlanTotals } from '../restore/planner.ts';
+import { readInventoryManifest } from '../sources/inventory.ts';
+import { partitionInventory } from '../sources/inventory-ranges.ts';
 import { partitionScope, type KeyRange } from '../sources/key-ranges.ts';
 import { jsonBytes, RANGES_LIMIT } from './payload-limits.ts';
 import { RANGE_CHUNKS, type PlanStepOutput, type RangePlan, type RestoreContext } from './contracts.ts';
@@ -19,21 +22,27 @@ import { RANGE_CHUNKS, type PlanStepOutput, type RangePlan, type RestoreContext 
 export type PartitionStepOutput = PlanStepOutput & { readonly ranges: RangePlan[] };
 
 /**
- * Whether a request is planned in ranges apart: a prefix (not a manifest or an
- * inventory), with the Lambda engine (the Batch Operations engine plans
- * everything first, as one chain of steps).
+ * Whether a request is planned in ranges apart: a prefix, listed or named by
+ * an inventory (not a manifest), with the Lambda engine (the Batch Operations
+ * engine plans everything first, as one chain of steps).
  */
 export const plannedInRanges = (context: RestoreContext, wanted: number): boolean => {
   const r = context.request;
-  return wanted > 1 && r.prefix !== undefined && r.manifest === undefined && r.inventory === undefined && r.engine !== 'batch-operations';
+  return wanted > 1 && r.prefix !== undefined && r.manifest === undefined && r.engine !== 'batch-operations';
 };
+
+/** The key ranges of the request's scope: at its inventory's files' first keys, or where its prefix's keys branch. */
+async function partitionOf(s3: S3Client, request: RestoreContext['request'], wanted: number): Promise<KeyRange[]> {
+  if (request.inventory === undefined) return partitionScope(s3, request.bucket, request.prefix!, wanted);
+  return partitionInventory(s3, await readInventoryManifest(s3, request.inventory, request.bucket), wanted);
+}
 
 /** Splits the request's prefix into at most `wanted` ranges to plan apart (none when it isn't planned in ranges or can't be split). */
 export async function partitionStep(s3: S3Client, context: RestoreContext, wanted: number): Promise<PartitionStepOutput> {
   const actPhase = actPhaseOf(context.request);
   const nothingYet = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: emptyTotals(), actPhase };
   if (!plannedInRanges(context, wanted)) return { ...nothingYet, ranges: [] };
-  const ranges = rangesWithin(await partitionScope(s3, context.request.bucket, context.request.prefix!, wanted), RANGES_LIMIT);
+  const ranges = rangesWithin(await partitionOf(s3, context.request, wanted), RANGES_LIMIT);
   if (ranges.length <= 1) return { ...nothingYet, ranges: [] };
   return {
     ...nothingYet,

@@ -60,7 +60,7 @@ async function seed(label: string) {
   return { bucket, reports, w, at, createdAt, inventory, listed: await listHistory(s3, bucket) };
 }
 
-test('in place with an inventory (and planRanges 4, which an inventory ignores): every key of the prefix is back in its state at T, keys changed or created after the inventory included, and the prefix is never listed version by version', async () => {
+test('in place with an inventory planned in ranges (planRanges 4, 3 files): every key of the prefix is back in its state at T, keys changed or created after the inventory included, and the prefix is never listed version by version', async () => {
   const { bucket, w, at, inventory, listed } = await seed('restore');
   // Every ListObjectVersions of the whole prefix (not of one key) the restore sends.
   const client = testS3Client();
