@@ -23,12 +23,13 @@ export const objectsArn = (bucket: string): string => `arn:${Aws.PARTITION}:s3::
 /** The S3 actions of each intent: on bucket ARNs, and on the objects of the buckets. */
 export const RESTORE_ACTIONS = {
   /**
-   * Validate: is the bucket versioned, MFA Delete? Does the scope
-   * hold anything (one ListObjectVersions of a single entry), and if not, which
-   * prefixes beside it do (one delimiter ListObjectsV2): names only, no contents.
+   * Validate: is the bucket versioned, MFA Delete? Has it Object Lock (delete
+   * mode: read once here for every act step)? Does the scope hold anything (one
+   * ListObjectVersions of a single entry), and if not, which prefixes beside it
+   * do (one delimiter ListObjectsV2): names only, no contents.
    */
   inspectBuckets: {
-    bucket: ['s3:GetBucketVersioning', 's3:ListBucketVersions', 's3:ListBucket'],
+    bucket: ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration', 's3:ListBucketVersions', 's3:ListBucket'],
     objects: [],
   },
   /**
@@ -71,12 +72,15 @@ export const RESTORE_ACTIONS = {
     ],
   },
   /**
-   * Delete mode: permanently delete newer versions and delete markers. HEAD of a
-   * version shows its retention and legal hold only with `s3:GetObjectRetention`
-   * and `s3:GetObjectLegalHold`, so the Object Lock check needs both to see.
+   * Delete mode: list the chunk's keys again, permanently delete newer versions
+   * and delete markers. Whether the bucket has Object Lock comes from validation,
+   * and versioning is not checked again (a deletion by version id writes
+   * nothing); in a locked bucket, HEAD of a version shows its retention and legal
+   * hold only with `s3:GetObjectRetention` and `s3:GetObjectLegalHold`, so the
+   * Object Lock check needs both to see.
    */
   deleteVersions: {
-    bucket: ['s3:ListBucketVersions', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
+    bucket: ['s3:ListBucketVersions'],
     objects: ['s3:DeleteObjectVersion', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
   },
   /**

@@ -267,6 +267,8 @@ export class RestoreStateMachine extends Construct {
       restoreId: J.stringAt('$.context.restoreId'),
       request: J.objectAt('$.context.request'),
       workBucket: J.stringAt('$.context.workBucket'),
+      // Read once by validation (delete mode's act steps need it; copy mode: false).
+      objectLock: J.stringAt('$.context.objectLock'),
     };
 
     // ── failure path: report what was done, announce, fail ──

@@ -184,6 +184,7 @@ const CONTEXT = {
   restoreId: 'copy-0123456789abcdef0123',
   request: { bucket: 'example-bucket', prefix: 'docs/', at: '2026-11-01T00:00:00Z', mode: 'copy', dryRun: false },
   workBucket: 'work-bucket',
+  objectLock: false,
 };
 const TOTALS = (keys: number) => ({
   keys,
@@ -625,8 +626,8 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(() => new StateMachine(local as never, { validationOptions: { checkArn: false } })).not.toThrow();
   });
 
-  test('a delete restore acts with delete-newer-versions', async () => {
-    const deleting = { ...CONTEXT, request: { ...CONTEXT.request, mode: 'delete', confirmPermanentDelete: true } };
+  test('a delete restore acts with delete-newer-versions, which is handed the Object Lock validation read', async () => {
+    const deleting = { ...CONTEXT, request: { ...CONTEXT.request, mode: 'delete', confirmPermanentDelete: true }, objectLock: true };
     const run = await execute(
       { request: deleting.request },
       {
@@ -637,6 +638,7 @@ describe('the definition run by aws-local-stepfunctions', () => {
       },
     );
     expect(run.calls.map((c) => c.handler)).toEqual(['validate-request', 'list-versions', 'delete-newer-versions', 'report outcomes', 'report']);
+    expect(run.calls.find((c) => c.handler === 'delete-newer-versions')?.payload).toMatchObject({ objectLock: true, chunk: { index: 0 } });
   });
 
   test('a failed chunk still gets a report with the failure, a Restore Failed event, and fails the execution', async () => {

@@ -38,10 +38,11 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
   const permissions = (fn: RestoreFunction) => permissionsOf(template, logicalIdOf(fn.executionRole));
   const fns = stack.restores.functions;
 
-  test('validate-request may only read the versioning configuration of the allowed buckets, list names there, and read and write destination leases', () => {
+  test('validate-request may only read the versioning and Object Lock configuration of the allowed buckets, list names there, and read and write destination leases', () => {
     expect(permissions(fns.validateRequest)).toEqual(
       sorted({
         ...basics(fns.validateRequest),
+        's3:GetBucketObjectLockConfiguration': BUCKETS,
         's3:GetBucketVersioning': BUCKETS,
         's3:GetObject': leaseArea.objects,
         // Is the scope empty, and which prefixes beside it exist (names only).
@@ -90,14 +91,12 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test('delete-newer-versions may delete versions in the allowed buckets and see their Object Lock, nothing more', () => {
+  test("delete-newer-versions may list and delete versions in the allowed buckets and see their retention and legal hold, nothing more (not the buckets' configuration: validation read it)", () => {
     const deleteNewer = fns.deleteNewerVersions!;
     expect(permissions(deleteNewer)).toEqual(
       sorted({
         ...basics(deleteNewer),
         ...restoreArea,
-        's3:GetBucketObjectLockConfiguration': BUCKETS,
-        's3:GetBucketVersioning': BUCKETS,
         's3:ListBucketVersions': BUCKETS,
         's3:DeleteObjectVersion': OBJECTS,
         's3:GetObjectLegalHold': OBJECTS,

@@ -94,7 +94,8 @@ export async function actStep(
         ? { recordMarker: (key: string) => recordRestoreMarker(store, { restoreId: input.restoreId, bucket: request.bucket, key, at: Date.now() }) }
         : {};
     const keys = await source.keysOf(input.chunk);
-    const actOptions = { ...options, ...archiveRestore, ...recordMarker, phase };
+    const objectLock = input.objectLock !== undefined ? { objectLock: input.objectLock } : {};
+    const actOptions = { ...options, ...archiveRestore, ...recordMarker, ...objectLock, phase };
     if (request.keepRestoreMarkers) {
       const kept = await keysHiddenByRestores(store, request.bucket, keys);
       outcomes = [

@@ -30,6 +30,13 @@ export interface RestoreContext {
   readonly restoreId: string;
   readonly request: RestoreRequest;
   readonly workBucket: string;
+  /**
+   * Whether the bucket has Object Lock, read once by validation for delete mode's
+   * act steps (a key with a locked entry is left as it was). Copy mode does not ask
+   * (a copy or a delete marker is allowed over locked versions): false. Unset (a
+   * context made by hand): each delete-mode act step asks.
+   */
+  readonly objectLock?: boolean;
 }
 
 /** One plan chunk in the work bucket: up to `chunkSize` key actions of consecutive keys. */

@@ -14,6 +14,7 @@ export const context = {
   restoreId,
   request: RestoreRequestSchema,
   workBucket: z.string().min(3).max(63),
+  objectLock: z.boolean().optional(),
 };
 
 const count = z.number().int().min(0);

@@ -5,7 +5,7 @@
  * thing this step writes (destination-lease.ts).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { checkBucket } from '../s3/bucket-guard.ts';
+import { checkBucket, objectLockEnabled } from '../s3/bucket-guard.ts';
 import { failingTransientlyAs } from '../s3/transient.ts';
 import { RefusedError, RequestError } from '../restore/errors.ts';
 import { checkScopeHasHistory } from '../s3/scope-check.ts';
@@ -77,7 +77,12 @@ export async function validateRestore(
     );
     leases.onTaken?.(taken);
   }
-  return { restoreId, request: withWriteCap(request, policy), workBucket };
+  // Delete mode leaves a key with a locked entry as it was: read once here for every act step (copy mode never asks).
+  const objectLock =
+    request.mode === 'delete' && !request.dryRun
+      ? await failingTransientlyAs(`checking s3://${request.bucket}`, () => objectLockEnabled(s3, request.bucket))
+      : false;
+  return { restoreId, request: withWriteCap(request, policy), workBucket, objectLock };
 }
 
 /** The destination of `to` as the one to write to: it must exist and keep versions (the source's reasons don't fit it). */

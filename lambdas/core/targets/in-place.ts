@@ -111,7 +111,7 @@ async function copyInPlaceOnce(
   before: readonly HistoryEntry[],
   options: CopyOptions,
 ): Promise<string | undefined> {
-  // The new version's id, when S3 answers it (RGW does not: undoFieldsOf then lists the key).
+  // The new version's id, when S3 answers it (RGW does not: undoFieldsOf then records what was copied).
   let versionId: string | undefined;
   await writeOnce(
     async () => {
@@ -150,8 +150,12 @@ export function writtenEntryOf(now: readonly HistoryEntry[], before: readonly Hi
 
 /**
  * What an undo needs of a done write (JSON-lines fields of the report): the entry
- * before, and the one written (as S3 answered it, else from one listing of the
- * key) or the ones deleted.
+ * before, and the one written or the ones deleted. A copy whose answer named no
+ * version id (RGW's CopyObject answers none; S3 does) is recorded as what it
+ * copied (`Copied`: the source version, its ETag and size), as an S3 Batch
+ * Operations copy is: an undo finds it directly on top of `Before` by that
+ * content (restore/undo-plan.ts, `copyWritten`), so no key is listed again
+ * here. A delete marker without an id in DeleteObjects' answer is listed for.
  */
 async function undoFieldsOf(
   s3: S3Client,
@@ -161,9 +165,13 @@ async function undoFieldsOf(
   before: readonly HistoryEntry[],
   limit: LimitFunction,
   written: string | undefined,
-): Promise<Pick<KeyOutcome, 'Before' | 'Wrote' | 'Removed'>> {
+): Promise<Pick<KeyOutcome, 'Before' | 'Wrote' | 'Copied' | 'Removed'>> {
   if (action.action === 'deleteEntries') return { Before: action.current, Removed: action.entries.map((e) => e.versionId) };
   if (written !== undefined) return { Before: action.current, Wrote: { versionId: written, isDeleteMarker: action.action === 'addDeleteMarker' } };
+  if (action.action === 'copy') {
+    const { versionId, etag, size } = action.source;
+    return { Before: action.current, ...(etag !== undefined ? { Copied: { versionId, etag, size: size ?? 0 } } : {}) };
+  }
   const listed = await limit(() => historyOfKey(s3, bucket, key)).catch(() => undefined);
   const wrote = listed ? writtenEntryOf(listed, before, action) : undefined;
   return { Before: action.current, ...(wrote ? { Wrote: wrote } : {}) };
@@ -182,8 +190,12 @@ export async function actOnChunk(
   options: TargetActOptions = {},
 ): Promise<KeyOutcome[]> {
   const bucket = spec.bucket;
-  // Versioning is checked again before writing (it may have been suspended since the plan); Object Lock only matters to permanent deletions.
-  const [, objectLock] = await Promise.all([checkBucket(s3, bucket, spec.mode), spec.mode === 'delete' ? objectLockEnabled(s3, bucket) : false]);
+  // Copy mode checks versioning again before writing: suspended since the plan, a copy would overwrite the null version.
+  // Delete mode does not: a deletion by version id removes that entry and writes nothing, whatever the versioning,
+  // and S3 refuses it under MFA Delete (the key fails). Object Lock, which only permanent deletions must respect,
+  // is what validation read, else asked here.
+  if (spec.mode === 'copy') await checkBucket(s3, bucket, spec.mode);
+  const objectLock = spec.mode === 'delete' && (options.objectLock ?? (await objectLockEnabled(s3, bucket)));
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
   const batcher = new DeleteBatcher(s3, bucket, { limit });
   const plannedByKey = new Map(planned.map((action) => [action.key, action]));

@@ -28,6 +28,8 @@ export interface TargetActOptions extends CopyOptions {
    * (work-store/restore-markers.ts); the marker is sent once it resolves, not at all if it fails.
    */
   readonly recordMarker?: (key: string) => Promise<void>;
+  /** Whether the bucket has Object Lock, as validation read it (delete mode); unset: the act step asks. */
+  readonly objectLock?: boolean;
 }
 
 export interface WriteTarget {

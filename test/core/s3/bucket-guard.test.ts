@@ -1,7 +1,9 @@
 /**
  * A bucket whose versioning is Suspended (a write there overwrites the null
  * version) or was never enabled (nothing to restore) is refused before
- * anything is listed or written.
+ * anything is listed or written. Suspended after validation, a copy-mode act
+ * step refuses its chunk; a delete-mode one only deletes entries by version id,
+ * which writes nothing and is safe whatever the versioning.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { RefusedError } from '#core/restore/errors.ts';
@@ -64,6 +66,28 @@ describe('versioning Suspended', () => {
     expect(error).toBeInstanceOf(RefusedError);
     expect(error).toMatchObject({ code: 'VersioningSuspended' });
     expect(historyLines(await listHistory(s3, bucket))).toEqual(historyLines(before));
+  });
+
+  test('versioning suspended after the plan was made, delete mode: the act step deletes exactly the planned versions (a deletion by id writes nothing), and the key is restored', async () => {
+    const bucket = await fx.versionedBucket('suspended-later-delete');
+    const w = new HistoryWriter(s3, bucket);
+    const first = await w.put('notes.txt', 'first');
+    const second = await w.put('notes.txt', 'second');
+    const request = { bucket, key: 'notes.txt', versionId: first, mode: 'delete', confirmPermanentDelete: true } as const;
+    const context = await validateStep(s3, request, { workBucket: fx.workBucket() });
+    const plan = await planAll(s3, context);
+    await setVersioning(s3, bucket, 'Suspended');
+    const before = await listHistory(s3, bucket);
+
+    const acted = await actChunkStep(s3, context, plan.chunks[0]!);
+
+    expect(acted.counts).toMatchObject({ restored: 1, failed: 0 });
+    expect(historyLines(await listHistory(s3, bucket), { latest: false })).toEqual(
+      historyLines(
+        before.filter((e) => e.versionId !== second),
+        { latest: false },
+      ),
+    );
   });
 });
 

@@ -2,13 +2,19 @@
  * Object Lock: a version under retention (GOVERNANCE or COMPLIANCE) or legal
  * hold can't be deleted. Delete mode refuses a key with any locked newer version
  * whole (never half-restored, never bypassing governance) and restores the
- * others; copy mode only adds versions, which Object Lock allows.
+ * others; copy mode only adds versions, which Object Lock allows. Validation
+ * reads whether the bucket has Object Lock once, for every act step: a lock
+ * turned on after it is met by S3's own refusal (the key fails, its locked
+ * versions stay; entries of it that are not locked may go, as planned).
  */
 import { expect } from '@jest/globals';
 import { PutObjectLegalHoldCommand, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
 import { HistoryWriter, bodyOf, countRequests, historyLines, instantAtCut, listHistory, sleep, stateAt } from '../../support/history.ts';
 import { iso, rowOf, runRestore } from '../../support/drive.ts';
 import { engineFixture } from '../../support/engine-fixture.ts';
+import { keyHistories } from '#core/s3/listing.ts';
+import { planKey } from '#core/restore/planner.ts';
+import { actOnChunk } from '#core/targets/in-place.ts';
 
 const fx = engineFixture('lock');
 const s3 = fx.s3;
@@ -101,4 +107,26 @@ test('copy mode restores every key, locked ones included: a new version on a loc
   }
   expect(after.map((e) => e.versionId)).toEqual(expect.arrayContaining(before.map((e) => e.versionId)));
   expect(run.summary.status).toBe('SUCCEEDED');
+});
+
+test('Object Lock the act step was not told of (turned on after validation): S3 refuses each locked deletion, the key fails with its error and its locked versions stay; the other keys are restored', async () => {
+  const { bucket, before, at } = await lockedHistory('stale');
+  const spec = { bucket, scope: { kind: 'prefix', prefix: '' }, point: { kind: 'pointInTime', at }, mode: 'delete' } as const;
+  const chunkKeys = async function* () {
+    for await (const history of keyHistories(s3, bucket, spec.scope)) yield { ...history, point: spec.point };
+  };
+  const planned = [];
+  for await (const source of chunkKeys()) planned.push(planKey(source.key, source.entries, source.point, 'delete'));
+
+  // Validation read no Object Lock: the act step deletes without looking at retention or legal holds.
+  const outcomes = await actOnChunk(s3, spec, planned, chunkKeys(), { objectLock: false });
+
+  const after = await listHistory(s3, bucket);
+  const byKey = new Map(outcomes.map((o) => [o.Key, o]));
+  for (const key of LOCKED) {
+    expect({ key, status: byKey.get(key)?.TaskStatus, code: byKey.get(key)?.ErrorCode }).toEqual({ key, status: 'failed', code: 'AccessDenied' });
+    const locked = before.filter((e) => e.key === key && !e.isDeleteMarker && e.lastModified > at).map((e) => e.versionId);
+    expect({ key, kept: locked.filter((id) => after.some((e) => e.versionId === id)) }).toEqual({ key, kept: locked });
+  }
+  for (const key of FREE) expect({ key, status: byKey.get(key)?.TaskStatus }).toEqual({ key, status: 'restored' });
 });
