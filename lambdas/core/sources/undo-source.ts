@@ -9,7 +9,8 @@
  * mode (delete mode's deleted versions are gone: nothing to return to). A
  * restore to another place (`to`) is undone at its destination: the undo's
  * bucket is the destination bucket, its keys the destination keys, each with the
- * entries the restore wrote there (the report's `WroteAll`), permanently deleted;
+ * entries the restore wrote there (the report's `WroteAll`; for copies by S3
+ * Batch Operations jobs, `Before` and `CopiedAll`, found by content), permanently deleted;
  * so such an undo runs in delete mode (confirmed: `confirmPermanentDelete`), and
  * an in-place one in copy mode. Then each run of report lines is one chunk, its keys
  * listed exactly and kept beside it, so the act step lists the same keys again.
@@ -34,6 +35,8 @@ export interface UndoItem extends KeyItem {
   readonly copied?: CopiedEntry;
   /** A restore to another place: every entry it wrote at this (destination) key, newest first. */
   readonly written?: readonly WrittenEntry[];
+  /** A restore to another place by S3 Batch Operations jobs (no `written`): what they copied there, newest first, found by content above `before`. */
+  readonly copiedAll?: readonly CopiedEntry[];
 }
 
 /** Where a restore's request, summary and JSON-lines report are in the work store (as steps/contracts.ts `workKeys` lays them out). */
@@ -124,6 +127,7 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
           ...(item.wrote ? { wrote: item.wrote } : {}),
           ...(item.copied ? { copied: item.copied } : {}),
           ...(item.written ? { written: item.written } : {}),
+          ...(item.copiedAll ? { copiedAll: item.copiedAll } : {}),
         },
         line: item.line,
       };
@@ -159,7 +163,12 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
         if (line <= from || row.TaskStatus === 'unchanged' || row.TaskStatus === 'failed') continue;
         items.push(
           to
-            ? { line, key: destinationKeyOf(to, row.Key), ...(row.WroteAll ? { written: row.WroteAll } : {}) }
+            ? {
+                line,
+                key: destinationKeyOf(to, row.Key),
+                ...(row.WroteAll ? { written: row.WroteAll } : {}),
+                ...(row.CopiedAll ? { copiedAll: row.CopiedAll, ...(row.Before !== undefined ? { before: row.Before } : {}) } : {}),
+              }
             : {
                 line,
                 key: row.Key,
