@@ -15,15 +15,17 @@
  * an in-place one in copy mode. Then each run of report lines is one chunk, its keys
  * listed exactly and kept beside it, so the act step lists the same keys again.
  *
- * The report is read whole by each plan step (a row is a few hundred bytes:
- * about 300 MB per million keys written); see docs/safety.md, known limits.
+ * The report is read in ranges (`linesFrom`, `rangeBytes` at a time), and a plan
+ * step goes on from the byte offset its cursor keeps, never from the top: memory
+ * is one range and one chunk of rows, whatever the report's size (a row is a few
+ * hundred bytes: about 300 MB per million keys written).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RefusedError, RequestError } from '../restore/errors.ts';
 import type { CopiedEntry, EntryRef, KeyOutcome, SourceKey, WrittenEntry } from '../restore/model.ts';
 import { destinationKeyOf } from '../restore/destination-plan.ts';
 import { destinationOf, type RestoreRequest } from '../restore/request.ts';
-import type { WorkStore } from '../work-store/work-store.ts';
+import { linesFrom, type WorkStore } from '../work-store/work-store.ts';
 import { historiesOf } from './exact-keys.ts';
 import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts';
 
@@ -49,6 +51,8 @@ const earlierKeys = (restoreId: string) => ({
 interface Cursor {
   /** Report lines done (1-based line numbers up to it). */
   readonly line: number;
+  /** The byte offset of the next line (absent in a cursor written before ranged reads: read from the top, skipping `line` lines). */
+  readonly byte?: number;
 }
 
 /** Why an earlier restore can't be undone, or undefined when it can (the checks of `check()`, for the API too). */
@@ -100,13 +104,19 @@ export interface UndoSourceOptions {
   readonly linesPerChunk?: number;
   /** Keys listed at once. @default 16 */
   readonly concurrency?: number;
+  /** Bytes of the report read at once. @default 4 MiB */
+  readonly rangeBytes?: number;
   readonly onPage?: (entries: number) => void;
 }
+
+/** Bytes of an earlier restore's report an undo reads at once: some 10,000 rows. */
+export const REPORT_RANGE_BYTES = 4 * 1024 * 1024;
 
 export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRequest, options: UndoSourceOptions = {}): KeySource {
   const restoreId = request.undo!;
   const linesPerChunk = options.linesPerChunk ?? 1000;
   const concurrency = options.concurrency ?? 16;
+  const rangeBytes = options.rangeBytes ?? REPORT_RANGE_BYTES;
 
   const listed = async (items: readonly UndoItem[]): Promise<SourceKey[]> => {
     const histories = await historiesOf(
@@ -144,23 +154,28 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
     },
     startAfter: () => '',
     async *keys(cursor): AsyncGenerator<SourcedKey> {
-      const from = cursor ? (JSON.parse(cursor) as Cursor).line : 0;
+      const from: Cursor = cursor ? (JSON.parse(cursor) as Cursor) : { line: 0, byte: 0 };
       const earlier = await earlierRequestOf(store, restoreId);
       const to = earlier?.to !== undefined ? destinationOf(earlier.to) : undefined;
-      const rows = await store.getLines<KeyOutcome>(earlierKeys(restoreId).reportJsonl);
       let items: UndoItem[] = [];
-      const run = async function* (upTo: number): AsyncGenerator<SourcedKey> {
+      const run = async function* (done: Cursor): AsyncGenerator<SourcedKey> {
         const keys = await listed(items);
         for (const [i, key] of keys.entries()) {
           const last = i === keys.length - 1;
-          yield { ...key, item: items[i]!, ...(last ? { cursor: JSON.stringify({ line: upTo } satisfies Cursor), endsChunk: true } : {}) };
+          yield { ...key, item: items[i]!, ...(last ? { cursor: JSON.stringify(done), endsChunk: true } : {}) };
         }
         items = [];
       };
-      for (const [index, row] of rows.entries()) {
-        const line = index + 1;
+      // Line numbers count the report's rows (blank lines aside), from the cursor's line at its byte.
+      let line = from.byte !== undefined ? from.line : 0;
+      let byte = from.byte ?? 0;
+      for await (const { text, end } of linesFrom(store, earlierKeys(restoreId).reportJsonl, byte, rangeBytes)) {
+        byte = end;
+        if (text.trim() === '') continue;
+        line += 1;
+        const row = JSON.parse(text) as KeyOutcome;
         // Only the keys the restore wrote: unchanged and failed keys were not touched.
-        if (line <= from || row.TaskStatus === 'unchanged' || row.TaskStatus === 'failed') continue;
+        if (line <= from.line || row.TaskStatus === 'unchanged' || row.TaskStatus === 'failed') continue;
         items.push(
           to
             ? {
@@ -177,9 +192,9 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
                 ...(row.Copied ? { copied: row.Copied } : {}),
               },
         );
-        if (items.length >= linesPerChunk) yield* run(line);
+        if (items.length >= linesPerChunk) yield* run({ line, byte });
       }
-      if (items.length > 0) yield* run(rows.length);
+      if (items.length > 0) yield* run({ line, byte });
     },
     async keysOf(chunk: ChunkKeys): Promise<readonly SourceKey[]> {
       if (chunk.itemsKey === undefined) throw new RequestError(`an undo's chunk names its keys (itemsKey); chunk up to "${chunk.lastKey}" has none`);
