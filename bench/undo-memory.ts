@@ -183,7 +183,7 @@ async function main(): Promise<void> {
   }
   console.log(
     table(
-      ['undo planning (files, synthetic S3)', 'report MiB', 'plan steps', 'peak RSS MiB', 'over baseline', 'wall s', 'CPU s'],
+      ['undo planning (files, stub S3)', 'report MiB', 'plan steps', 'peak RSS MiB', 'over baseline', 'wall s', 'CPU s'],
       results.map((r) => [
         `${r.rows.toLocaleString('en')} rows`,
         r.reportMiB.toFixed(0),
