@@ -46,6 +46,9 @@ class DiscardingStore implements WorkStore {
   getLines<T>(): Promise<T[]> {
     throw new Error('not kept');
   }
+  readRange(): Promise<Uint8Array> {
+    throw new Error('not kept');
+  }
   async *keys(): AsyncGenerator<string> {}
   locationOf(key: string) {
     return key;

@@ -67,6 +67,7 @@ function observed(store: WorkStore, onPlanned: (actions: number) => void): WorkS
     putStream: (key, lines, contentType) => store.putStream(key, lines, contentType),
     getText: (key) => store.getText(key),
     getLines: (key) => store.getLines(key),
+    readRange: (key, start, length) => store.readRange(key, start, length),
     keys: (prefix) => store.keys(prefix),
     locationOf: (key) => store.locationOf(key),
   };

@@ -3,7 +3,7 @@
  * directory (default `~/.s3-rewind`), so a local restore needs no extra bucket.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,6 +50,17 @@ export class FileWorkStore implements WorkStore {
 
   async getLines<T>(key: string): Promise<T[]> {
     return fromLines<T>(await this.getText(key));
+  }
+
+  async readRange(key: string, start: number, length: number): Promise<Uint8Array> {
+    const file = await open(this.locationOf(key), 'r');
+    try {
+      const buffer = Buffer.alloc(Math.max(0, length));
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
   }
 
   async *keys(prefix: string): AsyncGenerator<string> {

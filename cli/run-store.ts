@@ -235,6 +235,10 @@ export class PendingRun {
         const held = this.held.get(this.key(key));
         return held !== undefined ? fromLines(held) : base.getLines(this.key(key));
       },
+      readRange: async (key, start, length) => {
+        const held = this.held.get(this.key(key));
+        return held !== undefined ? Buffer.from(held, 'utf8').subarray(start, start + length) : base.readRange(this.key(key), start, length);
+      },
       keys: (prefix) => keysOf(prefix),
       locationOf: (key) => base.locationOf(this.key(key)),
     };
@@ -269,5 +273,9 @@ export class LatestRunsWorkStore extends FileWorkStore {
 
   override async getText(key: string): Promise<string> {
     return super.getText(await this.resolve(key));
+  }
+
+  override async readRange(key: string, start: number, length: number): Promise<Uint8Array> {
+    return super.readRange(await this.resolve(key), start, length);
   }
 }

@@ -6,13 +6,14 @@
  * 1. `partitionReports` reads the completion report files one at a time, from a
  *    cursor, and writes each file's lines split by key hash into P partitions
  *    (`batch-operations/fold/p0003/r00000012.jsonl`: the lines of report file 12
- *    whose keys fall in partition 3); in place, then the plan chunks the same
- *    way (their copies, `s<chunk>.jsonl`), so no partition reads the plan. It stops when `stop()` says so (the
+ *    whose keys fall in partition 3); then the plan chunks the same way (their
+ *    copies, `s<chunk>.jsonl`), so no partition reads the plan. It stops when `stop()` says so (the
  *    Lambda's time budget) and goes on from its cursor on the next call. A key's
  *    lines all go to one partition, in report order (non-current reports first),
  *    so a partition folds as the whole did.
  * 2. `foldPartition` folds one partition: its report parts in report order, then
- *    (in place) its plan parts: the plan's copies of its keys (`Before`, `Copied`), into
+ *    its plan parts: the plan's copies of its keys (`Before`, and `Copied` in
+ *    place or `CopiedAll` to another place, for an undo), into
  *    `outcomes/batch-operations-jobs-0003.jsonl`, one row per key, in key order.
  *
  * P is chosen from the jobs' task counts so a partition holds about
@@ -40,7 +41,7 @@ import type { WorkStore } from '../work-store/work-store.ts';
 /** Tasks per fold partition by default: ~100,000 rows of a few hundred bytes, tens of MB. */
 export const KEYS_PER_PARTITION = 100_000;
 
-/** Where the fold is: its partition count and the next file to partition (the report files, then in place the plan chunks). */
+/** Where the fold is: its partition count and the next file to partition (the report files, then the plan chunks). */
 export interface FoldCursor {
   readonly partitions: number;
   readonly nextReport: number;
@@ -70,15 +71,13 @@ export async function partitionReports(
   store: WorkStore,
   state: BatchJobsState,
   cursor: FoldCursor,
-  options: { readonly required: boolean; readonly inPlace?: boolean; readonly stop?: () => boolean },
+  options: { readonly required: boolean; readonly stop?: () => boolean },
 ): Promise<FoldCursor> {
   const files = await completionReportFiles(s3, state, { required: options.required });
   const keys = batchKeys(state.restoreId);
-  // In place, the plan chunks follow the report files: their copies go to the partitions too (Before, Copied).
+  // The plan chunks follow the report files: their copies go to the partitions too (Before, Copied or CopiedAll).
   const planChunks: string[] = [];
-  if (options.inPlace) {
-    for await (const key of store.keys(workKeys(state.restoreId).planPrefix)) if (planIndexOf(state.restoreId, key) !== undefined) planChunks.push(key);
-  }
+  for await (const key of store.keys(workKeys(state.restoreId).planPrefix)) if (planIndexOf(state.restoreId, key) !== undefined) planChunks.push(key);
   const total = files.length + planChunks.length;
   let next = cursor.nextReport;
   const split = <T>(items: readonly T[], keyOf: (item: T) => string): T[][] => {
@@ -103,7 +102,7 @@ export async function partitionReports(
     } else {
       const chunk = planChunks[next - files.length]!;
       const index = planIndexOf(state.restoreId, chunk)!;
-      const copies = (await store.getLines<PlannedAction>(chunk)).filter((a) => a.action === 'copy');
+      const copies = (await store.getLines<PlannedAction>(chunk)).filter((a) => a.action === 'copy' || a.action === 'copyTo');
       await Promise.all(
         split(copies, (a) => a.key).map(async (part, partition) => {
           if (part.length > 0) await store.putLines(keys.foldPlanned(partition, index), part);
@@ -124,18 +123,18 @@ export function planIndexOf(restoreId: string, key: string): number | undefined 
 
 /**
  * Step 2: folds partition `partition` into its outcome file (one row per key,
- * in key order). In place, each copied key's row keeps what the plan knew
- * (Before, Copied) so the restore can be undone: the plan's copies of this
- * partition's keys, which step 1 wrote beside its report lines.
+ * in key order). Each copied key's row keeps what the plan knew (Before, and
+ * Copied in place or CopiedAll to another place) so the restore can be undone:
+ * the plan's copies of this partition's keys, which step 1 wrote beside its report lines.
  */
 export async function foldPartition(store: WorkStore, state: BatchJobsState, request: RestoreRequest, partition: number): Promise<number> {
   const keys = batchKeys(state.restoreId);
   const fold = new CompletionReportFold(request.to !== undefined ? destinationOf(request.to) : undefined);
   const prefix = keys.foldParts(partition);
-  // Name order: the reports' parts (`r…`, report order), then in place the plan's copies (`s…`).
+  // Name order: the reports' parts (`r…`, report order), then the plan's copies (`s…`).
   for await (const part of store.keys(prefix)) {
     if (part.startsWith(`${prefix}r`)) for (const report of await store.getLines<CompletionReport>(part)) fold.add(report);
-    else if (request.to === undefined) for (const action of await store.getLines<PlannedAction>(part)) fold.addPlanned(action);
+    else for (const action of await store.getLines<PlannedAction>(part)) fold.addPlanned(action);
   }
   const rows = fold.rows();
   if (rows.length > 0) await store.putLines(keys.jobOutcomes(partition), rows);

@@ -32,7 +32,7 @@ import type { PlannedAction } from '../restore/destination-plan.ts';
 import { SINGLE_COPY_LIMIT } from '../s3/copy-version.ts';
 import { compareKeys } from '../s3/listing.ts';
 import { decodeManifestKey, csvFields, manifestCsvLine } from '../sources/manifest.ts';
-import type { EntryRef, KeyOutcome } from '../restore/model.ts';
+import type { CopiedEntry, EntryRef, KeyOutcome } from '../restore/model.ts';
 import type { Destination } from '../restore/request.ts';
 import { workKeys } from '../steps/contracts.ts';
 import { S3WorkStore, writeLineStreams } from '../work-store/work-store.ts';
@@ -451,20 +451,26 @@ export class CompletionReportFold {
   }
 
   /**
-   * Keeps, for an undo, what the plan knew of a key Batch Operations copied in
-   * place (`copy`): the entry current before (`Before`) and the version copied,
-   * with its ETag and size (`Copied`; a completion report names no new version
-   * id, so the undo finds the copy by content). Only on a key restored with the
-   * version the plan copied; other actions and keys are ignored.
+   * Keeps, for an undo, what the plan knew of a key Batch Operations copied (a
+   * completion report names no new version id, so the undo finds the copies by
+   * content): the entry current before, there or in place (`Before`), and
+   * - in place (`copy`): the version copied, with its ETag and size (`Copied`);
+   * - to another place (`copyTo`): every version the jobs copied to the
+   *   destination key, newest first (`CopiedAll`; with history, both jobs').
+   * Only on a key restored with the version the plan copied last; other actions and keys are ignored.
    */
   addPlanned(action: PlannedAction): void {
-    if (action.action !== 'copy' || action.source.etag === undefined || action.source.size === undefined) return;
+    if (action.action !== 'copy' && action.action !== 'copyTo') return;
+    const sources = action.action === 'copy' ? [action.source] : action.writes;
+    const copies = sources.flatMap((s): CopiedEntry[] =>
+      s.isDeleteMarker || s.etag === undefined || s.size === undefined ? [] : [{ versionId: s.versionId, etag: s.etag, size: s.size }],
+    );
     const row = this.rowsByKey.get(action.key);
-    if (row?.TaskStatus !== 'restored' || row.VersionId !== action.source.versionId) return;
+    if (copies.length === 0 || copies.length !== sources.length || row?.TaskStatus !== 'restored' || row.VersionId !== copies.at(-1)!.versionId) return;
     this.rowsByKey.set(action.key, {
       ...row,
       Before: action.current,
-      Copied: { versionId: action.source.versionId, etag: action.source.etag, size: action.source.size },
+      ...(action.action === 'copy' ? { Copied: copies[0]! } : { CopiedAll: copies.reverse() }),
     });
   }
 
@@ -474,7 +480,7 @@ export class CompletionReportFold {
   }
 }
 
-/** `CompletionReportFold` over reports in any order, then the plan's actions (`addPlanned`). */
+/** `CompletionReportFold` over reports in any order, then the plan's actions (`addPlanned`: in place or to another place). */
 export function foldCompletionReports(reports: readonly CompletionReport[], destination?: Destination, planned: readonly PlannedAction[] = []): KeyOutcome[] {
   const fold = new CompletionReportFold(destination);
   for (const report of [...reports].sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase))) fold.add(report);

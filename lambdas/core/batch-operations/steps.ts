@@ -186,7 +186,7 @@ async function foldStep(
   if (!fold.partitioned) {
     fold = {
       ...fold,
-      ...(await partitionReports(s3, store, batch.jobs, fold, { required: batch.failure === undefined, inPlace: request.to === undefined, stop })),
+      ...(await partitionReports(s3, store, batch.jobs, fold, { required: batch.failure === undefined, stop })),
     };
     if (!fold.partitioned || stop()) return { ...batch, fold };
   }

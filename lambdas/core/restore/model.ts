@@ -52,6 +52,11 @@ export type RestorePoint =
        * first), permanently deleted while the key's current entry is still one of them.
        */
       readonly written?: readonly WrittenEntry[];
+      /**
+       * The undo of a restore to another place whose copies S3 Batch Operations made (no ids written):
+       * what it copied to the destination key (newest first), found by content above `before`.
+       */
+      readonly copiedAll?: readonly CopiedEntry[];
     };
 
 /** What a restore wrote over a key: the new version (a copy) or delete marker, as its report keeps it for an undo. */
@@ -155,6 +160,13 @@ export interface KeyOutcome {
    * destination key (destination ids, newest first; with history, those of both passes), for an undo.
    */
   readonly WroteAll?: readonly WrittenEntry[];
+  /**
+   * JSON lines only, a restore to another place whose copies S3 Batch Operations made (no `WroteAll`:
+   * its report gives no new version ids): every version it copied to the destination key (source
+   * version id, ETag and size; newest first, with history those of both jobs), so an undo finds the
+   * copies above `Before` (the destination key's entry current at plan time, null for none).
+   */
+  readonly CopiedAll?: readonly CopiedEntry[];
   /** JSON lines only: the versions and delete markers the restore permanently deleted (delete mode). */
   readonly Removed?: readonly string[];
 }

@@ -5,7 +5,7 @@
  */
 import { RequestError, s3ErrorOf } from './errors.ts';
 import { refOf, type EntryRef, type HistoryEntry, type KeyAction, type RestoreMode, type RestorePoint } from './model.ts';
-import { planUndo, planUndoWrites } from './undo-plan.ts';
+import { planUndo, planUndoCopies, planUndoWrites } from './undo-plan.ts';
 
 /** Where the restore point falls in a key's history. */
 interface Resolved {
@@ -84,8 +84,11 @@ const sameContent = (current: HistoryEntry, target: HistoryEntry): boolean =>
  * Throws `RequestError` for a version id the key doesn't have or that names a delete marker.
  */
 export function planKey(key: string, history: readonly HistoryEntry[], point: RestorePoint, mode: RestoreMode): KeyAction {
-  if (point.kind === 'undo')
-    return point.written ? planUndoWrites(key, history, point.written) : planUndo(key, history, point.before, point.wrote, point.copied);
+  if (point.kind === 'undo') {
+    if (point.written) return planUndoWrites(key, history, point.written);
+    if (point.copiedAll) return planUndoCopies(key, history, point.before, point.copiedAll);
+    return planUndo(key, history, point.before, point.wrote, point.copied);
+  }
   const latest = history[0];
   const current: EntryRef | null = latest ? refOf(latest) : null;
   if (!latest || !current) {

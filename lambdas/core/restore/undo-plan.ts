@@ -17,7 +17,8 @@
  * - anything else (someone wrote the key after the restore, or the entry the
  *   restore wrote is gone): the key is left alone, failed `ChangedSinceRestore`.
  * A copy by S3 Batch Operations has no `wrote` in its report, only what it
- * copied: `copyWritten` finds the entry by content, directly on top of `before`.
+ * copied: `copyWritten` finds the entry by content, directly on top of `before`;
+ * to another place, `planUndoCopies` finds every copy it made there the same way.
  */
 import { RequestError } from './errors.ts';
 import { refOf, type CopiedEntry, type EntryRef, type HistoryEntry, type KeyAction, type WrittenEntry } from './model.ts';
@@ -122,4 +123,53 @@ export function planUndoWrites(key: string, history: readonly HistoryEntry[], wr
   const after = history.find((e) => !ids.has(e.versionId));
   const restoresTo = after && !after.isDeleteMarker ? refOf(after) : null;
   return { key, action: 'deleteEntries', outcome: restoresTo ? 'restored' : 'deleted', entries: ours.map(refOf), restoresTo, current: refOf(top) };
+}
+
+/**
+ * Plans the undo of one destination key of a restore to another place whose
+ * copies S3 Batch Operations made (history newest first, as listed now). Its
+ * report names no version it wrote, only what it copied there (`copied`, newest
+ * first) and the entry current there when it planned (`before`, null for a key
+ * with no history), so the written versions are found by content: the entries
+ * directly on top of `before` (the whole history when it is null).
+ * - every entry above `before` is one of the copies (same ETag and size, each
+ *   copy at most once), and when all of them are there the top one is the last
+ *   copy (the current versions' job runs after the earlier versions' job, which
+ *   copies one key's earlier versions in any order): those entries are
+ *   permanently deleted (`deleteEntries`), which leaves the key at `before`;
+ *   fewer than all (a restore or an earlier undo that stopped halfway): what is
+ *   there is deleted;
+ * - nothing above `before`: unchanged (the undo ran already), so a second undo deletes nothing;
+ * - anything else (a delete marker or another version above `before`, more
+ *   entries than copies, `before` gone): someone wrote the key since, or between
+ *   the plan and the jobs' copies: left alone, failed `ChangedSinceRestore`.
+ * ETag and size tell a copy: someone who put the very same bytes there can't be told apart.
+ */
+export function planUndoCopies(key: string, history: readonly HistoryEntry[], before: EntryRef | null | undefined, copied: readonly CopiedEntry[]): KeyAction {
+  if (before === undefined) throw new RequestError(`key "${key}": the restore's report does not say what was there before it, so it can't be undone`);
+  const at = before === null ? history.length : history.findIndex((e) => e.versionId === before.versionId);
+  if (at < 0) throw new ChangedSinceRestoreError(`${describe(before!)}, current there before the restore, is gone; the key was left as it is`);
+  const above = history.slice(0, at);
+  const under = history[at];
+  const top = above[0];
+  if (!top) return { key, action: 'unchanged', reason: 'already as before the restore (what it copied is gone)', current: under ? refOf(under) : null };
+  const unmatched = [...copied];
+  const foreign = above.find((entry) => {
+    const i = unmatched.findIndex((c) => sameContent(entry, c));
+    if (i < 0) return true;
+    unmatched.splice(i, 1);
+    return false;
+  });
+  const lastOnTop = unmatched.length > 0 || (copied[0] !== undefined && sameContent(top, copied[0]));
+  if (foreign || !lastOnTop) {
+    throw new ChangedSinceRestoreError(
+      `the key changed after the restore: above ${before ? describe(before) : 'its empty history'} it holds ` +
+        (foreign
+          ? `${describe(foreign)}, not one of the ${copied.length} versions the restore copied`
+          : `${describe(top)} on top, not the restore's last copy`) +
+        '; left as it is',
+    );
+  }
+  const restoresTo = under && !under.isDeleteMarker ? refOf(under) : null;
+  return { key, action: 'deleteEntries', outcome: restoresTo ? 'restored' : 'deleted', entries: above.map(refOf), restoresTo, current: refOf(top) };
 }

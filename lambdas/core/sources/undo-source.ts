@@ -9,20 +9,23 @@
  * mode (delete mode's deleted versions are gone: nothing to return to). A
  * restore to another place (`to`) is undone at its destination: the undo's
  * bucket is the destination bucket, its keys the destination keys, each with the
- * entries the restore wrote there (the report's `WroteAll`), permanently deleted;
+ * entries the restore wrote there (the report's `WroteAll`; for copies by S3
+ * Batch Operations jobs, `Before` and `CopiedAll`, found by content), permanently deleted;
  * so such an undo runs in delete mode (confirmed: `confirmPermanentDelete`), and
  * an in-place one in copy mode. Then each run of report lines is one chunk, its keys
  * listed exactly and kept beside it, so the act step lists the same keys again.
  *
- * The report is read whole by each plan step (a row is a few hundred bytes:
- * about 300 MB per million keys written); see docs/safety.md, known limits.
+ * The report is read in ranges (`linesFrom`, `rangeBytes` at a time), and a plan
+ * step goes on from the byte offset its cursor keeps, never from the top: memory
+ * is one range and one chunk of rows, whatever the report's size (a row is a few
+ * hundred bytes: about 300 MB per million keys written).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RefusedError, RequestError } from '../restore/errors.ts';
 import type { CopiedEntry, EntryRef, KeyOutcome, SourceKey, WrittenEntry } from '../restore/model.ts';
 import { destinationKeyOf } from '../restore/destination-plan.ts';
 import { destinationOf, parseRestoreRequest, type RestoreRequest } from '../restore/request.ts';
-import type { WorkStore } from '../work-store/work-store.ts';
+import { linesFrom, type WorkStore } from '../work-store/work-store.ts';
 import { historiesOf } from './exact-keys.ts';
 import type { ChunkKeys, KeyItem, KeySource, SourcedKey } from './key-source.ts';
 
@@ -34,6 +37,8 @@ export interface UndoItem extends KeyItem {
   readonly copied?: CopiedEntry;
   /** A restore to another place: every entry it wrote at this (destination) key, newest first. */
   readonly written?: readonly WrittenEntry[];
+  /** A restore to another place by S3 Batch Operations jobs (no `written`): what they copied there, newest first, found by content above `before`. */
+  readonly copiedAll?: readonly CopiedEntry[];
 }
 
 /** Where a restore's request, summary and JSON-lines report are in the work store (as steps/contracts.ts `workKeys` lays them out). */
@@ -46,6 +51,8 @@ const earlierKeys = (restoreId: string) => ({
 interface Cursor {
   /** Report lines done (1-based line numbers up to it). */
   readonly line: number;
+  /** The byte offset of the next line (absent in a cursor written before ranged reads: read from the top, skipping `line` lines). */
+  readonly byte?: number;
 }
 
 /** Why an earlier restore can't be undone, or undefined when it can (the checks of `check()`, for the API too). */
@@ -122,13 +129,19 @@ export interface UndoSourceOptions {
   readonly linesPerChunk?: number;
   /** Keys listed at once. @default 16 */
   readonly concurrency?: number;
+  /** Bytes of the report read at once. @default 4 MiB */
+  readonly rangeBytes?: number;
   readonly onPage?: (entries: number) => void;
 }
+
+/** Bytes of an earlier restore's report an undo reads at once: some 10,000 rows. */
+export const REPORT_RANGE_BYTES = 4 * 1024 * 1024;
 
 export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRequest, options: UndoSourceOptions = {}): KeySource {
   const restoreId = request.undo!;
   const linesPerChunk = options.linesPerChunk ?? 1000;
   const concurrency = options.concurrency ?? 16;
+  const rangeBytes = options.rangeBytes ?? REPORT_RANGE_BYTES;
 
   const listed = async (items: readonly UndoItem[]): Promise<SourceKey[]> => {
     const histories = await historiesOf(
@@ -149,6 +162,7 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
           ...(item.wrote ? { wrote: item.wrote } : {}),
           ...(item.copied ? { copied: item.copied } : {}),
           ...(item.written ? { written: item.written } : {}),
+          ...(item.copiedAll ? { copiedAll: item.copiedAll } : {}),
         },
         line: item.line,
       };
@@ -165,26 +179,36 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
     },
     startAfter: () => '',
     async *keys(cursor): AsyncGenerator<SourcedKey> {
-      const from = cursor ? (JSON.parse(cursor) as Cursor).line : 0;
+      const from: Cursor = cursor ? (JSON.parse(cursor) as Cursor) : { line: 0, byte: 0 };
       const earlier = await earlierRequestOf(store, restoreId);
       const to = earlier?.to !== undefined ? destinationOf(earlier.to) : undefined;
-      const rows = await store.getLines<KeyOutcome>(earlierKeys(restoreId).reportJsonl);
       let items: UndoItem[] = [];
-      const run = async function* (upTo: number): AsyncGenerator<SourcedKey> {
+      const run = async function* (done: Cursor): AsyncGenerator<SourcedKey> {
         const keys = await listed(items);
         for (const [i, key] of keys.entries()) {
           const last = i === keys.length - 1;
-          yield { ...key, item: items[i]!, ...(last ? { cursor: JSON.stringify({ line: upTo } satisfies Cursor), endsChunk: true } : {}) };
+          yield { ...key, item: items[i]!, ...(last ? { cursor: JSON.stringify(done), endsChunk: true } : {}) };
         }
         items = [];
       };
-      for (const [index, row] of rows.entries()) {
-        const line = index + 1;
+      // Line numbers count the report's rows (blank lines aside), from the cursor's line at its byte.
+      let line = from.byte !== undefined ? from.line : 0;
+      let byte = from.byte ?? 0;
+      for await (const { text, end } of linesFrom(store, earlierKeys(restoreId).reportJsonl, byte, rangeBytes)) {
+        byte = end;
+        if (text.trim() === '') continue;
+        line += 1;
+        const row = JSON.parse(text) as KeyOutcome;
         // Only the keys the restore wrote: unchanged and failed keys were not touched.
-        if (line <= from || row.TaskStatus === 'unchanged' || row.TaskStatus === 'failed') continue;
+        if (line <= from.line || row.TaskStatus === 'unchanged' || row.TaskStatus === 'failed') continue;
         items.push(
           to
-            ? { line, key: destinationKeyOf(to, row.Key), ...(row.WroteAll ? { written: row.WroteAll } : {}) }
+            ? {
+                line,
+                key: destinationKeyOf(to, row.Key),
+                ...(row.WroteAll ? { written: row.WroteAll } : {}),
+                ...(row.CopiedAll ? { copiedAll: row.CopiedAll, ...(row.Before !== undefined ? { before: row.Before } : {}) } : {}),
+              }
             : {
                 line,
                 key: row.Key,
@@ -193,9 +217,9 @@ export function undoKeySource(s3: S3Client, store: WorkStore, request: RestoreRe
                 ...(row.Copied ? { copied: row.Copied } : {}),
               },
         );
-        if (items.length >= linesPerChunk) yield* run(line);
+        if (items.length >= linesPerChunk) yield* run({ line, byte });
       }
-      if (items.length > 0) yield* run(rows.length);
+      if (items.length > 0) yield* run({ line, byte });
     },
     async keysOf(chunk: ChunkKeys): Promise<readonly SourceKey[]> {
       if (chunk.itemsKey === undefined) throw new RequestError(`an undo's chunk names its keys (itemsKey); chunk up to "${chunk.lastKey}" has none`);

@@ -17,6 +17,12 @@ export interface WorkStore {
   getText(key: string): Promise<string>;
   getLines<T>(key: string): Promise<T[]>;
   /**
+   * Bytes `start` up to `start + length` of the object: fewer at its end, none
+   * from its end on. How an object too large to hold is read, piece by piece
+   * (S3: a ranged GET), e.g. by `linesFrom`.
+   */
+  readRange(key: string, start: number, length: number): Promise<Uint8Array>;
+  /**
    * Writes `lines`, each followed by a newline, as they come: the store holds a
    * few MiB whatever the object's size. Returns the object's ETag where the
    * store has one (S3: a multipart ETag above one part).
@@ -40,6 +46,40 @@ export const fromLines = <T>(text: string): T[] =>
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line) as T);
+
+/** One line of an object read by `linesFrom`, and the byte offset just past it (where the next line starts). */
+export interface LineAt {
+  readonly text: string;
+  readonly end: number;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * The lines of the object `key` from byte `start` (a line's start), read
+ * `rangeBytes` at a time (`readRange`), each with the offset just past its
+ * newline: a reader that stops can go on from there later. Memory: one range and
+ * the part of a line it cut. Lines are split on bytes, so a UTF-8 character cut
+ * by a range is whole again in its line. A last line without a newline counts.
+ */
+export async function* linesFrom(store: Pick<WorkStore, 'readRange'>, key: string, start: number, rangeBytes: number): AsyncGenerator<LineAt> {
+  let carry: Buffer = Buffer.alloc(0);
+  /** The offset of `carry`'s first byte. */
+  let base = start;
+  for (;;) {
+    const bytes = await store.readRange(key, base + carry.length, rangeBytes);
+    const buffer = carry.length > 0 ? Buffer.concat([carry, bytes]) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let from = 0;
+    for (let nl = buffer.indexOf(NEWLINE, from); nl >= 0; nl = buffer.indexOf(NEWLINE, from)) {
+      yield { text: buffer.toString('utf8', from, nl), end: base + nl + 1 };
+      from = nl + 1;
+    }
+    carry = buffer.subarray(from);
+    base += from;
+    if (bytes.length < rangeBytes) break;
+  }
+  if (carry.length > 0) yield { text: carry.toString('utf8'), end: base + carry.length };
+}
 
 /** Characters of text gathered before they are handed on: one write per ~64 KiB, not one per line. */
 const BLOCK_CHARS = 64 * 1024;
@@ -116,6 +156,18 @@ export class S3WorkStore implements WorkStore {
 
   async getLines<T>(key: string): Promise<T[]> {
     return fromLines<T>(await this.getText(key));
+  }
+
+  /** A ranged GET; a start at or past the end (S3 answers 416 InvalidRange) reads nothing. */
+  async readRange(key: string, start: number, length: number): Promise<Uint8Array> {
+    if (length <= 0) return new Uint8Array(0);
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` }));
+      return (await object.Body?.transformToByteArray()) ?? new Uint8Array(0);
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return new Uint8Array(0);
+      throw error;
+    }
   }
 
   async *keys(prefix: string): AsyncGenerator<string> {

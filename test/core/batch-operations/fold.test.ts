@@ -67,7 +67,7 @@ async function stepwise(state: BatchJobsState, request: RestoreRequest, keysPerP
   let cursor = startFold(state, keysPerPartition);
   let calls = 0;
   while (!cursor.partitioned) {
-    cursor = await partitionReports(s3, store, state, cursor, { required: true, inPlace: request.to === undefined, stop: () => true });
+    cursor = await partitionReports(s3, store, state, cursor, { required: true, stop: () => true });
     calls += 1;
   }
   const files: KeyOutcome[][] = [];
@@ -116,6 +116,36 @@ test('in place, the stepwise fold keeps Before and Copied from the plan chunks e
 
   const expected = foldCompletionReports(all, undefined, planned);
   expect(expected.filter((r) => r.Copied !== undefined).length).toBeGreaterThan(20);
+  expect(files.flat().sort((a, b) => compareKeys(a.Key, b.Key))).toEqual(expected);
+});
+
+test('to another place, the stepwise fold keeps Before and CopiedAll from the plan chunks exactly as the one-step fold does', async () => {
+  const all = reports();
+  const state = await writeReports('fold-to-planned', all);
+  const store = new S3WorkStore(s3, fx.workBucket());
+  const version = (versionId: string, i: number) => ({
+    versionId,
+    isDeleteMarker: false,
+    etag: `"${versionId}"`,
+    size: i,
+    storageClass: 'STANDARD',
+    lastModified: 1,
+  });
+  const planned: PlannedAction[] = KEYS.slice(0, 35).map((key, i) => ({
+    key,
+    action: 'copyTo',
+    outcome: 'restored',
+    writes: [version(`e${i}`, i), version(`c${i}`, i)],
+    current: i % 2 === 0 ? null : { versionId: 'before', isDeleteMarker: false, etag: '"b"', size: 1, lastModified: 0 },
+    destinationKey: `restored/${key}`,
+  }));
+  await store.putLines(workKeys(state.restoreId).plan(0), planned.slice(0, 17));
+  await store.putLines(workKeys(state.restoreId).plan(1), planned.slice(17));
+  const { calls, files } = await stepwise(state, { bucket: 'src', to: 's3://restored-bucket/restored/' } as unknown as RestoreRequest, 25);
+
+  expect(calls).toBe(6); // 4 report files, then the 2 plan chunks
+  const expected = foldCompletionReports(all, { bucket: 'restored-bucket', prefix: 'restored/' }, planned);
+  expect(expected.filter((r) => r.CopiedAll?.length === 2).length).toBeGreaterThan(20);
   expect(files.flat().sort((a, b) => compareKeys(a.Key, b.Key))).toEqual(expected);
 });
 

@@ -325,3 +325,53 @@ test('in place, a key Batch Operations copied keeps what the plan knew for an un
     ['q', undefined, undefined],
   ]);
 });
+
+test('to another place, the fold keeps Before and every copy the jobs made (CopiedAll, newest first) on a key restored with the version the plan copied last, and nothing on others', () => {
+  const version = (versionId: string, etag: string, size: number) => ({
+    versionId,
+    isDeleteMarker: false,
+    etag,
+    size,
+    storageClass: 'STANDARD',
+    lastModified: 1,
+  });
+  const before = { versionId: 'd0', isDeleteMarker: false, etag: '"d"', size: 1, lastModified: 0 };
+  const copyTo = (key: string, writes: ReturnType<typeof version>[], current: typeof before | null): PlannedAction => ({
+    key,
+    action: 'copyTo',
+    outcome: 'restored',
+    writes,
+    current,
+    destinationKey: `restored/${key}`,
+  });
+  const rows = foldCompletionReports(
+    [
+      { phase: 'noncurrent', csv: 'src,h,v1,succeeded,200,,Successful\nsrc,h,v2,succeeded,200,,Successful\nsrc,f,f1,succeeded,200,,Successful\n' },
+      { phase: 'current', csv: 'src,h,v3,succeeded,200,,Successful\nsrc,n,n1,succeeded,200,,Successful\nsrc,other,o9,succeeded,200,,Successful\n' },
+    ],
+    DESTINATION,
+    [
+      copyTo('h', [version('v1', '"1"', 1), version('v2', '"2"', 2), version('v3', '"3"', 3)], before),
+      copyTo('n', [version('n1', '"n"', 4)], null),
+      // Not the version the job copied last (a plan this row does not come from), and a key whose current task never ran.
+      copyTo('other', [version('o1', '"o"', 5)], null),
+      copyTo('f', [version('f1', '"f"', 6), version('f2', '"g"', 7)], null),
+    ],
+  );
+  expect(rows.map((r) => [r.Key, r.TaskStatus, r.Before, r.CopiedAll, r.Copied])).toEqual([
+    ['f', 'failed', undefined, undefined, undefined],
+    [
+      'h',
+      'restored',
+      before,
+      [
+        { versionId: 'v3', etag: '"3"', size: 3 },
+        { versionId: 'v2', etag: '"2"', size: 2 },
+        { versionId: 'v1', etag: '"1"', size: 1 },
+      ],
+      undefined,
+    ],
+    ['n', 'restored', null, [{ versionId: 'n1', etag: '"n"', size: 4 }], undefined],
+    ['other', 'restored', undefined, undefined, undefined],
+  ]);
+});

@@ -476,6 +476,75 @@ test('in place: a restore by Batch Operations jobs can be undone: its rows keep 
   expect(await bodies()).toEqual(beforeRestore);
 });
 
+test('to another place: a restore with history by Batch Operations jobs can be undone: its rows keep Before and CopiedAll, the undo deletes exactly what the jobs copied there, a key written there since is left and listed', async () => {
+  // Prepare: the destination already holds the first entry of t/two's history (a re-run writes the rest on top of it).
+  const { bucket, at } = await seed('undo-to', {
+    't/one': { before: ['o1'], after: ['o2'] },
+    't/two': { before: ['t1', 't2', 't3'], after: ['t4'] },
+    't/changed': { before: ['c1', 'c2'], after: [] },
+  });
+  const destination = await fx.versionedBucket('undo-to-dst');
+  await s3.send(new PutObjectCommand({ Bucket: destination, Key: 'restored/t/two', Body: 't1' }));
+  await s3.send(new PutObjectCommand({ Bucket: destination, Key: 'restored/other', Body: 'not restored' }));
+  const snapshot = async () => (await listHistory(s3, destination)).map((e) => [e.key, e.versionId, e.isDeleteMarker, e.etag ?? null]);
+  const beforeRestore = await snapshot();
+  const { context, nextChunk } = await planned({
+    bucket,
+    prefix: 't/',
+    at: iso(at),
+    to: `s3://${destination}/restored/`,
+    withHistory: true,
+    engine: 'batch-operations',
+  });
+  const fake = new FakeBatchOperations(s3);
+  await runEngine(context, nextChunk, fake);
+  await reportStep(s3, context, { keys: 0, restore: 0, delete: 0, undelete: 0, unchanged: 0, deletions: 0, copies: 0 });
+  const restored = await reportRows(s3, fx.workBucket(), context.restoreId);
+  // Someone writes t/changed at the destination after the restore.
+  await s3.send(new PutObjectCommand({ Bucket: destination, Key: 'restored/t/changed', Body: 'written since' }));
+  const beforeUndo = await listHistory(s3, destination);
+  const undoRequest = { bucket: destination, undo: context.restoreId, mode: 'delete', confirmPermanentDelete: true } as const;
+  const options = { workBucket: fx.workBucket(), policy: { ...DEPLOYED, deleteModeAllowed: true } };
+
+  // Act
+  const undo = await runRestore(s3, undoRequest, options);
+  const afterUndo = await snapshot();
+  const again = await runRestore(s3, undoRequest, options);
+
+  // Assess: every copy was a job's (none on the Lambda path), so no row has WroteAll; each has Before and CopiedAll, newest first.
+  expect(fake.copies.map((c) => c.targetKey).sort()).toEqual([
+    'restored/t/changed',
+    'restored/t/changed',
+    'restored/t/one',
+    'restored/t/two',
+    'restored/t/two',
+  ]);
+  const rowOf = (key: string) => restored.find((r) => r.Key === key)!;
+  expect(restored.map((r) => [r.Key, r.TaskStatus, r.WroteAll, r.CopiedAll?.length, r.Before === null ? null : r.Before?.etag]).sort()).toEqual([
+    ['t/changed', 'restored', undefined, 2, null],
+    ['t/one', 'restored', undefined, 1, null],
+    ['t/two', 'restored', undefined, 2, beforeRestore.find((e) => e[0] === 'restored/t/two')![3]],
+  ]);
+  expect(rowOf('t/two').CopiedAll![0]!.versionId).toBe(rowOf('t/two').VersionId);
+  expect(undo.rows.map((r) => [r.Key, r.TaskStatus, r.ErrorCode]).sort()).toEqual([
+    ['restored/t/changed', 'failed', 'ChangedSinceRestore'],
+    ['restored/t/one', 'deleted', ''],
+    ['restored/t/two', 'restored', ''],
+  ]);
+  // The destination is as before the restore, except the key written since: left as it was before the undo, whole.
+  const changed = (entries: ReadonlyArray<readonly unknown[]>) => entries.filter((e) => e[0] === 'restored/t/changed');
+  expect(afterUndo.filter((e) => e[0] !== 'restored/t/changed')).toEqual(beforeRestore);
+  expect(changed(afterUndo)).toEqual(changed(beforeUndo.map((e) => [e.key, e.versionId, e.isDeleteMarker, e.etag ?? null])));
+  expect(changed(afterUndo)).toHaveLength(3);
+  // A second undo deletes nothing.
+  expect(again.rows.map((r) => [r.Key, r.TaskStatus]).sort()).toEqual([
+    ['restored/t/changed', 'failed'],
+    ['restored/t/one', 'unchanged'],
+    ['restored/t/two', 'unchanged'],
+  ]);
+  expect(await snapshot()).toEqual(afterUndo);
+});
+
 test('advance-batch-jobs without S3 Control refuses with EngineNotAvailable', async () => {
   const restoreId = 'copy-0123456789abcdef0123';
   const event = {

@@ -6,7 +6,7 @@ import { RequestError } from '#core/restore/errors.ts';
 import type { EntryRef, HistoryEntry, WrittenEntry } from '#core/restore/model.ts';
 import { planKey } from '#core/restore/planner.ts';
 import { parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
-import { ChangedSinceRestoreError, planUndo, planUndoWrites } from '#core/restore/undo-plan.ts';
+import { ChangedSinceRestoreError, planUndo, planUndoCopies, planUndoWrites } from '#core/restore/undo-plan.ts';
 import { undoBucketOf, undoMismatch, undoModeOf, undoRequestOf } from '#core/sources/undo-source.ts';
 
 const KEY = 'docs/a.txt';
@@ -214,5 +214,95 @@ describe('the undo of an S3 Batch Operations copy (the report names what was cop
   test('planKey hands the copied entry of an undo point to the undo planner', () => {
     const action = planKey(KEY, history(c1, v2, v1), { kind: 'undo', restoreId: 'r', before: ref(v2), copied: copied(v1) }, 'copy');
     expect(action).toMatchObject({ action: 'copy', source: { versionId: 'v2' } });
+  });
+});
+
+describe('the undo of a restore to another place by S3 Batch Operations jobs (the report names what was copied there, not the versions written)', () => {
+  // Source versions s1, s2, s3 (s3 the state at T); the jobs copied them to the destination key as w1, w2, w3.
+  const copied = (...entries: Omit<HistoryEntry, 'isLatest'>[]) => entries.map((e) => ({ versionId: `src-${e.versionId}`, etag: e.etag!, size: e.size! }));
+  const d0 = ver('d0', 1);
+  const w1 = ver('w1', 2, '"e-s1"');
+  const w2 = ver('w2', 3, '"e-s2"');
+  const w3 = ver('w3', 4, '"e-s3"');
+  // Newest first, as the report keeps them: s3 (the current versions' job), then s2, s1.
+  const all = copied(w3, w2, w1);
+
+  test('a key with no history before the restore: every copy goes, the key is absent again', () => {
+    expect(planUndoCopies(KEY, history(w3), null, copied(w3))).toEqual({
+      key: KEY,
+      action: 'deleteEntries',
+      outcome: 'deleted',
+      entries: [ref(w3)],
+      restoresTo: null,
+      current: ref(w3),
+    });
+  });
+
+  test('a key with a version before the restore: the copy on top of it goes, back to that version', () => {
+    expect(planUndoCopies(KEY, history(w3, d0), ref(d0), copied(w3))).toEqual({
+      key: KEY,
+      action: 'deleteEntries',
+      outcome: 'restored',
+      entries: [ref(w3)],
+      restoresTo: ref(d0),
+      current: ref(w3),
+    });
+    const m0 = marker('m0', 1);
+    expect(planUndoCopies(KEY, history(w3, m0, d0), ref(m0), copied(w3))).toMatchObject({ outcome: 'deleted', entries: [ref(w3)], restoresTo: null });
+  });
+
+  test('with history, the copies of both jobs go, the earlier ones in whatever order the job wrote them, the last one on top', () => {
+    expect(planUndoCopies(KEY, history(w3, w2, w1, d0), ref(d0), all)).toMatchObject({ action: 'deleteEntries', entries: [ref(w3), ref(w2), ref(w1)] });
+    expect(planUndoCopies(KEY, history(w3, w1, w2, d0), ref(d0), all)).toMatchObject({ action: 'deleteEntries', entries: [ref(w3), ref(w1), ref(w2)] });
+    // Two copies of the same bytes are two copies.
+    const again = ver('w4', 5, w3.etag);
+    expect(planUndoCopies(KEY, history(again, w3, d0), ref(d0), copied(again, w3))).toMatchObject({ entries: [ref(again), ref(w3)] });
+  });
+
+  test('a key changed since (another version or a delete marker on top or in between, the last copy not on top, the version before gone): ChangedSinceRestore, 409', () => {
+    const since = ver('s9', 9);
+    const gone = marker('m9', 9);
+    for (const [h, before] of [
+      [history(since, w3, w2, w1, d0), ref(d0)],
+      [history(gone, w3, w2, w1, d0), ref(d0)],
+      [history(w3, since, w2, w1, d0), ref(d0)],
+      [history(w2, w3, w1, d0), ref(d0)],
+      [history(w3, w2, w1), ref(d0)],
+      [history(w3, w2, w1, d0), null],
+    ] as const) {
+      expect(() => planUndoCopies(KEY, h, before, all)).toThrow(ChangedSinceRestoreError);
+    }
+    const error = (() => {
+      try {
+        planUndoCopies(KEY, history(since, w3, d0), ref(d0), copied(w3));
+        return undefined;
+      } catch (e) {
+        return e as ChangedSinceRestoreError;
+      }
+    })();
+    expect([error?.name, error?.$metadata.httpStatusCode, error?.message]).toEqual([
+      'ChangedSinceRestore',
+      409,
+      expect.stringContaining('version s9, not one of the 1 versions the restore copied'),
+    ]);
+  });
+
+  test('partly written (the current copy not made, or an earlier undo that stopped halfway): what is there of the copies goes', () => {
+    expect(planUndoCopies(KEY, history(w2, w1, d0), ref(d0), all)).toMatchObject({ action: 'deleteEntries', entries: [ref(w2), ref(w1)], restoresTo: ref(d0) });
+    expect(planUndoCopies(KEY, history(w3, d0), ref(d0), all)).toMatchObject({ action: 'deleteEntries', entries: [ref(w3)] });
+  });
+
+  test('a second undo (nothing above the entry before) is unchanged, so it deletes nothing', () => {
+    expect(planUndoCopies(KEY, history(d0), ref(d0), all)).toMatchObject({ action: 'unchanged', current: ref(d0) });
+    expect(planUndoCopies(KEY, [], null, all)).toMatchObject({ action: 'unchanged', current: null });
+  });
+
+  test('a row without Before is refused for that key, not guessed', () => {
+    expect(() => planUndoCopies(KEY, history(w3, d0), undefined, all)).toThrow(RequestError);
+  });
+
+  test('planKey hands a point with the copies to this planner, in delete mode', () => {
+    const action = planKey(KEY, history(w3, w2, w1, d0), { kind: 'undo', restoreId: 'copy-x', before: ref(d0), copiedAll: all }, 'delete');
+    expect(action).toMatchObject({ action: 'deleteEntries', entries: [ref(w3), ref(w2), ref(w1)] });
   });
 });
