@@ -40,10 +40,11 @@ export const RESTORE_ACTIONS = {
    * resumes, which is `s3:GetObject`, not `s3:GetObjectVersion`. `s3:ListBucket`
    * makes S3 answer a missing manifest with NoSuchKey (the caller's error, shown)
    * rather than AccessDenied; it lists nothing `s3:ListBucketVersions` doesn't.
-   * Neither reads more than `s3:GetObjectVersion` already does.
+   * Neither reads more than `s3:GetObjectVersion` already does. The buckets'
+   * configuration is validation's to read, not the plan's.
    */
   listHistory: {
-    bucket: ['s3:ListBucketVersions', 's3:ListBucket', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
+    bucket: ['s3:ListBucketVersions', 's3:ListBucket'],
     objects: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectVersionTagging'],
   },
   /**

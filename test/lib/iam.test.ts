@@ -53,13 +53,11 @@ describe('IAM of the restore functions (two allowed buckets, delete mode on)', (
     );
   });
 
-  test("list-versions may list the history of the allowed buckets, read their versions' headers and tags and a manifest there or in the work bucket's recovery/, and read and write the restore area", () => {
+  test("list-versions may list the history of the allowed buckets (not read their configuration), read their versions' headers and tags and a manifest there or in the work bucket's recovery/, and read and write the restore area", () => {
     expect(permissions(fns.listVersions)).toEqual(
       sorted({
         ...basics(fns.listVersions),
         ...restoreArea,
-        's3:GetBucketObjectLockConfiguration': BUCKETS,
-        's3:GetBucketVersioning': BUCKETS,
         's3:ListBucketVersions': BUCKETS,
         // A manifest (s3://allowed-bucket/key) is read with GetObject; ListBucket makes a missing one NoSuchKey, not AccessDenied.
         // ...and the manifests of gathered malware rollbacks the gather function writes under recovery/.
