@@ -340,6 +340,15 @@ async function pace(run: Run): Promise<void> {
   }
 }
 
+/**
+ * What held a run back, from what it reached: latency when it reached half
+ * its latency ceiling or more (the partition and uneven ranges take the rest),
+ * else CPU: a whole core's worth, or the share of the cores a loaded machine
+ * gave the process (see its cores used).
+ */
+const binds = (r: PlanningResult, ceilingOfLatency: number): string =>
+  r.entriesPerSecond >= ceilingOfLatency / 2 ? 'latency' : r.entriesPerSecond >= r.entriesPerCpuSecond / 2 ? 'CPU (a core)' : 'CPU (its share)';
+
 /** Planning figures of one run as a table row: the throughput, the CPU it took, and the two limits on it. */
 function rangedRow(r: PlanningResult, one: PlanningResult, ceilingOfLatency: number): string[] {
   // One Node process plans all its ranges on one JS thread: its ceiling is one core at its entries per CPU-second, whatever the cores.
@@ -359,7 +368,7 @@ function rangedRow(r: PlanningResult, one: PlanningResult, ceilingOfLatency: num
     `${(((one.engineEntriesPerCpuSecond - r.engineEntriesPerCpuSecond) / one.engineEntriesPerCpuSecond) * 100).toFixed(0)} %`,
     Math.round(ceilingOfLatency).toLocaleString('en'),
     ceilingOfCpu.toLocaleString('en'),
-    ceilingOfLatency <= ceilingOfCpu ? 'latency' : 'CPU',
+    binds(r, ceilingOfLatency),
   ];
 }
 
@@ -460,7 +469,9 @@ async function planning(run: Run): Promise<void> {
       detail:
         `${(one.wallMs / sixteen.wallMs).toFixed(1)} × (${sixteen.entriesPerSecond.toLocaleString('en')} vs ${one.entriesPerSecond.toLocaleString('en')} entries/s); ` +
         `latency ceiling ${Math.round(latencyCeiling).toLocaleString('en')}, CPU ceiling ${sixteen.entriesPerCpuSecond.toLocaleString('en')} entries/s: ` +
-        (latencyCeiling <= sixteen.entriesPerCpuSecond ? 'latency binds' : "CPU binds (one process, one JS thread): can't show here"),
+        (binds(sixteen, latencyCeiling) === 'latency'
+          ? 'latency binds'
+          : `${binds(sixteen, latencyCeiling)} binds (one process, one JS thread, ${(sixteen.cpuMs / sixteen.wallMs).toFixed(2)} cores used): can't show here`),
     });
     if (scenario.key === 's3Like') {
       const extra = (one.engineEntriesPerCpuSecond - sixteen.engineEntriesPerCpuSecond) / one.engineEntriesPerCpuSecond;
