@@ -35,6 +35,13 @@ function textOf(raw: string): string {
   return text.includes('\n') && text.trim() === '' ? '' : text;
 }
 
+/**
+ * `text` as a string of its own. A slice of the page keeps the whole page alive
+ * for as long as it lives (V8 slices point into their parent), and keys outlive
+ * their page: in chunk refs, cursors, the step's last key.
+ */
+const own = (text: string): string => (text.length < 13 ? text : ` ${text}`.slice(1));
+
 /** The text of the child element `<name>` of `element` (one entry's XML), or undefined without it. */
 function child(element: string, name: string): string | undefined {
   const open = element.indexOf(`<${name}>`);
@@ -42,7 +49,7 @@ function child(element: string, name: string): string | undefined {
   const from = open + name.length + 2;
   const close = element.indexOf(`</${name}>`, from);
   if (close < 0) throw new Error(`ListObjectVersions page: <${name}> is not closed`);
-  return textOf(element.slice(from, close));
+  return own(textOf(element.slice(from, close)));
 }
 
 function entryOf(element: string, isDeleteMarker: boolean): HistoryEntry {
