@@ -1,18 +1,22 @@
 /**
- * Planning alone, no S3: the real plan step (`planStep`: listing pages parsed
- * by the SDK, entries put back in listing order, grouped by key, `planKey`,
- * chunks serialized as JSON lines) over the synthetic listing of
- * bench/synthetic-s3.ts: histories with the seed's fates, pages generated as
- * they are asked for, so the listing itself takes no memory. Run in a child
- * process: prints one JSON line.
+ * Planning alone: the real plan step (`planStep`: listing pages read in
+ * listing order, grouped by key, `planKey`, chunks serialized as JSON lines)
+ * over the synthetic listing of bench/synthetic-s3.ts (histories with the
+ * seed's fates, pages generated as they are asked for, so the listing itself
+ * takes no memory; the CPU spent generating them is counted apart, as S3's),
+ * or over a bucket of the endpoint seeded by bench/seed.ts. The plan is
+ * serialized and discarded. Run in a child process: prints one JSON line.
  *
  *   node --import tsx bench/planning.ts '{"entries":10000000}'
+ *   node --import tsx bench/planning.ts '{"entries":200000,"ranges":16,"latencyMs":80}'
+ *   node --import tsx bench/planning.ts '{"bucket":"b","keys":10000,"cut":1796000000000,"ranges":4}'
  */
 import type { HistoryEntry } from '#core/restore/model.ts';
 import { planStep } from '#core/steps/plan.ts';
 import { countAction, emptyTotals, planKey } from '#core/restore/planner.ts';
 import type { PlanStepOutput } from '#core/steps/contracts.ts';
 import { toLines, type WorkStore } from '#core/work-store/work-store.ts';
+import { createS3Client } from '#core/s3/client.ts';
 import { seedTotals } from './seed.ts';
 import {
   ENTRIES_PER_KEY,
@@ -22,6 +26,7 @@ import {
   SYNTHETIC_CUT as CUT,
   SYNTHETIC_PREFIX as PREFIX,
   syntheticS3,
+  type SyntheticStats,
 } from './synthetic-s3.ts';
 import { runAsChild } from './child.ts';
 
@@ -56,14 +61,30 @@ class DiscardingStore implements WorkStore {
 }
 
 export interface PlanningResult {
+  /** Key ranges listed at once, and the time the synthetic S3 took for each ListObjectVersions page and each other answer (0 on an endpoint). */
+  readonly ranges: number;
+  readonly pageMs: number;
+  readonly latencyMs: number;
+  /** Where it listed: the synthetic S3 or a seeded bucket of the endpoint. */
+  readonly on: 'synthetic' | 'endpoint';
+  /** Entries listed, a range's last page past its end and pages listed again by a later step included. */
   readonly entries: number;
+  /** Entries in the scope (the seed's): what the throughput counts. */
+  readonly scopeEntries: number;
   readonly keys: number;
   readonly chunks: number;
   readonly planSteps: number;
   readonly wallMs: number;
+  /** The process's CPU (user + system), the synthetic S3's answers included. */
   readonly cpuMs: number;
+  /** Of `cpuMs`, what the synthetic S3 spent making its answers (S3's work, not the engine's; 0 on an endpoint). */
+  readonly s3CpuMs: number;
+  /** Scope entries per wall second. */
   readonly entriesPerSecond: number;
+  /** Listed entries per CPU second of the whole process (the figure of earlier runs). */
   readonly entriesPerCpuSecond: number;
+  /** Listed entries per CPU second of the engine alone: `cpuMs - s3CpuMs`. */
+  readonly engineEntriesPerCpuSecond: number;
   readonly planBytes: number;
   readonly peakRssMiB: number;
   readonly baselineRssMiB: number;
@@ -99,13 +120,28 @@ export interface PlanningRun {
   readonly ranges?: number;
   /** Milliseconds the synthetic S3 takes to answer each request. @default 0 */
   readonly latencyMs?: number;
+  /** Milliseconds it takes for a ListObjectVersions page, when not `latencyMs`. */
+  readonly pageMs?: number;
+  /** Plan this bucket of the endpoint (AWS_ENDPOINT_URL_S3), seeded with `keys` keys, instead of the synthetic S3: its `data/` prefix, to `cut`. */
+  readonly bucket?: string;
+  readonly keys?: number;
+  readonly cut?: number;
+  /** Also measure `planKey` alone. @default false */
+  readonly planKeyAlone?: boolean;
 }
 
+/** Plans the synthetic listing of about `targetEntries` entries (or the seeded bucket of `run`), step by step, and measures it. */
 export async function measurePlanning(targetEntries: number, run: PlanningRun = {}): Promise<PlanningResult> {
-  const keys = Math.ceil(targetEntries / ENTRIES_PER_KEY);
-  const s3 = syntheticS3(keys, { latencyMs: run.latencyMs ?? 0 });
+  const keys = run.bucket !== undefined ? run.keys! : Math.ceil(targetEntries / ENTRIES_PER_KEY);
+  const stats: SyntheticStats = { answerCpuMs: 0 };
+  const s3 =
+    run.bucket !== undefined
+      ? createS3Client({ maxSockets: 64 })
+      : syntheticS3(keys, { latencyMs: run.latencyMs ?? 0, versionsLatencyMs: run.pageMs ?? run.latencyMs ?? 0, stats });
   const store = new DiscardingStore();
-  const request = { bucket: BUCKET, prefix: PREFIX, at: new Date(CUT).toISOString(), mode: 'copy' as const, dryRun: false };
+  const at = new Date(run.bucket !== undefined ? run.cut! : CUT).toISOString();
+  const request = { bucket: run.bucket ?? BUCKET, prefix: PREFIX, at, mode: 'copy' as const, dryRun: false };
+  const ranges = run.ranges ?? 1;
   let entries = 0;
   let planned: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: undefined as never, actPhase: 'all' };
   let steps = 0;
@@ -133,7 +169,7 @@ export async function measurePlanning(targetEntries: number, run: PlanningRun = 
         nextChunk: planned.nextChunk,
         ...(planned.totals ? { totals: planned.totals } : {}),
       },
-      { onPage: (n) => (entries += n), ranges: run.ranges ?? 1 },
+      { onPage: (n) => (entries += n), ranges },
     );
     steps += 1;
     chunks += planned.chunks.length;
@@ -143,26 +179,33 @@ export async function measurePlanning(targetEntries: number, run: PlanningRun = 
   // A plan step that stops mid-page leaves the page's rest to the next step, which lists it again: `entries` counts what was listed.
   const expected = seedTotals(keys);
   if (planned.totals.keys !== keys || entries < expected.entries) {
-    throw new Error(`planned ${planned.totals.keys} keys from ${entries} entries; the synthetic listing has ${keys} keys, ${expected.entries} entries`);
+    throw new Error(`planned ${planned.totals.keys} keys from ${entries} entries; the listing has ${keys} keys, ${expected.entries} entries`);
   }
   const cpuMs = (cpu.user + cpu.system) / 1000;
   return {
+    ranges,
+    pageMs: run.pageMs ?? run.latencyMs ?? 0,
+    latencyMs: run.latencyMs ?? 0,
+    on: run.bucket !== undefined ? 'endpoint' : 'synthetic',
     entries,
+    scopeEntries: expected.entries,
     keys: planned.totals.keys,
     chunks,
     planSteps: steps,
     wallMs,
     cpuMs,
-    entriesPerSecond: Math.round(entries / (wallMs / 1000)),
+    s3CpuMs: stats.answerCpuMs,
+    entriesPerSecond: Math.round(expected.entries / (wallMs / 1000)),
     entriesPerCpuSecond: Math.round(entries / (cpuMs / 1000)),
+    engineEntriesPerCpuSecond: Math.round(entries / ((cpuMs - stats.answerCpuMs) / 1000)),
     planBytes: store.bytes,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     baselineRssMiB,
-    planKeyEntriesPerCpuSecond: run.ranges === undefined ? measurePlanKey(Math.min(keys, 1_000_000)) : 0,
+    planKeyEntriesPerCpuSecond: run.planKeyAlone ? measurePlanKey(Math.min(keys, 1_000_000)) : 0,
   };
 }
 
 if (require.main === module) {
-  const { entries, ranges, latencyMs } = JSON.parse(process.argv[2] ?? '{}') as { entries?: number } & PlanningRun;
-  runAsChild(() => measurePlanning(entries ?? 10_000_000, { ...(ranges !== undefined ? { ranges } : {}), ...(latencyMs !== undefined ? { latencyMs } : {}) }));
+  const { entries, ...run } = JSON.parse(process.argv[2] ?? '{}') as { entries?: number } & PlanningRun;
+  runAsChild(() => measurePlanning(entries ?? 10_000_000, run));
 }

@@ -14,6 +14,9 @@
  *   --planning-entries E  synthetic listing size (default 1,000,000; 10,000,000 with --only planning)
  *   --ranged-entries R    synthetic listing planned as 1, 4 and 16 key ranges with listing latency (default 200,000)
  *   --latency-ms L        the synthetic S3's time per answer for the ranged rows (default 80)
+ *   --slow-page-entries S synthetic listing of the latency-bound rows (default 200,000)
+ *   --slow-page-ms P      their time per ListObjectVersions page, long enough that latency, not CPU, binds (default 1000)
+ *   --planning-rgw-keys K keys seeded for the planning rows on the endpoint (default 10,000; 0: none)
  *   --prototype           also bench/pipelined.ts (plan and act overlapped): two more buckets
  *   --seed-concurrency S  PUTs in flight while seeding (default 128)
  *   --json-out FILE       default bench/results/<timestamp>.json
@@ -68,6 +71,9 @@ function options() {
       'planning-entries': { type: 'string' },
       'ranged-entries': { type: 'string' },
       'latency-ms': { type: 'string' },
+      'slow-page-ms': { type: 'string', default: '1000' },
+      'slow-page-entries': { type: 'string', default: '200000' },
+      'planning-rgw-keys': { type: 'string', default: '10000' },
       prototype: { type: 'boolean', default: false },
       'seed-concurrency': { type: 'string', default: '128' },
       'json-out': { type: 'string' },
@@ -91,6 +97,9 @@ function options() {
     planningEntries: Number(values['planning-entries'] ?? (onlyPlanning ? 10_000_000 : 1_000_000)),
     rangedEntries: Number(values['ranged-entries'] ?? 200_000),
     latencyMs: Number(values['latency-ms'] ?? 80),
+    slowPageMs: Number(values['slow-page-ms']),
+    slowPageEntries: Number(values['slow-page-entries']),
+    planningRgwKeys: Number(values['planning-rgw-keys']),
     prototype: values.prototype,
     seedConcurrency: Number(values['seed-concurrency']),
     jsonOut: values['json-out'] ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
@@ -331,46 +340,175 @@ async function pace(run: Run): Promise<void> {
   }
 }
 
+/**
+ * What held a run back, from what it reached: latency when it reached half
+ * its latency ceiling or more (the partition and uneven ranges take the rest),
+ * else CPU: a whole core's worth, or the share of the cores a loaded machine
+ * gave the process (see its cores used).
+ */
+const binds = (r: PlanningResult, ceilingOfLatency: number): string =>
+  r.entriesPerSecond >= ceilingOfLatency / 2 ? 'latency' : r.entriesPerSecond >= r.entriesPerCpuSecond / 2 ? 'CPU (a core)' : 'CPU (its share)';
+
+/** Planning figures of one run as a table row: the throughput, the CPU it took, and the two limits on it. */
+function rangedRow(r: PlanningResult, one: PlanningResult, ceilingOfLatency: number): string[] {
+  // One Node process plans all its ranges on one JS thread: its ceiling is one core at its entries per CPU-second, whatever the cores.
+  const ceilingOfCpu = r.entriesPerCpuSecond;
+  return [
+    `${r.ranges} range${r.ranges === 1 ? '' : 's'}`,
+    r.scopeEntries.toLocaleString('en'),
+    r.entries.toLocaleString('en'),
+    (r.wallMs / 1000).toFixed(1),
+    r.entriesPerSecond.toLocaleString('en'),
+    (one.wallMs / r.wallMs).toFixed(1),
+    (r.cpuMs / 1000).toFixed(1),
+    (r.cpuMs / r.wallMs).toFixed(2),
+    r.entriesPerCpuSecond.toLocaleString('en'),
+    // On an endpoint the process does no S3 work: the engine's figure is the process's.
+    r.engineEntriesPerCpuSecond.toLocaleString('en'),
+    `${(((one.engineEntriesPerCpuSecond - r.engineEntriesPerCpuSecond) / one.engineEntriesPerCpuSecond) * 100).toFixed(0)} %`,
+    Math.round(ceilingOfLatency).toLocaleString('en'),
+    ceilingOfCpu.toLocaleString('en'),
+    binds(r, ceilingOfLatency),
+  ];
+}
+
+const RANGED_HEADER = [
+  'entries/s',
+  'scope entries',
+  'listed',
+  'wall s',
+  'entries/s',
+  '× one chain',
+  'CPU s',
+  'cores used',
+  'entries/CPU-s',
+  'engine/CPU-s',
+  'CPU/entry vs 1',
+  'latency ceiling',
+  'CPU ceiling',
+  'binds',
+];
+
+const load1 = () => loadavg()[0]!.toFixed(1);
+
 async function planning(run: Run): Promise<void> {
-  log(`planning ${run.opts.planningEntries.toLocaleString('en')} synthetic entries (no S3)`);
-  const p = await child<PlanningResult>('planning.ts', { entries: run.opts.planningEntries });
-  run.results.planning = p;
+  const { opts } = run;
+  const loadBefore = load1();
+  log(`planning ${opts.planningEntries.toLocaleString('en')} synthetic entries (no S3 latency), load ${loadBefore}`);
+  const p = await child<PlanningResult>('planning.ts', { entries: opts.planningEntries, planKeyAlone: true });
+  run.results.planning = { ...p, load: [loadBefore, load1()] };
   run.printed.push(
     table(
-      ['planning, no S3', 'entries', 'wall s', 'entries/s', 'entries/CPU-s', 'planKey alone/CPU-s', 'peak RSS MiB'],
+      [
+        `planning, no S3 latency (load ${loadBefore} → ${load1()})`,
+        'entries',
+        'wall s',
+        'entries/s',
+        'CPU s',
+        'entries/CPU-s',
+        'engine/CPU-s',
+        'planKey alone/CPU-s',
+        'peak RSS MiB',
+      ],
       [
         [
-          'planStep (parse, order, group, plan, chunk)',
+          'planStep (read, group, plan, chunk)',
           p.entries.toLocaleString('en'),
           (p.wallMs / 1000).toFixed(1),
           p.entriesPerSecond.toLocaleString('en'),
+          (p.cpuMs / 1000).toFixed(1),
           p.entriesPerCpuSecond.toLocaleString('en'),
+          p.engineEntriesPerCpuSecond.toLocaleString('en'),
           p.planKeyEntriesPerCpuSecond.toLocaleString('en'),
           p.peakRssMiB.toFixed(0),
         ],
       ],
     ),
   );
+  run.targets.push({
+    name: 'planning: ≥ 45,000 entries/CPU-s (one chain)',
+    pass: p.entriesPerCpuSecond >= 45_000,
+    detail: `${p.entriesPerCpuSecond.toLocaleString('en')} entries per CPU-s, the synthetic S3's answers included (engine alone ${p.engineEntriesPerCpuSecond.toLocaleString('en')})`,
+  });
 
-  // Planning in parallel: the same listing as key ranges, each page answered after `latencyMs`, as S3 answers.
-  const { rangedEntries: entries, latencyMs } = run.opts;
-  log(`planning ${entries.toLocaleString('en')} synthetic entries as 1, 4 and 16 key ranges, ${latencyMs} ms a page`);
-  const ranged: Array<PlanningResult & { ranges: number }> = [];
-  for (const ranges of [1, 4, 16]) ranged.push({ ranges, ...(await child<PlanningResult>('planning.ts', { entries, ranges, latencyMs })) });
-  run.results.planningRanges = { latencyMs, runs: ranged };
-  const one = ranged[0]!;
+  // Planning in parallel: the same listing as key ranges, each ListObjectVersions page answered after a delay, as S3 answers.
+  const scenarios = [
+    { label: `${opts.latencyMs} ms a page (S3-like)`, entries: opts.rangedEntries, pageMs: opts.latencyMs, key: 's3Like' },
+    { label: `${opts.slowPageMs} ms a page (latency-bound)`, entries: opts.slowPageEntries, pageMs: opts.slowPageMs, key: 'latencyBound' },
+  ];
+  const measured: Record<string, unknown> = {};
+  run.results.planningRanges = measured;
+  for (const scenario of scenarios) {
+    const loadAt = load1();
+    log(`planning ${scenario.entries.toLocaleString('en')} synthetic entries as 1, 4 and 16 key ranges, ${scenario.pageMs} ms a page, load ${loadAt}`);
+    const runs: PlanningResult[] = [];
+    for (const ranges of [1, 4, 16]) {
+      // Other requests (the partition's ListObjectsV2) take S3's time, not the page's.
+      runs.push(
+        await child<PlanningResult>('planning.ts', {
+          entries: scenario.entries,
+          ranges,
+          pageMs: scenario.pageMs,
+          latencyMs: Math.min(scenario.pageMs, opts.latencyMs),
+        }),
+      );
+    }
+    measured[scenario.key] = { pageMs: scenario.pageMs, load: [loadAt, load1()], runs };
+    const one = runs[0]!;
+    run.printed.push(
+      table(
+        [`planning ranges at once, synthetic S3, ${scenario.label}, load ${loadAt} → ${load1()}`, ...RANGED_HEADER.slice(1)],
+        runs.map((r) => rangedRow(r, one, (r.ranges * 1000) / (scenario.pageMs / 1000))),
+      ),
+    );
+    const sixteen = runs.at(-1)!;
+    const latencyCeiling = (16 * 1000) / (scenario.pageMs / 1000);
+    run.targets.push({
+      name: `planning: 16 ranges ≥ 10 × one chain, ${scenario.pageMs} ms a page`,
+      pass: one.wallMs >= 10 * sixteen.wallMs,
+      detail:
+        `${(one.wallMs / sixteen.wallMs).toFixed(1)} × (${sixteen.entriesPerSecond.toLocaleString('en')} vs ${one.entriesPerSecond.toLocaleString('en')} entries/s); ` +
+        `latency ceiling ${Math.round(latencyCeiling).toLocaleString('en')}, CPU ceiling ${sixteen.entriesPerCpuSecond.toLocaleString('en')} entries/s: ` +
+        (binds(sixteen, latencyCeiling) === 'latency'
+          ? 'latency binds'
+          : `${binds(sixteen, latencyCeiling)} binds (one process, one JS thread, ${(sixteen.cpuMs / sixteen.wallMs).toFixed(2)} cores used): can't show here`),
+    });
+    if (scenario.key === 's3Like') {
+      const extra = (one.engineEntriesPerCpuSecond - sixteen.engineEntriesPerCpuSecond) / one.engineEntriesPerCpuSecond;
+      run.targets.push({
+        name: 'planning: 16 ranges CPU per entry ≤ +10 % over one chain',
+        pass: extra <= 0.1,
+        detail: `engine ${sixteen.engineEntriesPerCpuSecond.toLocaleString('en')} vs ${one.engineEntriesPerCpuSecond.toLocaleString('en')} entries/CPU-s (${(extra * 100).toFixed(0)} % more CPU per entry)`,
+      });
+    }
+  }
+
+  if (opts.planningRgwKeys > 0) await planningOnEndpoint(run);
+}
+
+/** The same planning, 1, 4 and 16 ranges, on a bucket of the endpoint seeded once. */
+async function planningOnEndpoint(run: Run): Promise<void> {
+  const { opts } = run;
+  const keys = opts.planningRgwKeys;
+  const bucket = await run.bucket('planning');
+  log(`planning: seeding ${keys} keys (${seedTotals(keys).entries} entries)`);
+  const seeded = await seedBuckets(run.s3, [bucket], keys, { prefix: PREFIX, concurrency: opts.seedConcurrency, log });
+  const loadAt = load1();
+  const runs: PlanningResult[] = [];
+  for (const ranges of [1, 4, 16]) {
+    log(`planning ${bucket}: ${ranges} range(s), load ${load1()}`);
+    runs.push(await child<PlanningResult>('planning.ts', { bucket, keys, cut: seeded.cut.getTime(), ranges }));
+  }
+  run.results.planningEndpoint = { keys, seedSeconds: seeded.seconds, load: [loadAt, load1()], runs };
+  const one = runs[0]!;
   run.printed.push(
     table(
-      [`planning in parallel, ${latencyMs} ms a page`, 'entries', 'wall s', 'entries/s', '× one chain', 'entries/CPU-s', 'CPU vs one chain'],
-      ranged.map((r) => [
-        `${r.ranges} range${r.ranges === 1 ? '' : 's'}`,
-        r.entries.toLocaleString('en'),
-        (r.wallMs / 1000).toFixed(1),
-        r.entriesPerSecond.toLocaleString('en'),
-        (r.entriesPerSecond / one.entriesPerSecond).toFixed(1),
-        r.entriesPerCpuSecond.toLocaleString('en'),
-        `${(((one.entriesPerCpuSecond - r.entriesPerCpuSecond) / one.entriesPerCpuSecond) * 100).toFixed(0)} % more`,
-      ]),
+      [
+        `planning ranges at once, ${keys} keys seeded on ${process.env.AWS_ENDPOINT_URL_S3 ?? 'the endpoint'}, load ${loadAt} → ${load1()}`,
+        ...RANGED_HEADER.slice(1),
+      ],
+      // The endpoint's latency is its own: a range's ceiling is one chain's rate (its page time, its planning included).
+      runs.map((r) => rangedRow(r, one, r.ranges * one.entriesPerSecond)),
     ),
   );
 }
@@ -458,7 +596,12 @@ async function main() {
   const scratch = mkdtempSync(join(tmpdir(), 's3rw-bench-'));
   const made: string[] = [];
   const runId = Date.now().toString(36);
-  const needsS3 = opts.sections.has('restore') || opts.sections.has('listing') || opts.sections.has('pace') || (opts.sections.has('memory') && opts.memoryRgw);
+  const needsS3 =
+    opts.sections.has('restore') ||
+    opts.sections.has('listing') ||
+    opts.sections.has('pace') ||
+    (opts.sections.has('memory') && opts.memoryRgw) ||
+    (opts.sections.has('planning') && opts.planningRgwKeys > 0);
   const endpoint = needsS3 ? ensureEndpoint(log) : undefined;
   const s3 = createS3Client({ maxSockets: opts.seedConcurrency });
   const run: Run = {

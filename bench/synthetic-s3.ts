@@ -149,11 +149,24 @@ function answer(keys: number, request: HttpRequest): HttpResponse {
 export interface SyntheticOptions {
   /** Milliseconds each answer waits, as S3 takes ~50-100 ms for a page of 1,000 entries. @default 0 */
   readonly latencyMs?: number;
+  /** Milliseconds a ListObjectVersions page waits, when not `latencyMs` (the other requests keep `latencyMs`). */
+  readonly versionsLatencyMs?: number;
+  /**
+   * Where the CPU time spent making the answers is added up: S3's work, not the
+   * engine's, though it runs in the same process (the planning benchmark takes it off).
+   */
+  readonly stats?: SyntheticStats;
+}
+
+export interface SyntheticStats {
+  /** CPU milliseconds (user + system) spent generating answers. */
+  answerCpuMs: number;
 }
 
 /** An S3 client on the synthetic bucket of `keys` keys. */
 export function syntheticS3(keys: number, options: SyntheticOptions = {}): S3Client {
   const latency = options.latencyMs ?? 0;
+  const versionsLatency = options.versionsLatencyMs ?? latency;
   return new S3Client({
     region: 'us-east-1',
     endpoint: 'http://synthetic.invalid',
@@ -162,8 +175,14 @@ export function syntheticS3(keys: number, options: SyntheticOptions = {}): S3Cli
     // A plain object is enough: the SDK checks a response's shape, not its class.
     requestHandler: {
       handle: async (request: HttpRequest) => {
-        if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-        return { response: answer(keys, request) };
+        const wait = request.query && 'versions' in request.query ? versionsLatency : latency;
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (!options.stats) return { response: answer(keys, request) };
+        const cpu = process.cpuUsage();
+        const response = answer(keys, request);
+        const used = process.cpuUsage(cpu);
+        options.stats.answerCpuMs += (used.user + used.system) / 1000;
+        return { response };
       },
     },
   });

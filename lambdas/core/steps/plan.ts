@@ -89,6 +89,8 @@ interface StepState {
    */
   bytes: number;
   stop: boolean;
+  /** Chunks being written: their refs will take far less than reserved, so a chain short of room waits for them before giving up. */
+  readonly writing: Set<Promise<void>>;
 }
 
 /**
@@ -108,7 +110,7 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
       ...(range ? { range } : {}),
     });
   const target = writeTargetOf(s3, request, { concurrency });
-  const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, bytes: 2, stop: false };
+  const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, bytes: 2, stop: false, writing: new Set() };
   const cursor = await cursorFromState(store, input.cursor);
   const wanted = Math.min(options.ranges ?? 1, MAX_PLAN_RANGES);
   const parallel =
@@ -190,9 +192,8 @@ async function planChain(
   let writes = 0;
   let pendingEntries = 0;
 
+  /** Writes the chunk being filled, in the room `writeIfRoom` took for it. */
   const writeChunk = async () => {
-    state.reserved += 1;
-    state.bytes += MAX_CHUNK_REF_BYTES + 1;
     // Entries of the keys planned (the estimate's listing requests); a dropped chunk's keys are listed again.
     state.totals.listed = (state.totals.listed ?? 0) + pendingEntries;
     pendingEntries = 0;
@@ -212,9 +213,38 @@ async function planChain(
   };
   /** No room for one more chunk ref: the step's chunk count or its refs' bytes (at the next ref's worst). */
   const full = () => state.reserved >= maxChunks || state.bytes + MAX_CHUNK_REF_BYTES + 1 > CHUNK_REFS_LIMIT;
-  const outOfBudget = () => full() || (options.deadline !== undefined && now() >= options.deadline);
-  /** Another chain stopped the step, or took its last chunk: drop the chunk being filled. */
-  const stopped = () => state.stop || full();
+  /**
+   * Whether the step has no room left, once the chunks other chains are writing
+   * have shrunk from their reserved worst case to their refs' real size. Without
+   * the wait, ranges listed at once each took the step for full as soon as a few
+   * others were mid-write, and listed again what they dropped (twice the
+   * listing, at 16 ranges).
+   */
+  const fullWhenWritten = async (): Promise<boolean> => {
+    while (!state.stop && full() && state.writing.size > 0) await Promise.race(state.writing);
+    return full();
+  };
+  const outOfBudget = async () => (await fullWhenWritten()) || (options.deadline !== undefined && now() >= options.deadline);
+  /**
+   * Writes the chunk being filled if the step has room for it; false when
+   * another chain stopped the step or took its last chunk: drop the chunk being
+   * filled. The room is taken and the write registered in the same turn as the
+   * last check, so no other chain sees one without the other.
+   */
+  const writeIfRoom = async (): Promise<boolean> => {
+    while (!state.stop && full() && state.writing.size > 0) await Promise.race(state.writing);
+    if (state.stop || full()) return false;
+    state.reserved += 1;
+    state.bytes += MAX_CHUNK_REF_BYTES + 1;
+    const written = writeChunk();
+    state.writing.add(written);
+    try {
+      await written;
+    } finally {
+      state.writing.delete(written);
+    }
+    return true;
+  };
 
   for await (const key of source.keys(cursor)) {
     pendingEntries += key.entries.length;
@@ -225,17 +255,15 @@ async function planChain(
     if (planned.weighs || key.item) writes += 1;
     const chunkFull = writes >= chunkWrites || pending.length >= chunkActions;
     if (key.cursor === undefined || !(key.endsChunk || chunkFull)) continue;
-    if (stopped()) return { done: false, resume: lastCursor, next };
-    await writeChunk();
+    if (!(await writeIfRoom())) return { done: false, resume: lastCursor, next };
     lastCursor = key.cursor;
-    if (outOfBudget()) {
+    if (await outOfBudget()) {
       state.stop = true;
       return { done: false, resume: key.cursor, next };
     }
   }
   if (pending.length > 0) {
-    if (stopped()) return { done: false, resume: lastCursor, next };
-    await writeChunk();
+    if (!(await writeIfRoom())) return { done: false, resume: lastCursor, next };
   }
   return { done: true, resume: null, next };
 }

@@ -92,6 +92,19 @@ test('eight ranges, small chunks, two chunks a step: every key planned exactly o
   expect(new Set(chunks.map((chunk) => chunk.index)).size).toBe(chunks.length);
 });
 
+test('eight ranges writing chunks at the same time: none takes the step for full while the others write, so one step plans the prefix', async () => {
+  const { bucket, at } = await seed('at-once');
+  const request = { bucket, prefix: 'site/', at: new Date(at).toISOString() };
+  const one = await planAll(request, { chunkWrites: 1 });
+  // Each chunk ref is reserved at its worst (MAX_CHUNK_REF_BYTES) while written: five at once exceed the refs' limit.
+  const many = await planAll(request, { chunkWrites: 1, ranges: 8 });
+
+  expect(many.steps.length).toBe(1);
+  const keysPlanned = (await actionsOf(many.context, many.steps[0]!.chunks)).map((action) => action.key);
+  expect(keysPlanned.length).toBe(new Set(keysPlanned).size);
+  expect(many.steps[0]!.totals).toEqual(one.steps.at(-1)!.totals);
+});
+
 test('a copy-mode restore planned as six ranges puts every key in its state at T', async () => {
   const { bucket, w, keys, at, listed } = await seed('restore');
   const { context, steps } = await planAll({ bucket, prefix: 'site/', at: new Date(at).toISOString() }, { chunkWrites: 3, ranges: 6 });
