@@ -213,13 +213,15 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
   // One decrease per episode: throttles of writes sent before the last change of the rate, or during a trial, don't count.
   if (!tooMany || s.trial || seen.sentAt < Math.max(s.decreasedAt, s.changedAt)) return s;
   const from = s.probeFrom ?? s.rate;
-  const ceiling = Math.max(settings.minRate, Math.min(from ?? Infinity, seen.recent.successesPerSecond));
+  const measured = Math.max(settings.minRate, Math.min(from ?? Infinity, seen.recent.successesPerSecond));
   return changed(
     {
       ...s,
       // The writes in flight go down once, when the pace starts: from then on the rate does the pacing.
       inFlight: s.rate === null ? Math.max(settings.minInFlight, s.inFlight * settings.inFlightBackoff) : s.inFlight,
-      ceiling,
+      // What succeeded is the ceiling of a paced rate; when the pace starts it is no ceiling (the successes
+      // answered lag behind while the restore ramps up): probes then grow by a factor at once.
+      ceiling: from === null ? null : measured,
       ceilingTried: false,
       decreasedAt: seen.now,
       trial: {
@@ -230,7 +232,7 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
         throttles: 0,
       },
     },
-    Math.max(settings.minRate, settings.backoff * ceiling),
+    Math.max(settings.minRate, settings.backoff * measured),
     null,
     seen.now,
   );

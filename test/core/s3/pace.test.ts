@@ -37,12 +37,20 @@ describe('nextPace: the control rule of one bucket', () => {
     expect(after).toMatchObject({ inFlight: 64, rate: null });
   });
 
-  test('too many throttles cut the rate to a share of what succeeded, the writes in flight multiplicatively, and what succeeded is the ceiling', () => {
+  test('too many throttles start the pace: the rate a share of what succeeded, the writes in flight cut multiplicatively, no ceiling yet', () => {
     const after = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 200) }, SETTINGS);
     expect(after.rate).toBeCloseTo(0.9 * 100);
-    expect(after.ceiling).toBeCloseTo(100);
+    expect(after.ceiling).toBeNull();
     expect(after.inFlight).toBeCloseTo(64 * 0.75);
     expect(after.decreasedAt).toBe(10);
+  });
+
+  test('too many throttles of a paced rate cut it to a share of what succeeded, which is the ceiling; the writes in flight stay', () => {
+    const state: PaceState = { ...initialPace(SETTINGS), rate: 120, inFlight: 40, changedAt: 0 };
+    const after = nextPace(state, { kind: 'throttle', sentAt: 5, now: 10, recent: recent(300, 200) }, SETTINGS);
+    expect(after.rate).toBeCloseTo(0.9 * 100);
+    expect(after.ceiling).toBeCloseTo(100);
+    expect(after.inFlight).toBe(40);
   });
 
   test('throttles of writes sent before the decrease do not cut it again', () => {
