@@ -242,6 +242,7 @@ async function pace(run: Run): Promise<void> {
       const arrivals = proxy.stats.writeArrivals.length;
       const limited = proxy.stats.injected.rateLimited;
       const slowDowns = proxy.stats.injected.slowDown;
+      const rateLimitedSince = proxy.stats.rateLimitedArrivals.length;
       log(`pace: ${labels[i]} (${tool})`);
       const result = await child<VariantResult>('variant.ts', {
         tool,
@@ -261,6 +262,7 @@ async function pace(run: Run): Promise<void> {
         throttled: proxy.stats.injected.rateLimited - limited + proxy.stats.injected.slowDown - slowDowns,
         writeSpanSeconds: writes.length > 1 ? (writes.at(-1)! - writes[0]!) / 1000 : 0,
         highestSecond: proxy.highestWritesInOneSecond(since),
+        perSecond: perSecond(writes, proxy.stats.rateLimitedArrivals.slice(rateLimitedSince)),
       };
     };
     const free = await variant(0, 's3-rewind');
@@ -298,6 +300,10 @@ async function pace(run: Run): Promise<void> {
           String(v.highestSecond),
         ]),
       ),
+    );
+    run.printed.push(
+      `rate-limited ${opts.rateLimit}/s, each second of writes (accepted+throttled): ` +
+        limited.perSecond.map(([accepted, throttled]) => (throttled ? `${accepted}+${throttled}` : String(accepted))).join(' '),
     );
     const failed = rows.filter(([, v]) => v.result.failedKeys > 0 || done(v) !== seed.changed).map(([label]) => label);
     run.targets.push(
@@ -390,6 +396,21 @@ const RANGED_HEADER = [
 ];
 
 const load1 = () => loadavg()[0]!.toFixed(1);
+
+/** Write arrivals per second from the first: [accepted, throttled by the limit] for each second. */
+function perSecond(writes: readonly number[], throttled: readonly number[]): Array<[number, number]> {
+  const first = writes[0];
+  if (first === undefined) return [];
+  const seconds = Array.from({ length: Math.floor((writes.at(-1)! - first) / 1000) + 1 }, (): [number, number] => [0, 0]);
+  for (const t of writes) seconds[Math.floor((t - first) / 1000)]![0] += 1;
+  for (const t of throttled) {
+    const second = seconds[Math.floor((t - first) / 1000)];
+    if (!second) continue;
+    second[0] -= 1;
+    second[1] += 1;
+  }
+  return seconds;
+}
 
 async function planning(run: Run): Promise<void> {
   const { opts } = run;

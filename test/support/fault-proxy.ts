@@ -174,6 +174,8 @@ export interface FaultStats {
   };
   /** Write requests received (every attempt), by arrival time in ms. */
   writeArrivals: number[];
+  /** Writes answered `SlowDown` for going over `writeRateLimit`, by arrival time in ms. */
+  rateLimitedArrivals: number[];
   /** Requests each rule acted on, by rule name. */
   rules: Record<string, number>;
 }
@@ -281,6 +283,7 @@ export class FaultProxy {
     injected: { slowDown: 0, internalError: 0, resetBefore: 0, resetAfter: 0, deleteEntrySlowDown: 0, delayed: 0, rateLimited: 0 },
     rules: {},
     writeArrivals: [],
+    rateLimitedArrivals: [],
   };
   private writeRateLimit: number | undefined;
   private readonly writeTokens = new Map<string, { tokens: number; at: number }>();
@@ -453,6 +456,7 @@ export class FaultProxy {
     }
     if (this.overWriteRate(request)) {
       this.stats.injected.rateLimited += 1;
+      this.stats.rateLimitedArrivals.push(Date.now());
       return { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
     }
     if (!this.faultable(request)) return undefined;

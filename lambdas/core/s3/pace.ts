@@ -5,14 +5,15 @@
  * when other traffic shares it); a restore must slow down to what is allowed,
  * never fail a key for it, and never stall every request on one answer.
  *
- * - `nextPace` (pure): the control rule of one bucket's writes. Additive
- *   increase while writes succeed, multiplicative decrease when the share of
- *   throttled writes in the last second rises above what is tolerated, a floor.
- *   It controls the writes allowed in flight and, once a throttle was seen, a
- *   rate. A decrease is kept only if the share of throttled writes then fell (or
- *   rose); one after which it held (throttles that come whatever the pace) is
- *   undone, even if as many writes succeeded, and that share is learned as the
- *   bucket's baseline, so random throttling does not ratchet the pace down.
+ * - `nextPace` (pure): the control rule of one bucket's writes. It controls the
+ *   writes allowed in flight (additive increase, multiplicative decrease) and,
+ *   once the bucket throttled too much, a rate: cut once per episode of
+ *   throttles to a share of what the bucket accepted, then probed back up step
+ *   by step towards the rate that throttled, and held just below it. A decrease
+ *   is kept only if the share of throttled writes then fell (or rose); one after
+ *   which it held (throttles that come whatever the pace) is undone, and that
+ *   share is learned as the bucket's baseline, so random throttling does not
+ *   ratchet the pace down.
  * - `retryDecision` (pure): each request's retries. Jittered exponential
  *   backoff with a capped delay; a throttled request is retried as long as the
  *   restore makes progress (some request succeeded in the last `stallMs`), never
@@ -34,12 +35,16 @@ export interface PaceSettings {
   readonly minInFlight: number;
   /** Writes per second at least, once paced. */
   readonly minRate: number;
-  /** A decrease sets the rate to this share of the writes that succeeded in the last second. */
+  /** A decrease sets the rate to this share of the lower of the rate and the writes that succeeded in the last second. */
   readonly backoff: number;
   /** A decrease multiplies the writes allowed in flight by this. */
   readonly inFlightBackoff: number;
-  /** Writes per second added per second of successful writes, as a share of the rate set at the last decrease. */
-  readonly increaseShare: number;
+  /** A probe with no rate known to throttle multiplies the rate by this. */
+  readonly probeGrowth: number;
+  /** How long a probe's rate is tried before it is kept, and how long after a change the next probe starts (ms). */
+  readonly settleMs: number;
+  /** How long a rate found just below the one that throttled is held before it is probed again (ms). */
+  readonly holdMs: number;
   /** Share of throttled writes in the last second tolerated above the baseline. */
   readonly tolerated: number;
   /** Writes answered in the last second before their share of throttles counts. */
@@ -53,26 +58,42 @@ export const PACE_DEFAULTS: Omit<PaceSettings, 'maxInFlight'> = {
   minRate: 5,
   backoff: 0.9,
   inFlightBackoff: 0.75,
-  increaseShare: 0.1,
+  probeGrowth: 1.25,
+  settleMs: 1000,
+  holdMs: 5000,
   tolerated: 0.03,
   minSample: 40,
   trialMs: 1000,
 };
+
+/** Writes sent since the rate was last set, answered so far, and of them throttled. */
+export interface SinceChange {
+  readonly writes: number;
+  readonly throttles: number;
+}
 
 export interface PaceState {
   /** Writes allowed in flight (fractional; the limiter uses its integer part). */
   readonly inFlight: number;
   /** Writes per second allowed; null until the bucket first throttled too much: unpaced. */
   readonly rate: number | null;
-  /** Writes per second added per second of success (set at each decrease). */
-  readonly step: number;
+  /** The lowest rate known to throttle (null: none known, or the bucket since allowed it). */
+  readonly ceiling: number | null;
+  /** The ceiling is a rate a probe tried (not one measured while throttled): a rate just below it is held. */
+  readonly ceilingTried: boolean;
+  /** While a raised rate is on trial (a probe): the rate it was raised from. */
+  readonly probeFrom: number | null;
+  /** When the rate last changed (ms): probes wait from then. */
+  readonly changedAt: number;
+  /** The writes sent since then. */
+  readonly since: SinceChange;
   /** Share of throttled writes that persisted whatever the rate (learned from an undone decrease). */
   readonly baseline: number;
-  /** When the last decrease happened (ms). */
+  /** When the pace last went down (ms): throttles of writes sent before then are of that episode. */
   readonly decreasedAt: number;
   /** While a decrease is on trial: the pace before it, the share that caused it (of `sample` writes), and the writes sent since. */
   readonly trial: {
-    readonly before: { readonly inFlight: number; readonly rate: number | null };
+    readonly before: Pick<PaceState, 'inFlight' | 'rate' | 'ceiling' | 'ceilingTried'>;
     readonly share: number;
     readonly sample: number;
     readonly writes: number;
@@ -83,7 +104,11 @@ export interface PaceState {
 export const initialPace = (settings: Pick<PaceSettings, 'maxInFlight'>): PaceState => ({
   inFlight: settings.maxInFlight,
   rate: null,
-  step: 0,
+  ceiling: null,
+  ceilingTried: false,
+  probeFrom: null,
+  changedAt: -Infinity,
+  since: { writes: 0, throttles: 0 },
   baseline: 0,
   decreasedAt: -Infinity,
   trial: null,
@@ -102,18 +127,41 @@ export interface PaceObservation {
 /** Throttles learned as the bucket's own are at most this share: above it, throttles slow the pace whatever their cause. */
 const MAX_BASELINE = 0.25;
 
+/** A rate this close below the ceiling is the one found: held, and probed again only after `holdMs`. */
+const FOUND = 0.97;
+
 /** The share of throttled writes tolerated before the pace goes down. */
 const tolerance = (baseline: number, settings: PaceSettings) => baseline * 1.5 + settings.tolerated;
 
-/** The pace after one write's answer. */
+/**
+ * The rate a probe tries from `rate`: a factor above it with no ceiling; the ceiling itself if it was only
+ * measured (what succeeded while throttled, low while the restore still ramps up); halfway to a tried
+ * ceiling, and the ceiling again once just below it (has the bucket's limit risen?).
+ */
+function probeTarget(rate: number, s: Pick<PaceState, 'ceiling' | 'ceilingTried'>, settings: PaceSettings): number {
+  if (s.ceiling === null) return rate * settings.probeGrowth;
+  if (!s.ceilingTried || rate >= FOUND * s.ceiling) return Math.max(s.ceiling, rate * 1.02);
+  return Math.max(rate * 1.01, (rate + s.ceiling) / 2);
+}
+
+/**
+ * The pace after one write's answer. Unpaced at first (every socket in flight). When the share of throttled
+ * writes in the last second is too high (one event, however many throttles it holds), the rate goes to
+ * `backoff` × what the bucket accepted, and the rate that throttled is the ceiling; the decrease is kept only
+ * if the share of throttles then fell (or rose), else undone and that share learned as the baseline. Then the
+ * rate is probed upwards step by step (a raised rate is tried for `settleMs`; throttles among its writes send
+ * it back to where it came from, and lower the ceiling): halfway to the ceiling each time, so the pace settles
+ * just below it and holds there, probing again every `holdMs` in case the bucket now allows more.
+ */
 export function nextPace(state: PaceState, seen: PaceObservation, settings: PaceSettings): PaceState {
   let s = state;
+  const throttled = seen.kind === 'throttle';
   // A decrease on trial: count the writes sent under it; after `trialMs`, keep it or undo it.
   if (s.trial && seen.sentAt >= s.decreasedAt) {
-    const trial = { ...s.trial, writes: s.trial.writes + 1, throttles: s.trial.throttles + (seen.kind === 'throttle' ? 1 : 0) };
+    const trial = { ...s.trial, writes: s.trial.writes + 1, throttles: s.trial.throttles + (throttled ? 1 : 0) };
     s = { ...s, trial };
     if (seen.now - s.decreasedAt >= settings.trialMs && trial.writes >= settings.minSample) {
-      s = { ...s, trial: null };
+      s = { ...s, trial: null, changedAt: seen.now, since: { writes: 0, throttles: 0 } };
       const share = trial.throttles / trial.writes;
       // Two standard errors of the difference between the share that caused the decrease and the one measured since.
       const noise = 2 * Math.sqrt(trial.share * (1 - trial.share) * (1 / trial.sample + 1 / trial.writes));
@@ -125,27 +173,79 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
       if (!fell && !rose) s = { ...s, ...trial.before, baseline: Math.min(MAX_BASELINE, Math.max(s.baseline, share)) };
     }
   }
-  if (seen.kind === 'success') {
+  // Paced: the writes sent at the rate in force are its test. Throttles among them (more than one, and more
+  // than the tolerated share) send a probe back where it came from, and a held rate a little lower, the rate
+  // that throttled becoming the ceiling; `settleMs` without them keep a probe. Only many throttles in the last
+  // second (the bucket now allows much less) make a decrease of the kind that ends an unpaced start.
+  const inForce = s.rate;
+  if (inForce !== null && !s.trial && seen.sentAt >= s.changedAt) {
+    const since = { writes: s.since.writes + 1, throttles: s.since.throttles + (throttled ? 1 : 0) };
+    const tolerated = tolerance(s.baseline, settings);
+    const recentShare = seen.recent.throttles / Math.max(1, seen.recent.writes);
+    // The share is of the writes since the change, but at most a second's worth: a held rate is judged afresh each second.
+    const allowed = Math.max(1, tolerated * Math.min(since.writes, seen.recent.writes));
+    if (since.throttles > allowed && (s.probeFrom !== null || recentShare <= 2 * tolerated)) {
+      const rate = s.probeFrom ?? Math.max(settings.minRate, FOUND * inForce);
+      // The throttles of the next `settleMs` are of this episode too (a probe drained what the bucket holds in reserve).
+      const episode = { ceiling: Math.min(s.ceiling ?? Infinity, inForce), ceilingTried: true, decreasedAt: seen.now + settings.settleMs };
+      return changed({ ...s, ...episode }, rate, null, seen.now);
+    }
+    s = { ...s, since };
+    if (s.probeFrom !== null && seen.now - s.changedAt >= settings.settleMs) {
+      // Kept: the next probe may start at once (the rate has settled); one at the ceiling lifts it.
+      s = { ...s, probeFrom: null, ceiling: s.ceiling !== null && inForce >= s.ceiling ? null : s.ceiling };
+    }
+  }
+  if (!throttled) {
     const inFlight = Math.min(settings.maxInFlight, s.inFlight + 1 / Math.max(1, s.inFlight));
-    // The rate grows by `step` a second while it is used; a rate well above what is sent is not raised further.
-    const rate = s.rate === null || seen.recent.successesPerSecond < 0.5 * s.rate ? s.rate : s.rate + s.step / Math.max(1, s.rate);
-    return { ...s, inFlight, rate };
+    s = { ...s, inFlight };
+    // Probe once the rate has settled, and only a rate in use (one well above what is sent is not raised further).
+    if (s.rate === null || s.trial || s.probeFrom !== null || seen.recent.successesPerSecond < 0.8 * s.rate) return s;
+    const found = s.ceilingTried && s.ceiling !== null && s.rate >= FOUND * s.ceiling;
+    if (seen.now - s.changedAt < (found ? settings.holdMs : settings.settleMs)) return s;
+    return changed(s, probeTarget(s.rate, s, settings), s.rate, seen.now);
   }
   const share = seen.recent.throttles / Math.max(1, seen.recent.writes);
-  const tooMany = seen.recent.writes >= settings.minSample && seen.recent.spanMs >= settings.trialMs / 2 && share > tolerance(s.baseline, settings);
-  // One decrease per episode: throttles of writes sent before the last decrease, or during its trial, don't count.
-  if (!tooMany || s.trial || seen.sentAt < s.decreasedAt) return s;
-  const measured = Math.max(settings.minRate, seen.recent.successesPerSecond);
-  const rate = Math.max(settings.minRate, settings.backoff * Math.min(s.rate ?? Infinity, measured));
-  return {
-    ...s,
-    inFlight: Math.max(settings.minInFlight, s.inFlight * settings.inFlightBackoff),
-    rate,
-    step: Math.max(1, rate * settings.increaseShare),
-    decreasedAt: seen.now,
-    trial: { before: { inFlight: s.inFlight, rate: s.rate }, share, sample: seen.recent.writes, writes: 0, throttles: 0 },
-  };
+  const tooMany =
+    seen.recent.writes >= settings.minSample &&
+    seen.recent.spanMs >= settings.trialMs / 2 &&
+    share > (s.rate === null ? 1 : 2) * tolerance(s.baseline, settings);
+  // One decrease per episode: throttles of writes sent before the last change of the rate, or during a trial, don't count.
+  if (!tooMany || s.trial || seen.sentAt < Math.max(s.decreasedAt, s.changedAt)) return s;
+  const from = s.probeFrom ?? s.rate;
+  const measured = Math.max(settings.minRate, Math.min(from ?? Infinity, seen.recent.successesPerSecond));
+  return changed(
+    {
+      ...s,
+      // The writes in flight go down once, when the pace starts: from then on the rate does the pacing.
+      inFlight: s.rate === null ? Math.max(settings.minInFlight, s.inFlight * settings.inFlightBackoff) : s.inFlight,
+      // What succeeded is the ceiling of a paced rate; when the pace starts it is no ceiling (the successes
+      // answered lag behind while the restore ramps up): probes then grow by a factor at once.
+      ceiling: from === null ? null : measured,
+      ceilingTried: false,
+      decreasedAt: seen.now,
+      trial: {
+        before: { inFlight: s.inFlight, rate: from, ceiling: s.ceiling, ceilingTried: s.ceilingTried },
+        share,
+        sample: seen.recent.writes,
+        writes: 0,
+        throttles: 0,
+      },
+    },
+    Math.max(settings.minRate, settings.backoff * measured),
+    null,
+    seen.now,
+  );
 }
+
+/** `state` with a new rate (a probe if `probeFrom` is set), its writes counted from `now`. */
+const changed = (state: PaceState, rate: number, probeFrom: number | null, now: number): PaceState => ({
+  ...state,
+  rate,
+  probeFrom,
+  changedAt: now,
+  since: { writes: 0, throttles: 0 },
+});
 
 // ─── Retries (pure decision) ─────────────────────────────────────────────────
 
@@ -155,13 +255,15 @@ export interface RetrySettings {
   /** A throttled request gives up only when no request of the client succeeded for this long (ms) while it tried. */
   readonly stallMs: number;
   readonly baseDelayMs: number;
+  /** The base of a throttled request's backoff (the SDK's standard strategy waits longer after a throttle too). */
+  readonly throttleBaseDelayMs: number;
   readonly maxDelayMs: number;
 }
 
 /** Five minutes without one successful request: the bucket is not slowing us down, it is refusing us. */
 export const STALL_MS = 5 * 60_000;
 
-export const RETRY_DEFAULTS: RetrySettings = { maxAttempts: 8, stallMs: STALL_MS, baseDelayMs: 100, maxDelayMs: 10_000 };
+export const RETRY_DEFAULTS: RetrySettings = { maxAttempts: 8, stallMs: STALL_MS, baseDelayMs: 100, throttleBaseDelayMs: 500, maxDelayMs: 10_000 };
 
 export interface RetryInput {
   readonly errorType: RetryErrorType;
@@ -179,7 +281,8 @@ export interface RetryInput {
 export type RetryDecision = { readonly retry: false; readonly why: string } | { readonly retry: true; readonly delayMs: number };
 
 export function retryDecision(input: RetryInput, settings: RetrySettings = RETRY_DEFAULTS): RetryDecision {
-  const delayMs = Math.floor(input.random * Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** Math.min(input.retries, 20)));
+  const base = input.errorType === 'THROTTLING' ? settings.throttleBaseDelayMs : settings.baseDelayMs;
+  const delayMs = Math.floor(input.random * Math.min(settings.maxDelayMs, base * 2 ** Math.min(input.retries, 20)));
   switch (input.errorType) {
     case 'CLIENT_ERROR':
       return { retry: false, why: 'not a passing error' };
@@ -281,7 +384,10 @@ export const isThrottle = (error: unknown): boolean => {
   return THROTTLE_NAMES.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429;
 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` on the event loop's timers (a simulation gives its own). */
+export type Sleep = (ms: number) => Promise<void>;
+
+const sleep: Sleep = (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Lets requests go one at a time at `rate` a second on a schedule (a GCRA: each
@@ -297,6 +403,7 @@ export class Spacing {
     public rate: number | null,
     private readonly clock: () => number = Date.now,
     private readonly toleranceMs = 50,
+    private readonly pause: Sleep = sleep,
   ) {}
 
   /** How long the next request in line waits (ms). */
@@ -308,7 +415,7 @@ export class Spacing {
   wait(): Promise<void> {
     if (this.rate === null) return Promise.resolve();
     const turn = this.queue.then(async () => {
-      for (let ms = this.delay(); ms > 0; ms = this.delay()) await sleep(ms);
+      for (let ms = this.delay(); ms > 0; ms = this.delay()) await this.pause(ms);
       if (this.rate !== null) this.theoretical = Math.max(this.theoretical, this.clock()) + 1000 / this.rate;
     });
     this.queue = turn;
@@ -349,10 +456,11 @@ export class BucketPace {
   constructor(
     private readonly settings: PaceSettings,
     private readonly clock: () => number = Date.now,
+    wait: Sleep = sleep,
   ) {
     this.state = initialPace(settings);
     this.limit = pLimit(Math.max(1, Math.floor(this.state.inFlight)));
-    this.spacing = new Spacing(null, clock);
+    this.spacing = new Spacing(null, clock, 50, wait);
   }
 
   run<T>(send: () => Promise<T>, cap?: Spacing): Promise<T> {

@@ -1,19 +1,19 @@
 /**
  * The write pace's two pure rules: `nextPace` (writes in flight and rate per
  * bucket) and `retryDecision` (each request's retries), and the `Spacing` that
- * holds a rate. The simulations run the rule against a bucket that allows N
- * writes a second, on a simulated clock: they assert where the pace settles,
- * not how long anything takes.
+ * holds a rate. The simulations run a `BucketPace` against a bucket that
+ * allows N writes a second, on a virtual clock: they assert where the pace
+ * settles, not how long anything takes.
  */
 import type { RetryErrorInfo } from '@smithy/types';
 import { capActStepWrites, type StepDeps } from '../../../lambdas/commons/clients.ts';
 import { policyFromEnv, withWriteCap } from '#core/restore/policy.ts';
 import { parseRestoreRequest } from '#core/restore/request.ts';
 import { createS3Client } from '#core/s3/client.ts';
+import { simulatePace, type PaceSimulation } from '../../support/pace-simulation.ts';
 import {
   PACE_DEFAULTS,
   PacedRetryStrategy,
-  RecentAnswers,
   Spacing,
   initialPace,
   nextPace,
@@ -29,7 +29,7 @@ const recent = (writes: number, throttles: number) => ({ writes, throttles, succ
 
 describe('nextPace: the control rule of one bucket', () => {
   test('starts with every socket in flight and no rate', () => {
-    expect(initialPace(SETTINGS)).toMatchObject({ inFlight: 64, rate: null });
+    expect(initialPace(SETTINGS)).toMatchObject({ inFlight: 64, rate: null, ceiling: null });
   });
 
   test('one throttle among many successes does not slow the bucket down', () => {
@@ -37,11 +37,20 @@ describe('nextPace: the control rule of one bucket', () => {
     expect(after).toMatchObject({ inFlight: 64, rate: null });
   });
 
-  test('too many throttles cut the rate to a share of what succeeded, and the writes in flight multiplicatively', () => {
+  test('too many throttles start the pace: the rate a share of what succeeded, the writes in flight cut multiplicatively, no ceiling yet', () => {
     const after = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 200) }, SETTINGS);
     expect(after.rate).toBeCloseTo(0.9 * 100);
+    expect(after.ceiling).toBeNull();
     expect(after.inFlight).toBeCloseTo(64 * 0.75);
     expect(after.decreasedAt).toBe(10);
+  });
+
+  test('too many throttles of a paced rate cut it to a share of what succeeded, which is the ceiling; the writes in flight stay', () => {
+    const state: PaceState = { ...initialPace(SETTINGS), rate: 120, inFlight: 40, changedAt: 0 };
+    const after = nextPace(state, { kind: 'throttle', sentAt: 5, now: 10, recent: recent(300, 200) }, SETTINGS);
+    expect(after.rate).toBeCloseTo(0.9 * 100);
+    expect(after.ceiling).toBeCloseTo(100);
+    expect(after.inFlight).toBe(40);
   });
 
   test('throttles of writes sent before the decrease do not cut it again', () => {
@@ -52,25 +61,69 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 
   test('never goes below its floor', () => {
-    let state: PaceState = { ...initialPace(SETTINGS), inFlight: 2.1, rate: 5.2 };
+    let state: PaceState = { ...initialPace(SETTINGS), inFlight: 2.1 };
     state = nextPace(state, { kind: 'throttle', sentAt: 0, now: 1, recent: recent(100, 100) }, SETTINGS);
     expect(state.inFlight).toBe(SETTINGS.minInFlight);
     expect(state.rate).toBe(SETTINGS.minRate);
+    // A held rate at the floor, throttled again and again: it stays there.
+    const held: PaceState = { ...initialPace(SETTINGS), rate: SETTINGS.minRate, changedAt: 0 };
+    const after = [0, 1, 2].reduce((s, i) => nextPace(s, { kind: 'throttle', sentAt: 10 + i, now: 20 + i, recent: recent(5, 2) }, SETTINGS), held);
+    expect(after.rate).toBe(SETTINGS.minRate);
   });
 
-  test('successes add to the writes in flight (about one per window) and to the rate (about one step per second), up to the ceiling', () => {
-    let state: PaceState = { ...initialPace(SETTINGS), inFlight: 10, rate: 100, step: 5 };
+  test('successes add to the writes in flight, about one per window, up to the ceiling', () => {
+    let state: PaceState = { ...initialPace(SETTINGS), inFlight: 10 };
     for (let i = 0; i < 100; i++) state = nextPace(state, { kind: 'success', sentAt: i * 10, now: i * 10, recent: recent(100, 0) }, SETTINGS);
-    expect(state.rate).toBeCloseTo(105, 0);
     // +1/w per success: w² grows by about 2 a success, √(10² + 200) ≈ 17.3.
     expect(state.inFlight).toBeCloseTo(17.3, 0);
     for (let i = 0; i < 10_000; i++) state = nextPace(state, { kind: 'success', sentAt: 0, now: 0, recent: recent(1000, 0) }, SETTINGS);
     expect(state.inFlight).toBe(64);
   });
 
+  const paced = (rate: number, ceiling: number | null): PaceState => ({ ...initialPace(SETTINGS), rate, ceiling, changedAt: 0 });
+  const success = (state: PaceState, at: number, perSecond = 100) =>
+    nextPace(state, { kind: 'success', sentAt: at, now: at, recent: recent(perSecond, 0) }, SETTINGS);
+
+  test('a paced rate is probed straight to a measured ceiling, halfway to a tried one, once it has settled, and kept after a second without throttles', () => {
+    expect(success(paced(90, 100), 1000)).toMatchObject({ rate: 100, probeFrom: 90 });
+    let state = success({ ...paced(90, 100), ceilingTried: true }, 500);
+    expect(state.rate).toBe(90);
+    state = success(state, 1000);
+    expect(state).toMatchObject({ rate: 95, probeFrom: 90 });
+    state = success(state, 1500);
+    expect(state.probeFrom).toBe(90);
+    // Kept after a second, and the next probe starts at once, halfway again from there.
+    state = success(state, 2000);
+    expect(state).toMatchObject({ rate: 97.5, probeFrom: 95, ceiling: 100 });
+  });
+
+  test('with no ceiling known, a probe raises the rate by a factor', () => {
+    expect(success(paced(40, null), 1000).rate).toBeCloseTo(40 * SETTINGS.probeGrowth);
+  });
+
+  test('a probe that meets throttles goes back to its rate, which is then held: the probed rate is the ceiling, tried again after holdMs', () => {
+    let state = success({ ...paced(99, 104), ceilingTried: true }, 1000);
+    expect(state.rate).toBeCloseTo(101.5);
+    state = nextPace(state, { kind: 'throttle', sentAt: 1100, now: 1110, recent: recent(100, 1) }, SETTINGS);
+    expect(state.rate).toBeCloseTo(101.5);
+    state = nextPace(state, { kind: 'throttle', sentAt: 1120, now: 1130, recent: recent(100, 2) }, SETTINGS);
+    expect(state).toMatchObject({ rate: 99, probeFrom: null, ceilingTried: true });
+    expect(state.ceiling).toBeCloseTo(101.5);
+    // Held: 99 is within 3 % of the ceiling.
+    expect(success(state, 1130 + SETTINGS.holdMs - 1).rate).toBe(99);
+    expect(success(state, 1130 + SETTINGS.holdMs).rate).toBeCloseTo(101.5);
+  });
+
+  test('a held rate that meets a few throttles goes down a little, not by the backoff', () => {
+    let state = paced(40, null);
+    state = nextPace(state, { kind: 'throttle', sentAt: 100, now: 110, recent: recent(40, 1) }, SETTINGS);
+    state = nextPace(state, { kind: 'throttle', sentAt: 120, now: 130, recent: recent(40, 2) }, SETTINGS);
+    expect(state.rate).toBeCloseTo(40 * 0.97);
+    expect(state).toMatchObject({ ceiling: 40, trial: null });
+  });
+
   test('a rate far above what is sent is not raised further', () => {
-    const state: PaceState = { ...initialPace(SETTINGS), rate: 100, step: 5 };
-    expect(nextPace(state, { kind: 'success', sentAt: 0, now: 0, recent: recent(10, 0) }, SETTINGS).rate).toBe(100);
+    expect(success(paced(100, null), 1000, 10).rate).toBe(100);
   });
 
   test('a decrease that did not lower the share of throttles is undone, and that share becomes the baseline', () => {
@@ -80,7 +133,7 @@ describe('nextPace: the control rule of one bucket', () => {
     for (let i = 1; i <= 80; i++) {
       state = nextPace(state, { kind: i % 10 === 0 ? 'throttle' : 'success', sentAt: i * 12.5, now: i * 12.5 + 1, recent: recent(80, 8) }, SETTINGS);
     }
-    expect(state).toMatchObject({ rate: null, inFlight: 64, trial: null });
+    expect(state).toMatchObject({ rate: null, inFlight: 64, trial: null, ceiling: null });
     expect(state.baseline).toBeCloseTo(0.1, 2);
     // 10 % is now what this bucket answers anyway: no further decrease.
     const later = nextPace(state, { kind: 'throttle', sentAt: 2000, now: 2000, recent: recent(100, 12) }, SETTINGS);
@@ -106,7 +159,8 @@ describe('nextPace: the control rule of one bucket', () => {
     }
     expect(state.baseline).toBe(0);
     expect(state.rate).toBeLessThanOrEqual(cut.rate!);
-    expect(state.inFlight).toBeLessThanOrEqual(cut.inFlight);
+    // Not undone: the writes in flight went down once, and have grown back by successes only.
+    expect(state.inFlight).toBeLessThan(cut.inFlight + 2);
   });
 
   test('a decrease after which the throttles stopped is kept', () => {
@@ -119,52 +173,58 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 });
 
-/**
- * A simulated restore that would send `demand` writes a second, against a
- * bucket that allows `limit` a second (a token bucket holding a tenth of a
- * second's worth) and throttles a random `noise` share of requests anyway.
- * Answers come back at once; the clock advances by the pace's spacing.
- */
-function simulate(opts: { limit: number; demand: number; noise?: number; seconds: number }) {
-  let state = initialPace(SETTINGS);
-  const spacing = { next: 0 };
-  let tokens = opts.limit / 10;
-  let last = 0;
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const answers = new RecentAnswers();
-  let writes = 0;
-  let throttles = 0;
-  let lastSecondSuccesses = 0;
-  for (let now = 0; now < opts.seconds * 1000;) {
-    const gap = 1000 / Math.min(opts.demand, state.rate ?? Infinity);
-    now = Math.max(now + 1000 / opts.demand, spacing.next);
-    spacing.next = now + gap;
-    tokens = Math.min(opts.limit / 10, tokens + ((now - last) * opts.limit) / 1000);
-    last = now;
-    const throttled = tokens < 1 || random() < (opts.noise ?? 0);
-    if (!throttled) tokens -= 1;
-    state = nextPace(state, { kind: throttled ? 'throttle' : 'success', sentAt: now, now, recent: answers.add(now, throttled) }, SETTINGS);
-    if (now > opts.seconds * 1000 - 10_000) {
-      writes += 1;
-      if (throttled) throttles += 1;
-      else lastSecondSuccesses += 1;
-    }
-  }
-  return { state, goodput: lastSecondSuccesses / 10, throttledShare: throttles / writes };
-}
+/** Writes accepted a second, on average over the seconds `from` to `to` of a simulated run. */
+const acceptedPerSecond = (run: PaceSimulation, from: number, to = run.perSecond.length - 1) => {
+  const seconds = run.perSecond.slice(from, to);
+  return seconds.reduce((sum, [a]) => sum + a, 0) / seconds.length;
+};
 
-describe('nextPace against a bucket that allows N writes a second (simulated clock)', () => {
-  test.each([50, 100, 1000, 3500])('settles at ≥ 90 %% of %d writes/s with ≤ 5 %% of writes throttled', (limit) => {
-    const { goodput, throttledShare } = simulate({ limit, demand: limit * 4, seconds: 60 });
-    expect(goodput).toBeGreaterThanOrEqual(0.9 * limit);
-    expect(throttledShare).toBeLessThanOrEqual(0.05);
+describe('BucketPace against a bucket that allows N writes a second (simulated: test/support/pace-simulation.ts)', () => {
+  test.each([
+    { limit: 40, writes: 1600, lagMs: 30, jitterMs: 40 },
+    { limit: 100, writes: 4000, lagMs: 20, jitterMs: 30 },
+    { limit: 1000, writes: 20_000, workers: 256, latencyMs: 100 },
+  ])('reaches ≥ 90 %% of $limit writes/s over the whole run, with ≤ 5 %% of writes throttled, and no write fails', async (opts) => {
+    const run = await simulatePace(opts);
+    expect(run.goodput).toBeGreaterThanOrEqual(0.9 * opts.limit);
+    expect(run.throttledShare).toBeLessThanOrEqual(0.05);
+    expect(run.failed).toBe(0);
   });
 
-  test.each([500, 60])('10 %% random throttling whatever the rate does not ratchet the pace down (%d writes/s possible)', (demand) => {
+  test('holds the rate it found instead of sawing: after the first seconds, no second below 85 % of the limit', async () => {
+    const run = await simulatePace({ limit: 40, writes: 1600 });
+    const steady = run.perSecond.slice(10, -1).map(([a]) => a);
+    expect(Math.min(...steady)).toBeGreaterThanOrEqual(34);
+  });
+
+  test('recovers when the bucket allows more: from 40 to 80 writes/s', async () => {
+    const run = await simulatePace({ limit: (now) => (now < 20_000 ? 40 : 80), writes: 3000, lagMs: 20, jitterMs: 30 });
+    expect(acceptedPerSecond(run, run.perSecond.length - 11)).toBeGreaterThanOrEqual(0.9 * 80);
+    expect(run.throttledShare).toBeLessThanOrEqual(0.05);
+  });
+
+  test('never goes below its floor, even against a bucket that allows less than the floor', async () => {
+    const run = await simulatePace({ limit: 3, writes: 150 });
+    expect(run.lowest.rate).toBe(SETTINGS.minRate);
+    expect(run.lowest.inFlight).toBeGreaterThanOrEqual(SETTINGS.minInFlight);
+    expect(run.failed).toBe(0);
+  });
+
+  test('one throttle does not stall the bucket: the pace stays unpaced and writes keep going', async () => {
+    const clean = await simulatePace({ limit: 1e9, writes: 2000 });
+    const run = await simulatePace({ limit: 1e9, writes: 2000, noise: 0.001 });
+    expect(run.throttledShare).toBeGreaterThan(0);
+    expect(run.rates.every((rate) => rate === null)).toBe(true);
+    // The longest pause between two writes reaching the bucket is the first answers' wait, as without the throttles.
+    expect(run.longestGapMs).toBeLessThanOrEqual(clean.longestGapMs);
+  });
+
+  test.each([60, 150])('10 %% random throttling whatever the rate does not ratchet the pace down (%d writes/s possible)', async (perSecond) => {
     // At 60 writes/s (a loaded machine) one second's share of throttles is noisy.
-    const { goodput } = simulate({ limit: 1e9, demand, noise: 0.1, seconds: 60 });
-    expect(goodput).toBeGreaterThanOrEqual(0.8 * demand);
+    const workers = Math.round((perSecond * 300) / 1000);
+    const clean = await simulatePace({ limit: 1e9, writes: 2000, workers });
+    const noisy = await simulatePace({ limit: 1e9, writes: 2000, workers, noise: 0.1 });
+    expect(noisy.goodput).toBeGreaterThanOrEqual(0.8 * clean.goodput);
   });
 });
 
@@ -191,8 +251,10 @@ describe('retryDecision: each request', () => {
   });
 
   test('the delay is a random share of an exponential, capped', () => {
-    expect(retryDecision({ ...base, errorType: 'THROTTLING', retries: 0, random: 0.5 })).toEqual({ retry: true, delayMs: 50 });
-    expect(retryDecision({ ...base, errorType: 'THROTTLING', retries: 3, random: 0.5 })).toEqual({ retry: true, delayMs: 400 });
+    expect(retryDecision({ ...base, errorType: 'TRANSIENT', retries: 0, random: 0.5 })).toEqual({ retry: true, delayMs: 50 });
+    expect(retryDecision({ ...base, errorType: 'TRANSIENT', retries: 3, random: 0.5 })).toEqual({ retry: true, delayMs: 400 });
+    // A throttle waits from a longer base.
+    expect(retryDecision({ ...base, errorType: 'THROTTLING', retries: 0, random: 0.5 })).toEqual({ retry: true, delayMs: 250 });
     expect(retryDecision({ ...base, errorType: 'THROTTLING', retries: 40, random: 0.999 })).toEqual({ retry: true, delayMs: 9990 });
     expect(retryDecision({ ...base, errorType: 'THROTTLING', retries: 3, random: 0 })).toEqual({ retry: true, delayMs: 0 });
   });
@@ -202,7 +264,7 @@ describe('PacedRetryStrategy: the SDK interface over retryDecision', () => {
   test('counts throttles apart from other failures, and its progress clock is the whole client', async () => {
     let now = 0;
     const strategy = new PacedRetryStrategy(
-      { maxAttempts: 2, stallMs: 1000, baseDelayMs: 100, maxDelayMs: 1000 },
+      { maxAttempts: 2, stallMs: 1000, baseDelayMs: 100, throttleBaseDelayMs: 100, maxDelayMs: 1000 },
       () => now,
       () => 0.5,
     );
