@@ -37,7 +37,10 @@ test('with 10% SlowDown, 1% resets and throttled delete batches, a delete-mode r
     action: { kind: 'reset', when: 'after' },
   });
 
-  const summary = await runRestoreLocally({ request: requestFor(incident, 'delete') }, { s3, store: fx.workStore() }).finally(() => s3.destroy());
+  // Chunks of 50 writes: more chunks than act at once, so some chunk lists its keys after others wrote.
+  const summary = await runRestoreLocally({ request: requestFor(incident, 'delete') }, { s3, store: fx.workStore(), planChunkWrites: 50 }).finally(() =>
+    s3.destroy(),
+  );
 
   const after = await historyNow(plain, incident);
   expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { failed: 0, unchanged: KEYS - keysToChange(incident).length } });
