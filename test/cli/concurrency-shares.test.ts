@@ -6,7 +6,6 @@
  */
 import { expect } from '@jest/globals';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
 import { boundWrites, concurrencyShares, formatShares } from '../../cli/concurrency-shares.ts';
 import { INTERRUPTED_ERROR, trackInFlight } from '../../cli/in-flight.ts';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
@@ -16,7 +15,7 @@ import { workKeys } from '#core/steps/contracts.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { iso } from '../support/drive.ts';
 import { engineFixture } from '../support/engine-fixture.ts';
-import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
+import { eachKey, HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
 import { testS3Client } from '../support/s3.ts';
 import { cliFixture, runCli } from './run-cli.ts';
 
@@ -53,18 +52,13 @@ const KEYS = Array.from({ length: 40 }, (_, i) => `r/k${String(i).padStart(2, '0
 async function seed() {
   const bucket = await fx.versionedBucket('src');
   const w = new HistoryWriter(s3, bucket);
-  const limit = pLimit(8);
-  await Promise.all(
-    KEYS.map((key, i) =>
-      limit(async () => {
-        for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
-        if (i % 5 === 0) await w.del(key);
-      }),
-    ),
-  );
+  await eachKey(KEYS, async (key, i) => {
+    for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
+    if (i % 5 === 0) await w.del(key);
+  });
   await sleep(1100);
   const cut = w.log.length;
-  await Promise.all(KEYS.map((key, i) => limit(() => (i % 2 === 0 || i % 5 === 0 ? w.put(key, `${key} after`) : w.del(key)))));
+  await eachKey(KEYS, async (key, i) => void (await (i % 2 === 0 || i % 5 === 0 ? w.put(key, `${key} after`) : w.del(key))));
   const listed = await listHistory(s3, bucket);
   return { bucket, at: instantAtCut(w, listed, cut) };
 }

@@ -7,7 +7,6 @@
  * after the inventory. The outcome is the one of a single chain.
  */
 import { expect } from '@jest/globals';
-import pLimit from 'p-limit';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
 import { compareKeys } from '#core/s3/listing.ts';
@@ -17,7 +16,7 @@ import { RANGE_CHUNKS, workKeys } from '#core/steps/contracts.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { iso } from '../support/drive.ts';
 import { engineFixture } from '../support/engine-fixture.ts';
-import { HistoryWriter, bodyOf, byKeyMap, instantAtCut, listHistory, sleep, stateAt, type Entry } from '../support/history.ts';
+import { eachKey, HistoryWriter, bodyOf, byKeyMap, instantAtCut, listHistory, sleep, stateAt, type Entry } from '../support/history.ts';
 import { writeInventory } from '../support/inventory.ts';
 
 const fx = engineFixture('inv-ranges');
@@ -32,26 +31,17 @@ async function seed(label: string) {
   const bucket = await fx.versionedBucket(label);
   const reports = await fx.versionedBucket(`${label}-inv`);
   const w = new HistoryWriter(s3, bucket);
-  const limit = pLimit(8);
-  await Promise.all(
-    KEYS.map((key, i) =>
-      limit(async () => {
-        for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
-        if (i % 4 === 0) await w.del(key);
-        if (i % 8 === 0) await w.put(key, `${key} back`);
-      }),
-    ),
-  );
+  await eachKey(KEYS, async (key, i) => {
+    for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
+    if (i % 4 === 0) await w.del(key);
+    if (i % 8 === 0) await w.put(key, `${key} back`);
+  });
   await sleep(1100);
   const cut = w.log.length;
-  await Promise.all(
-    KEYS.map((key, i) =>
-      limit(async () => {
-        if (i % 3 === 0) await w.put(key, `${key} after T`);
-        else if (i % 3 === 1 && i % 4 !== 0) await w.del(key);
-      }),
-    ),
-  );
+  await eachKey(KEYS, async (key, i) => {
+    if (i % 3 === 0) await w.put(key, `${key} after T`);
+    else if (i % 3 === 1 && i % 4 !== 0) await w.del(key);
+  });
   const before = await listHistory(s3, bucket);
   const at = instantAtCut(w, before, cut);
   await sleep(1100);

@@ -10,14 +10,13 @@
  */
 import { expect } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import type { KeyOutcome } from '#core/restore/model.ts';
 import { RANGE_CHUNKS, workKeys } from '#core/steps/contracts.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { iso } from '../support/drive.ts';
 import { engineFixture } from '../support/engine-fixture.ts';
-import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, stateAt, bodyOf, type Entry } from '../support/history.ts';
+import { eachKey, HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, stateAt, bodyOf, type Entry } from '../support/history.ts';
 import { testS3Client } from '../support/s3.ts';
 
 const fx = engineFixture('sm-ranges');
@@ -29,26 +28,17 @@ const KEYS = [...Array.from({ length: 40 }, (_, i) => `r/k${String(i).padStart(2
 async function seed() {
   const bucket = await fx.versionedBucket('src');
   const w = new HistoryWriter(s3, bucket);
-  const limit = pLimit(8);
-  await Promise.all(
-    KEYS.map((key, i) =>
-      limit(async () => {
-        for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
-        if (i % 5 === 0) await w.del(key);
-        if (i % 5 === 0) await w.put(key, `${key} back`);
-      }),
-    ),
-  );
+  await eachKey(KEYS, async (key, i) => {
+    for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
+    if (i % 5 === 0) await w.del(key);
+    if (i % 5 === 0) await w.put(key, `${key} back`);
+  });
   await sleep(1100);
   const cut = w.log.length;
-  await Promise.all(
-    KEYS.map((key, i) =>
-      limit(async () => {
-        if (i % 3 === 0) await w.put(key, `${key} after`);
-        else if (i % 3 === 1) await w.del(key);
-      }),
-    ),
-  );
+  await eachKey(KEYS, async (key, i) => {
+    if (i % 3 === 0) await w.put(key, `${key} after`);
+    else if (i % 3 === 1) await w.del(key);
+  });
   await w.put('r/k40-new', 'new after T');
   const listed = await listHistory(s3, bucket);
   return { bucket, w, listed, at: instantAtCut(w, listed, cut) };

@@ -20,6 +20,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
 
 /** One entry of a listed history, as plain data. */
 export interface Entry {
@@ -348,4 +349,10 @@ export function instantAtCut(writer: HistoryWriter, listed: readonly Entry[], cu
   const first = Math.min(...after);
   if (!(first - last >= 2)) throw new Error(`no instant between the writes before and after the cut (${last} .. ${first})`);
   return Math.floor((last + first) / 2);
+}
+
+/** Writes each key's history (`write(key, index)`), `concurrency` keys at a time; a key's own writes stay in order. */
+export async function eachKey(keys: readonly string[], write: (key: string, index: number) => Promise<void>, concurrency = 8): Promise<void> {
+  const limit = pLimit(concurrency);
+  await Promise.all(keys.map((key, index) => limit(() => write(key, index))));
 }

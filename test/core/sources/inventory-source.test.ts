@@ -7,12 +7,11 @@
  * keys created after the inventory by a listing of current keys.
  */
 import { expect } from '@jest/globals';
-import pLimit from 'p-limit';
 import { runRestoreLocally } from '../../../cli/local-runner.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { iso } from '../../support/drive.ts';
 import { engineFixture } from '../../support/engine-fixture.ts';
-import { HistoryWriter, bodyOf, instantAtCut, listHistory, sleep, stateAt } from '../../support/history.ts';
+import { eachKey, HistoryWriter, bodyOf, instantAtCut, listHistory, sleep, stateAt } from '../../support/history.ts';
 import { writeInventory, INVENTORY_SCHEMA } from '../../support/inventory.ts';
 import { testS3Client } from '../../support/s3.ts';
 
@@ -26,26 +25,17 @@ async function seed(label: string) {
   const bucket = await fx.versionedBucket(label);
   const reports = await fx.versionedBucket(`${label}-inv`);
   const w = new HistoryWriter(s3, bucket);
-  const limit = pLimit(6);
-  await Promise.all(
-    KEYS.map((key, i) =>
-      limit(async () => {
-        for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
-      }),
-    ),
-  );
+  await eachKey(KEYS, async (key, i) => {
+    for (let v = 0; v < 1 + (i % 3); v++) await w.put(key, `${key} v${v}`);
+  });
   await w.put('p/deleted-before-T', 'gone');
   await w.del('p/deleted-before-T');
   await sleep(1100);
   const cut = w.log.length;
-  await Promise.all(
-    KEYS.map((key, i) =>
-      limit(async () => {
-        if (i % 3 === 0) await w.put(key, `${key} after T`);
-        else if (i % 3 === 1) await w.del(key);
-      }),
-    ),
-  );
+  await eachKey(KEYS, async (key, i) => {
+    if (i % 3 === 0) await w.put(key, `${key} after T`);
+    else if (i % 3 === 1) await w.del(key);
+  });
   await w.put('p/created-after-T', 'after T, before the inventory');
   const listed = await listHistory(s3, bucket);
   const at = instantAtCut(w, listed, cut);
