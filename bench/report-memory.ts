@@ -11,7 +11,6 @@
  *
  * Prints a table and one JSON line per size.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,7 +24,7 @@ import { createS3Client } from '#core/s3/client.ts';
 import { workKeys } from '#core/steps/contracts.ts';
 import { S3WorkStore, type WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from '../cli/file-work-store.ts';
-import { runAsChild } from './child.ts';
+import { measureInChild, runAsChild } from './child.ts';
 import { ensureEndpoint } from './local-s3.ts';
 import { removeBucket } from './seed.ts';
 import { table } from './report.ts';
@@ -107,19 +106,7 @@ async function measure({ place, rows }: ChildInput): Promise<ReportMemoryResult>
   };
 }
 
-function child(input: ChildInput): Promise<ReportMemoryResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.on('error', reject);
-    proc.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? 'null') as ReportMemoryResult)
-        : reject(new Error(`report-memory child exited with ${code}`)),
-    );
-  });
-}
+const child = (input: ChildInput): Promise<ReportMemoryResult> => measureInChild(__filename, input);
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

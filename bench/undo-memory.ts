@@ -13,7 +13,6 @@
  *
  * Prints a table and one JSON line per size.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,7 +23,7 @@ import { parseRestoreRequest } from '#core/restore/request.ts';
 import { undoKeySource } from '#core/sources/undo-source.ts';
 import type { WorkStore } from '#core/work-store/work-store.ts';
 import { FileWorkStore } from '../cli/file-work-store.ts';
-import { runAsChild } from './child.ts';
+import { measureInChild, runAsChild } from './child.ts';
 import { table } from './report.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { HttpRequest } from '@smithy/types';
@@ -143,19 +142,7 @@ async function measure({ dir, rows, chunksPerStep, rangeBytes }: ChildInput): Pr
   };
 }
 
-function child(input: ChildInput): Promise<UndoMemoryResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.on('error', reject);
-    proc.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? 'null') as UndoMemoryResult)
-        : reject(new Error(`undo-memory child exited with ${code}`)),
-    );
-  });
-}
+const child = (input: ChildInput): Promise<UndoMemoryResult> => measureInChild(__filename, input);
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
