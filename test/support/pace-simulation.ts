@@ -14,6 +14,7 @@
  * whatever the pace. It asserts nothing about real time.
  */
 import { BucketPace, PACE_DEFAULTS, retryDecision, type PaceSettings } from '#core/s3/pace.ts';
+import { seededRandom } from './fault-proxy.ts';
 
 export interface PaceSimulationOptions {
   /** Writes a second the bucket allows, at a virtual time (ms). */
@@ -82,21 +83,9 @@ class VirtualTime {
   }
 }
 
-/** mulberry32. */
-const seeded = (seed: number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
 export async function simulatePace(opts: PaceSimulationOptions): Promise<PaceSimulation> {
   const time = new VirtualTime();
-  const random = seeded(opts.seed ?? 7);
+  const random = seededRandom(opts.seed ?? 7);
   const settings = opts.settings ?? { ...PACE_DEFAULTS, maxInFlight: opts.workers ?? 32 };
   const latencyMs = opts.latencyMs ?? 300;
   const lag = () => random() * (opts.lagMs ?? 0);
