@@ -14,7 +14,9 @@
 import type { HistoryEntry } from '#core/restore/model.ts';
 import { planStep } from '#core/steps/plan.ts';
 import { countAction, emptyTotals, planKey } from '#core/restore/planner.ts';
-import type { PlanStepOutput } from '#core/steps/contracts.ts';
+import type { PlanStepInput, PlanStepOutput } from '#core/steps/contracts.ts';
+import type { KeyRange } from '#core/sources/key-ranges.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { toLines, type WorkStore } from '#core/work-store/work-store.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import { seedTotals } from './seed.ts';
@@ -31,7 +33,7 @@ import {
 import { runAsChild } from './child.ts';
 
 /** A store that serializes chunks as the work bucket would and keeps nothing. */
-class DiscardingStore implements WorkStore {
+export class DiscardingStore implements WorkStore {
   bytes = 0;
   putLines(_key: string, rows: readonly unknown[]): Promise<void> {
     this.bytes += toLines(rows).length;
@@ -130,6 +132,56 @@ export interface PlanningRun {
   readonly planKeyAlone?: boolean;
 }
 
+/** The request planned by the bench: the scope's prefix to `at`, copy mode, the rest absent. */
+export const benchRequest = (bucket: string, at: string): PlanStepInput['request'] => ({
+  bucket,
+  prefix: PREFIX,
+  at,
+  mode: 'copy',
+  dryRun: false,
+  key: undefined,
+  versionId: undefined,
+  beforeVersionId: undefined,
+  undelete: undefined,
+  since: undefined,
+  confirmPermanentDelete: undefined,
+});
+
+/** What a chain of plan steps starts from: nothing planned, or a range of `Partition Scope` with its own plan. */
+export interface PlanStart {
+  readonly range?: KeyRange;
+  readonly plan?: PlanStepOutput;
+  /** Ranges listed at once in each step (one process). */
+  readonly ranges?: number;
+  readonly onPage: (entries: number) => void;
+}
+
+/** Runs plan steps, each from where the last stopped, until the scope (or the range) is planned, as the state machine loops them. */
+export async function planToEnd(s3: S3Client, store: WorkStore, request: PlanStepInput['request'], start: PlanStart) {
+  let planned: PlanStepOutput = start.plan ?? { chunks: [], cursor: null, done: false, nextChunk: 0, totals: undefined as never, actPhase: 'all' };
+  let steps = 0;
+  let chunks = 0;
+  do {
+    planned = await planStep(
+      s3,
+      store,
+      {
+        restoreId: 'bench-planning',
+        workBucket: 'discarded',
+        request,
+        cursor: planned.cursor,
+        nextChunk: planned.nextChunk,
+        ...(planned.totals ? { totals: planned.totals } : {}),
+        ...(start.range ? { range: start.range } : {}),
+      },
+      { onPage: start.onPage, ranges: start.ranges ?? 1 },
+    );
+    steps += 1;
+    chunks += planned.chunks.length;
+  } while (!planned.done);
+  return { planned, steps, chunks };
+}
+
 /** Plans the synthetic listing of about `targetEntries` entries (or the seeded bucket of `run`), step by step, and measures it. */
 export async function measurePlanning(targetEntries: number, run: PlanningRun = {}): Promise<PlanningResult> {
   const keys = run.bucket !== undefined ? run.keys! : Math.ceil(targetEntries / ENTRIES_PER_KEY);
@@ -140,40 +192,13 @@ export async function measurePlanning(targetEntries: number, run: PlanningRun = 
       : syntheticS3(keys, { latencyMs: run.latencyMs ?? 0, versionsLatencyMs: run.pageMs ?? run.latencyMs ?? 0, stats });
   const store = new DiscardingStore();
   const at = new Date(run.bucket !== undefined ? run.cut! : CUT).toISOString();
-  const request = { bucket: run.bucket ?? BUCKET, prefix: PREFIX, at, mode: 'copy' as const, dryRun: false };
+  const request = benchRequest(run.bucket ?? BUCKET, at);
   const ranges = run.ranges ?? 1;
   let entries = 0;
-  let planned: PlanStepOutput = { chunks: [], cursor: null, done: false, nextChunk: 0, totals: undefined as never, actPhase: 'all' };
-  let steps = 0;
-  let chunks = 0;
   const baselineRssMiB = process.memoryUsage().rss / 2 ** 20;
   const cpu0 = process.cpuUsage();
   const started = Date.now();
-  do {
-    planned = await planStep(
-      s3,
-      store,
-      {
-        restoreId: 'bench-planning',
-        workBucket: 'discarded',
-        request: {
-          ...request,
-          key: undefined,
-          versionId: undefined,
-          beforeVersionId: undefined,
-          undelete: undefined,
-          since: undefined,
-          confirmPermanentDelete: undefined,
-        },
-        cursor: planned.cursor,
-        nextChunk: planned.nextChunk,
-        ...(planned.totals ? { totals: planned.totals } : {}),
-      },
-      { onPage: (n) => (entries += n), ranges },
-    );
-    steps += 1;
-    chunks += planned.chunks.length;
-  } while (!planned.done);
+  const { planned, steps, chunks } = await planToEnd(s3, store, request, { ranges, onPage: (n) => (entries += n) });
   const wallMs = Date.now() - started;
   const cpu = process.cpuUsage(cpu0);
   // A plan step that stops mid-page leaves the page's rest to the next step, which lists it again: `entries` counts what was listed.

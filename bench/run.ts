@@ -14,6 +14,7 @@
  *   --planning-entries E  synthetic listing size (default 1,000,000; 10,000,000 with --only planning)
  *   --ranged-entries R    synthetic listing planned as 1, 4 and 16 key ranges with listing latency (default 200,000)
  *   --latency-ms L        the synthetic S3's time per answer for the ranged rows (default 80)
+ *   --apart-entries A     synthetic listing planned as 1, 4 and 16 ranges, each range in its own process, at --latency-ms (default 1,000,000; 0: none)
  *   --slow-page-entries S synthetic listing of the latency-bound rows (default 200,000)
  *   --slow-page-ms P      their time per ListObjectVersions page, long enough that latency, not CPU, binds (default 1000)
  *   --planning-rgw-keys K keys seeded for the planning rows on the endpoint (default 10,000; 0: none)
@@ -34,6 +35,7 @@ import { createS3Client } from '#core/s3/client.ts';
 import { FaultProxy } from '../test/support/fault-proxy.ts';
 import { ensureEndpoint } from './local-s3.ts';
 import { listParallel, listSequential } from './parallel-listing.ts';
+import type { ApartResult } from './planning-apart.ts';
 import type { PlanningResult } from './planning.ts';
 import {
   describeOverBound,
@@ -71,6 +73,7 @@ function options() {
       'planning-entries': { type: 'string' },
       'ranged-entries': { type: 'string' },
       'latency-ms': { type: 'string' },
+      'apart-entries': { type: 'string', default: '1000000' },
       'slow-page-ms': { type: 'string', default: '1000' },
       'slow-page-entries': { type: 'string', default: '200000' },
       'planning-rgw-keys': { type: 'string', default: '10000' },
@@ -97,6 +100,7 @@ function options() {
     planningEntries: Number(values['planning-entries'] ?? (onlyPlanning ? 10_000_000 : 1_000_000)),
     rangedEntries: Number(values['ranged-entries'] ?? 200_000),
     latencyMs: Number(values['latency-ms'] ?? 80),
+    apartEntries: Number(values['apart-entries']),
     slowPageMs: Number(values['slow-page-ms']),
     slowPageEntries: Number(values['slow-page-entries']),
     planningRgwKeys: Number(values['planning-rgw-keys']),
@@ -478,14 +482,14 @@ async function planning(run: Run): Promise<void> {
     const one = runs[0]!;
     run.printed.push(
       table(
-        [`planning ranges at once, synthetic S3, ${scenario.label}, load ${loadAt} → ${load1()}`, ...RANGED_HEADER.slice(1)],
+        [`planning ranges at once in one process (one JS thread), synthetic S3, ${scenario.label}, load ${loadAt} → ${load1()}`, ...RANGED_HEADER.slice(1)],
         runs.map((r) => rangedRow(r, one, (r.ranges * 1000) / (scenario.pageMs / 1000))),
       ),
     );
     const sixteen = runs.at(-1)!;
     const latencyCeiling = (16 * 1000) / (scenario.pageMs / 1000);
     run.targets.push({
-      name: `planning: 16 ranges ≥ 10 × one chain, ${scenario.pageMs} ms a page`,
+      name: `planning: 16 ranges ≥ 10 × one chain, ${scenario.pageMs} ms a page, one process`,
       pass: one.wallMs >= 10 * sixteen.wallMs,
       detail:
         `${(one.wallMs / sixteen.wallMs).toFixed(1)} × (${sixteen.entriesPerSecond.toLocaleString('en')} vs ${one.entriesPerSecond.toLocaleString('en')} entries/s); ` +
@@ -504,7 +508,97 @@ async function planning(run: Run): Promise<void> {
     }
   }
 
+  if (opts.apartEntries > 0) await planningApart(run);
   if (opts.planningRgwKeys > 0) await planningOnEndpoint(run);
+}
+
+/**
+ * The two least walls of ranges planned apart: latency's (the partition, then
+ * the largest range's pages back to back, no CPU at all) and CPU's (all the
+ * CPU spread over the cores the ranges could use); what binds is the larger,
+ * and the machine's load when the wall is well above both.
+ */
+function apartFloors(r: ApartResult, pageMs: number): { latencyMs: number; cpuMs: number; binds: string } {
+  const largestPages = Math.max(...r.perRange.map((p) => Math.ceil(p.entries / 1000)));
+  const latencyMs = r.partitionMs + largestPages * pageMs;
+  const cpuMs = r.cpuMs / Math.min(r.rangesPlanned, r.cores);
+  const binds =
+    latencyMs >= cpuMs ? (r.rangesPlanned > 1 ? 'latency (partition + largest range)' : 'latency') : `CPU (${Math.min(r.rangesPlanned, r.cores)} cores)`;
+  return { latencyMs, cpuMs, binds: r.wallMs > 1.5 * Math.max(latencyMs, cpuMs) ? `${binds}, and the machine's load` : binds };
+}
+
+/**
+ * Planning as deployed: the real partition, then each range planned in its own
+ * process (one Lambda per range), its own synthetic S3 answering each page
+ * after --latency-ms. The processes share this machine's cores, where each
+ * Lambda would have its own: the CPU ceiling is the cores', not one thread's.
+ */
+async function planningApart(run: Run): Promise<void> {
+  const { opts } = run;
+  const loadAt = load1();
+  const pageMs = opts.latencyMs;
+  log(
+    `planning ${opts.apartEntries.toLocaleString('en')} synthetic entries as 1, 4 and 16 ranges, each range in its own process, ${pageMs} ms a page, load ${loadAt}`,
+  );
+  const runs: ApartResult[] = [];
+  for (const ranges of [1, 4, 16]) {
+    runs.push(await child<ApartResult>('planning-apart.ts', { entries: opts.apartEntries, ranges, pageMs, latencyMs: pageMs }));
+    log(`  ${ranges} range(s): ${(runs.at(-1)!.wallMs / 1000).toFixed(1)} s, load ${load1()}`);
+  }
+  const loadAfter = load1();
+  run.results.planningApart = { pageMs, load: [loadAt, loadAfter], runs };
+  const one = runs[0]!;
+  const row = (r: ApartResult): string[] => {
+    const planningMs = r.wallMs - r.partitionMs;
+    const floors = apartFloors(r, pageMs);
+    return [
+      `${r.ranges} range${r.ranges === 1 ? '' : 's'} (${r.rangesPlanned} planned)`,
+      r.scopeEntries.toLocaleString('en'),
+      r.entries.toLocaleString('en'),
+      (r.wallMs / 1000).toFixed(1),
+      (r.partitionMs / 1000).toFixed(1),
+      r.perRange.map((p) => (p.wallMs / 1000).toFixed(0)).join(' '),
+      r.entriesPerSecond.toLocaleString('en'),
+      (one.wallMs / r.wallMs).toFixed(1),
+      ((one.wallMs - one.partitionMs) / planningMs).toFixed(1),
+      (r.cpuMs / 1000).toFixed(1),
+      (r.cpuMs / r.wallMs).toFixed(2),
+      r.entriesPerCpuSecond.toLocaleString('en'),
+      (floors.latencyMs / 1000).toFixed(1),
+      (floors.cpuMs / 1000).toFixed(1),
+      floors.binds,
+    ];
+  };
+  run.printed.push(
+    table(
+      [
+        `planning, ${pageMs} ms a page, ranges in separate processes (as deployed: one Lambda per range), ${runs[0]!.cores} cores, load ${loadAt} → ${loadAfter}`,
+        'scope entries',
+        'listed',
+        'wall s',
+        'of it partition s',
+        'each range s',
+        'entries/s',
+        '× one chain',
+        '× one chain, planning alone',
+        'CPU s (all)',
+        'cores used',
+        'entries/CPU-s',
+        'latency floor s',
+        'CPU floor s',
+        'binds',
+      ],
+      runs.map(row),
+    ),
+  );
+  const sixteen = runs.at(-1)!;
+  run.targets.push({
+    name: `planning: 16 ranges ≥ 10 × one chain, ${pageMs} ms a page, ranges in separate processes`,
+    pass: one.wallMs >= 10 * sixteen.wallMs,
+    detail:
+      `${(one.wallMs / sixteen.wallMs).toFixed(1)} × (${sixteen.entriesPerSecond.toLocaleString('en')} vs ${one.entriesPerSecond.toLocaleString('en')} entries/s), ` +
+      `partition ${(sixteen.partitionMs / 1000).toFixed(1)} s of ${(sixteen.wallMs / 1000).toFixed(1)}; ${(sixteen.cpuMs / sixteen.wallMs).toFixed(2)} of ${sixteen.cores} cores used, load ${loadAt} → ${loadAfter}`,
+  });
 }
 
 /** The same planning, 1, 4 and 16 ranges, on a bucket of the endpoint seeded once. */
