@@ -17,7 +17,7 @@ export const STEP_HANDLER_NAMES = [
 /** A handler the state machine runs as a task (the local runner calls it in-process). */
 export type StepHandlerName = (typeof STEP_HANDLER_NAMES)[number];
 
-/** The API, and the function that gathers recovery events into restores (lib/restore-triggers.ts). */
-export type RestoreHandlerName = StepHandlerName | 'api' | 'gather-recovery-events';
+/** The API, the function that gathers recovery events into restores, and the one that starts requested and scheduled restores (lib/restore-triggers.ts). */
+export type RestoreHandlerName = StepHandlerName | 'api' | 'gather-recovery-events' | 'start-requested-restore';
 
 export const isStepHandlerName = (name: string): name is StepHandlerName => (STEP_HANDLER_NAMES as readonly string[]).includes(name);

@@ -245,7 +245,7 @@ export function grantUseKmsKeys(grantee: iam.IGrantable, keyArns: readonly strin
   }
 }
 
-/** The API may start restores (executions of the restore state machine). */
+/** The API, the gather function and the one that starts requested and scheduled restores may start restores (executions of the restore state machine), nothing else. */
 export function grantStartRestores(fn: RestoreGrantee, stateMachine: sfn.IStateMachine): void {
   stateMachine.grantStartExecution(fn);
 }

@@ -5,14 +5,19 @@
  * a protected prefix (undelete). Requests and schedules target the restore state
  * machine; the two recovery rules put one message per object on the recovery
  * queue, and `gather-recovery-events` starts one restore per batch and prefix
- * (lambdas/core/restore/recovery-events.ts). Every target has a retry policy and
- * a dead-letter queue for what can't be delivered.
+ * (lambdas/core/restore/recovery-events.ts). Requests and schedules go through
+ * `start-requested-restore`, which names each execution by its restore id (a
+ * schedule's run by the id and its firing time), as the API does, so `status`,
+ * `verify` and `undo` find every restore by its id. Every target has a retry
+ * policy and a dead-letter queue for what can't be delivered; the start function
+ * retries its own failures and then puts the event on the same dead-letter queue.
  */
 import { Aws, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -21,7 +26,7 @@ import { Construct } from 'constructs';
 import type { ScheduledRestore, WatchedPrefix } from './config.ts';
 import { acknowledge } from './nag.ts';
 import { RestoreFunction } from './restore-function.ts';
-import { grantWriteRecoveryManifests } from './restore-grants.ts';
+import { grantStartRestores, grantWriteRecoveryManifests } from './restore-grants.ts';
 import { DETAIL_TYPES, EVENT_SOURCE } from './restore-state-machine.ts';
 
 export const GUARDDUTY_SCAN_RESULT = 'GuardDuty Malware Protection Object Scan Result';
@@ -82,8 +87,10 @@ export class RestoreTriggers extends Construct {
   public readonly recoveryQueue?: sqs.Queue;
   /** Reads the recovery queue in batches and starts one restore per group; only with the queue. */
   public readonly gatherRecoveryEvents?: RestoreFunction;
+  /** Starts the restore of a `Restore Requested` event or a schedule's firing, its execution named by its restore id. */
+  public readonly startRequestedRestore: RestoreFunction;
 
-  private readonly target: (input: events.RuleTargetInput) => targets.SfnStateMachine;
+  private readonly target: (input: events.RuleTargetInput) => targets.LambdaFunction;
 
   constructor(scope: Construct, id: string, props: RestoreTriggersProps) {
     super(scope, id);
@@ -98,7 +105,16 @@ export class RestoreTriggers extends Construct {
     });
 
     const retry = { maxEventAge: props.maxEventAge ?? Duration.hours(2), retryAttempts: props.retryAttempts ?? 8 };
-    this.target = (input) => new targets.SfnStateMachine(props.stateMachine, { input, deadLetterQueue: this.deadLetterQueue, ...retry });
+    this.startRequestedRestore = new RestoreFunction(this, 'StartRequestedRestore', {
+      handlerName: 'start-requested-restore',
+      description: 'Starts the restore a Restore Requested event or a schedule asks for, its execution named by its restore id',
+      ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+      environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+    });
+    grantStartRestores(this.startRequestedRestore, props.stateMachine);
+    // A start that fails (throttled, say) is retried by Lambda, then lands beside what EventBridge could not deliver.
+    this.startRequestedRestore.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.deadLetterQueue) });
+    this.target = (input) => new targets.LambdaFunction(this.startRequestedRestore, { event: input, deadLetterQueue: this.deadLetterQueue, ...retry });
 
     // Restore requests get a bus of their own: on the default bus anyone with events:PutEvents
     // there could start any restore, bypassing the API's IAM check.
@@ -121,7 +137,8 @@ export class RestoreTriggers extends Construct {
       rule: new events.Rule(this, `Schedule-${scheduled.name}`, {
         description: `s3-rewind: scheduled restore "${scheduled.name}"`,
         schedule: events.Schedule.expression(scheduled.schedule),
-        targets: [this.target(events.RuleTargetInput.fromObject({ request: scheduled.request }))],
+        // Each firing is a run of its own, named by the request's id and the firing time.
+        targets: [this.target(events.RuleTargetInput.fromObject({ request: scheduled.request, firedAt: events.EventField.time }))],
       }),
     }));
 
@@ -146,7 +163,7 @@ export class RestoreTriggers extends Construct {
         ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
         environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn, WORK_BUCKET: props.workBucket.bucketName },
       });
-      props.stateMachine.grantStartExecution(gather);
+      grantStartRestores(gather, props.stateMachine);
       grantWriteRecoveryManifests(gather, props.workBucket);
       gather.addEventSource(
         new SqsEventSource(queue, {

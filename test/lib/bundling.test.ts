@@ -12,7 +12,7 @@ import { RestoreFunction } from '../../lib/restore-function.ts';
 import { resourcesOf } from './support.ts';
 import { Template } from 'aws-cdk-lib/assertions';
 
-const HANDLERS: RestoreHandlerName[] = [...STEP_HANDLER_NAMES, 'api', 'gather-recovery-events'];
+const HANDLERS: RestoreHandlerName[] = [...STEP_HANDLER_NAMES, 'api', 'gather-recovery-events', 'start-requested-restore'];
 
 test('every handler bundles with the local esbuild into a CommonJS index.js with a source map that loads and exports handler', () => {
   const app = new App();

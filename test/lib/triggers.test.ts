@@ -1,6 +1,7 @@
 /**
- * EventBridge triggers: the request and schedule rules start the restore state
- * machine, the recovery rules (undelete, malware rollback) put one message per
+ * EventBridge triggers: the request and schedule rules invoke
+ * start-requested-restore, which starts the restore state machine with the
+ * execution named by the restore id; the recovery rules (undelete, malware rollback) put one message per
  * object on the recovery queue that gather-recovery-events reads in batches;
  * every target has a retry policy and a dead-letter queue; each pattern matches
  * the events it is for and no others, and turns them into the restore meant.
@@ -57,8 +58,8 @@ const objectDeleted = (over: { deletionType?: string; reason?: string; bucket?: 
   },
 });
 
-test('request and schedule rules target the state machine, recovery rules the recovery queue, each with a dead-letter queue and a retry policy', () => {
-  const machine = logicalIdOf(stack.restores.stateMachine);
+test('request and schedule rules target start-requested-restore, recovery rules the recovery queue, each with a dead-letter queue and a retry policy', () => {
+  const start = logicalIdOf(stack.triggers.startRequestedRestore);
   const queue = logicalIdOf(stack.triggers.recoveryQueue!);
   const dlq = logicalIdOf(stack.triggers.deadLetterQueue);
   expect(Object.keys(rules)).toHaveLength(stack.triggers.rules.length);
@@ -68,7 +69,7 @@ test('request and schedule rules target the state machine, recovery rules the re
     const targets = rule.Properties.Targets as Array<Record<string, Json>>;
     expect(targets).toHaveLength(1);
     expect(targets[0]).toMatchObject({
-      Arn: recovery.includes(id) ? { 'Fn::GetAtt': [queue, 'Arn'] } : { Ref: machine },
+      Arn: recovery.includes(id) ? { 'Fn::GetAtt': [queue, 'Arn'] } : { 'Fn::GetAtt': [start, 'Arn'] },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
       RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 8 },
     });
@@ -121,6 +122,37 @@ describe('the recovery queue and gather-recovery-events', () => {
     expect(plain.triggers.recoveryQueue).toBeUndefined();
     expect(plain.triggers.gatherRecoveryEvents).toBeUndefined();
     expect(Object.keys(resourcesOf(plainTemplate, 'AWS::Lambda::EventSourceMapping'))).toHaveLength(0);
+  });
+});
+
+describe('start-requested-restore', () => {
+  const startId = () => logicalIdOf(stack.triggers.startRequestedRestore);
+
+  test('the function may start executions of the restore state machine and put the events it failed to start on the dead-letter queue, nothing else', () => {
+    const permissions = permissionsOf(template, logicalIdOf(stack.triggers.startRequestedRestore.executionRole));
+    const dlq = logicalIdOf(stack.triggers.deadLetterQueue);
+    const other = Object.entries(permissions).filter(([action]) => !action.startsWith('logs:') && !action.startsWith('xray:'));
+    expect(Object.fromEntries(other.filter(([action]) => !action.startsWith('sqs:')))).toEqual({
+      'states:StartExecution': [expect.stringContaining(logicalIdOf(stack.restores.stateMachine))],
+    });
+    const sqs = other.filter(([action]) => action.startsWith('sqs:'));
+    expect(sqs.map(([action]) => action)).toContain('sqs:SendMessage');
+    expect(sqs.every(([action, where]) => !action.startsWith('sqs:Receive') && !action.startsWith('sqs:Delete') && where.every((w) => w.includes(dlq)))).toBe(
+      true,
+    );
+  });
+
+  test('a start that fails is retried twice by Lambda, then goes to the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: startId() },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(stack.triggers.deadLetterQueue), 'Arn'] } } },
+    });
+  });
+
+  test('the function is told which state machine to start', () => {
+    const fn = resourcesOf(template, 'AWS::Lambda::Function')[startId()]!.Properties as { Environment: { Variables: Record<string, Json> } };
+    expect(fn.Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: logicalIdOf(stack.restores.stateMachine) });
   });
 });
 
@@ -196,13 +228,16 @@ describe('Restore Requested', () => {
 });
 
 describe('scheduled restores', () => {
-  test('a schedule starts its configured request on its cron expression', () => {
+  test('a schedule starts its configured request on its cron expression, with the firing time that names its run', () => {
     const scheduled = stack.triggers.scheduleRules[0]!;
     expect(scheduled.name).toBe('nightly-sandbox-reset');
     const properties = ruleOf(scheduled.rule);
     expect(properties.ScheduleExpression).toBe('cron(0 3 * * ? *)');
-    const input = JSON.parse((properties.Targets as Array<{ Input: string }>)[0]!.Input) as unknown;
-    expect(input).toEqual({ request: FULL_CONTEXT['s3-rewind:schedules'][0].request });
+    const firing = { ...envelope, source: 'aws.events', 'detail-type': 'Scheduled Event', time: '2026-11-21T03:00:00Z', detail: {} };
+    expect(transformInput(transformerOf(scheduled.rule), firing)).toEqual({
+      request: FULL_CONTEXT['s3-rewind:schedules'][0].request,
+      firedAt: '2026-11-21T03:00:00Z',
+    });
   });
 });
 

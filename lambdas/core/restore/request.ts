@@ -384,9 +384,10 @@ export function restoreIdOf(request: RestoreRequest): string {
 /**
  * A restore id: the format `restoreIdOf` gives, or that id and `-<n>` (n from 2)
  * for the n-th run of the same request, started on purpose once the earlier one
- * ended (`runIdOf`). Every id `restoreIdOf` gives stays valid.
+ * ended (`runIdOf`), or that id and `-<UTC firing time>` (`20261206T210000Z`) for
+ * a schedule's run (`scheduledRunIdOf`). Every id `restoreIdOf` gives stays valid.
  */
-export const RESTORE_ID = /^(plan|copy|delete|undo)-[0-9a-f]{20}(-([2-9]|[1-9]\d{1,3}))?$/;
+export const RESTORE_ID = /^(plan|copy|delete|undo)-[0-9a-f]{20}(-([2-9]|[1-9]\d{1,3})|-\d{8}T\d{6}Z)?$/;
 
 /**
  * The request as the execution receives it: the fields `restoreIdOf` covers, in

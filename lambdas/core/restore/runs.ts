@@ -35,3 +35,16 @@ export async function runToStartOrFollow(
   }
   return undefined;
 }
+
+/**
+ * The restore id of a schedule's run: the request's id and the UTC time the
+ * schedule fired (`copy-…-20261206T210000Z`). Each firing is a run of its own,
+ * never refused as one that ran already; the same firing delivered twice
+ * (EventBridge delivers at least once) has the same id and starts once.
+ */
+export function scheduledRunIdOf(restoreId: string, firedAt: string): string {
+  const time = Date.parse(firedAt);
+  if (Number.isNaN(time)) throw new Error(`not a firing time: "${firedAt}"`);
+  const utc = new Date(time).toISOString();
+  return `${restoreId}-${utc.slice(0, 19).replace(/[-:]/g, '')}Z`;
+}
