@@ -2,11 +2,10 @@
  * What starts a restore besides the API: schedules, `Restore Requested` events,
  * and, per configured bucket and prefix, a GuardDuty malware finding (roll the
  * object back to the version before the infected one) or a new delete marker in
- * a protected prefix (undelete). Requests and schedules target the restore state
- * machine; the two recovery rules put one message per object on the recovery
- * queue, and `gather-recovery-events` starts one restore per batch and prefix
- * (lambdas/core/restore/recovery-events.ts). Requests and schedules go through
- * `start-requested-restore`, which names each execution by its restore id (a
+ * a protected prefix (undelete). The two recovery rules put one message per
+ * object on the recovery queue, and `gather-recovery-events` starts one restore
+ * per batch and prefix (lambdas/core/restore/recovery-events.ts). Requests and
+ * schedules go through `start-requested-restore`, which names each execution by its restore id (a
  * schedule's run by the id and its firing time), as the API does, so `status`,
  * `verify` and `undo` find every restore by its id. Every target has a retry
  * policy and a dead-letter queue for what can't be delivered; the start function

@@ -29,8 +29,9 @@ export interface DestinationLeases {
 }
 
 /**
- * The restore id is the execution's name (unique per execution: the API and CLI
- * name executions `restoreIdOf(request)`; EventBridge gives each a fresh one), so
+ * The restore id is the execution's name (unique per execution: the API, the CLI
+ * and the triggers name executions `restoreIdOf(request)`, a schedule's runs
+ * `<id>-<firing time>`), so
  * two runs of one request never share a work prefix.
  *
  * A request with `to` that writes (not a dry run) takes the lease on its

@@ -1,20 +1,25 @@
 /**
  * A `Restore Requested` event (source `s3-rewind`) with a batch request in its
  * detail: a manifest, a destination with history, an engine. The rule's input
- * transformer (executed as EventBridge would, test/lib/event-pattern.ts) must
- * hand the detail to the state machine as the request, untouched; the Validate
+ * transformer (executed as EventBridge would, test/lib/event-pattern.ts) and
+ * start-requested-restore (Step Functions mocked) must hand the detail to the
+ * state machine as the request, every field kept, in an execution named by its
+ * restore id; the Validate
  * Request step must read every field from that execution input; and the
  * deployed definition, run locally on that input against the local S3, must
  * restore the manifest's keys to the destination with their history.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policyFromEnv } from '#core/restore/policy.ts';
+import { canonicalRequest, parseRestoreRequest, restoreIdOf } from '#core/restore/request.ts';
 import type { RestoreExecutionInput } from '#core/steps/contracts.ts';
 import { FileWorkStore } from '../../../cli/file-work-store.ts';
 import { runRestoreLocally } from '../../../cli/local-runner.ts';
+import { makeHandler as startRequestedRestoreHandler } from '../../../lambdas/start-requested-restore/handler.ts';
 import { makeHandler as validateRequestHandler } from '../../../lambdas/validate-request/handler.ts';
 import { matchesPattern, transformInput } from '../../lib/event-pattern.ts';
 import { FULL_CONTEXT, logicalIdOf, resourcesOf, synth, type Json } from '../../lib/support.ts';
@@ -22,6 +27,7 @@ import { depsOf, iso } from '../../support/drive.ts';
 import { engineFixture } from '../../support/engine-fixture.ts';
 import { HistoryWriter, byKeyMap, listHistory, sleep, type Entry } from '../../support/history.ts';
 import { lambdaContext } from '../../support/lambda.ts';
+import { executionArnOf, mockStepFunctions } from '../../support/step-functions.ts';
 
 const { stack, template } = synth(FULL_CONTEXT);
 const rule = resourcesOf(template, 'AWS::Events::Rule')[logicalIdOf(stack.triggers.restoreRequestedRule)]!.Properties;
@@ -40,14 +46,27 @@ const restoreRequested = (detail: Record<string, Json>) => ({
   detail,
 });
 
-/** The execution input the rule starts the state machine with. */
-const executionInputOf = (event: ReturnType<typeof restoreRequested>) => transformInput(transformer, event) as unknown as RestoreExecutionInput;
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:s3-rewind';
+const sfn = mockStepFunctions();
+beforeEach(() => {
+  sfn.mock
+    .on(StartExecutionCommand)
+    .callsFake((input: { name: string }) => ({ executionArn: executionArnOf(STATE_MACHINE_ARN, input.name), startDate: new Date() }));
+});
+
+/** The execution the rule's target starts for the event: its name and input. */
+async function executionOf(event: ReturnType<typeof restoreRequested>): Promise<{ name: string; input: RestoreExecutionInput }> {
+  await startRequestedRestoreHandler(sfn.client, STATE_MACHINE_ARN)(transformInput(transformer, event) as never);
+  const last = sfn.startedNames().length - 1;
+  return { name: sfn.startedNames()[last] ?? '', input: sfn.sentInput(last) as RestoreExecutionInput };
+}
+const executionInputOf = async (event: ReturnType<typeof restoreRequested>) => (await executionOf(event)).input;
 
 /** A role ARN for the deployment's Batch Operations jobs: where one is configured, the engine is allowed. */
 const BATCH_OPERATIONS_ROLE_ARN = 'arn:aws:iam::111122223333:role/s3-rewind-batch-operations';
 
-describe('the Restore Requested rule hands a batch request to the state machine untouched', () => {
-  test('manifest, to, withHistory, engine and at arrive as the request, byte for byte', () => {
+describe('the Restore Requested rule hands a batch request to the state machine', () => {
+  test('manifest, to, withHistory, engine and at arrive as the request (at as its UTC instant), in an execution named by the restore id', async () => {
     // Prepare: a manifest key with spaces, quotes, a plus and non-ASCII, as JSON must carry them
     const detail = {
       bucket: 'example-bucket',
@@ -61,12 +80,14 @@ describe('the Restore Requested rule hands a batch request to the state machine 
     const event = restoreRequested(detail);
 
     // Act
-    const input = executionInputOf(event);
+    const { name, input } = await executionOf(event);
 
     // Assess
     expect(matchesPattern(rule.EventPattern as Record<string, Json>, event)).toBe(true);
-    expect(input).toEqual({ request: detail, requestedBy: 'event' });
-    expect(JSON.stringify(input.request)).toBe(JSON.stringify(detail));
+    const request = parseRestoreRequest(detail);
+    expect(name).toBe(restoreIdOf(request));
+    expect(input).toEqual({ request: canonicalRequest(request), restoreId: name, requestedBy: 'event' });
+    expect(input.request).toMatchObject({ ...detail, at: '2026-10-31T23:00:00.000Z' });
   });
 });
 
@@ -104,15 +125,18 @@ describe('on the local S3', () => {
       // Prepare
       const { source, destination, at, manifest, policy } = await setUp();
       const detail = { bucket: source, manifest, at: iso(at), to: `s3://${destination}/restored/`, withHistory: true, engine };
-      const input = executionInputOf(restoreRequested(detail));
+      const { name, input } = await executionOf(restoreRequested(detail));
       const handler = validateRequestHandler(depsOf(s3), policy, fx.workBucket());
 
-      // Act: the payload the state machine's first task sends, $$.Execution.Input and the name EventBridge gave the execution
-      const context = await handler({ input, executionName: 'e6a7e8feb-b491-4cf7' }, lambdaContext('validate-request'));
+      // Act: the payload the state machine's first task sends, $$.Execution.Input and the execution's name
+      const context = await handler({ input, executionName: name }, lambdaContext('validate-request'));
 
       // Assess
-      expect(context.restoreId).toBe('e6a7e8feb-b491-4cf7');
-      expect(context.request).toMatchObject(detail);
+      expect(context.restoreId).toBe(name);
+      const { engine: asked, ...rest } = detail;
+      expect(context.request).toMatchObject(rest);
+      // The canonical request leaves the default engine unsaid, as the API's does.
+      expect(context.request.engine ?? 'lambda').toBe(asked);
     },
   );
 
@@ -123,7 +147,7 @@ describe('on the local S3', () => {
   test("the deployed definition, run on the execution input of the event, restores the manifest's keys to the destination with their history up to T", async () => {
     // Prepare
     const { source, destination, at, manifest, policy } = await setUp();
-    const input = executionInputOf(restoreRequested({ bucket: source, manifest, at: iso(at), to: `s3://${destination}/restored/`, withHistory: true }));
+    const input = await executionInputOf(restoreRequested({ bucket: source, manifest, at: iso(at), to: `s3://${destination}/restored/`, withHistory: true }));
     const home = mkdtempSync(join(tmpdir(), 's3-rewind-event-'));
     homes.push(home);
 
@@ -142,7 +166,7 @@ describe('on the local S3', () => {
   test('a dry run requested by event plans the same restore and writes nothing to the destination', async () => {
     // Prepare
     const { source, destination, at, manifest, policy } = await setUp();
-    const input = executionInputOf(
+    const input = await executionInputOf(
       restoreRequested({ bucket: source, manifest, at: iso(at), to: `s3://${destination}/restored/`, withHistory: true, dryRun: true }),
     );
     const home = mkdtempSync(join(tmpdir(), 's3-rewind-event-'));
