@@ -222,6 +222,7 @@ describe('IAM across the stack', () => {
       'next-chunks',
       'prepare-batch-jobs',
       'report',
+      'start-requested-restore',
       'validate-request',
     ]);
   });
