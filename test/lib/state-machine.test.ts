@@ -38,7 +38,8 @@ test('alarms watch failed, timed-out, aborted and throttled executions', () => {
 
 test('every restore function runs Node.js 22 on arm64 with active tracing, source maps and its own log group', () => {
   const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-  expect(functions).toHaveLength(8);
+  // The steps (delete mode off: no delete-newer-versions), the API and start-requested-restore.
+  expect(functions).toHaveLength(9);
   for (const fn of functions) {
     expect(fn.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
