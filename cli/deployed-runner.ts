@@ -70,7 +70,7 @@ export function checkRestoreId(restoreId: string): void {
   if (!RESTORE_ID.test(restoreId)) {
     throw new UsageError(
       `"${restoreId}" is not a restore id`,
-      'a restore id is plan-, copy-, delete- or undo- and 20 hexadecimal digits (then -2, -3… for a run again), as restore prints it',
+      'a restore id is plan-, copy-, delete- or undo- and 20 hexadecimal digits (then -2, -3… for a run again, or -<UTC firing time> for a schedule run), as restore prints it',
     );
   }
 }

@@ -175,7 +175,7 @@ export async function restoreStatus(event: APIGatewayProxyEvent, api: ApiContext
   const restoreId = event.pathParameters?.id ?? '';
   if (!RESTORE_ID.test(restoreId)) {
     throw new RequestError('not a restore id', [
-      'id: is not a restore id: plan-, copy-, delete- or undo- and 20 hexadecimal digits, then -2, -3… for a later run of the same request',
+      'id: is not a restore id: plan-, copy-, delete- or undo- and 20 hexadecimal digits, then -2, -3… for a later run of the same request or -<UTC firing time> for a schedule run',
     ]);
   }
   let execution: DescribeExecutionOutput;
