@@ -5,7 +5,8 @@
  */
 import { expect } from '@jest/globals';
 import { RequestError } from '#core/restore/errors.ts';
-import { canonicalRequest, parseRestoreRequest, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
+import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
+import { scheduledRunIdOf } from '#core/restore/runs.ts';
 
 const AT = '2026-11-20T10:00:00Z';
 const base = { bucket: 'my-bucket', key: 'docs/report.pdf' };
@@ -319,4 +320,14 @@ describe('restoreIdOf', () => {
     expect(idOf({ ...base, at: AT, mode: 'delete', confirmPermanentDelete: true })).toMatch(/^delete-[0-9a-f]{20}$/);
     expect(idOf({ ...base, at: AT, dryRun: true })).toMatch(/^plan-[0-9a-f]{20}$/);
   });
+});
+
+test("a schedule's run id is the restore id and the UTC firing time, and is a restore id; other suffixes are not", () => {
+  const id = 'copy-0123456789abcdef0123';
+  expect(scheduledRunIdOf(id, '2026-12-06T03:00:00Z')).toBe(`${id}-20261206T030000Z`);
+  expect(scheduledRunIdOf(id, '2026-12-06T04:00:00+01:00')).toBe(`${id}-20261206T030000Z`);
+  expect(RESTORE_ID.test(`${id}-20261206T030000Z`)).toBe(true);
+  expect(RESTORE_ID.test(`${id}-2`)).toBe(true);
+  for (const bad of [`${id}-20261206T0300Z`, `${id}-20261206T030000`, `${id}-1`, `${id}-2-20261206T030000Z`]) expect(RESTORE_ID.test(bad)).toBe(false);
+  expect(() => scheduledRunIdOf(id, 'tonight')).toThrow('not a firing time');
 });
