@@ -6,7 +6,7 @@
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { RestoreRequest } from '#core/restore/request.ts';
-import { executionArnOf } from '#core/steps/contracts.ts';
+import { executionArnOf, executionRunning } from '#core/steps/contracts.ts';
 import { checkRestoreId, describe, requestOfInput } from './deployed-runner.ts';
 import { UsageError } from './exit.ts';
 
@@ -37,8 +37,5 @@ export async function deployedRestoreOf(sfn: SFNClient, stateMachineArn: string,
     );
   }
   const status = execution.status ?? 'UNKNOWN';
-  return { restoreId, executionArn, status, running: status === 'RUNNING' || status === 'PENDING_REDRIVE', request };
+  return { restoreId, executionArn, status, running: executionRunning(status), request };
 }
-
-/** ` --state-machine-arn ARN`: what a command about a deployed restore adds to name it. */
-export const onStateMachine = (stateMachineArn: string): string => ` --state-machine-arn ${stateMachineArn}`;

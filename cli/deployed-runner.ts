@@ -20,7 +20,7 @@ import {
 import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
 import type { RestoreExecutionInput, RestoreSummary } from '#core/steps/contracts.ts';
-import { executionArnOf } from '#core/steps/contracts.ts';
+import { executionArnOf, executionRunning } from '#core/steps/contracts.ts';
 import { RestoreFailedError, UsageError } from './exit.ts';
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<name>` */
@@ -75,8 +75,6 @@ export function checkRestoreId(restoreId: string): void {
   }
 }
 
-const isRunning = (status: string | undefined) => status === 'RUNNING' || status === 'PENDING_REDRIVE';
-
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts the restore on the stack (or, with `again`, its next run) and follows it to its end; resolves to the summary. */
@@ -86,11 +84,6 @@ export async function runRestoreDeployed(request: RestoreRequest, options: Deplo
   const runId = options.again ? await startAgain(canonical, options) : await startOnce(canonical, options);
   options.onRun?.(runId);
   return summaryOf(await followExecution(options.sfn, executionArnOf(options.stateMachineArn, runId), options), runId);
-}
-
-/** StartExecution of one run of the request; ExecutionAlreadyExists is the caller's to handle. */
-async function start(request: RestoreRequest, runId: string, options: DeployedRunOptions): Promise<void> {
-  await startRun(options.sfn, options.stateMachineArn, request, runId);
 }
 
 /**
@@ -117,11 +110,11 @@ export function requestOfInput(input: string | undefined): RestoreRequest | unde
 async function startOnce(canonical: RestoreRequest, options: DeployedRunOptions): Promise<string> {
   const restoreId = restoreIdOf(canonical);
   try {
-    await start(canonical, restoreId, options);
+    await startRun(options.sfn, options.stateMachineArn, canonical, restoreId);
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
     const existing = await describe(options.sfn, executionArnOf(options.stateMachineArn, restoreId));
-    if (isRunning(existing.status)) {
+    if (executionRunning(existing.status)) {
       options.onNotice?.(`restore ${restoreId} is already running for this request: following it`);
     } else if (canonical.dryRun && existing.status === 'SUCCEEDED') {
       options.onNotice?.(`plan ${restoreId} was made already for this request: showing it`);
@@ -153,7 +146,7 @@ async function startAgain(canonical: RestoreRequest, options: DeployedRunOptions
       return next.runId;
     }
     try {
-      await start(canonical, next.runId, options);
+      await startRun(options.sfn, options.stateMachineArn, canonical, next.runId);
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists) continue;
       throw error;
@@ -170,7 +163,7 @@ async function startAgain(canonical: RestoreRequest, options: DeployedRunOptions
 async function runStateOf(sfn: SFNClient, executionArn: string): Promise<RunState> {
   try {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return isRunning(execution.status) ? 'running' : 'ended';
+    return executionRunning(execution.status) ? 'running' : 'ended';
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) return 'free';
     throw error;
@@ -187,7 +180,7 @@ export async function followExecution(sfn: SFNClient, executionArn: string, opti
     const execution = await describe(sfn, executionArn);
     const started = execution.startDate?.getTime() ?? now();
     options.onStatus?.(execution.status ?? 'UNKNOWN', Math.max(0, (execution.stopDate?.getTime() ?? now()) - started));
-    if (!isRunning(execution.status)) return execution;
+    if (!executionRunning(execution.status)) return execution;
     await sleep(wait);
     wait = Math.min(maxPollMs, Math.round(wait * 1.5));
   }

@@ -14,10 +14,10 @@ import { canonicalRequest, restoreIdOf } from '#core/restore/request.ts';
 import { undoBucketOf, undoModeOf, undoRefusal, undoRequestOf } from '#core/sources/undo-source.ts';
 import type { GlobalOptions } from './aws-options.ts';
 import { confirmUndoDeletes } from './confirm.ts';
-import { deployedRestoreOf, onStateMachine } from './deployed-restore.ts';
+import { deployedRestoreOf } from './deployed-restore.ts';
 import { createSfnClient, startRun } from './deployed-runner.ts';
 import { ExitCode, UsageError } from './exit.ts';
-import { printJson, stdout } from './output.ts';
+import { onStateMachine, printJson, stdout } from './output.ts';
 
 /** The options of `undo` a deployed undo reads (undo-command.ts `UndoOptions`). */
 export interface DeployedUndoOptions {

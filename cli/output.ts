@@ -234,6 +234,9 @@ export function verifyHint(request: RestoreRequest): string {
   return `  verify: s3-rewind verify ${uri}${request.key === undefined ? ' --recursive' : ''} ${point}${to}${filters ? ` ${filters}` : ''}\n`;
 }
 
+/** ` --state-machine-arn ARN`: what a command about a deployed restore adds to name it. */
+export const onStateMachine = (stateMachineArn: string): string => ` --state-machine-arn ${stateMachineArn}`;
+
 /**
  * After a restore: how to check it against its own request, and how to take it
  * back (copy mode: in place, or by deleting what it wrote at another place), or
@@ -243,7 +246,7 @@ export function verifyHint(request: RestoreRequest): string {
 export function undoHints(summary: RestoreSummary, request: RestoreRequest, stateMachineArn: string | undefined): string {
   if (summary.dryRun || summary.status === 'FAILED' || request.undo !== undefined) return '';
   if (request.mode === 'delete') return `  undo: not possible: delete mode deleted versions permanently\n`;
-  const on = stateMachineArn !== undefined ? ` --state-machine-arn ${stateMachineArn}` : '';
+  const on = stateMachineArn !== undefined ? onStateMachine(stateMachineArn) : '';
   const verify = request.undelete ? '' : `  verify: s3-rewind verify ${summary.restoreId}${on}\n`;
   if (request.to !== undefined) {
     return `${verify}  undo: s3-rewind undo ${summary.restoreId}${on} --dry-run, then --yes (permanently deletes what it wrote in ${request.to})\n`;

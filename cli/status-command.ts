@@ -5,7 +5,7 @@
  */
 import type { RestoreSummary } from '#core/steps/contracts.ts';
 import { restorePointOf } from '#core/steps/report.ts';
-import { executionArnOf } from '#core/steps/contracts.ts';
+import { executionArnOf, executionRunning } from '#core/steps/contracts.ts';
 import { STATE_MACHINE_ENV, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { checkRestoreId, createSfnClient, describe, executionFailure, followExecution, parseSummary, requestOfInput } from './deployed-runner.ts';
 import { ExitCode, UsageError } from './exit.ts';
@@ -58,7 +58,7 @@ export async function runStatusCommand(restoreId: string, options: StatusOptions
     ? followExecution(sfn, executionArn, { onStatus: (s, ms) => progress.onStatus(s, ms) }).finally(() => progress.stop())
     : describe(sfn, executionArn));
   const status = execution.status ?? 'UNKNOWN';
-  const running = status === 'RUNNING' || status === 'PENDING_REDRIVE';
+  const running = executionRunning(status);
   const summary = parseSummary(execution.output);
   const failure = running ? undefined : executionFailure(execution);
   const request = requestOfInput(execution.input);

@@ -12,7 +12,7 @@ import { createS3Client } from '#core/s3/client.ts';
 import { verifyRequest, type KeyVerdict } from '#core/steps/verify.ts';
 import { s3OptionsOf, STATE_MACHINE_ENV, stateMachineArnOf, type GlobalOptions } from './aws-options.ts';
 import { LatestRunsWorkStore } from './run-store.ts';
-import { printJson, stderr, stdout } from './output.ts';
+import { onStateMachine, printJson, stderr, stdout } from './output.ts';
 import { requestFromArgs, type RestoreArgs } from './request-from-args.ts';
 import { RESTORE_ID, type RestoreRequest } from '#core/restore/request.ts';
 import { earlierRequestOf } from '#core/sources/undo-source.ts';
@@ -70,7 +70,7 @@ async function requestOfDeployedRestore(id: string, stateMachineArn: string, glo
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- Step Functions is loaded only for a deployed restore; import() of .ts is not covered by tsx's CommonJS hooks (bin/s3-rewind.js)
   const { createSfnClient } = require('./deployed-runner.ts') as typeof import('./deployed-runner.ts');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
-  const { deployedRestoreOf, onStateMachine } = require('./deployed-restore.ts') as typeof import('./deployed-restore.ts');
+  const { deployedRestoreOf } = require('./deployed-restore.ts') as typeof import('./deployed-restore.ts');
   const sfn = createSfnClient(stateMachineArn, { ...(globals.profile ? { profile: globals.profile } : {}) });
   try {
     const restore = await deployedRestoreOf(sfn, stateMachineArn, id);

@@ -36,7 +36,7 @@ import { checkPolicy } from '#core/restore/policy.ts';
 import { canonicalRequest, parseRestoreRequest, RESTORE_ID, restoreIdOf, specOf, type RestoreRequest } from '#core/restore/request.ts';
 import { checkScopeHasHistory } from '#core/s3/scope-check.ts';
 import { MAX_RUNS, runToStartOrFollow, type RunState } from '#core/restore/runs.ts';
-import { executionArnOf, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps/contracts.ts';
+import { executionArnOf, executionRunning, workKeys, type RestoreExecutionInput, type RestoreSummary } from '#core/steps/contracts.ts';
 import type { ApiContext } from './config.ts';
 import { ConflictError, json, jsonBody, NotFoundError } from './http.ts';
 
@@ -48,8 +48,6 @@ const CALLER_ERRORS = new Set(['RequestError', 'RefusedError']);
 
 /** StartExecution attempts of one `?again=true` call, should other calls start and end its run in between. */
 const AGAIN_ATTEMPTS = 3;
-
-const isRunning = (status: string | undefined): boolean => status === 'RUNNING' || status === 'PENDING_REDRIVE';
 
 export interface StartedRestore {
   readonly restoreId: string;
@@ -164,7 +162,7 @@ async function startAgain(event: APIGatewayProxyEvent, api: ApiContext, request:
 async function runStateOf(runId: string, api: ApiContext): Promise<RunState> {
   try {
     const execution = await api.sfn.send(new DescribeExecutionCommand({ executionArn: executionArnOf(api.config.stateMachineArn, runId) }));
-    return isRunning(execution.status) ? 'running' : 'ended';
+    return executionRunning(execution.status) ? 'running' : 'ended';
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) return 'free';
     throw error;
@@ -186,7 +184,7 @@ export async function restoreStatus(event: APIGatewayProxyEvent, api: ApiContext
     throw error;
   }
   const status = execution.status ?? 'UNKNOWN';
-  const running = isRunning(status);
+  const running = executionRunning(status);
   const body: RestoreStatus = {
     restoreId,
     status,
@@ -223,7 +221,7 @@ async function conflictWith(restoreId: string, statusUrl: string, api: ApiContex
   }
   const status = existing?.status;
   const details = { restoreId, statusUrl, ...(status ? { status } : {}) };
-  if (isRunning(status)) {
+  if (executionRunning(status)) {
     return new ConflictError(
       `restore ${restoreId} is already running for this request (started with a different input); ` +
         `follow it at ${statusUrl} and ask again once it has ended`,

@@ -18,7 +18,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '#core/restore/errors.ts';
 import { canonicalRequest, RESTORE_ID, restoreIdOf, type RestoreRequest } from '#core/restore/request.ts';
 import { undoRefusal, undoRequestOf } from '#core/sources/undo-source.ts';
-import { executionArnOf, workKeys, type RestoreExecutionInput } from '#core/steps/contracts.ts';
+import { executionArnOf, executionRunning, workKeys, type RestoreExecutionInput } from '#core/steps/contracts.ts';
 import type { ApiContext } from './config.ts';
 import { ConflictError, json, NotFoundError } from './http.ts';
 import { statusUrlOf, type StartedRestore } from './restores.ts';
@@ -28,7 +28,7 @@ export async function startUndo(event: APIGatewayProxyEvent, api: ApiContext): P
   if (!RESTORE_ID.test(id)) throw new RequestError('not a restore id', ['id: is not a restore id like copy-0123456789abcdef0123']);
   const dryRun = dryRunOf(event);
   const status = await executionStatusOf(id, api);
-  if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+  if (executionRunning(status)) {
     throw new ConflictError(`restore ${id} has not finished: undo it once it has ended`, { restoreId: id, status });
   }
   const earlier = await readJson<RestoreRequest>(workKeys(id).request, api);

@@ -226,6 +226,9 @@ export const workKeys = (restoreId: string) => ({
 });
 
 /** The ARN of the execution named `name` of the state machine. */
+/** Whether an execution of this status is still going (running, or waiting to be redriven). */
+export const executionRunning = (status: string | undefined): boolean => status === 'RUNNING' || status === 'PENDING_REDRIVE';
+
 export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /**
