@@ -31,6 +31,12 @@ export interface ListingPage {
 export interface KeyHistory {
   readonly key: string;
   readonly entries: readonly HistoryEntry[];
+  /**
+   * Epoch ms at which the listing of this history was asked for (the request of
+   * the page holding its first entry): S3 answered with what it held at or after
+   * this instant.
+   */
+  readonly listedAt: number;
 }
 
 type ElementKind = 'Version' | 'DeleteMarker';
@@ -178,7 +184,9 @@ export async function* keyHistories(s3: S3Client, bucket: string, scope: Restore
   let cursor: ListingCursor | null = options.startAfter ? { keyMarker: options.startAfter } : null;
   let key: string | undefined;
   let entries: HistoryEntry[] = [];
+  let keyListedAt = 0;
   do {
+    const pageListedAt = Date.now();
     const page = await listPage(s3, bucket, listingPrefix(scope), cursor, options.pageSize);
     options.onPage?.(page.entries.length);
     for (const entry of page.entries) {
@@ -191,9 +199,10 @@ export async function* keyHistories(s3: S3Client, bucket: string, scope: Restore
         continue;
       }
       if (entry.key !== key) {
-        if (key !== undefined) yield { key, entries };
+        if (key !== undefined) yield { key, entries, listedAt: keyListedAt };
         key = entry.key;
         entries = [];
+        keyListedAt = pageListedAt;
       }
       entries.push(entry);
     }
@@ -203,7 +212,7 @@ export async function* keyHistories(s3: S3Client, bucket: string, scope: Restore
       ((options.lastKey !== undefined && compareKeys(last.key, options.lastKey) > 0) || (scope.kind === 'key' && compareKeys(last.key, scope.key) > 0));
     cursor = pastEnd ? null : page.next;
   } while (cursor);
-  if (key !== undefined) yield { key, entries };
+  if (key !== undefined) yield { key, entries, listedAt: keyListedAt };
 }
 
 /** One key's whole history, newest first, listed exactly (`doc` never lists `doc.bak`); none: no entries. */

@@ -21,7 +21,14 @@ export async function historiesOf(
   onPage?: (entries: number) => void,
 ): Promise<KeyHistory[]> {
   const limit = pLimit(concurrency);
-  const histories = await Promise.all(keys.map((key) => limit(async () => ({ key, entries: await historyOfKey(s3, bucket, key) }))));
+  const histories = await Promise.all(
+    keys.map((key) =>
+      limit(async () => {
+        const listedAt = Date.now();
+        return { key, entries: await historyOfKey(s3, bucket, key), listedAt };
+      }),
+    ),
+  );
   onPage?.(histories.reduce((n, h) => n + h.entries.length, 0));
   return histories;
 }

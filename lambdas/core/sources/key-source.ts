@@ -17,6 +17,8 @@ export interface SourcedKey extends SourceKey {
   readonly endsChunk?: boolean;
   /** Kept beside the chunk so its act step lists exactly this key again (a manifest line). */
   readonly item?: KeyItem;
+  /** Epoch ms at which the key's history was asked of S3 (`KeyHistory.listedAt`); absent when the source can't say. */
+  readonly listedAt?: number;
 }
 
 /** What the act step knows of a chunk's keys: its key range, or the exact keys listed beside it. */

@@ -42,9 +42,9 @@ export function prefixSource(s3: S3Client, store: WorkStore, request: RestoreReq
       const resumeAfter = decode(cursor)?.after ?? options.range?.startAfter ?? '';
       const lastKey = options.range?.lastKey !== undefined ? { lastKey: options.range.lastKey } : {};
       let seen = false;
-      for await (const { key, entries } of keyHistories(s3, spec.bucket, spec.scope, { startAfter: resumeAfter, ...lastKey, ...onPage })) {
+      for await (const { key, entries, listedAt } of keyHistories(s3, spec.bucket, spec.scope, { startAfter: resumeAfter, ...lastKey, ...onPage })) {
         seen = true;
-        const sourced = { key, entries, point: spec.point, cursor: JSON.stringify({ after: key } satisfies Cursor) };
+        const sourced = { key, entries, listedAt, point: spec.point, cursor: JSON.stringify({ after: key } satisfies Cursor) };
         if (taken(sourced)) yield sourced;
       }
       if (!seen && !resumeAfter && spec.scope.kind === 'key') {

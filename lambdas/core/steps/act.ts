@@ -3,6 +3,9 @@
  * bucket, the request's key source lists the chunk's keys again (its key range,
  * or the exact keys kept beside it), and the request's write target carries the
  * plan out over them, in the step's phase; the chunk's outcomes go beside it.
+ * A delete-mode chunk in place whose keys the plan listed less than
+ * `FRESH_PLAN_MS` ago is carried out as planned instead, not listed again
+ * (docs/safety.md, "A plan carried out as written").
  *
  * The step knows no source or target beyond their interfaces (sources/,
  * targets/): what a retried step, a key changed since planning or a lost answer
@@ -21,10 +24,26 @@ import { recordRestoreMarker, restoreThatWroteTopMarker } from '../work-store/re
 import type { WorkStore } from '../work-store/work-store.ts';
 import { workKeys, type ActStepInput, type ActStepOutput } from './contracts.ts';
 
+/**
+ * How long after the plan listed a chunk's keys a delete-mode act step in place
+ * deletes the planned entries without listing the keys again. Long enough for the
+ * act steps that follow a plan step at once (the Distributed Map starts them within
+ * seconds); a chunk older than this, such as one of the first of a plan step that
+ * ran for minutes, is listed again, and a key written since is `ChangedSincePlan`.
+ */
+export const FRESH_PLAN_MS = 60_000;
+
 export interface ActOptions extends Omit<TargetActOptions, 'phase'> {
   /** Reads a request's manifest. @default the S3 client (`s3://` only) */
   readonly manifests?: ManifestSource;
+  /** Delete mode in place: how long after its listing a chunk is carried out as planned (0: always listed again). @default FRESH_PLAN_MS */
+  readonly freshPlanMs?: number;
+  readonly now?: () => number;
 }
+
+/** Whether the plan listed the chunk's keys within `freshPlanMs` (ms) of now. */
+const listedWithin = (chunk: ActStepInput['chunk'], freshPlanMs: number, now: number): boolean =>
+  chunk.listedAt !== undefined && freshPlanMs > 0 && now - chunk.listedAt <= freshPlanMs;
 
 /**
  * An undelete that keeps restore markers (`keepRestoreMarkers`): the keys whose delete
@@ -79,11 +98,18 @@ export async function actStep(
   const phase = input.phase ?? 'all';
   const target = writeTargetOf(s3, request);
   let outcomes: KeyOutcome[] = [];
-  if (target.writesIn(phase)) {
+  const { freshPlanMs = FRESH_PLAN_MS, now = Date.now, ...targetOptions } = options;
+  const objectLock = input.objectLock !== undefined ? { objectLock: input.objectLock } : {};
+  // Delete mode in place, listed moments ago: each deletion names its version, so the plan is carried out as written.
+  const actAsPlanned = !request.keepRestoreMarkers && listedWithin(input.chunk, freshPlanMs, now()) ? target.actAsPlanned : undefined;
+  if (target.writesIn(phase) && actAsPlanned) {
+    const planned = await store.getLines<PlannedAction>(input.chunk.planKey);
+    outcomes = await actAsPlanned(planned, { ...targetOptions, ...objectLock, phase });
+  } else if (target.writesIn(phase)) {
     const planned = await store.getLines<PlannedAction>(input.chunk.planKey);
     const source = keySourceOf(s3, store, request, {
-      concurrency: options.concurrency ?? 32,
-      ...(options.manifests ? { manifests: options.manifests } : {}),
+      concurrency: targetOptions.concurrency ?? 32,
+      ...(targetOptions.manifests ? { manifests: targetOptions.manifests } : {}),
     });
     // Archived versions are restored first (RestoreObject) when the request opts in.
     const archive = request.restoreArchived ? archiveRestoreOf(request) : undefined;
@@ -94,8 +120,7 @@ export async function actStep(
         ? { recordMarker: (key: string) => recordRestoreMarker(store, { restoreId: input.restoreId, bucket: request.bucket, key, at: Date.now() }) }
         : {};
     const keys = await source.keysOf(input.chunk);
-    const objectLock = input.objectLock !== undefined ? { objectLock: input.objectLock } : {};
-    const actOptions = { ...options, ...archiveRestore, ...recordMarker, ...objectLock, phase };
+    const actOptions = { ...targetOptions, ...archiveRestore, ...recordMarker, ...objectLock, phase };
     if (request.keepRestoreMarkers) {
       const kept = await keysHiddenByRestores(store, request.bucket, keys);
       outcomes = [

@@ -58,6 +58,13 @@ export interface ChunkRef {
    * the S3 Batch Operations engine leaves to the Lambda path.
    */
   readonly itemsKey?: string;
+  /**
+   * Epoch ms at which the plan asked S3 for the chunk's keys (the earliest of
+   * their listings). A delete-mode act step in place within `FRESH_PLAN_MS` of it
+   * deletes as planned, without listing the keys again (targets/in-place.ts,
+   * `deleteAsPlanned`). Absent: the source can't say (the act step lists again).
+   */
+  readonly listedAt?: number;
 }
 
 export interface PlanStepInput extends RestoreContext {
@@ -233,7 +240,8 @@ export const executionArnOf = (stateMachineArn: string, name: string): string =>
 
 /**
  * The descriptor of plan chunk `index`, holding `actions` for the keys after
- * `startAfter`, or for exactly the keys listed at `itemsKey` when given.
+ * `startAfter`, or for exactly the keys listed at `itemsKey` when given, with
+ * when those keys were listed (`listedAt`) when known.
  */
 export const chunkRefOf = (
   context: Pick<RestoreContext, 'restoreId' | 'workBucket'>,
@@ -241,6 +249,7 @@ export const chunkRefOf = (
   actions: ReadonlyArray<{ readonly key: string; readonly action: string }>,
   startAfter: string,
   itemsKey?: string,
+  listedAt?: number,
 ): ChunkRef => ({
   restoreId: context.restoreId,
   workBucket: context.workBucket,
@@ -251,6 +260,7 @@ export const chunkRefOf = (
   startAfter,
   lastKey: actions.at(-1)!.key,
   ...(itemsKey !== undefined ? { itemsKey } : {}),
+  ...(listedAt !== undefined ? { listedAt } : {}),
 });
 
 /** Where the exact keys of chunk `index` are kept, beside its plan (`KeyItem` lines). */

@@ -47,7 +47,8 @@ const MAX_KEY_JSON_BYTES = 6 * MAX_KEY_BYTES + 2;
 /**
  * The most one chunk ref takes in JSON: two keys (`startAfter`, `lastKey`)
  * at their worst, plus its work-bucket keys (an execution name is at most 80
- * characters), bucket name, numbers and field names, rounded up.
+ * characters), bucket name, numbers (index, counts, `listedAt`) and field
+ * names, rounded up.
  */
 export const MAX_CHUNK_REF_BYTES = 2 * MAX_KEY_JSON_BYTES + 1024;
 

@@ -21,6 +21,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { PlannedAction } from '../restore/destination-plan.ts';
 import { actPhaseOf } from '../restore/model.ts';
 import { emptyTotals, type PlanTotals } from '../restore/planner.ts';
+import { MAX_DELETE_BATCH } from '../s3/delete-batch.ts';
 import { partitionScope, type KeyRange } from '../sources/key-ranges.ts';
 import type { KeyItem, KeySource } from '../sources/key-source.ts';
 import type { ManifestSource } from '../sources/manifest.ts';
@@ -32,8 +33,18 @@ import { chunkRefOf, itemsKey, RANGE_CHUNKS, workKeys, type ChunkRef, type PlanS
 import { CHUNK_REFS_LIMIT, cursorForState, cursorFromState, jsonBytes, MAX_CHUNK_REF_BYTES } from './payload-limits.ts';
 
 export interface PlanOptions {
-  /** Writing actions per chunk (copies, delete markers, keys with deletions, keys listed again one by one). @default 1000 */
+  /**
+   * Writing actions per chunk (copies, delete markers, keys with deletions, keys listed
+   * again one by one). @default 1000 in copy mode; none in delete mode, whose chunks
+   * `chunkDeletions` sizes (a test still forces many chunks with a small one)
+   */
   readonly chunkWrites?: number;
+  /**
+   * Delete mode: entries deleted per chunk, so its DeleteObjects batches are full. A
+   * chunk ends before the key that would take it past this (a key deleting more goes
+   * alone). @default 10000 (10 DeleteObjects, all but the last full)
+   */
+  readonly chunkDeletions?: number;
   /** Actions per chunk, unchanged keys included. @default 10000 (1000 for a manifest's lines) */
   readonly chunkActions?: number;
   /** Chunks one step may plan before it returns them to be acted on. @default 100 */
@@ -181,7 +192,9 @@ async function planChain(
   state: StepState,
   options: PlanOptions,
 ): Promise<ChainResult> {
-  const chunkWrites = options.chunkWrites ?? 1000;
+  const deleteMode = input.request.mode === 'delete';
+  const chunkWrites = options.chunkWrites ?? (deleteMode ? Infinity : 1000);
+  const chunkDeletions = options.chunkDeletions ?? 10 * MAX_DELETE_BATCH;
   const chunkActions = options.chunkActions ?? 10_000;
   const maxChunks = options.maxChunks ?? 100;
   const now = options.now ?? Date.now;
@@ -190,7 +203,12 @@ async function planChain(
   let pending: Array<Promise<PlannedAction>> = [];
   let items: KeyItem[] = [];
   let writes = 0;
+  let deletions = 0;
   let pendingEntries = 0;
+  /** When the chunk's keys were asked of S3: the earliest of their listings; null once a key can't say. */
+  let listedAt: number | null | undefined;
+  /** The cursor after the last key of the chunk being filled, when a chunk may end there. */
+  let endsAfter: string | undefined;
 
   /** Writes the chunk being filled, in the room `writeIfRoom` took for it. */
   const writeChunk = async () => {
@@ -203,13 +221,16 @@ async function planChain(
     const itemsAt = items.length > 0 ? itemsKey(input.restoreId, index) : undefined;
     if (itemsAt !== undefined) await store.putLines(itemsAt, items);
     for (const action of actions) target.count(state.totals, action);
-    const ref = chunkRefOf(input, index, actions, itemsAt !== undefined ? '' : startAfter, itemsAt);
+    const ref = chunkRefOf(input, index, actions, itemsAt !== undefined ? '' : startAfter, itemsAt, listedAt ?? undefined);
     state.chunks.push(ref);
     state.bytes -= MAX_CHUNK_REF_BYTES - jsonBytes(ref);
     startAfter = actions.at(-1)!.key;
     pending = [];
     items = [];
     writes = 0;
+    deletions = 0;
+    listedAt = undefined;
+    endsAfter = undefined;
   };
   /** No room for one more chunk ref: the step's chunk count or its refs' bytes (at the next ref's worst). */
   const full = () => state.reserved >= maxChunks || state.bytes + MAX_CHUNK_REF_BYTES + 1 > CHUNK_REFS_LIMIT;
@@ -246,21 +267,38 @@ async function planChain(
     return true;
   };
 
-  for await (const key of source.keys(cursor)) {
-    pendingEntries += key.entries.length;
-    const planned = target.plan(key);
-    pending.push(Promise.resolve(planned.action));
-    if (key.item) items.push(key.item);
-    // A key kept by name is listed again on its own by the act step: it weighs like a write.
-    if (planned.weighs || key.item) writes += 1;
-    const chunkFull = writes >= chunkWrites || pending.length >= chunkActions;
-    if (key.cursor === undefined || !(key.endsChunk || chunkFull)) continue;
+  /** Writes the chunk being filled, which ends after `cursor`; a result when the chain stops there. */
+  const endChunk = async (cursor: string): Promise<ChainResult | undefined> => {
     if (!(await writeIfRoom())) return { done: false, resume: lastCursor, next };
-    lastCursor = key.cursor;
+    lastCursor = cursor;
     if (await outOfBudget()) {
       state.stop = true;
-      return { done: false, resume: key.cursor, next };
+      return { done: false, resume: cursor, next };
     }
+    return undefined;
+  };
+
+  for await (const key of source.keys(cursor)) {
+    const planned = target.plan(key);
+    const keyDeletions = planned.deletions ?? 0;
+    // Delete mode: the chunk ends before the key that would take it past its deletions, where it may end.
+    if (deletions > 0 && deletions + keyDeletions > chunkDeletions && endsAfter !== undefined) {
+      const stopped = await endChunk(endsAfter);
+      if (stopped) return stopped;
+    }
+    pendingEntries += key.entries.length;
+    pending.push(Promise.resolve(planned.action));
+    if (key.item) items.push(key.item);
+    // The chunk was listed when its earliest key was; unknown once one key's listing is.
+    listedAt = listedAt === null || key.listedAt === undefined ? null : Math.min(listedAt ?? Infinity, key.listedAt);
+    // A key kept by name is listed again on its own by the act step: it weighs like a write.
+    if (planned.weighs || key.item) writes += 1;
+    deletions += keyDeletions;
+    endsAfter = key.cursor;
+    const chunkFull = writes >= chunkWrites || deletions >= chunkDeletions || pending.length >= chunkActions;
+    if (key.cursor === undefined || !(key.endsChunk || chunkFull)) continue;
+    const stopped = await endChunk(key.cursor);
+    if (stopped) return stopped;
   }
   if (pending.length > 0) {
     if (!(await writeIfRoom())) return { done: false, resume: lastCursor, next };

@@ -60,6 +60,7 @@ export const ChunkRefSchema = z.object({
   startAfter: z.string(),
   lastKey: z.string(),
   itemsKey: z.string().min(1).optional(),
+  listedAt: z.number().int().nonnegative().optional(),
 });
 
 const actPhase = z.enum(['all', 'noncurrent', 'current']);

@@ -9,6 +9,11 @@
  * The window left is between this listing and the write itself (milliseconds),
  * since S3 has no conditional CopyObject on the destination's version.
  *
+ * Delete mode, for a chunk listed moments ago (steps/act.ts, `FRESH_PLAN_MS`), the
+ * plan is carried out as written instead (`deleteAsPlanned`): a deletion names its
+ * version, so a repeat changes nothing and a write made since the plan is never
+ * removed; only its `ChangedSincePlan` report is given up.
+ *
  * A copy is sent once (s3/write-once.ts): if its answer is lost, the key is listed
  * again; one new version on top with the source's ETag and size means it landed,
  * the history as listed before means it did not (sent again), anything else fails
@@ -178,35 +183,23 @@ async function undoFieldsOf(
 }
 
 /**
- * Carries out a chunk's plan for its keys, listed again (each with its restore
- * point), and returns one outcome per key.
- * Never throws for a key's failure: that key's outcome says `failed`.
+ * What carrying out one chunk shares, whether its keys were listed again or not:
+ * the outcomes, the request limiter, the DeleteObjects batches, and the writes
+ * whose entries join a batch only after a request of their own (a marker's record,
+ * an Object Lock check), which the batches wait for before their last flush.
  */
-export async function actOnChunk(
-  s3: S3Client,
-  spec: RestoreSpec,
-  planned: readonly KeyAction[],
-  keys: AsyncIterable<SourceKey> | Iterable<SourceKey>,
-  options: TargetActOptions = {},
-): Promise<KeyOutcome[]> {
+function chunkWriter(s3: S3Client, spec: RestoreSpec, objectLock: boolean, options: TargetActOptions) {
   const bucket = spec.bucket;
-  // Copy mode checks versioning again before writing: suspended since the plan, a copy would overwrite the null version.
-  // Delete mode does not: a deletion by version id removes that entry and writes nothing, whatever the versioning,
-  // and S3 refuses it under MFA Delete (the key fails). Object Lock, which only permanent deletions must respect,
-  // is what validation read, else asked here.
-  if (spec.mode === 'copy') await checkBucket(s3, bucket, spec.mode);
-  const objectLock = spec.mode === 'delete' && (options.objectLock ?? (await objectLockEnabled(s3, bucket)));
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
   const batcher = new DeleteBatcher(s3, bucket, { limit });
-  const plannedByKey = new Map(planned.map((action) => [action.key, action]));
   const outcomes: KeyOutcome[] = [];
+  const writes: Promise<void>[] = [];
+  const queueing: Promise<void>[] = [];
   const record = (key: string, outcome: Outcome) => {
     const row: KeyOutcome = { Bucket: bucket, Key: key, ...outcome };
     outcomes.push(row);
     options.onOutcome?.(row);
   };
-  const writes: Promise<void>[] = [];
-  const lockChecks: Promise<void>[] = [];
   /** `write` resolves to the id of the version or delete marker it wrote, when S3 said it. */
   const carryOut = (
     key: string,
@@ -220,7 +213,64 @@ export async function actOnChunk(
         (error) => record(key, failedWith(doneOutcome(action).VersionId, error)),
       ),
     );
+  /**
+   * Deletes a key's planned entries by version id. With Object Lock, a key with a
+   * locked entry is refused whole first (`ObjectLocked`), nothing of it deleted.
+   */
+  const deleteEntries = (key: string, deletion: Extract<KeyAction, { action: 'deleteEntries' }>) => {
+    const ids = deletion.entries.map((e) => e.versionId);
+    if (!objectLock) {
+      carryOut(key, deletion, () => batcher.delete(key, ids));
+      return;
+    }
+    let release!: () => void;
+    queueing.push(new Promise<void>((resolve) => (release = resolve)));
+    carryOut(key, deletion, async () => {
+      try {
+        const reason = await limit(() => lockedReason(s3, bucket, key, deletion.entries));
+        if (reason)
+          throw Object.assign(new Error(`refused: ${reason}; the key was left as it was`), { name: 'ObjectLocked', $metadata: { httpStatusCode: 403 } });
+        const deleted = batcher.delete(key, ids);
+        release();
+        await deleted;
+      } finally {
+        release();
+      }
+    });
+  };
+  /** Sends the last batches once every queued write has joined them, and returns the outcomes in key order. */
+  const finish = async (): Promise<KeyOutcome[]> => {
+    await Promise.all(queueing);
+    await batcher.flush();
+    await Promise.all(writes);
+    return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+  };
+  return { bucket, limit, batcher, queueing, record, carryOut, deleteEntries, finish };
+}
 
+/** The act step's Object Lock answer (validation's read), else the bucket's own; only permanent deletions must respect it. */
+const objectLockOf = async (s3: S3Client, spec: RestoreSpec, options: TargetActOptions): Promise<boolean> =>
+  spec.mode === 'delete' && (options.objectLock ?? (await objectLockEnabled(s3, spec.bucket)));
+
+/**
+ * Carries out a chunk's plan for its keys, listed again (each with its restore
+ * point), and returns one outcome per key.
+ * Never throws for a key's failure: that key's outcome says `failed`.
+ */
+export async function actOnChunk(
+  s3: S3Client,
+  spec: RestoreSpec,
+  planned: readonly KeyAction[],
+  keys: AsyncIterable<SourceKey> | Iterable<SourceKey>,
+  options: TargetActOptions = {},
+): Promise<KeyOutcome[]> {
+  // Copy mode checks versioning again before writing: suspended since the plan, a copy would overwrite the null version.
+  // Delete mode does not: a deletion by version id removes that entry and writes nothing, whatever the versioning,
+  // and S3 refuses it under MFA Delete (the key fails).
+  if (spec.mode === 'copy') await checkBucket(s3, spec.bucket, spec.mode);
+  const writer = chunkWriter(s3, spec, await objectLockOf(s3, spec, options), options);
+  const { bucket, limit, batcher, record, carryOut } = writer;
+  const plannedByKey = new Map(planned.map((action) => [action.key, action]));
   const confirms: Promise<void>[] = [];
 
   /** Decides a key from its fresh action: done already, changed by someone else, or to carry out. */
@@ -260,7 +310,7 @@ export async function actOnChunk(
         }
         // Recorded first (a protected prefix's undelete must know the marker is ours); queued before the flush.
         let queued!: () => void;
-        lockChecks.push(new Promise<void>((resolve) => (queued = resolve)));
+        writer.queueing.push(new Promise<void>((resolve) => (queued = resolve)));
         carryOut(
           key,
           action,
@@ -280,29 +330,9 @@ export async function actOnChunk(
         );
         break;
       }
-      case 'deleteEntries': {
-        const deletion = action;
-        const ids = deletion.entries.map((e) => e.versionId);
-        if (!objectLock) {
-          carryOut(key, deletion, () => batcher.delete(key, ids));
-          break;
-        }
-        let release!: () => void;
-        lockChecks.push(new Promise<void>((resolve) => (release = resolve)));
-        carryOut(key, deletion, async () => {
-          try {
-            const reason = await limit(() => lockedReason(s3, bucket, key, deletion.entries));
-            if (reason)
-              throw Object.assign(new Error(`refused: ${reason}; the key was left as it was`), { name: 'ObjectLocked', $metadata: { httpStatusCode: 403 } });
-            const deleted = batcher.delete(key, ids);
-            release();
-            await deleted;
-          } finally {
-            release();
-          }
-        });
+      case 'deleteEntries':
+        writer.deleteEntries(key, action);
         break;
-      }
     }
   };
 
@@ -336,10 +366,44 @@ export async function actOnChunk(
   }
   // Copies decided by a confirmation are queued when it resolves: wait for those first.
   await Promise.all(confirms);
-  await Promise.all(lockChecks);
-  await batcher.flush();
-  await Promise.all(writes);
-  return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
+  return writer.finish();
+}
+
+/**
+ * Carries out a delete-mode chunk's plan as written, its keys not listed again
+ * (the act step's choice for a chunk listed moments ago: steps/act.ts,
+ * `FRESH_PLAN_MS`), and returns one outcome per key. What the re-listing would
+ * have given, and why it is not needed here (docs/safety.md, "A plan carried out
+ * as written"):
+ * - a retried chunk: its entries are deleted by version id again, and S3 answers
+ *   an entry already gone as deleted, so the repeat changes nothing and reports
+ *   what the first attempt did;
+ * - a key written since the plan: only the planned entries go, by version id, so
+ *   the newer write stays, current, and no version is lost beyond the plan; the
+ *   key is reported as planned, not `ChangedSincePlan`.
+ * Object Lock is checked per key from the planned entries, as after a re-listing.
+ * Never throws for a key's failure: that key's outcome says `failed`.
+ */
+export async function deleteAsPlanned(s3: S3Client, spec: RestoreSpec, planned: readonly KeyAction[], options: TargetActOptions = {}): Promise<KeyOutcome[]> {
+  const writer = chunkWriter(s3, spec, await objectLockOf(s3, spec, options), options);
+  for (const action of planned) {
+    switch (action.action) {
+      case 'deleteEntries':
+        writer.deleteEntries(action.key, action);
+        break;
+      case 'unchanged':
+        writer.record(
+          action.key,
+          action.fails
+            ? failed('', action.fails.code, action.fails.status, action.fails.message)
+            : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
+        );
+        break;
+      default:
+        throw new Error(`a delete-mode plan has no ${action.action} (key "${action.key}")`);
+    }
+  }
+  return writer.finish();
 }
 
 /**
@@ -364,12 +428,15 @@ export function inPlaceTarget(s3: S3Client, spec: RestoreSpec, options: { readon
         const same = action;
         return { action: limit(() => confirmSameVersion(s3, spec.bucket, same)), weighs: true };
       }
-      return { action, weighs: action.action !== 'unchanged' };
+      return { action, weighs: action.action !== 'unchanged', ...(action.action === 'deleteEntries' ? { deletions: action.entries.length } : {}) };
     },
     count: (totals, action) => {
       countAction(totals, action as KeyAction);
     },
     writesIn: (phase) => phase !== 'noncurrent',
     act: (planned: readonly PlannedAction[], keys, actOptions) => actOnChunk(s3, spec, planned as KeyAction[], keys, actOptions),
+    ...(spec.mode === 'delete'
+      ? { actAsPlanned: (planned: readonly PlannedAction[], actOptions?: TargetActOptions) => deleteAsPlanned(s3, spec, planned as KeyAction[], actOptions) }
+      : {}),
   };
 }

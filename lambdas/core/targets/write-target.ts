@@ -14,6 +14,11 @@ export interface PlannedKey {
   readonly action: PlannedAction | Promise<PlannedAction>;
   /** The act step will write or re-check the key: it counts towards the chunk's writes. */
   readonly weighs: boolean;
+  /**
+   * Entries the act step will delete by version id (delete mode), sent in DeleteObjects
+   * batches of 1,000: they count towards the chunk's deletions instead of its writes.
+   */
+  readonly deletions?: number;
 }
 
 export interface TargetActOptions extends CopyOptions {
@@ -41,4 +46,10 @@ export interface WriteTarget {
   writesIn(phase: ActPhase): boolean;
   /** Carries out a chunk's plan for its keys, listed again; one outcome per key, never throws for a key. */
   act(planned: readonly PlannedAction[], keys: AsyncIterable<SourceKey> | Iterable<SourceKey>, options?: TargetActOptions): Promise<KeyOutcome[]>;
+  /**
+   * Carries out a chunk's plan as written, its keys not listed again: offered only
+   * where a plan acted on late can't lose a version (in place, delete mode: each
+   * deletion names its version). The act step uses it for a chunk listed moments ago.
+   */
+  readonly actAsPlanned?: (planned: readonly PlannedAction[], options?: TargetActOptions) => Promise<KeyOutcome[]>;
 }
