@@ -57,43 +57,54 @@ const REASONS: Record<string, RegExp> = {
   'locked/legal-hold': /legal hold/,
 };
 
-test('delete mode refuses each key with a locked newer version (ObjectLocked, naming the lock), leaves all its entries as they were, and restores the other keys', async () => {
-  const { bucket, w, before, at } = await lockedHistory('delete');
-  const sent = countRequests(s3);
+// Both ways an act step carries out a delete-mode chunk: as planned (listed moments ago), or listed again.
+test.each([
+  { path: 'its chunk deleted as planned', label: 'delete-planned', actOptions: {} },
+  { path: 'its chunk listed again', label: 'delete-relisted', actOptions: { freshPlanMs: 0 } },
+])(
+  'delete mode ($path) refuses each key with a locked newer version (ObjectLocked, naming the lock), leaves all its entries as they were, and restores the other keys',
+  async ({ label, actOptions }) => {
+    const { bucket, w, before, at } = await lockedHistory(label);
+    const sent = countRequests(s3);
 
-  const run = await runRestore(s3, { bucket, prefix: '', at: iso(at), mode: 'delete', confirmPermanentDelete: true }, { workBucket: fx.workBucket() });
-  sent.stop();
+    const run = await runRestore(
+      s3,
+      { bucket, prefix: '', at: iso(at), mode: 'delete', confirmPermanentDelete: true },
+      { workBucket: fx.workBucket(), actOptions },
+    );
+    sent.stop();
 
-  const after = await listHistory(s3, bucket);
-  for (const key of LOCKED) {
-    expect(rowOf(run, key)).toMatchObject({ Key: key, TaskStatus: 'failed', ErrorCode: 'ObjectLocked' });
-    expect({ key, message: rowOf(run, key).ResultMessage }).toEqual({ key, message: expect.stringMatching(REASONS[key]!) });
-    expect({ key, history: historyLines(after.filter((e) => e.key === key)) }).toEqual({ key, history: historyLines(before.filter((e) => e.key === key)) });
-  }
-  for (const key of FREE) {
-    expect({ key, status: rowOf(run, key).TaskStatus }).toEqual({ key, status: 'restored' });
-    expect({ key, body: await bodyOf(s3, bucket, key) }).toEqual({ key, body: stateAt(w, before, key, at) });
-    expect({
-      key,
-      history: historyLines(
-        after.filter((e) => e.key === key),
-        { latest: false },
-      ),
-    }).toEqual({
-      key,
-      history: historyLines(
-        before.filter((e) => e.key === key && e.lastModified <= at),
-        { latest: false },
-      ),
-    });
-  }
-  expect(run.summary.status).toBe('PARTIAL');
-  expect(run.summary.counts).toMatchObject({ failed: 3, restored: 3 });
-  // Governance is never bypassed.
-  const deletes = [...sent.inputs('DeleteObjectsCommand'), ...sent.inputs('DeleteObjectCommand')];
-  expect(deletes.length).toBeGreaterThan(0);
-  expect(deletes.filter((input) => input.BypassGovernanceRetention)).toEqual([]);
-});
+    const after = await listHistory(s3, bucket);
+    for (const key of LOCKED) {
+      expect(rowOf(run, key)).toMatchObject({ Key: key, TaskStatus: 'failed', ErrorCode: 'ObjectLocked' });
+      expect({ key, message: rowOf(run, key).ResultMessage }).toEqual({ key, message: expect.stringMatching(REASONS[key]!) });
+      expect({ key, history: historyLines(after.filter((e) => e.key === key)) }).toEqual({ key, history: historyLines(before.filter((e) => e.key === key)) });
+    }
+    for (const key of FREE) {
+      expect({ key, status: rowOf(run, key).TaskStatus }).toEqual({ key, status: 'restored' });
+      expect({ key, body: await bodyOf(s3, bucket, key) }).toEqual({ key, body: stateAt(w, before, key, at) });
+      expect({
+        key,
+        history: historyLines(
+          after.filter((e) => e.key === key),
+          { latest: false },
+        ),
+      }).toEqual({
+        key,
+        history: historyLines(
+          before.filter((e) => e.key === key && e.lastModified <= at),
+          { latest: false },
+        ),
+      });
+    }
+    expect(run.summary.status).toBe('PARTIAL');
+    expect(run.summary.counts).toMatchObject({ failed: 3, restored: 3 });
+    // Governance is never bypassed.
+    const deletes = [...sent.inputs('DeleteObjectsCommand'), ...sent.inputs('DeleteObjectCommand')];
+    expect(deletes.length).toBeGreaterThan(0);
+    expect(deletes.filter((input) => input.BypassGovernanceRetention)).toEqual([]);
+  },
+);
 
 test('copy mode restores every key, locked ones included: a new version on a locked key is allowed and nothing locked is deleted', async () => {
   const { bucket, w, before, at } = await lockedHistory('copy');

@@ -2,11 +2,17 @@
  * A key someone writes between planning and acting is not overwritten: the act
  * step lists the chunk again, sees an entry the plan did not know on top, and
  * reports the key failed with ChangedSincePlan. The other keys are restored.
+ *
+ * Delete mode lists a chunk again only when the plan listed it longer than
+ * `FRESH_PLAN_MS` ago (here: a window of 0); a chunk listed moments ago is
+ * deleted as planned, by version id: a write made in between stays current,
+ * no version is lost, and the key is reported as planned (the last test).
  */
 import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, bodyOf, historyLines, instantAtCut, latestOf, listHistory, sleep } from '../../support/history.ts';
 import { iso, rowOf, runRestore } from '../../support/drive.ts';
 import { engineFixture } from '../../support/engine-fixture.ts';
+import { FRESH_PLAN_MS } from '#core/steps/act.ts';
 
 const fx = engineFixture('changed');
 const s3 = fx.s3;
@@ -14,7 +20,10 @@ const s3 = fx.s3;
 const KEYS = ['cfg/a.yaml', 'cfg/b.yaml', 'cfg/c.yaml'];
 
 describe.each<RestoreMode>(['copy', 'delete'])('%s mode', (mode) => {
-  test('a key overwritten after the plan was made is reported failed with ChangedSincePlan and its new version stays current; the others are restored', async () => {
+  // Delete mode: a chunk older than the fresh-plan window (0 here) is listed again.
+  const actOptions = mode === 'delete' ? { actOptions: { freshPlanMs: 0 } } : {};
+
+  test('a key overwritten after the plan was made (delete mode: a chunk listed longer ago than FRESH_PLAN_MS) is reported failed with ChangedSincePlan and its new version stays current; the others are restored', async () => {
     const bucket = await fx.versionedBucket(mode);
     const w = new HistoryWriter(s3, bucket);
     for (const key of KEYS) await w.put(key, `${key} good`);
@@ -31,6 +40,7 @@ describe.each<RestoreMode>(['copy', 'delete'])('%s mode', (mode) => {
       { bucket, prefix: 'cfg/', at: iso(at), mode, confirmPermanentDelete: mode === 'delete' },
       {
         workBucket: fx.workBucket(),
+        ...actOptions,
         afterPlan: async (plan) => {
           expect(plan.chunks).toHaveLength(1);
           // Someone else fixes b by hand while the restore is between its plan and act steps.
@@ -50,4 +60,46 @@ describe.each<RestoreMode>(['copy', 'delete'])('%s mode', (mode) => {
     }
     expect(run.summary.status).toBe('PARTIAL');
   });
+});
+
+test('delete mode, a chunk listed moments ago: a key overwritten after the plan keeps the new version current, loses only the planned entries, and is reported restored as planned', async () => {
+  const bucket = await fx.versionedBucket('fresh');
+  const w = new HistoryWriter(s3, bucket);
+  for (const key of KEYS) await w.put(key, `${key} good`);
+  await sleep(25);
+  const cut = w.log.length;
+  const bad = new Map<string, string>();
+  for (const key of KEYS) bad.set(key, await w.put(key, `${key} bad`));
+  const listed = await listHistory(s3, bucket);
+  const at = instantAtCut(w, listed, cut);
+  let theirs = '';
+  let beforeAct: Awaited<ReturnType<typeof listHistory>> = [];
+
+  const run = await runRestore(
+    s3,
+    { bucket, prefix: 'cfg/', at: iso(at), mode: 'delete', confirmPermanentDelete: true },
+    {
+      workBucket: fx.workBucket(),
+      afterPlan: async (plan) => {
+        expect(plan.chunks).toHaveLength(1);
+        expect(Date.now() - plan.chunks[0]!.listedAt!).toBeLessThan(FRESH_PLAN_MS);
+        theirs = await w.put('cfg/b.yaml', 'cfg/b.yaml fixed by hand');
+        beforeAct = await listHistory(s3, bucket);
+      },
+    },
+  );
+
+  // The write made after the plan is current; of b's history only the planned "bad" version went.
+  expect(await bodyOf(s3, bucket, 'cfg/b.yaml')).toBe('cfg/b.yaml fixed by hand');
+  const after = await listHistory(s3, bucket);
+  expect(latestOf(after, 'cfg/b.yaml')?.versionId).toBe(theirs);
+  expect(historyLines(after.filter((e) => e.key === 'cfg/b.yaml'))).toEqual(
+    historyLines(beforeAct.filter((e) => e.key === 'cfg/b.yaml' && e.versionId !== bad.get('cfg/b.yaml'))),
+  );
+  // Reported as planned: restored, the planned entry removed (not ChangedSincePlan, although a newer version is current).
+  expect(rowOf(run, 'cfg/b.yaml')).toMatchObject({ TaskStatus: 'restored', ErrorCode: '', Removed: [bad.get('cfg/b.yaml')] });
+  for (const key of ['cfg/a.yaml', 'cfg/c.yaml']) {
+    expect({ key, status: rowOf(run, key).TaskStatus, body: await bodyOf(s3, bucket, key) }).toEqual({ key, status: 'restored', body: `${key} good` });
+  }
+  expect(run.summary.status).toBe('SUCCEEDED');
 });
