@@ -80,6 +80,8 @@ export interface LocalRunOptions {
   readonly waitSeconds?: number;
   /** Writing actions per plan chunk (tests and the bench: many chunks from few keys). @default the plan step's (1000) */
   readonly planChunkWrites?: number;
+  /** How long after its listing a delete-mode chunk is deleted as planned (tests: 0, every chunk listed again). @default FRESH_PLAN_MS */
+  readonly freshPlanMs?: number;
   /**
    * Told each JSON the execution moves that Step Functions limits to 256 KiB:
    * every state's input and output (map iterations' included), every Lambda
@@ -172,6 +174,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     concurrency: options.concurrency ?? 32,
     ...(options.planRanges !== undefined ? { planRanges: options.planRanges } : {}),
     ...(options.planChunkWrites !== undefined ? { planChunkWrites: options.planChunkWrites } : {}),
+    ...(options.freshPlanMs !== undefined ? { freshPlanMs: options.freshPlanMs } : {}),
     // A local run reads file:// manifests too (the CLI's --manifest FILE); nothing is uploaded.
     manifests: localManifestSource(options.s3),
     ...(options.onPage ? { onPage: options.onPage } : {}),

@@ -20,6 +20,8 @@ export interface StepDeps {
   readonly planRanges?: number;
   /** Writing actions per plan chunk; unset in Lambda (the plan step's default). */
   readonly planChunkWrites?: number;
+  /** How long after its listing a delete-mode chunk is deleted as planned, not listed again; unset in Lambda (`FRESH_PLAN_MS`). */
+  readonly freshPlanMs?: number;
   /**
    * Among how many act steps at once a restore's write cap is shared: the Distributed Map's
    * concurrency in Lambda, where each step has a client of its own; 1 in the local runner,

@@ -9,6 +9,7 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) =>
     capActStepWrites(deps, input.request);
     return actStep(deps.s3, deps.workStore(input.workBucket), input, 'delete', {
       concurrency: deps.concurrency,
+      ...(deps.freshPlanMs !== undefined ? { freshPlanMs: deps.freshPlanMs } : {}),
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
     });
   });

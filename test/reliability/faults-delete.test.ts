@@ -4,8 +4,9 @@
  * SlowDown`, 1% of connections reset (half after S3 did the work), 10% of
  * DeleteObjects batches answered with every entry `SlowDown` (the per-entry
  * retry), the first batch so too, the second carried out by S3 but its response
- * lost (the SDK sends it again), and one listing failing every SDK attempt (a
- * step fails whole and is run again). Exactly the entries newer than T must be
+ * lost (the SDK sends it again), and one act step's listing of its chunk failing
+ * every SDK attempt (the step fails whole and is run again; every chunk is listed
+ * again here, as one older than `FRESH_PLAN_MS` is). Exactly the entries newer than T must be
  * gone and every other entry as it was.
  */
 import { runRestoreLocally } from '../../cli/local-runner.ts';
@@ -37,10 +38,12 @@ test('with 10% SlowDown, 1% resets and throttled delete batches, a delete-mode r
     action: { kind: 'reset', when: 'after' },
   });
 
-  // Chunks of 50 writes: more chunks than act at once, so some chunk lists its keys after others wrote.
-  const summary = await runRestoreLocally({ request: requestFor(incident, 'delete') }, { s3, store: fx.workStore(), planChunkWrites: 50 }).finally(() =>
-    s3.destroy(),
-  );
+  // Chunks of 50 writes: more chunks than act at once, so some chunk lists its keys after others wrote
+  // (every chunk listed again, as one older than FRESH_PLAN_MS is: a chunk listed moments ago is deleted as planned).
+  const summary = await runRestoreLocally(
+    { request: requestFor(incident, 'delete') },
+    { s3, store: fx.workStore(), planChunkWrites: 50, freshPlanMs: 0 },
+  ).finally(() => s3.destroy());
 
   const after = await historyNow(plain, incident);
   expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { failed: 0, unchanged: KEYS - keysToChange(incident).length } });
