@@ -121,6 +121,7 @@ describe('a pass page', () => {
     actions: 1,
     startAfter: worstKey(index),
     lastKey: worstKey(index + 1),
+    listedAt: Date.now(),
   });
 
   test('holds whole files only as long as their refs fit CHUNK_REFS_LIMIT, however few they are', async () => {
