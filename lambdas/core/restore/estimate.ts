@@ -9,7 +9,9 @@
  * Requests counted:
  * - LIST: ListObjectVersions pages (1,000 entries each) when planning, and the
  *   act step lists its chunks again: twice the pages of the listed entries; a
- *   manifest lists each key on its own, twice.
+ *   manifest lists each key on its own, twice. (A delete-mode chunk acted on
+ *   within 60 s of its listing is not listed again: counted all the same, so
+ *   delete mode's LIST is an upper bound.)
  * - COPY: one CopyObject per version copied, plus a request per further 5 GiB
  *   the copies hold (copies above 5 GiB go in UploadPartCopy parts; a lower bound).
  * - GET: a HEAD and a tagging GET for each key whose current version is
