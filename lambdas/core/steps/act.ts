@@ -5,7 +5,7 @@
  * plan out over them, in the step's phase; the chunk's outcomes go beside it.
  * A delete-mode chunk in place whose keys the plan listed less than
  * `FRESH_PLAN_MS` ago is carried out as planned instead, not listed again
- * (docs/safety.md, "A plan carried out as written").
+ * (docs/safety.md, "A delete-mode plan carried out as written").
  *
  * The step knows no source or target beyond their interfaces (sources/,
  * targets/): what a retried step, a key changed since planning or a lost answer
@@ -27,9 +27,11 @@ import { workKeys, type ActStepInput, type ActStepOutput } from './contracts.ts'
 /**
  * How long after the plan listed a chunk's keys a delete-mode act step in place
  * deletes the planned entries without listing the keys again. Long enough for the
- * act steps that follow a plan step at once (the Distributed Map starts them within
- * seconds); a chunk older than this, such as one of the first of a plan step that
- * ran for minutes, is listed again, and a key written since is `ChangedSincePlan`.
+ * chunks of a plan step that listed for seconds, acted on right after it; a chunk
+ * older than this (one of the first of a plan step that listed for minutes, or one
+ * waiting its turn behind many others in the map) is listed again, and a key
+ * written since is `ChangedSincePlan`. Short, because a key written inside it is
+ * reported as planned while the newer write is current (docs/safety.md).
  */
 export const FRESH_PLAN_MS = 60_000;
 
@@ -38,6 +40,7 @@ export interface ActOptions extends Omit<TargetActOptions, 'phase'> {
   readonly manifests?: ManifestSource;
   /** Delete mode in place: how long after its listing a chunk is carried out as planned (0: always listed again). @default FRESH_PLAN_MS */
   readonly freshPlanMs?: number;
+  /** The clock a chunk's age is read on (epoch ms). @default Date.now */
   readonly now?: () => number;
 }
 
