@@ -373,8 +373,8 @@ export async function actOnChunk(
  * Carries out a delete-mode chunk's plan as written, its keys not listed again
  * (the act step's choice for a chunk listed moments ago: steps/act.ts,
  * `FRESH_PLAN_MS`), and returns one outcome per key. What the re-listing would
- * have given, and why it is not needed here (docs/safety.md, "A plan carried out
- * as written"):
+ * have given, and why it is not needed here (docs/safety.md, "A delete-mode plan
+ * carried out as written"):
  * - a retried chunk: its entries are deleted by version id again, and S3 answers
  *   an entry already gone as deleted, so the repeat changes nothing and reports
  *   what the first attempt did;

@@ -1,8 +1,8 @@
 /**
  * A delete-mode act step in place whose chunk the plan listed less than
- * `FRESH_PLAN_MS` ago deletes the planned entries by version id without listing
- * the chunk again (docs/safety.md, "A plan carried out as written"); an older
- * chunk is listed again, as before. Against the local S3.
+ * `FRESH_PLAN_MS` ago deletes the planned entries by version id without
+ * listing the chunk again (docs/safety.md, "A delete-mode plan carried out as
+ * written"); an older chunk is listed again, as before. Against the local S3.
  */
 import type { KeyOutcome } from '#core/restore/model.ts';
 import { FRESH_PLAN_MS } from '#core/steps/act.ts';
