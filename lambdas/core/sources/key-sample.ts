@@ -27,14 +27,17 @@ export interface Probe {
 export interface SampleOptions {
   /** Probes in flight at once (one round of probes). @default 16 */
   readonly concurrency?: number;
-  /** Rounds of probes into the gaps, after the first page and the search for the common head. @default 5 */
+  /** Rounds of probes into the gaps, after the first page and the search for the common head. @default 4 */
   readonly rounds?: number;
   /** Entries a probe reads. @default 100 */
   readonly probeEntries?: number;
 }
 
-/** A gap stops drawing probes once it holds at most this share of one range's entries (estimated). */
-const GAP_OF_A_RANGE = 0.2;
+/** A gap stops drawing probes once its estimate may be off by at most this share of one range's entries. */
+const DOUBT_OF_A_RANGE = 0.05;
+
+/** How far off an estimate between two stretches read may be, as a share of it (the density changes between them). */
+const INTERPOLATION_DOUBT = 0.25;
 
 /** A stretch of the key space read by probes: every entry of the keys after `from` up to `to` (`undefined`: to the end). */
 interface Stretch {
@@ -50,6 +53,8 @@ interface Gap {
   readonly from: string;
   readonly to: string | undefined;
   readonly entries: number;
+  /** How far off `entries` may be. */
+  readonly doubt: number;
 }
 
 type Segment = Stretch | Gap;
@@ -111,7 +116,16 @@ export class ScopeSample {
       const next = read[i + 1];
       const densities = [this.density(stretch), next && this.density(next)].filter((d): d is number => d !== undefined);
       const density = densities.length ? densities.reduce((a, b) => a + b, 0) / densities.length : 0;
-      segments.push({ kind: 'gap', from: stretch.to, to: next?.from, entries: density * spanOf(this.space, stretch.to, next?.from) });
+      const full = density * spanOf(this.space, stretch.to, next?.from);
+      // Where nothing follows the gap, the scope ends somewhere in it: half way, as likely as not, and as likely anywhere else.
+      const ending = next === undefined || (next.to === undefined && next.keys.length === 0);
+      segments.push({
+        kind: 'gap',
+        from: stretch.to,
+        to: next?.from,
+        entries: ending ? full / 2 : full,
+        doubt: ending ? full / 2 : full * INTERPOLATION_DOUBT,
+      });
     });
     return segments;
   }
@@ -123,15 +137,15 @@ export class ScopeSample {
     return entries / Math.max(1, spanOf(this.space, stretch.keys[0]![0], stretch.keys.at(-1)![0]));
   }
 
-  /** Markers of the next probes: `count` points spread over the gaps holding the most entries, none once each holds little of a range. */
+  /** Markers of the next probes: `count` points spread over the gaps whose estimates are most in doubt, none once each is close enough. */
   nextProbes(ranges: number, count: number): string[] {
     const segments = this.segments();
     const total = segments.reduce((sum, s) => sum + entriesIn(s), 0);
-    const small = (total / ranges) * GAP_OF_A_RANGE;
-    const gaps = segments.filter((s): s is Gap => s.kind === 'gap' && s.entries > small).map((gap) => ({ gap, pieces: 1 }));
+    const small = (total / ranges) * DOUBT_OF_A_RANGE;
+    const gaps = segments.filter((s): s is Gap => s.kind === 'gap' && s.doubt > small).map((gap) => ({ gap, pieces: 1 }));
     for (let n = 0; n < count && gaps.length > 0; n++) {
-      const most = gaps.reduce((a, b) => (b.gap.entries / b.pieces > a.gap.entries / a.pieces ? b : a));
-      if (most.gap.entries / most.pieces <= small) break;
+      const most = gaps.reduce((a, b) => (b.gap.doubt / b.pieces > a.gap.doubt / a.pieces ? b : a));
+      if (most.gap.doubt / most.pieces <= small) break;
       most.pieces += 1;
     }
     const markers = gaps.flatMap(({ gap, pieces }) => Array.from({ length: pieces - 1 }, (_, i) => keyBetween(this.space, gap.from, gap.to, (i + 1) / pieces)));
@@ -256,7 +270,7 @@ export async function sampleScope(s3: S3Client, bucket: string, prefix: string, 
   }
   sample.setHead(chars.slice(0, shared).join(''));
 
-  for (let round = 0; round < (options.rounds ?? 5); round++) {
+  for (let round = 0; round < (options.rounds ?? 4); round++) {
     const markers = sample.nextProbes(ranges, concurrency);
     if (markers.length === 0) break;
     await probeAll(markers);

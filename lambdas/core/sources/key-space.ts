@@ -73,14 +73,12 @@ export function keySpace(head: string, keys: Iterable<string>): KeySpace {
   return { head, headBytes, alphabets, ends, weights, end: weight };
 }
 
-/** The digit of `byte` at a place: the rank of the place's highest character at or below it (the lowest when below all), after its end digit. */
-function digitOf(alphabet: readonly number[], ends: number, byte: number): number {
-  let atOrBelow = 0;
-  while (atOrBelow < alphabet.length && alphabet[atOrBelow]! <= byte) atOrBelow++;
-  return Math.max(1, atOrBelow) - 1 + ends;
-}
-
-/** Where `key` lies: 0 for keys before the head, `end` for keys after everything under it. */
+/**
+ * Where `key` lies: 0 for keys before the head, `end` for keys after everything
+ * under it. A byte not in its place's alphabet lies at the edge of the block
+ * of keys it falls in (just below the next character), which keeps positions
+ * in key order whatever the byte and the bytes after it.
+ */
 export function positionOf(space: KeySpace, key: string): bigint {
   const bytes = Buffer.from(key, 'utf8');
   const head = space.headBytes;
@@ -88,7 +86,19 @@ export function positionOf(space: KeySpace, key: string): bigint {
   if (order !== 0 || bytes.length < head.length) return order > 0 ? space.end : 0n;
   let position = 0n;
   for (let i = 0; i < PLACES && head.length + i < bytes.length; i++) {
-    position += BigInt(digitOf(space.alphabets[i]!, space.ends[i]!, bytes[head.length + i]!)) * space.weights[i]!;
+    const alphabet = space.alphabets[i]!;
+    const ends = space.ends[i]!;
+    const byte = bytes[head.length + i]!;
+    let below = 0;
+    while (below < alphabet.length && alphabet[below]! < byte) below++;
+    if (alphabet[below] === byte) {
+      position += BigInt(ends + below) * space.weights[i]!;
+      continue;
+    }
+    // Below every character where no key ends: at the start of the lowest character's block.
+    if (below === 0 && ends === 0) return position;
+    // Else at the top of the block below: the end digit's, or the character's just below.
+    return position + BigInt(ends + below - 1) * space.weights[i]! + space.weights[i]! - 1n;
   }
   return position;
 }
