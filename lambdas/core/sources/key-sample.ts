@@ -163,15 +163,21 @@ export class ScopeSample {
     const total = segments.reduce((sum, s) => sum + entriesIn(s), 0);
     if (total === 0 || ranges <= 1) return [];
     const share = total / ranges;
-    const subPrefixes = this.subPrefixes(prefix).map((key) => ({ key, before: this.entriesUpTo(segments, key) }));
+    const subPrefixes = this.subPrefixes(prefix);
     const chosen: string[] = [];
     for (let i = 1; i < ranges; i++) {
       const target = i * share;
-      const near = subPrefixes
-        .filter((s) => Math.abs(s.before - target) <= share / 8)
-        .sort((a, b) => Math.abs(a.before - target) - Math.abs(b.before - target))[0];
-      const boundary = near?.key ?? this.keyAtEntries(segments, target);
-      if (boundary !== undefined && (chosen.length === 0 || compareKeys(boundary, chosen.at(-1)!) > 0)) chosen.push(boundary);
+      const cut = this.keyAtEntries(segments, target);
+      if (cut === undefined) continue;
+      // The sub-prefixes seen on either side of the cut: the one it is in (or follows), and the next.
+      const after = subPrefixes.findIndex((sub) => compareKeys(sub, cut) > 0);
+      const around = [subPrefixes[(after < 0 ? subPrefixes.length : after) - 1], subPrefixes[after]].filter((sub): sub is string => sub !== undefined);
+      const near = around
+        .map((key) => ({ key, off: Math.abs(this.entriesUpTo(segments, key) - target) }))
+        .filter((sub) => sub.off <= share / 8)
+        .sort((a, b) => a.off - b.off)[0];
+      const boundary = near?.key ?? cut;
+      if (chosen.length === 0 || compareKeys(boundary, chosen.at(-1)!) > 0) chosen.push(boundary);
     }
     // A boundary at or after the last key would leave the last range empty.
     const last = segments.at(-1);
@@ -179,14 +185,14 @@ export class ScopeSample {
     return lastKey === undefined ? chosen : chosen.filter((key) => compareKeys(key, lastKey) < 0);
   }
 
-  /** The sub-prefixes one level below `prefix` that the keys seen are in. */
+  /** The sub-prefixes one level below `prefix` that the keys seen are in, ascending. */
   private subPrefixes(prefix: string): string[] {
     const found = new Set<string>();
     for (const key of this.entriesOf.keys()) {
       const slash = key.indexOf('/', prefix.length);
       if (slash >= 0) found.add(key.slice(0, slash + 1));
     }
-    return [...found];
+    return [...found].sort(compareKeys);
   }
 
   /** Entries (estimated) of the keys up to `key`, inclusive. */
