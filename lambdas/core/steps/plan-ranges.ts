@@ -31,7 +31,7 @@ export const plannedInRanges = (context: RestoreContext, wanted: number): boolea
   return wanted > 1 && r.prefix !== undefined && r.manifest === undefined && r.engine !== 'batch-operations';
 };
 
-/** The key ranges of the request's scope: at its inventory's files' first keys, or where its prefix's keys branch. */
+/** The key ranges of the request's scope: at its inventory's files' first keys, or where its prefix's probed entries cut into equal shares. */
 async function partitionOf(s3: S3Client, request: RestoreContext['request'], wanted: number): Promise<KeyRange[]> {
   if (request.inventory === undefined) return partitionScope(s3, request.bucket, request.prefix!, wanted);
   return partitionInventory(s3, await readInventoryManifest(s3, request.inventory, request.bucket), wanted);

@@ -1,13 +1,16 @@
 /**
  * Key ranges for planning in parallel: the ranges of a partition follow each
  * other with no gap and no overlap (every key in exactly one), whatever the
- * boundaries; on the local S3 a structured prefix is cut at its sub-prefixes
- * and a flat one at sampled keys.
+ * boundaries; the ranges hold about equal numbers of entries, found by a few
+ * probes at once: on the local S3 with a prefix whose versions are uneven,
+ * and on the synthetic S3 with a million entries under a flat prefix; a
+ * structured prefix is cut at its sub-prefixes where they are near.
  */
 import fc from 'fast-check';
 import { compareKeys } from '#core/s3/listing.ts';
 import { evenlySpaced, inRange, partitionScope, rangesBetween } from '#core/sources/key-ranges.ts';
-import { HistoryWriter } from '../../support/history.ts';
+import { keyName, history, syntheticS3, ENTRIES_PER_KEY, SYNTHETIC_BUCKET, SYNTHETIC_PREFIX } from '../../../bench/synthetic-s3.ts';
+import { eachKey, HistoryWriter, listHistory } from '../../support/history.ts';
 import { engineFixture } from '../../support/engine-fixture.ts';
 
 const fx = engineFixture('ranges');
@@ -51,7 +54,7 @@ test('a prefix with sub-prefixes is cut at them: as many ranges as asked, coveri
     expect({ key, in: ranges.filter((range) => inRange(key, range)).length }).toEqual({ key, in: 1 });
 });
 
-test('a flat prefix is cut where its keys branch (0000..0119: at 000, 001, ... 011)', async () => {
+test('a flat prefix of 120 keys is cut into 6 ranges of at least 15 keys, in key order', async () => {
   const bucket = await fx.versionedBucket('flat');
   const w = new HistoryWriter(s3, bucket);
   const keys = Array.from({ length: 120 }, (_, i) => `flat/${String(i).padStart(4, '0')}`);
@@ -72,4 +75,60 @@ test('one range asked, or a scope with nothing to cut at, is the whole scope', a
 
   expect(await partitionScope(s3, bucket, 'solo/', 1)).toEqual([{ startAfter: '' }]);
   expect(await partitionScope(s3, bucket, 'empty/', 8)).toEqual([{ startAfter: '' }]);
+});
+
+test('a prefix whose versions are uneven (one sub-prefix with most of them) is cut into ranges of about equal entries', async () => {
+  const bucket = await fx.versionedBucket('skew');
+  const w = new HistoryWriter(s3, bucket);
+  // 30 keys of one version under a/ and under z/; 40 keys of three versions and a delete marker under m/: 60 + 160 entries.
+  const light = ['a', 'z'].flatMap((d) => Array.from({ length: 30 }, (_, i) => `skew/${d}/${String(i).padStart(2, '0')}`));
+  const heavy = Array.from({ length: 40 }, (_, i) => `skew/m/${String(i).padStart(2, '0')}`);
+  await eachKey(light, (key) => w.put(key, key).then(() => undefined));
+  await eachKey(heavy, async (key) => {
+    for (let v = 0; v < 3; v++) await w.put(key, `${key} v${v}`);
+    await w.del(key);
+  });
+  const listed = await listHistory(s3, bucket, 'skew/');
+
+  // Probes of 10 entries, 4 at once: most of the scope is estimated, not read.
+  const ranges = await partitionScope(s3, bucket, 'skew/', 4, { probeEntries: 10, concurrency: 4 });
+
+  const sizes = ranges.map((range) => listed.filter((e) => inRange(e.key, range)).length);
+  expect(listed).toHaveLength(220);
+  expect(ranges).toHaveLength(4);
+  expect(sizes.reduce((a, b) => a + b, 0)).toBe(listed.length);
+  expect(Math.max(...sizes)).toBeLessThanOrEqual(1.25 * (listed.length / 4));
+});
+
+test('on the synthetic S3, 1,000,000 entries under a flat prefix: 16 ranges within 5 % of an even share, from at most 100 probes, at most 16 at once', async () => {
+  const keys = Math.ceil(1_000_000 / ENTRIES_PER_KEY);
+  const synthetic = syntheticS3(keys);
+  let inFlight = 0;
+  let mostInFlight = 0;
+  let probes = 0;
+  synthetic.middlewareStack.add(
+    (next) => async (args) => {
+      probes += 1;
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      // Answered after a turn of the event loop, as a remote S3 would: the probes sent at once overlap.
+      await new Promise((resolve) => setImmediate(resolve));
+      return next(args).finally(() => (inFlight -= 1));
+    },
+    { step: 'initialize', name: 'countProbes' },
+  );
+
+  const ranges = await partitionScope(synthetic, SYNTHETIC_BUCKET, SYNTHETIC_PREFIX, 16);
+
+  const sizes = ranges.map(() => 0);
+  let range = 0;
+  for (let i = 0; i < keys; i++) {
+    while (!inRange(keyName(i), ranges[range]!)) range += 1;
+    sizes[range]! += history(i).length;
+  }
+  const even = sizes.reduce((a, b) => a + b, 0) / 16;
+  expect(ranges).toHaveLength(16);
+  expect({ largest: Math.max(...sizes) <= 1.05 * even, smallest: Math.min(...sizes) >= 0.95 * even }).toEqual({ largest: true, smallest: true });
+  expect(probes).toBeLessThanOrEqual(100);
+  expect(mostInFlight).toBeGreaterThan(1);
+  expect(mostInFlight).toBeLessThanOrEqual(16);
 });
