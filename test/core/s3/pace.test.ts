@@ -25,7 +25,8 @@ import {
 } from '#core/s3/pace.ts';
 
 const SETTINGS: PaceSettings = { ...PACE_DEFAULTS, maxInFlight: 64 };
-const recent = (writes: number, throttles: number) => ({ writes, throttles, successesPerSecond: writes - throttles, spanMs: 1000 });
+/** A second's answers; as many writes sent in it as answered, unless said. */
+const recent = (writes: number, throttles: number, sent = writes) => ({ writes, throttles, successesPerSecond: writes - throttles, spanMs: 1000, sent });
 
 describe('nextPace: the control rule of one bucket', () => {
   test('starts with every socket in flight and no rate', () => {
@@ -38,8 +39,8 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 
   test('too many throttles start the pace: the rate a share of what succeeded, the writes in flight cut multiplicatively, no ceiling yet', () => {
-    const after = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 200) }, SETTINGS);
-    expect(after.rate).toBeCloseTo(0.9 * 100);
+    const after = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 60) }, SETTINGS);
+    expect(after.rate).toBeCloseTo(0.9 * 240);
     expect(after.ceiling).toBeNull();
     expect(after.inFlight).toBeCloseTo(64 * 0.75);
     expect(after.decreasedAt).toBe(10);
@@ -54,8 +55,8 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 
   test('throttles of writes sent before the decrease do not cut it again', () => {
-    const cut = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 200) }, SETTINGS);
-    const again = nextPace(cut, { kind: 'throttle', sentAt: 5, now: 12, recent: recent(300, 201) }, SETTINGS);
+    const cut = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 60) }, SETTINGS);
+    const again = nextPace(cut, { kind: 'throttle', sentAt: 5, now: 12, recent: recent(300, 61) }, SETTINGS);
     expect(again.rate).toBe(cut.rate);
     expect(again.inFlight).toBe(cut.inFlight);
   });
@@ -164,7 +165,7 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 
   test('a decrease after which the throttles stopped is kept', () => {
-    let state = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 0, recent: recent(100, 40) }, SETTINGS);
+    let state = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 0, recent: recent(100, 30) }, SETTINGS);
     const rate = state.rate;
     for (let i = 1; i <= 100; i++) state = nextPace(state, { kind: 'success', sentAt: i * 11, now: i * 11, recent: recent(60, 0) }, SETTINGS);
     expect(state.trial).toBeNull();
