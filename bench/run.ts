@@ -247,6 +247,7 @@ async function pace(run: Run): Promise<void> {
       const limited = proxy.stats.injected.rateLimited;
       const slowDowns = proxy.stats.injected.slowDown;
       const rateLimitedSince = proxy.stats.rateLimitedArrivals.length;
+      const retriesSince = proxy.stats.rateLimitedRetryArrivals.length;
       log(`pace: ${labels[i]} (${tool})`);
       const result = await child<VariantResult>('variant.ts', {
         tool,
@@ -260,6 +261,8 @@ async function pace(run: Run): Promise<void> {
         ...extra,
       } satisfies VariantInput);
       const writes = proxy.stats.writeArrivals.slice(arrivals);
+      const inFirstSecond = (at: readonly number[]) => at.filter((t) => t - writes[0]! < 1000).length;
+      const limitedRetries = proxy.stats.rateLimitedRetryArrivals.slice(retriesSince);
       return {
         result,
         writeRequests: writes.length,
@@ -267,6 +270,8 @@ async function pace(run: Run): Promise<void> {
         writeSpanSeconds: writes.length > 1 ? (writes.at(-1)! - writes[0]!) / 1000 : 0,
         highestSecond: proxy.highestWritesInOneSecond(since),
         perSecond: perSecond(writes, proxy.stats.rateLimitedArrivals.slice(rateLimitedSince)),
+        // The rate limit's throttles of retries (attempt 2 or later), in all and in the first second of writes.
+        rateLimitedRetries: { all: limitedRetries.length, firstSecond: inFirstSecond(limitedRetries) },
       };
     };
     const free = await variant(0, 's3-rewind');
@@ -308,6 +313,8 @@ async function pace(run: Run): Promise<void> {
     run.printed.push(
       `rate-limited ${opts.rateLimit}/s, each second of writes (accepted+throttled): ` +
         limited.perSecond.map(([accepted, throttled]) => (throttled ? `${accepted}+${throttled}` : String(accepted))).join(' '),
+      `rate-limited ${opts.rateLimit}/s, throttles of retries (attempt 2 or later): ${limited.rateLimitedRetries.all} of ${limited.throttled}, ` +
+        `${limited.rateLimitedRetries.firstSecond} of the first second's ${limited.perSecond[0]?.[1] ?? 0}`,
     );
     const failed = rows.filter(([, v]) => v.result.failedKeys > 0 || done(v) !== seed.changed).map(([label]) => label);
     run.targets.push(

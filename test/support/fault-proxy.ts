@@ -176,6 +176,8 @@ export interface FaultStats {
   writeArrivals: number[];
   /** Writes answered `SlowDown` for going over `writeRateLimit`, by arrival time in ms. */
   rateLimitedArrivals: number[];
+  /** Of those, the retries (the SDK's `amz-sdk-request` header says attempt 2 or later), by arrival time in ms. */
+  rateLimitedRetryArrivals: number[];
   /** Requests each rule acted on, by rule name. */
   rules: Record<string, number>;
 }
@@ -241,6 +243,9 @@ function operationOf(method: string, key: string, query: URLSearchParams, header
   return 'Other';
 }
 
+/** Which attempt of its request a request is, from the SDK's `amz-sdk-request: attempt=N; max=M` header (1 without it). */
+const attemptOf = (request: ProxiedRequest): number => Number(/attempt=(\d+)/.exec(String(request.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
+
 function describeRequest(method: string, url: string, headers: IncomingMessage['headers'], body: Buffer): ProxiedRequest {
   const parsed = new URL(url, 'http://proxy.invalid');
   const [, bucketPart = '', ...keyParts] = parsed.pathname.split('/');
@@ -284,6 +289,7 @@ export class FaultProxy {
     rules: {},
     writeArrivals: [],
     rateLimitedArrivals: [],
+    rateLimitedRetryArrivals: [],
   };
   private writeRateLimit: number | undefined;
   private readonly writeTokens = new Map<string, { tokens: number; at: number }>();
@@ -457,6 +463,7 @@ export class FaultProxy {
     if (this.overWriteRate(request)) {
       this.stats.injected.rateLimited += 1;
       this.stats.rateLimitedArrivals.push(Date.now());
+      if (attemptOf(request) > 1) this.stats.rateLimitedRetryArrivals.push(Date.now());
       return { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
     }
     if (!this.faultable(request)) return undefined;

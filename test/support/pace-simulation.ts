@@ -51,6 +51,8 @@ export interface PaceSimulation {
   /** The longest time no write reached the bucket while writes were left (ms). */
   readonly longestGapMs: number;
   readonly wallMs: number;
+  /** Every write attempt as it reached the bucket: when (ms), throttled or not, and whether it was a retry. */
+  readonly arrivals: ReadonlyArray<{ readonly at: number; readonly throttled: boolean; readonly retry: boolean }>;
 }
 
 class SimulatedBucketRefusal extends Error {
@@ -99,21 +101,21 @@ export async function simulatePace(opts: PaceSimulationOptions): Promise<PaceSim
   // The bucket: a token bucket per second's limit, holding a tenth of a second's worth.
   let tokens = limitAt(0) / 10;
   let filledAt = 0;
-  const arrivals: Array<{ at: number; throttled: boolean }> = [];
-  const arrive = (): boolean => {
+  const arrivals: Array<{ at: number; throttled: boolean; retry: boolean }> = [];
+  const arrive = (retry: boolean): boolean => {
     const limit = limitAt(time.now);
     const capacity = Math.max(1, limit / 10);
     tokens = Math.min(capacity, tokens + ((time.now - filledAt) * limit) / 1000);
     filledAt = time.now;
     const throttled = tokens < 1 || random() < (opts.noise ?? 0);
     if (!throttled) tokens -= 1;
-    arrivals.push({ at: time.now, throttled });
+    arrivals.push({ at: time.now, throttled, retry });
     return throttled;
   };
-  const send = () =>
+  const send = (retry: boolean) =>
     new Promise<void>((resolve, reject) =>
       time.at(random() * (opts.jitterMs ?? 0), () => {
-        if (arrive()) time.at(1, () => reject(new SimulatedBucketRefusal('Please reduce your request rate.')));
+        if (arrive(retry)) time.at(1, () => reject(new SimulatedBucketRefusal('Please reduce your request rate.')));
         else time.at(latencyMs, resolve);
       }),
     );
@@ -123,7 +125,7 @@ export async function simulatePace(opts: PaceSimulationOptions): Promise<PaceSim
     const startedAt = time.now;
     for (let retries = 0; ; retries++) {
       try {
-        await pace.run(send);
+        await pace.run(() => send(retries > 0));
         lastSuccessAt = time.now;
         return true;
       } catch {
@@ -182,5 +184,6 @@ export async function simulatePace(opts: PaceSimulationOptions): Promise<PaceSim
     failed,
     longestGapMs,
     wallMs: time.now,
+    arrivals,
   };
 }

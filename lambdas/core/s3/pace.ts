@@ -7,7 +7,9 @@
  *
  * - `nextPace` (pure): the control rule of one bucket's writes. It controls the
  *   writes allowed in flight (additive increase, multiplicative decrease) and,
- *   once the bucket throttled too much, a rate: cut once per episode of
+ *   once the bucket throttled too much, a rate: started at once, low, by a burst
+ *   of throttles (most of a start's writes refused) and doubled step by step
+ *   until a step throttles; otherwise cut once per episode of
  *   throttles to a share of what the bucket accepted, then probed back up step
  *   by step towards the rate that throttled, and held just below it. A decrease
  *   is kept only if the share of throttled writes then fell (or rose); one after
@@ -51,6 +53,10 @@ export interface PaceSettings {
   readonly minSample: number;
   /** How long after a decrease its effect is judged (ms). */
   readonly trialMs: number;
+  /** Throttles in the last second that, if they are two fifths of the writes sent in it or more, are a burst: the pace starts at once. */
+  readonly burst: number;
+  /** How long each step of the ramp that follows a burst is tried before the rate doubles (ms). */
+  readonly rampMs: number;
 }
 
 export const PACE_DEFAULTS: Omit<PaceSettings, 'maxInFlight'> = {
@@ -64,6 +70,8 @@ export const PACE_DEFAULTS: Omit<PaceSettings, 'maxInFlight'> = {
   tolerated: 0.03,
   minSample: 40,
   trialMs: 1000,
+  burst: 16,
+  rampMs: 200,
 };
 
 /** Writes sent since the rate was last set, answered so far, and of them throttled. */
@@ -91,6 +99,8 @@ export interface PaceState {
   readonly baseline: number;
   /** When the pace last went down (ms): throttles of writes sent before then are of that episode. */
   readonly decreasedAt: number;
+  /** Started by a burst of throttles: the rate doubles every `rampMs` until a step throttles. */
+  readonly ramping: boolean;
   /** While a decrease is on trial: the pace before it, the share that caused it (of `sample` writes), and the writes sent since. */
   readonly trial: {
     readonly before: Pick<PaceState, 'inFlight' | 'rate' | 'ceiling' | 'ceilingTried'>;
@@ -111,6 +121,7 @@ export const initialPace = (settings: Pick<PaceSettings, 'maxInFlight'>): PaceSt
   since: { writes: 0, throttles: 0 },
   baseline: 0,
   decreasedAt: -Infinity,
+  ramping: false,
   trial: null,
 });
 
@@ -120,8 +131,11 @@ export interface PaceObservation {
   /** When this write was sent (ms). */
   readonly sentAt: number;
   readonly now: number;
-  /** Writes answered in the last second, this one included; of them throttled; successful writes per second; the time they span (ms, ≤ 1,000). */
-  readonly recent: { readonly writes: number; readonly throttles: number; readonly successesPerSecond: number; readonly spanMs: number };
+  /**
+   * Writes answered in the last second, this one included; of them throttled; successful writes per second; the time
+   * they span (ms, ≤ 1,000); writes sent in the last second (answered or not).
+   */
+  readonly recent: { readonly writes: number; readonly throttles: number; readonly successesPerSecond: number; readonly spanMs: number; readonly sent: number };
 }
 
 /** Throttles learned as the bucket's own are at most this share: above it, throttles slow the pace whatever their cause. */
@@ -145,7 +159,11 @@ function probeTarget(rate: number, s: Pick<PaceState, 'ceiling' | 'ceilingTried'
 }
 
 /**
- * The pace after one write's answer. Unpaced at first (every socket in flight). When the share of throttled
+ * The pace after one write's answer. Unpaced at first (every socket in flight). A burst of throttles (`burst` in
+ * the last second, two fifths of the writes sent in it or more: a start far above what the bucket allows) starts the
+ * pace at once, so the writes still to send and the throttled ones' retries wait for its slots instead of meeting
+ * the bucket again: low, ramping up from what the bucket was seen to accept and doubling every `rampMs`, until a step
+ * throttles; then as any probe. Otherwise, when the share of throttled
  * writes in the last second is too high (one event, however many throttles it holds), the rate goes to
  * `backoff` × what the bucket accepted, and the rate that throttled is the ceiling; the decrease is kept only
  * if the share of throttles then fell (or rose), else undone and that share learned as the baseline. Then the
@@ -173,6 +191,27 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
       if (!fell && !rose) s = { ...s, ...trial.before, baseline: Math.min(MAX_BASELINE, Math.max(s.baseline, share)) };
     }
   }
+  // A burst of throttles on an unpaced bucket. A throttle is answered at once and a success only after the write
+  // is done, so the first answers of any start are mostly throttles: a burst is counted against the writes sent,
+  // not answered (10 % of random SlowDown never makes one).
+  if (
+    throttled &&
+    s.rate === null &&
+    !s.trial &&
+    seen.sentAt >= s.decreasedAt &&
+    seen.recent.throttles >= settings.burst &&
+    5 * seen.recent.throttles >= 2 * seen.recent.sent
+  ) {
+    const episode = {
+      inFlight: Math.max(settings.minInFlight, s.inFlight * settings.inFlightBackoff),
+      ceiling: null,
+      ceilingTried: false,
+      ramping: true,
+      // The burst's throttles stay in the last second's answers for a second: they are of this episode, no cut for them.
+      decreasedAt: seen.now + settings.trialMs,
+    };
+    return changed({ ...s, ...episode }, Math.max(settings.minRate, settings.backoff * seen.recent.successesPerSecond), null, seen.now);
+  }
   // Paced: the writes sent at the rate in force are its test. Throttles among them (more than one, and more
   // than the tolerated share) send a probe back where it came from, and a held rate a little lower, the rate
   // that throttled becoming the ceiling; `settleMs` without them keep a probe. Only many throttles in the last
@@ -187,11 +226,11 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     if (since.throttles > allowed && (s.probeFrom !== null || recentShare <= 2 * tolerated)) {
       const rate = s.probeFrom ?? Math.max(settings.minRate, FOUND * inForce);
       // The throttles of the next `settleMs` are of this episode too (a probe drained what the bucket holds in reserve).
-      const episode = { ceiling: Math.min(s.ceiling ?? Infinity, inForce), ceilingTried: true, decreasedAt: seen.now + settings.settleMs };
+      const episode = { ceiling: Math.min(s.ceiling ?? Infinity, inForce), ceilingTried: true, decreasedAt: seen.now + settings.settleMs, ramping: false };
       return changed({ ...s, ...episode }, rate, null, seen.now);
     }
     s = { ...s, since };
-    if (s.probeFrom !== null && seen.now - s.changedAt >= settings.settleMs) {
+    if (s.probeFrom !== null && !s.ramping && seen.now - s.changedAt >= settings.settleMs) {
       // Kept: the next probe may start at once (the rate has settled); one at the ceiling lifts it.
       s = { ...s, probeFrom: null, ceiling: s.ceiling !== null && inForce >= s.ceiling ? null : s.ceiling };
     }
@@ -199,8 +238,10 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
   if (!throttled) {
     const inFlight = Math.min(settings.maxInFlight, s.inFlight + 1 / Math.max(1, s.inFlight));
     s = { ...s, inFlight };
+    if (s.rate === null || s.trial) return s;
+    if (s.ramping) return ramp(s, seen, settings);
     // Probe once the rate has settled, and only a rate in use (one well above what is sent is not raised further).
-    if (s.rate === null || s.trial || s.probeFrom !== null || seen.recent.successesPerSecond < 0.8 * s.rate) return s;
+    if (s.probeFrom !== null || seen.recent.successesPerSecond < 0.8 * s.rate) return s;
     const found = s.ceilingTried && s.ceiling !== null && s.rate >= FOUND * s.ceiling;
     if (seen.now - s.changedAt < (found ? settings.holdMs : settings.settleMs)) return s;
     return changed(s, probeTarget(s.rate, s, settings), s.rate, seen.now);
@@ -223,6 +264,7 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
       // answered lag behind while the restore ramps up): probes then grow by a factor at once.
       ceiling: from === null ? null : measured,
       ceilingTried: false,
+      ramping: false,
       decreasedAt: seen.now,
       trial: {
         before: { inFlight: s.inFlight, rate: from, ceiling: s.ceiling, ceilingTried: s.ceilingTried },
@@ -236,6 +278,22 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     null,
     seen.now,
   );
+}
+
+/**
+ * The ramp after a burst, on a success: straight up to what the bucket was seen to accept (the burst's successes are
+ * answered after its throttles), else double once a write sent `rampMs` into the step was answered and the rate was in
+ * use (a rate well above what is sent ends the ramp). Each step is a probe: throttles among its writes send the rate
+ * back to the step before, which ends the ramp.
+ */
+function ramp(s: PaceState, seen: PaceObservation, settings: PaceSettings): PaceState {
+  const rate = s.rate!;
+  const accepted = settings.backoff * seen.recent.successesPerSecond;
+  if (accepted > 2 * rate) return changed(s, accepted, rate, seen.now);
+  const stepMs = seen.sentAt - s.changedAt;
+  if (stepMs < settings.rampMs) return s;
+  if (s.since.writes + 1 < (rate * stepMs) / 2000) return { ...s, ramping: false, probeFrom: null };
+  return changed(s, 2 * rate, rate, seen.now);
 }
 
 /** `state` with a new rate (a probe if `probeFrom` is set), its writes counted from `now`. */
@@ -423,12 +481,18 @@ export class Spacing {
   }
 }
 
-/** What a bucket answered in the last second (successes per second over less than a second at the start). */
+/** What a bucket answered in the last second (successes per second over less than a second at the start), and the writes sent in it. */
 export class RecentAnswers {
   private readonly at: number[] = [];
   private readonly throttled: boolean[] = [];
+  private readonly sentAt: number[] = [];
   private throttles = 0;
   private first: number | undefined;
+
+  /** A write is sent. */
+  send(now: number): void {
+    this.sentAt.push(now);
+  }
 
   add(now: number, throttled: boolean): PaceObservation['recent'] {
     this.first ??= now;
@@ -439,8 +503,10 @@ export class RecentAnswers {
       this.at.shift();
       if (this.throttled.shift()) this.throttles -= 1;
     }
+    while (this.sentAt.length > 0 && this.sentAt[0]! < now - 1000) this.sentAt.shift();
     const span = Math.min(1000, Math.max(100, now - this.first));
-    return { writes: this.at.length, throttles: this.throttles, successesPerSecond: ((this.at.length - this.throttles) * 1000) / span, spanMs: span };
+    const successesPerSecond = ((this.at.length - this.throttles) * 1000) / span;
+    return { writes: this.at.length, throttles: this.throttles, successesPerSecond, spanMs: span, sent: this.sentAt.length };
   }
 }
 
@@ -468,6 +534,7 @@ export class BucketPace {
       await cap?.wait();
       await this.spacing.wait();
       const sentAt = this.clock();
+      this.recent.send(sentAt);
       try {
         const result = await send();
         this.observe('success', sentAt);

@@ -25,7 +25,8 @@ import {
 } from '#core/s3/pace.ts';
 
 const SETTINGS: PaceSettings = { ...PACE_DEFAULTS, maxInFlight: 64 };
-const recent = (writes: number, throttles: number) => ({ writes, throttles, successesPerSecond: writes - throttles, spanMs: 1000 });
+/** A second's answers; as many writes sent in it as answered, unless said. */
+const recent = (writes: number, throttles: number, sent = writes) => ({ writes, throttles, successesPerSecond: writes - throttles, spanMs: 1000, sent });
 
 describe('nextPace: the control rule of one bucket', () => {
   test('starts with every socket in flight and no rate', () => {
@@ -38,11 +39,38 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 
   test('too many throttles start the pace: the rate a share of what succeeded, the writes in flight cut multiplicatively, no ceiling yet', () => {
-    const after = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 200) }, SETTINGS);
-    expect(after.rate).toBeCloseTo(0.9 * 100);
+    const after = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 60) }, SETTINGS);
+    expect(after.rate).toBeCloseTo(0.9 * 240);
     expect(after.ceiling).toBeNull();
     expect(after.inFlight).toBeCloseTo(64 * 0.75);
     expect(after.decreasedAt).toBe(10);
+  });
+
+  test('a burst of throttles (two fifths of the writes sent or more) starts the pace at once: low, ramping, the writes in flight cut', () => {
+    // The start's first answers: 16 throttles (a throttle is answered before any success), of 32 writes sent.
+    const after = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 5, recent: { ...recent(16, 16, 32), spanMs: 100 } }, SETTINGS);
+    expect(after).toMatchObject({ rate: SETTINGS.minRate, ramping: true, ceiling: null, trial: null });
+    expect(after.inFlight).toBeCloseTo(64 * 0.75);
+    // The same 16 throttles among 64 writes sent (random SlowDown, or a bucket a little over its limit) are no burst.
+    const spread = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 5, recent: { ...recent(16, 16, 64), spanMs: 100 } }, SETTINGS);
+    expect(spread.rate).toBeNull();
+  });
+
+  test('the ramp after a burst: up to what the bucket was seen to accept, then double each step; a step that throttles ends it one step back', () => {
+    const started = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 5, recent: { ...recent(16, 16, 32), spanMs: 100 } }, SETTINGS);
+    // The burst's successes answered: 4 in 100 ms.
+    let state = nextPace(started, { kind: 'success', sentAt: 0, now: 100, recent: { ...recent(20, 16, 32), successesPerSecond: 40, spanMs: 100 } }, SETTINGS);
+    expect(state).toMatchObject({ rate: 36, probeFrom: SETTINGS.minRate, ramping: true });
+    // A write sent 200 ms into the step succeeded, and the rate was in use: it doubles.
+    for (let at = 110; at <= 310; at += 1000 / 36) {
+      state = nextPace(state, { kind: 'success', sentAt: at, now: at + 100, recent: { ...recent(30, 16), successesPerSecond: 36 } }, SETTINGS);
+    }
+    expect(state).toMatchObject({ rate: 72, probeFrom: 36, ramping: true });
+    // Two throttles among the next step's writes: back to 36, 72 is the ceiling, the ramp is over.
+    const at = state.changedAt;
+    state = nextPace(state, { kind: 'throttle', sentAt: at + 10, now: at + 12, recent: recent(40, 17) }, SETTINGS);
+    state = nextPace(state, { kind: 'throttle', sentAt: at + 20, now: at + 22, recent: recent(41, 18) }, SETTINGS);
+    expect(state).toMatchObject({ rate: 36, ceiling: 72, ceilingTried: true, ramping: false, probeFrom: null });
   });
 
   test('too many throttles of a paced rate cut it to a share of what succeeded, which is the ceiling; the writes in flight stay', () => {
@@ -54,8 +82,8 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 
   test('throttles of writes sent before the decrease do not cut it again', () => {
-    const cut = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 200) }, SETTINGS);
-    const again = nextPace(cut, { kind: 'throttle', sentAt: 5, now: 12, recent: recent(300, 201) }, SETTINGS);
+    const cut = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 10, recent: recent(300, 60) }, SETTINGS);
+    const again = nextPace(cut, { kind: 'throttle', sentAt: 5, now: 12, recent: recent(300, 61) }, SETTINGS);
     expect(again.rate).toBe(cut.rate);
     expect(again.inFlight).toBe(cut.inFlight);
   });
@@ -164,7 +192,7 @@ describe('nextPace: the control rule of one bucket', () => {
   });
 
   test('a decrease after which the throttles stopped is kept', () => {
-    let state = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 0, recent: recent(100, 40) }, SETTINGS);
+    let state = nextPace(initialPace(SETTINGS), { kind: 'throttle', sentAt: 0, now: 0, recent: recent(100, 30) }, SETTINGS);
     const rate = state.rate;
     for (let i = 1; i <= 100; i++) state = nextPace(state, { kind: 'success', sentAt: i * 11, now: i * 11, recent: recent(60, 0) }, SETTINGS);
     expect(state.trial).toBeNull();
@@ -188,6 +216,16 @@ describe('BucketPace against a bucket that allows N writes a second (simulated: 
     const run = await simulatePace(opts);
     expect(run.goodput).toBeGreaterThanOrEqual(0.9 * opts.limit);
     expect(run.throttledShare).toBeLessThanOrEqual(0.05);
+    expect(run.failed).toBe(0);
+  });
+
+  test('a start of 64 writes in flight against 40 writes/s: the first second holds no more throttles than those 64 writes, and hardly any of retries', async () => {
+    // Before a burst started the pace, each throttled write and each new one met the bucket again: 111-122 throttles in that second, 42-55 of retries.
+    const run = await simulatePace({ limit: 40, writes: 1600, workers: 64, lagMs: 30, jitterMs: 40 });
+    const first = run.arrivals[0]!.at;
+    const throttledRetries = run.arrivals.filter((a) => a.throttled && a.retry && a.at - first < 1000).length;
+    expect(run.perSecond[0]![1]).toBeLessThanOrEqual(64);
+    expect(throttledRetries).toBeLessThanOrEqual(4);
     expect(run.failed).toBe(0);
   });
 
