@@ -198,6 +198,8 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
   }
   if (!throttled) {
     const inFlight = Math.min(settings.maxInFlight, s.inFlight + 1 / Math.max(1, s.inFlight));
+    // The usual answer (unpaced, every socket in flight) changes nothing: no new state per write.
+    if (s.rate === null && !s.trial && inFlight === s.inFlight) return s;
     s = { ...s, inFlight };
     // Probe once the rate has settled, and only a rate in use (one well above what is sent is not raised further).
     if (s.rate === null || s.trial || s.probeFrom !== null || seen.recent.successesPerSecond < 0.8 * s.rate) return s;
@@ -425,8 +427,10 @@ export class Spacing {
 
 /** What a bucket answered in the last second (successes per second over less than a second at the start). */
 export class RecentAnswers {
-  private readonly at: number[] = [];
-  private readonly throttled: boolean[] = [];
+  /** Answers in arrival order from `head` on (earlier ones have left the second); compacted now and then, not shifted per answer. */
+  private at: number[] = [];
+  private throttled: boolean[] = [];
+  private head = 0;
   private throttles = 0;
   private first: number | undefined;
 
@@ -435,12 +439,18 @@ export class RecentAnswers {
     this.at.push(now);
     this.throttled.push(throttled);
     if (throttled) this.throttles += 1;
-    while (this.at.length > 0 && this.at[0]! < now - 1000) {
-      this.at.shift();
-      if (this.throttled.shift()) this.throttles -= 1;
+    while (this.head < this.at.length && this.at[this.head]! < now - 1000) {
+      if (this.throttled[this.head]) this.throttles -= 1;
+      this.head += 1;
     }
+    if (this.head >= 1024 && this.head * 2 >= this.at.length) {
+      this.at = this.at.slice(this.head);
+      this.throttled = this.throttled.slice(this.head);
+      this.head = 0;
+    }
+    const writes = this.at.length - this.head;
     const span = Math.min(1000, Math.max(100, now - this.first));
-    return { writes: this.at.length, throttles: this.throttles, successesPerSecond: ((this.at.length - this.throttles) * 1000) / span, spanMs: span };
+    return { writes, throttles: this.throttles, successesPerSecond: ((writes - this.throttles) * 1000) / span, spanMs: span };
   }
 }
 
@@ -465,8 +475,9 @@ export class BucketPace {
 
   run<T>(send: () => Promise<T>, cap?: Spacing): Promise<T> {
     return this.limit(async () => {
-      await cap?.wait();
-      await this.spacing.wait();
+      // Unpaced and uncapped (the usual case), a write waits for nothing: no turn through the microtask queue.
+      if (cap) await cap.wait();
+      if (this.spacing.rate !== null) await this.spacing.wait();
       const sentAt = this.clock();
       try {
         const result = await send();
