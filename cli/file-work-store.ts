@@ -13,7 +13,17 @@ import { fromLines, textBlocks, toLines, type StreamedObject, type WorkStore } f
 export const defaultWorkDir = (): string => process.env.S3_REWIND_HOME ?? join(homedir(), '.s3-rewind');
 
 export class FileWorkStore implements WorkStore {
+  /** Directories this store made: a restore writes many files into one (its delete-marker records), one mkdir is enough. */
+  private readonly made = new Set<string>();
+
   constructor(readonly root: string = defaultWorkDir()) {}
+
+  private async makeDirOf(path: string): Promise<void> {
+    const dir = dirname(path);
+    if (this.made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.made.add(dir);
+  }
 
   locationOf(key: string): string {
     return join(this.root, ...key.split('/'));
@@ -25,8 +35,16 @@ export class FileWorkStore implements WorkStore {
 
   async putText(key: string, body: string): Promise<void> {
     const path = this.locationOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, body, 'utf8');
+    await this.makeDirOf(path);
+    try {
+      await writeFile(path, body, 'utf8');
+    } catch (error) {
+      // The directory went since (a run's files removed by hand, or by `runs`): make it again.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.made.delete(dirname(path));
+      await this.makeDirOf(path);
+      await writeFile(path, body, 'utf8');
+    }
   }
 
   /** Written to `<file>.partial` through a write stream, then renamed: a reader never sees half a file. */

@@ -266,6 +266,8 @@ export function countRequests(client: S3Client) {
     /** Commands sent so far with this name, e.g. `DeleteObjectsCommand`. */
     count: (command: string) => sent.filter((s) => s.command === command).length,
     inputs: (command: string) => sent.filter((s) => s.command === command).map((s) => s.input),
+    /** The command names in the order they were sent. */
+    order: () => sent.map((s) => s.command),
     /** Every command name counted, with its count. */
     tally: () => sent.reduce<Record<string, number>>((t, s) => ({ ...t, [s.command]: (t[s.command] ?? 0) + 1 }), {}),
     reset: () => void sent.splice(0),

@@ -42,7 +42,7 @@ interface Pending {
 }
 
 export interface DeleteBatcherOptions {
-  /** Shared limiter: batches in flight count against the restore's concurrency. */
+  /** The limiter of the batches in flight: the act step's own (delete mode), or one apart from its copies (copy mode's new delete markers: targets/in-place.ts). */
   readonly limit: LimitFunction;
   readonly batchSize?: number;
   readonly maxEntryAttempts?: number;

@@ -237,6 +237,8 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
   }
   if (!throttled) {
     const inFlight = Math.min(settings.maxInFlight, s.inFlight + 1 / Math.max(1, s.inFlight));
+    // The usual answer (unpaced, every socket in flight) changes nothing: no new state per write.
+    if (s.rate === null && !s.trial && inFlight === s.inFlight) return s;
     s = { ...s, inFlight };
     if (s.rate === null || s.trial) return s;
     if (s.ramping) return ramp(s, seen, settings);
@@ -483,9 +485,13 @@ export class Spacing {
 
 /** What a bucket answered in the last second (successes per second over less than a second at the start), and the writes sent in it. */
 export class RecentAnswers {
-  private readonly at: number[] = [];
-  private readonly throttled: boolean[] = [];
-  private readonly sentAt: number[] = [];
+  /** Answers in arrival order from `head` on (earlier ones have left the second); compacted now and then, not shifted per answer. */
+  private at: number[] = [];
+  private throttled: boolean[] = [];
+  private head = 0;
+  /** Writes sent, from `sentHead` on, the same way. */
+  private sentAt: number[] = [];
+  private sentHead = 0;
   private throttles = 0;
   private first: number | undefined;
 
@@ -499,14 +505,29 @@ export class RecentAnswers {
     this.at.push(now);
     this.throttled.push(throttled);
     if (throttled) this.throttles += 1;
-    while (this.at.length > 0 && this.at[0]! < now - 1000) {
-      this.at.shift();
-      if (this.throttled.shift()) this.throttles -= 1;
+    while (this.head < this.at.length && this.at[this.head]! < now - 1000) {
+      if (this.throttled[this.head]) this.throttles -= 1;
+      this.head += 1;
     }
-    while (this.sentAt.length > 0 && this.sentAt[0]! < now - 1000) this.sentAt.shift();
+    while (this.sentHead < this.sentAt.length && this.sentAt[this.sentHead]! < now - 1000) this.sentHead += 1;
+    if (this.head >= 1024 && this.head * 2 >= this.at.length) {
+      this.at = this.at.slice(this.head);
+      this.throttled = this.throttled.slice(this.head);
+      this.head = 0;
+    }
+    if (this.sentHead >= 1024 && this.sentHead * 2 >= this.sentAt.length) {
+      this.sentAt = this.sentAt.slice(this.sentHead);
+      this.sentHead = 0;
+    }
+    const writes = this.at.length - this.head;
     const span = Math.min(1000, Math.max(100, now - this.first));
-    const successesPerSecond = ((this.at.length - this.throttles) * 1000) / span;
-    return { writes: this.at.length, throttles: this.throttles, successesPerSecond, spanMs: span, sent: this.sentAt.length };
+    return {
+      writes,
+      throttles: this.throttles,
+      successesPerSecond: ((writes - this.throttles) * 1000) / span,
+      spanMs: span,
+      sent: this.sentAt.length - this.sentHead,
+    };
   }
 }
 
@@ -531,8 +552,9 @@ export class BucketPace {
 
   run<T>(send: () => Promise<T>, cap?: Spacing): Promise<T> {
     return this.limit(async () => {
-      await cap?.wait();
-      await this.spacing.wait();
+      // Unpaced and uncapped (the usual case), a write waits for nothing: no turn through the microtask queue.
+      if (cap) await cap.wait();
+      if (this.spacing.rate !== null) await this.spacing.wait();
       const sentAt = this.clock();
       this.recent.send(sentAt);
       try {

@@ -190,8 +190,15 @@ async function undoFieldsOf(
  */
 function chunkWriter(s3: S3Client, spec: RestoreSpec, objectLock: boolean, options: TargetActOptions) {
   const bucket = spec.bucket;
-  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
-  const batcher = new DeleteBatcher(s3, bucket, { limit });
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const limit = pLimit(concurrency);
+  // Copy mode: the new delete markers (one DeleteObjects per 1,000 keys) and their records in the work store
+  // don't queue behind every copy of the chunk. Sent at the chunk's end, the DeleteObjects was the restore's
+  // last write, and RGW takes seconds to answer one (tens of ms a marker): 3-5 s of its end waited for it.
+  // The bucket's writes in flight stay bounded by its pace (s3/pace.ts), whichever queue they come from.
+  // Delete mode keeps one queue: its batches are its writes, at the restore's concurrency.
+  const markers = spec.mode === 'copy' ? pLimit(concurrency) : limit;
+  const batcher = new DeleteBatcher(s3, bucket, { limit: markers });
   const outcomes: KeyOutcome[] = [];
   const writes: Promise<void>[] = [];
   const queueing: Promise<void>[] = [];
@@ -245,7 +252,7 @@ function chunkWriter(s3: S3Client, spec: RestoreSpec, objectLock: boolean, optio
     await Promise.all(writes);
     return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
   };
-  return { bucket, limit, batcher, queueing, record, carryOut, deleteEntries, finish };
+  return { bucket, limit, markers, batcher, queueing, record, carryOut, deleteEntries, finish };
 }
 
 /** The act step's Object Lock answer (validation's read), else the bucket's own; only permanent deletions must respect it. */
@@ -316,7 +323,7 @@ export async function actOnChunk(
           action,
           async () => {
             try {
-              await limit(() => record(key));
+              await writer.markers(() => record(key));
               let marker: string | undefined;
               const marked = batcher.delete(key, [undefined], (id) => (marker = id));
               queued();

@@ -29,12 +29,16 @@ export async function joinParts(store: WorkStore, target: string, parts: readonl
   await store.putStream(target, linesOf(store, parts), contentType);
 }
 
+/**
+ * Each part's text as one "line" (`putStream` adds the newline after it): the same bytes as
+ * the part's lines one by one, without splitting the report into thousands of strings and
+ * gathering them again.
+ */
 async function* linesOf(store: WorkStore, parts: readonly string[]): AsyncGenerator<string> {
   for (const part of parts) {
     const text = await store.getText(part);
-    const lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    yield* lines;
+    if (text === '') continue;
+    yield text.endsWith('\n') ? text.slice(0, -1) : text;
   }
 }
 

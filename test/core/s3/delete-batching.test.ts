@@ -1,7 +1,8 @@
 /**
  * Deletions go out in DeleteObjects requests of up to 1,000 entries, across
  * keys: n entries to delete take at most ceil(n / 1000) requests. (New delete
- * markers in copy mode are counted in test/core/steps/plan-resume.test.ts.)
+ * markers in copy mode are counted in test/core/steps/plan-resume.test.ts; that
+ * they leave while the copies still go out is the last test here.)
  */
 import pLimit from 'p-limit';
 import { HistoryWriter, bodyOf, countRequests, historyLines, instantAtCut, listHistory, sleep } from '../../support/history.ts';
@@ -53,4 +54,29 @@ test('a delete-mode restore deleting 2,500 entries of 500 keys sends at most 3 D
     ),
   );
   for (const key of [keys[0]!, keys[250]!, keys[499]!]) expect(await bodyOf(s3, bucket, key)).toBe(`${key} at T`);
+}, 300_000);
+
+test('a copy-mode restore sends its new delete markers while the copies still go out, not after the last copy', async () => {
+  const bucket = await fx.versionedBucket('markers-early');
+  const w = new HistoryWriter(s3, bucket);
+  const overwritten = Array.from({ length: 300 }, (_, i) => `data/kept-${String(i).padStart(4, '0')}.csv`);
+  const created = Array.from({ length: 10 }, (_, i) => `data/new-${String(i).padStart(4, '0')}.csv`);
+  const limit = pLimit(32);
+  await Promise.all(overwritten.map((key) => limit(() => w.put(key, `${key} at T`))));
+  await sleep(25);
+  const cut = w.log.length;
+  await Promise.all([...overwritten, ...created].map((key) => limit(() => w.put(key, 'after T'))));
+  const before = await listHistory(s3, bucket);
+  const at = instantAtCut(w, before, cut);
+  const sent = countRequests(s3);
+
+  const run = await runRestore(s3, { bucket, prefix: 'data/', at: iso(at), mode: 'copy' }, { workBucket: fx.workBucket() });
+  sent.stop();
+
+  const order = sent.order();
+  expect(sent.count('DeleteObjectsCommand')).toBe(1);
+  // 300 copies at 32 in flight take several rounds: the markers' batch leaves before the last of them.
+  expect(order.indexOf('DeleteObjectsCommand')).toBeLessThan(order.lastIndexOf('CopyObjectCommand'));
+  expect(run.summary.counts).toMatchObject({ restored: 300, deleted: 10, failed: 0 });
+  for (const key of [overwritten[0]!, overwritten[299]!]) expect(await bodyOf(s3, bucket, key)).toBe(`${key} at T`);
 }, 300_000);
