@@ -4,7 +4,9 @@
  * runs, a CopyObject per key to copy back and DeleteObjects batches of 1,000
  * for new delete markers (copy mode) or newer entries (delete mode), at most
  * `concurrency` in flight. No re-listing, no bucket checks, no plan files, no
- * report: the least any tool could send to do the same writes.
+ * report: the least any tool could send to do the same writes. Its DeleteObjects
+ * batches have a queue of their own, as s3-rewind's copy-mode marker batches do
+ * (targets/in-place.ts), so its last partial batch does not wait behind the copies.
  */
 import { CopyObjectCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -32,13 +34,14 @@ export async function floorRestore(
   concurrency: number,
 ): Promise<FloorResult> {
   const limit = pLimit(concurrency);
+  const batches = pLimit(concurrency);
   const writes: Promise<unknown>[] = [];
   let batch: ObjectIdentifier[] = [];
   const result = { entries: 0, copies: 0, deletions: 0, changedKeys: 0 };
   const flush = () => {
     const Objects = batch;
     batch = [];
-    if (Objects.length) writes.push(limit(() => s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects, Quiet: true } }))));
+    if (Objects.length) writes.push(batches(() => s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects, Quiet: true } }))));
   };
   const remove = (object: ObjectIdentifier) => {
     batch.push(object);

@@ -29,6 +29,12 @@ export interface ApartInput {
   /** Milliseconds for each ListObjectVersions page, and for each other answer (the partition's ListObjectsV2). */
   readonly pageMs: number;
   readonly latencyMs: number;
+  /**
+   * Each range planned alone, one after another, so that each has the machine's CPU
+   * to itself as each Lambda has its own: the wall is then the partition plus the
+   * slowest range's wall, what the ranges at once would take with a core each.
+   */
+  readonly oneAtATime?: boolean;
 }
 
 /** What one range's process measured, from its range given to its last plan step. */
@@ -47,6 +53,8 @@ export interface ApartResult extends PlanningResult {
   /** Ranges the partition gave (processes that planned). */
   readonly rangesPlanned: number;
   readonly partitionMs: number;
+  /** The ranges were planned one at a time (`ApartInput.oneAtATime`): `wallMs` is the partition plus the slowest range. */
+  readonly oneAtATime: boolean;
   readonly cores: number;
   readonly perRange: RangeWorkerResult[];
 }
@@ -127,11 +135,16 @@ async function measureApart(input: ApartInput): Promise<ApartResult> {
   const partitionMs = Date.now() - started;
   // A scope that can't be split (or one range wanted) is planned as one chain, as `Plan Chunks` does.
   const given: Array<RangePlan | { whole: true }> = partitioned.ranges.length > 0 ? partitioned.ranges : [{ whole: true }];
-  workers.forEach(({ proc }, i) => proc.stdin.end(`${JSON.stringify(given[i] ?? null)}\n`));
-  const results = await Promise.all(workers.map((w) => w.result));
-  const wallMs = Date.now() - started;
-  const own = process.cpuUsage(cpu0);
+  const give = (i: number) => {
+    workers[i]!.proc.stdin.end(`${JSON.stringify(given[i] ?? null)}\n`);
+    return workers[i]!.result;
+  };
+  const results: Array<RangeWorkerResult | null> = [];
+  if (input.oneAtATime) for (let i = 0; i < workers.length; i++) results.push(await give(i));
+  else results.push(...(await Promise.all(workers.map((_, i) => give(i)))));
   const perRange = results.filter((r): r is RangeWorkerResult => r !== null);
+  const wallMs = input.oneAtATime ? partitionMs + Math.max(...perRange.map((r) => r.wallMs)) : Date.now() - started;
+  const own = process.cpuUsage(cpu0);
   const sum = (f: (r: RangeWorkerResult) => number) => perRange.reduce((total, r) => total + f(r), 0);
   const entries = sum((r) => r.entries);
   const expected = seedTotals(keys);
@@ -146,6 +159,7 @@ async function measureApart(input: ApartInput): Promise<ApartResult> {
     ranges: input.ranges,
     rangesPlanned: perRange.length,
     partitionMs,
+    oneAtATime: input.oneAtATime === true,
     cores: cpus().length,
     perRange,
     pageMs: input.pageMs,
