@@ -19,19 +19,25 @@ const s3 = fx.s3;
 
 const KEYS = ['cfg/a.yaml', 'cfg/b.yaml', 'cfg/c.yaml'];
 
+/** A bucket where each key had a good version, then a bad one: the writer, the instant between them, and each bad version's id. */
+async function overwrittenBucket(name: string) {
+  const bucket = await fx.versionedBucket(name);
+  const w = new HistoryWriter(s3, bucket);
+  for (const key of KEYS) await w.put(key, `${key} good`);
+  await sleep(25);
+  const cut = w.log.length;
+  const bad = new Map<string, string>();
+  for (const key of KEYS) bad.set(key, await w.put(key, `${key} bad`));
+  const at = instantAtCut(w, await listHistory(s3, bucket), cut);
+  return { bucket, w, at, bad };
+}
+
 describe.each<RestoreMode>(['copy', 'delete'])('%s mode', (mode) => {
   // Delete mode: a chunk older than the fresh-plan window (0 here) is listed again.
   const actOptions = mode === 'delete' ? { actOptions: { freshPlanMs: 0 } } : {};
 
   test('a key overwritten after the plan was made (delete mode: a chunk listed longer ago than FRESH_PLAN_MS) is reported failed with ChangedSincePlan and its new version stays current; the others are restored', async () => {
-    const bucket = await fx.versionedBucket(mode);
-    const w = new HistoryWriter(s3, bucket);
-    for (const key of KEYS) await w.put(key, `${key} good`);
-    await sleep(25);
-    const cut = w.log.length;
-    for (const key of KEYS) await w.put(key, `${key} bad`);
-    const listed = await listHistory(s3, bucket);
-    const at = instantAtCut(w, listed, cut);
+    const { bucket, w, at } = await overwrittenBucket(mode);
     let theirs = '';
     let beforeAct: Awaited<ReturnType<typeof listHistory>> = [];
 
@@ -63,15 +69,7 @@ describe.each<RestoreMode>(['copy', 'delete'])('%s mode', (mode) => {
 });
 
 test('delete mode, a chunk listed moments ago: a key overwritten after the plan keeps the new version current, loses only the planned entries, and is reported restored as planned', async () => {
-  const bucket = await fx.versionedBucket('fresh');
-  const w = new HistoryWriter(s3, bucket);
-  for (const key of KEYS) await w.put(key, `${key} good`);
-  await sleep(25);
-  const cut = w.log.length;
-  const bad = new Map<string, string>();
-  for (const key of KEYS) bad.set(key, await w.put(key, `${key} bad`));
-  const listed = await listHistory(s3, bucket);
-  const at = instantAtCut(w, listed, cut);
+  const { bucket, w, at, bad } = await overwrittenBucket('fresh');
   let theirs = '';
   let beforeAct: Awaited<ReturnType<typeof listHistory>> = [];
 
