@@ -483,51 +483,50 @@ export class Spacing {
   }
 }
 
+/** Times (ms) in arrival order, those over a second old dropped from the front: not shifted one by one, compacted now and then. */
+class LastSecond {
+  private times: number[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.times.length - this.head;
+  }
+
+  push(at: number): void {
+    this.times.push(at);
+  }
+
+  /** Drops the times before `now` − 1 s. */
+  trim(now: number): void {
+    while (this.head < this.times.length && this.times[this.head]! < now - 1000) this.head += 1;
+    if (this.head >= 1024 && this.head * 2 >= this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 /** What a bucket answered in the last second (successes per second over less than a second at the start), and the writes sent in it. */
 export class RecentAnswers {
-  /** Answers in arrival order from `head` on (earlier ones have left the second); compacted now and then, not shifted per answer. */
-  private at: number[] = [];
-  private throttled: boolean[] = [];
-  private head = 0;
-  /** Writes sent, from `sentHead` on, the same way. */
-  private sentAt: number[] = [];
-  private sentHead = 0;
-  private throttles = 0;
+  private readonly answers = new LastSecond();
+  private readonly throttles = new LastSecond();
+  private readonly sent = new LastSecond();
   private first: number | undefined;
 
   /** A write is sent. */
   send(now: number): void {
-    this.sentAt.push(now);
+    this.sent.push(now);
   }
 
   add(now: number, throttled: boolean): PaceObservation['recent'] {
     this.first ??= now;
-    this.at.push(now);
-    this.throttled.push(throttled);
-    if (throttled) this.throttles += 1;
-    while (this.head < this.at.length && this.at[this.head]! < now - 1000) {
-      if (this.throttled[this.head]) this.throttles -= 1;
-      this.head += 1;
-    }
-    while (this.sentHead < this.sentAt.length && this.sentAt[this.sentHead]! < now - 1000) this.sentHead += 1;
-    if (this.head >= 1024 && this.head * 2 >= this.at.length) {
-      this.at = this.at.slice(this.head);
-      this.throttled = this.throttled.slice(this.head);
-      this.head = 0;
-    }
-    if (this.sentHead >= 1024 && this.sentHead * 2 >= this.sentAt.length) {
-      this.sentAt = this.sentAt.slice(this.sentHead);
-      this.sentHead = 0;
-    }
-    const writes = this.at.length - this.head;
+    this.answers.push(now);
+    if (throttled) this.throttles.push(now);
+    for (const window of [this.answers, this.throttles, this.sent]) window.trim(now);
+    const writes = this.answers.size;
+    const throttles = this.throttles.size;
     const span = Math.min(1000, Math.max(100, now - this.first));
-    return {
-      writes,
-      throttles: this.throttles,
-      successesPerSecond: ((writes - this.throttles) * 1000) / span,
-      spanMs: span,
-      sent: this.sentAt.length - this.sentHead,
-    };
+    return { writes, throttles, successesPerSecond: ((writes - throttles) * 1000) / span, spanMs: span, sent: this.sent.size };
   }
 }
 
