@@ -49,6 +49,8 @@ interface Refusal {
   /** Times the run was told it was accepted. */
   readonly accepted: number;
   readonly restoreId: string;
+  /** The inputs of the commands of a kind the run sent (`PutObjectCommand`...). */
+  readonly inputsOf: (command: string) => Array<Record<string, unknown>>;
 }
 
 /** Runs `request` through the definition locally, expecting it to fail. */
@@ -56,7 +58,7 @@ async function refused(request: RestoreRequestInput, options: { planRanges?: num
   const client = testS3Client();
   const sent = countRequests(client);
   const tasks: string[] = [];
-  const events: RestoreEvent[] = [];
+  const announced: RestoreEvent[] = [];
   let accepted = 0;
   const restoreId = freshExecutionName();
   const error = await runRestoreLocally(
@@ -65,7 +67,7 @@ async function refused(request: RestoreRequestInput, options: { planRanges?: num
       s3: client,
       store: new S3WorkStore(s3, fx.workBucket()),
       ...(options.planRanges ? { planRanges: options.planRanges } : {}),
-      onEvent: (e) => events.push(e),
+      onEvent: (e) => announced.push(e),
       onAccepted: () => void (accepted += 1),
       onPayload: (p) => void (p.what === 'task payload' && tasks.push(p.state)),
     },
@@ -74,7 +76,8 @@ async function refused(request: RestoreRequestInput, options: { planRanges?: num
     .catch((e: unknown) => e)
     .finally(() => client.destroy());
   const writes = WRITES.flatMap((command) => sent.inputs(command)).filter((input) => input.Bucket === bucket).length;
-  return { error, tasks, events: events.map((e) => [e.detailType, (e.detail as { status?: string }).status]), writes, accepted, restoreId };
+  const events = announced.map((e): [string, string | undefined] => [e.detailType, (e.detail as { status?: string }).status]);
+  return { error, tasks, events, writes, accepted, restoreId, inputsOf: (command) => sent.inputs(command) };
 }
 
 const planChunks = async (restoreId: string) => {
@@ -135,6 +138,9 @@ test('a restore of a prefix nothing has to another bucket gives back the destina
   const run = await refused({ bucket, prefix: 'sites/', at, to: `s3://${destination}/restored/` });
 
   expect(run.error).toMatchObject({ error: 'RequestError', message: expect.stringContaining(`nothing is under s3://${bucket}/sites/`) });
+  // Taken by validation (PutObject If-None-Match), deleted by Report Failure.
+  const onLease = (command: string) => run.inputsOf(command).filter((input) => input.Key === leaseKeyOf(destination)).length;
+  expect([onLease('PutObjectCommand'), onLease('DeleteObjectCommand')]).toEqual([1, 1]);
   expect(await new S3LeaseStore(s3, fx.workBucket()).read(leaseKeyOf(destination))).toBeUndefined();
   expect(await listHistory(s3, destination)).toEqual([]);
 });
