@@ -121,8 +121,23 @@ export function localEngine(options: LocalEngineOptions): Engine {
       async function runOnce(restoreId: string, run: PendingRun): Promise<RestoreSummary> {
         let acted = 0;
         const runStore = run.store();
+        /**
+         * The run gets its folder once nothing refused it (validation, then the first plan
+         * step's check of its keys: an empty scope is refused there), or when it ends with
+         * a summary all the same: a refused run leaves no folder. Ranges planned at once
+         * each tell it: the first makes the folder.
+         */
+        let accepting: Promise<void> | undefined;
+        const keep = () =>
+          (accepting ??= (async () => {
+            await run.accept();
+            if (run.previous && !request.dryRun) {
+              hooks.notice(`restore ${restoreId} ran before: this is its run ${run.run}, in ${run.dir} (s3-rewind status ${restoreId} lists every run)`);
+            }
+          })());
+        let summary: RestoreSummary;
         try {
-          return await runRestoreLocally(
+          summary = await runRestoreLocally(
             { request, restoreId },
             {
               s3: options.s3,
@@ -130,13 +145,7 @@ export function localEngine(options: LocalEngineOptions): Engine {
               ...(options.concurrency ? { concurrency: options.concurrency } : {}),
               ...(options.planRanges ? { planRanges: options.planRanges } : {}),
               ...(options.shares ? { shares: options.shares } : {}),
-              onValidated: async () => {
-                if (run.isAccepted) return;
-                await run.accept();
-                if (run.previous && !request.dryRun) {
-                  hooks.notice(`restore ${restoreId} ran before: this is its run ${run.run}, in ${run.dir} (s3-rewind status ${restoreId} lists every run)`);
-                }
-              },
+              onAccepted: keep,
               onPage: (entries) => hooks.progress.onPage(entries),
               onOutcome: (outcome) => {
                 // A key refused after Ctrl-C was not written: it is no outcome of this run.
@@ -149,17 +158,20 @@ export function localEngine(options: LocalEngineOptions): Engine {
             },
           );
         } catch (error) {
-          const summary = await storedSummary(runStore, restoreId);
-          const caller = callerFailure(error, summary);
+          const stored = await storedSummary(runStore, restoreId);
+          const caller = callerFailure(error, stored);
           if (caller) throw new UsageError(caller.message, caller.hint ?? 'nothing was written');
           // No key was acted on: the endpoint never answered before anything was written.
-          const connection = acted === 0 && !summary ? connectionFailureOf(error) : undefined;
-          const transport = acted === 0 && !summary ? transportFailureOf(error, options.endpoint ?? 'the S3 endpoint') : undefined;
+          const connection = acted === 0 && !stored ? connectionFailureOf(error) : undefined;
+          const transport = acted === 0 && !stored ? transportFailureOf(error, options.endpoint ?? 'the S3 endpoint') : undefined;
           if (transport) throw transport;
           if (connection) throw unreachable(connection, options.endpoint ?? 'the S3 endpoint');
-          if (summary) return summary;
-          throw new RestoreFailedError(`the restore failed: ${failureMessage(error)}`);
+          if (!stored) throw new RestoreFailedError(`the restore failed: ${failureMessage(error)}`);
+          summary = stored;
         }
+        // A run that was not refused keeps its report, a failed one too.
+        await keep();
+        return summary;
       }
     },
     planActions: (summary) => readPlan(store, keyOfLocation(store, summary.plan)),

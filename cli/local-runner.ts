@@ -66,8 +66,13 @@ export interface LocalRunOptions {
   readonly policy?: RestorePolicy;
   readonly onPage?: (entries: number) => void;
   readonly onOutcome?: (outcome: KeyOutcome) => void;
-  /** Told (and awaited) once the validate step has accepted the request, before anything is listed or written. */
-  readonly onValidated?: () => Promise<void> | void;
+  /**
+   * Told (and awaited) once nothing refuses the request any more, before anything is
+   * written to the store: validation passed and the first plan step checked its keys'
+   * source (a listed key or prefix holds something, a manifest reads whole). Not told
+   * for a request refused by either.
+   */
+  readonly onAccepted?: () => Promise<void> | void;
   /** The `Restore Completed` / `Restore Failed` events the deployed machine puts on EventBridge. */
   readonly onEvent?: (event: RestoreEvent) => void;
   readonly definition?: LocalDefinition;
@@ -179,6 +184,7 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
     manifests: localManifestSource(options.s3),
     ...(options.onPage ? { onPage: options.onPage } : {}),
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+    ...(options.onAccepted ? { onAccepted: async () => void (await options.onAccepted?.()) } : {}),
     ...(options.batchOperations ? { batchOperations: options.batchOperations } : {}),
     // Destination leases beside the work store: in its bucket, or in its directory (~/.s3-rewind when it is not a FileWorkStore).
     leases: localRunLeases(
@@ -195,7 +201,6 @@ export async function runRestoreLocally(input: RestoreExecutionInput, options: L
       const { Payload } = taskInput as { Payload: unknown };
       options.onPayload?.({ state: task.stateName, what: 'task payload', json: Payload });
       const result = await handler(Payload, lambdaContext(task.handler));
-      if (task.handler === 'validate-request') await options.onValidated?.();
       options.onPayload?.({ state: task.stateName, what: 'task result', json: { Payload: result } });
       return { Payload: result } as unknown as JSONValue;
     };

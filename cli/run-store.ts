@@ -4,8 +4,9 @@
  * outcomes as they settled, and an `interrupted` marker after Ctrl-C). Running a
  * request again never moves an earlier run's files: a new run gets the next
  * number, and its folder is made only once the run is accepted (its request
- * validated); until then what it writes (the summary of a refused run) is kept
- * in memory, so a refused run leaves no folder and hides nothing.
+ * validated, and its keys' source checked by the first plan step: an empty
+ * scope is refused there); until then what it writes (the summary of a refused
+ * run) is kept in memory, so a refused run leaves no folder and hides nothing.
  *
  * A plan (a dry run) keeps only its latest run. Runs made before this layout
  * (`restores/<id>/` itself, and `restores/<id>.<time>/` set aside by a later
@@ -143,7 +144,7 @@ export class PendingRun {
     return this.accepted;
   }
 
-  /** The run's request was validated: its folder is made and what it wrote so far goes there. */
+  /** Nothing refused the run's request: its folder is made and what it wrote so far goes there. */
   async accept(): Promise<void> {
     if (this.accepted) return;
     if (this.dryRun) {

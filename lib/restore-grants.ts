@@ -24,9 +24,10 @@ export const objectsArn = (bucket: string): string => `arn:${Aws.PARTITION}:s3::
 export const RESTORE_ACTIONS = {
   /**
    * Validate: is the bucket versioned, MFA Delete? Has it Object Lock (delete
-   * mode: read once here for every act step)? Does the scope hold anything (one
-   * ListObjectVersions of a single entry), and if not, which prefixes beside it
-   * do (one delimiter ListObjectsV2): names only, no contents.
+   * mode: read once here for every act step)? Does an inventory's or an undo's
+   * scope hold anything (one ListObjectVersions of a single entry; a listed key
+   * or prefix is the plan's to check), and if not, which prefixes beside it do
+   * (one delimiter ListObjectsV2): names only, no contents.
    */
   inspectBuckets: {
     bucket: ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration', 's3:ListBucketVersions', 's3:ListBucket'],
@@ -40,8 +41,10 @@ export const RESTORE_ACTIONS = {
    * resumes, which is `s3:GetObject`, not `s3:GetObjectVersion`. `s3:ListBucket`
    * makes S3 answer a missing manifest with NoSuchKey (the caller's error, shown)
    * rather than AccessDenied; it lists nothing `s3:ListBucketVersions` doesn't.
-   * Neither reads more than `s3:GetObjectVersion` already does. The buckets'
-   * configuration is validation's to read, not the plan's.
+   * Neither reads more than `s3:GetObjectVersion` already does. When the first
+   * page of a key or prefix is empty (a typo), one delimiter ListObjectsV2 names
+   * the prefixes beside it (`s3:ListBucket`). The buckets' configuration is
+   * validation's to read, not the plan's.
    */
   listHistory: {
     bucket: ['s3:ListBucketVersions', 's3:ListBucket'],

@@ -49,7 +49,13 @@
  * failure of the validate step) are never retried: nothing was written and
  * there is no restore context to report under, so they go straight to a
  * `Restore Failed` event with status `REJECTED` and a Fail state carrying the
- * error and its message.
+ * error and its message. A listed key or prefix with nothing in it (a typo) is
+ * refused by the first plan step instead, from the page it lists anyway
+ * (sources/prefix-source.ts): the same `RequestError`, not retried, through
+ * `Report Failure` (a FAILED report, and the destination lease validation took
+ * released) to the `Restore Failed` Fail state with that error and message;
+ * nothing is written to the bucket. Ranges planned apart are never
+ * refused: a partition that finds nothing gives no ranges, and the one chain refuses.
  */
 import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';

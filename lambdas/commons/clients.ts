@@ -31,6 +31,12 @@ export interface StepDeps {
   /** Progress hooks (the CLI's progress bar); unset in Lambda. */
   readonly onPage?: (entries: number) => void;
   readonly onOutcome?: (outcome: KeyOutcome) => void;
+  /**
+   * Awaited by the first plan step once nothing refuses the request any more (validated,
+   * its key source checked: a listed scope holds something), before it writes; unset in
+   * Lambda. The local runner keeps its run from here (cli/run-store.ts).
+   */
+  readonly onAccepted?: () => Promise<void>;
   /** Reads manifests; S3 only when unset (a Lambda can't read the caller's files). */
   readonly manifests?: ManifestSource;
   /** S3 Control and what its jobs run as, for the S3 Batch Operations engine; unset where there is none (a local run). */

@@ -21,6 +21,7 @@ export const makeHandler = (deps: StepDeps = lambdaDeps) =>
     return planStep(deps.s3, deps.workStore(input.workBucket), input, {
       deadline: Math.min(deadlineOf(context, 60_000), Date.now() + budgetMs),
       ...(deps.onPage ? { onPage: deps.onPage } : {}),
+      ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}),
       ...(deps.manifests ? { manifests: deps.manifests } : {}),
       ranges,
       ...(deps.planChunkWrites !== undefined ? { chunkWrites: deps.planChunkWrites } : {}),

@@ -3,8 +3,11 @@
  * point earlier than the data (every key would go), a mistyped prefix (nothing
  * in scope), a prefix given without --recursive; and delete mode's prompt
  * saying what it destroys. Each refusal writes nothing: the bucket's whole
- * version listing is the same before and after.
+ * version listing is the same before and after, and a refused empty scope keeps
+ * no run folder.
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { HistoryWriter, historyLines, listHistory } from '../support/history.ts';
 import { createVersionedBucket, emptyAndDeleteBucket } from '../support/s3.ts';
 import { messageLines, runCli, runCliOnTerminal, cliFixture } from './run-cli.ts';
@@ -115,7 +118,7 @@ describe('a restore point earlier than the data: every key would go', () => {
   });
 });
 
-describe('an empty scope is an input error naming the nearest prefixes, and nothing is written', () => {
+describe('an empty scope is an input error naming the nearest prefixes, nothing is written and no run is kept', () => {
   const cases: Array<[string, (bucket: string) => string[], (bucket: string) => string]> = [
     ['restore of a mistyped prefix', (b) => ['restore', `s3://${b}/sites/`, '--recursive', '--at', '1s ago'], (b) => `nothing is under s3://${b}/sites/`],
     ['plan of a mistyped prefix', (b) => ['plan', `s3://${b}/sites/`, '--recursive', '--at', '1s ago'], (b) => `nothing is under s3://${b}/sites/`],
@@ -131,9 +134,10 @@ describe('an empty scope is an input error naming the nearest prefixes, and noth
     // Prepare
     const { bucket, history } = await site('guard-empty');
     const before = await history();
+    const dir = await home();
 
     // Act
-    const result = await runCli([...args(bucket), '--no-progress'], { home: await home() });
+    const result = await runCli([...args(bucket), '--no-progress'], { home: dir });
 
     // Assess
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: '' });
@@ -142,6 +146,8 @@ describe('an empty scope is an input error naming the nearest prefixes, and noth
     expect(lines[0]).toContain(reason(bucket));
     expect(lines[0]).toContain(`the nearest that exist: s3://${bucket}/site/`);
     expect(await history()).toEqual(before);
+    // Refused by the plan's first page, before the run was accepted: no run folder, as for a refusal at validation.
+    expect(await readdir(join(dir, 'restores')).catch(() => [])).toEqual([]);
   });
 });
 

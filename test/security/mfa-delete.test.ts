@@ -75,10 +75,6 @@ test("MFA Delete turned on after validation: S3 refuses the act step's deletions
 });
 
 test('a copy-mode restore of an MFA Delete bucket goes ahead: it deletes no version', async () => {
-  // Something to restore under the prefix (validation refuses an empty scope).
-  s3Mock
-    .on(ListObjectVersionsCommand)
-    .resolves({ Versions: [{ Key: 'docs/a', VersionId: 'v1', IsLatest: true, LastModified: new Date(0) }], DeleteMarkers: [], IsTruncated: false });
   const context = await validateRestore(s3, { input: { request: { bucket: 'vault', prefix: 'docs/', at } } }, policy, 'work');
 
   expect(context.request).toMatchObject({ bucket: 'vault', mode: 'copy' });

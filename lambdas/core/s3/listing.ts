@@ -172,6 +172,18 @@ export interface HistoryWalkOptions {
   readonly pageSize?: number;
   /** Called once per page listed, with its entry count. */
   readonly onPage?: (entries: number) => void;
+  /**
+   * The scope's first page, listed already (the plan's check that the scope
+   * holds something, sources/prefix-source.ts): the walk starts from it instead
+   * of asking for it again. Used only from the scope's start (no `startAfter`).
+   */
+  readonly firstPage?: ListedPage;
+}
+
+/** A page with when it was asked for (epoch ms). */
+export interface ListedPage {
+  readonly page: ListingPage;
+  readonly listedAt: number;
 }
 
 /**
@@ -185,9 +197,11 @@ export async function* keyHistories(s3: S3Client, bucket: string, scope: Restore
   let key: string | undefined;
   let entries: HistoryEntry[] = [];
   let keyListedAt = 0;
+  let listed = options.startAfter ? undefined : options.firstPage;
   do {
-    const pageListedAt = Date.now();
-    const page = await listPage(s3, bucket, listingPrefix(scope), cursor, options.pageSize);
+    const pageListedAt = listed?.listedAt ?? Date.now();
+    const page = listed?.page ?? (await listPage(s3, bucket, listingPrefix(scope), cursor, options.pageSize));
+    listed = undefined;
     options.onPage?.(page.entries.length);
     for (const entry of page.entries) {
       // KeyMarker alone means "after this key" on AWS; Ceph RGW lists the marker key again.

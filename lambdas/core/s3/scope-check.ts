@@ -1,26 +1,41 @@
 /**
  * A restore whose scope holds nothing is a mistyped prefix or key, not a
  * restore of zero keys: `s3://b/sites/` when the data is under `site/`,
- * `s3://b//site/`, or `s3://b/site` (a prefix) without `--recursive`. Checked
- * before anything is listed in full or written, with one short listing; when it
- * is empty, one delimiter listing of the parent names the nearest prefixes and
- * keys that do exist, so the message says what was probably meant.
+ * `s3://b//site/`, or `s3://b/site` (a prefix) without `--recursive`. Refused
+ * before anything is written, from the first key listed under the typed key or
+ * prefix: the plan's first page of a listed scope (sources/prefix-source.ts),
+ * which lists it anyway, or one short listing of its own (`checkScopeHasHistory`:
+ * the API's answer, and validation where the plan does not list the scope).
+ * Only when it is empty does one delimiter listing of the parent name the
+ * nearest prefixes and keys that do exist, so the message says what was
+ * probably meant.
  */
 import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import leven from 'leven';
 import { RequestError } from '../restore/errors.ts';
 import type { RestoreScope } from '../restore/model.ts';
+import { listingPrefix } from './listing.ts';
 
 /** Names shown as "did you mean". */
 const NEAREST_SHOWN = 3;
 
-/** Throws `RequestError` when the scope has no version and no delete marker. */
+/** Throws `RequestError` when the scope has no version and no delete marker (one one-entry listing). */
 export async function checkScopeHasHistory(s3: S3Client, bucket: string, scope: RestoreScope): Promise<void> {
-  const typed = scope.kind === 'key' ? scope.key : scope.prefix;
-  const first = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: typed, MaxKeys: 1 }));
+  const first = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: listingPrefix(scope), MaxKeys: 1 }));
   const firstKey = [...(first.Versions ?? []), ...(first.DeleteMarkers ?? [])].map((e) => e.Key ?? '').sort()[0];
+  await refuseEmptyScope(s3, bucket, scope, firstKey);
+}
+
+/**
+ * Throws `RequestError` when `firstKey`, the first key listed under the scope's
+ * key or prefix (undefined: nothing is under it), shows that the scope has no
+ * version and no delete marker: a key scope has history only when the first key
+ * under it is the key itself (it sorts before every longer one).
+ */
+export async function refuseEmptyScope(s3: S3Client, bucket: string, scope: RestoreScope, firstKey: string | undefined): Promise<void> {
   if (firstKey !== undefined && (scope.kind === 'prefix' || firstKey === scope.key)) return;
 
+  const typed = listingPrefix(scope);
   const where = `s3://${bucket}/${typed}`;
   if (scope.kind === 'key' && firstKey !== undefined) {
     // Nothing is exactly that key, but keys start with it: a prefix without --recursive.

@@ -40,7 +40,10 @@ export interface KeyItem {
 }
 
 export interface KeySource {
-  /** Refuses bad input before anything is written (a manifest read whole once); the first plan step calls it. */
+  /**
+   * Refuses bad input before anything is written (a manifest read whole once; the
+   * plan's listed scope with nothing in it, from its first page); the first plan step calls it.
+   */
   check(): Promise<void>;
   /** The key the first chunk of a step starts after, from the step's cursor ('' for a manifest or the start). */
   startAfter(cursor: string | null): string;

@@ -21,7 +21,17 @@ export interface KeySourceOptions {
   readonly onPage?: (entries: number) => void;
   /** A prefix's (or an inventory's) keys in this range only (planning in parallel). */
   readonly range?: KeyRange;
+  /** A listed key or prefix with nothing in it is refused by `check()` (the plan's source; `listsScope`). */
+  readonly refuseEmptyScope?: boolean;
 }
+
+/**
+ * Whether the request's keys are its key or prefix listed (`prefixSource`), so
+ * that the plan's first page shows whether its scope holds anything. A
+ * manifest names its keys; an inventory's keys and an undo's come from files,
+ * and validation checks their scope itself.
+ */
+export const listsScope = (request: RestoreRequest): boolean => request.undo === undefined && request.manifest === undefined && request.inventory === undefined;
 
 export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequest, options: KeySourceOptions = {}): KeySource {
   const shared = {
@@ -49,5 +59,9 @@ export function keySourceOf(s3: S3Client, store: WorkStore, request: RestoreRequ
       },
     );
   }
-  return prefixSource(s3, store, request, specOf(request), { ...shared, ...(options.range ? { range: options.range } : {}) });
+  return prefixSource(s3, store, request, specOf(request), {
+    ...shared,
+    ...(options.range ? { range: options.range } : {}),
+    ...(options.refuseEmptyScope ? { refuseEmptyScope: true } : {}),
+  });
 }

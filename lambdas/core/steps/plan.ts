@@ -60,6 +60,12 @@ export interface PlanOptions {
   readonly manifests?: ManifestSource;
   /** Key ranges of a prefix listed at the same time (at most `MAX_PLAN_RANGES`). @default 1 */
   readonly ranges?: number;
+  /**
+   * Awaited by a first step (no cursor) once its key source is checked, before
+   * it writes anything: nothing refuses the request any more (a listed scope
+   * holds something, a manifest reads whole). The local runner keeps its run from here.
+   */
+  readonly onAccepted?: () => Promise<void>;
 }
 
 /** Ranges one restore's plan may list at once (their cursor goes to the work store when too long for the state). */
@@ -119,6 +125,8 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
       ...(options.manifests ? { manifests: options.manifests } : {}),
       ...(options.onPage ? { onPage: options.onPage } : {}),
       ...(range ? { range } : {}),
+      // The plan lists the scope anyway: its first page says whether there is anything to restore.
+      refuseEmptyScope: true,
     });
   const target = writeTargetOf(s3, request, { concurrency });
   const state: StepState = { chunks: [], totals: { ...emptyTotals(), ...input.totals }, reserved: 0, bytes: 2, stop: false, writing: new Set() };
@@ -131,12 +139,18 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
         ? wanted > 1 && request.prefix !== undefined && request.manifest === undefined && request.inventory === undefined
         : cursor.startsWith('{"ranges"');
 
+  /** The first step checks its sources (a manifest read whole, an empty scope refused) before it writes anything. */
+  const checkFirst = async (sources: readonly KeySource[]) => {
+    if (cursor !== null) return;
+    for (const source of sources) await source.check();
+    await options.onAccepted?.();
+  };
   let resume: string | null;
   let nextChunk: number;
   if (!parallel) {
     // A range of the `Plan Ranges` map, or the whole scope.
     const source = sourceFor(input.range);
-    if (cursor === null) await source.check();
+    await checkFirst([source]);
     const chain = await planChain(store, input, source, target, cursor, input.nextChunk ?? 0, state, options);
     resume = chain.done ? null : chain.resume;
     nextChunk = chain.next;
@@ -150,10 +164,13 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
             done: false,
           }))
         : (JSON.parse(cursor) as RangesCursor).ranges;
+    const sources = progress.map((p) => sourceFor(p.range));
+    // A partition that found nothing to cut gives one range, the whole scope, which its check refuses when empty.
+    await checkFirst(sources);
     const after = await Promise.all(
-      progress.map(async (p): Promise<RangeProgress> => {
+      progress.map(async (p, i): Promise<RangeProgress> => {
         if (p.done) return p;
-        const chain = await planChain(store, input, sourceFor(p.range), target, p.after, p.next, state, options);
+        const chain = await planChain(store, input, sources[i]!, target, p.after, p.next, state, options);
         return { range: p.range, after: chain.resume, next: chain.next, done: chain.done };
       }),
     );

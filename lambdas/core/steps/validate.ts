@@ -2,13 +2,15 @@
  * The first step of every restore: the request is valid, allowed here, and the
  * bucket can be restored safely. Nothing is listed or written before this passes;
  * a restore to another place then takes its destination bucket's lease, the one
- * thing this step writes (destination-lease.ts).
+ * thing this step writes (destination-lease.ts). Whether a listed key or prefix
+ * holds anything is the plan's first page to say (sources/prefix-source.ts).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkBucket, objectLockEnabled } from '../s3/bucket-guard.ts';
 import { failingTransientlyAs } from '../s3/transient.ts';
 import { RefusedError, RequestError } from '../restore/errors.ts';
 import { checkScopeHasHistory } from '../s3/scope-check.ts';
+import { listsScope } from '../sources/source-of-request.ts';
 import { needsDestinationLease, takeDestinationLease, type DestinationLease, type LeaseStore, type LeaseTaken } from '../targets/destination-lease.ts';
 import { checkPolicy, withWriteCap, type RestorePolicy } from '../restore/policy.ts';
 import { destinationOf, parseRestoreRequest, restoreIdOf, specOf } from '../restore/request.ts';
@@ -58,8 +60,10 @@ export async function validateRestore(
   checkPolicy(request, policy, { fromEvent: input.requestedBy === 'event' });
   // S3 throttling or failing here says nothing about the request: TransientError, which the state machine retries.
   await failingTransientlyAs(`checking s3://${request.bucket}`, () => checkBucket(s3, request.bucket, request.mode));
-  // An empty scope is a mistyped prefix or key: refused, naming what does exist (a manifest names its keys itself).
-  if (request.manifest === undefined) {
+  // An empty scope is a mistyped prefix or key: refused, naming what does exist. A listed key or prefix is
+  // refused by its plan, from the first page it lists anyway (prefix-source.ts); an inventory's or an undo's
+  // plan lists no scope, so theirs is checked here. A manifest names its keys itself.
+  if (request.manifest === undefined && !listsScope(request)) {
     await failingTransientlyAs(`listing s3://${request.bucket}`, () => checkScopeHasHistory(s3, request.bucket, specOf(request).scope));
   }
   // A restore to another place writes versions there: it must be versioned too (a Suspended one would lose its null version).
