@@ -34,6 +34,12 @@ export interface WorkStore {
   locationOf(key: string): string;
 }
 
+/** The store has no object at the key read: S3's NoSuchKey (or a bare 404), a directory's ENOENT. */
+export const isMissingObject = (error: unknown): boolean => {
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.code === 'ENOENT' || e?.$metadata?.httpStatusCode === 404;
+};
+
 /** What `putStream` wrote. */
 export interface StreamedObject {
   readonly etag?: string;
