@@ -22,7 +22,7 @@ import { keySourceOf } from '../sources/source-of-request.ts';
 import { writeTargetOf } from '../targets/target-of-request.ts';
 import type { TargetActOptions } from '../targets/write-target.ts';
 import { recordRestoreMarker, restoreThatWroteTopMarker } from '../work-store/restore-markers.ts';
-import { isMissingObject, type WorkStore } from '../work-store/work-store.ts';
+import type { WorkStore } from '../work-store/work-store.ts';
 import { workKeys, type ActStepInput, type ActStepOutput } from './contracts.ts';
 
 /**
@@ -50,21 +50,18 @@ const listedWithin = (chunk: ActStepInput['chunk'], freshPlanMs: number, now: nu
   chunk.listedAt !== undefined && freshPlanMs > 0 && now - chunk.listedAt <= freshPlanMs;
 
 /**
- * Whether this is the chunk's first act attempt in its phase: records the attempt in
- * the work store (one read, one write) before anything is written, so a retried
- * step (Step Functions' Retry, a resumed local run) finds it and lists its keys again.
+ * Whether this is the chunk's first act attempt in its phase: the attempt's record is
+ * created in the work store (one conditional write) before anything is written, so a
+ * retried step (Step Functions' Retry, a resumed local run) finds it there and lists
+ * its keys again. A conditional create, not a read: a step may not list the work
+ * bucket's keys, so S3 would answer a read of a missing record 403, not 404.
  */
-async function firstAttempt(store: WorkStore, input: ActStepInput): Promise<boolean> {
-  const key = workKeys(input.restoreId).attempt(input.chunk.index, input.phase ?? 'all');
-  try {
-    await store.getText(key);
-    return false;
-  } catch (error) {
-    if (!isMissingObject(error)) throw error;
-  }
-  await store.putText(key, JSON.stringify({ at: new Date().toISOString() }), 'application/json');
-  return true;
-}
+const firstAttempt = (store: WorkStore, input: ActStepInput): Promise<boolean> =>
+  store.putIfAbsent(
+    workKeys(input.restoreId).attempt(input.chunk.index, input.phase ?? 'all'),
+    JSON.stringify({ at: new Date().toISOString() }),
+    'application/json',
+  );
 
 /**
  * An undelete that keeps restore markers (`keepRestoreMarkers`): the keys whose delete
