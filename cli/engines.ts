@@ -64,6 +64,7 @@ function observed(store: WorkStore, onPlanned: (actions: number) => void): WorkS
       if (PLAN_CHUNK.test(key)) onPlanned(rows.length);
     },
     putText: (key, body, contentType) => store.putText(key, body, contentType),
+    putIfAbsent: (key, body, contentType) => store.putIfAbsent(key, body, contentType),
     putStream: (key, lines, contentType) => store.putStream(key, lines, contentType),
     getText: (key) => store.getText(key),
     getLines: (key) => store.getLines(key),

@@ -47,6 +47,19 @@ export class FileWorkStore implements WorkStore {
     }
   }
 
+  /** Created with `wx` (fails if the file exists): false when there was one. */
+  async putIfAbsent(key: string, body: string): Promise<boolean> {
+    const path = this.locationOf(key);
+    await this.makeDirOf(path);
+    try {
+      await writeFile(path, body, { encoding: 'utf8', flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+
   /** Written to `<file>.partial` through a write stream, then renamed: a reader never sees half a file. */
   async putStream(key: string, lines: AsyncIterable<string> | Iterable<string>): Promise<StreamedObject> {
     const path = this.locationOf(key);

@@ -223,6 +223,13 @@ export class PendingRun {
         if (pending(key)) return hold(this.key(key), body);
         await base.putText(this.key(key), body, contentType);
       },
+      putIfAbsent: async (key, body, contentType) => {
+        refuseIfStopped();
+        if (!pending(key)) return base.putIfAbsent(this.key(key), body, contentType);
+        if (held.has(this.key(key))) return false;
+        hold(this.key(key), body);
+        return true;
+      },
       putStream: async (key, lines, contentType): Promise<StreamedObject> => {
         refuseIfStopped();
         if (!pending(key)) return base.putStream(this.key(key), lines, contentType);

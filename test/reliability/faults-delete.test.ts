@@ -11,7 +11,7 @@
  */
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
-import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough } from './faulty-s3.ts';
+import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneAfterFirstWrite, requestFor, restoreClientThrough } from './faulty-s3.ts';
 import { deleteModeDifference, historyNow, keysNotAtRestorePoint, keysToChange, seedIncident } from './scenario.ts';
 
 const KEYS = 2_000;
@@ -24,7 +24,7 @@ test('with 10% SlowDown, 1% resets and throttled delete batches, a delete-mode r
   const incident = await seedIncident(plain, bucket, KEYS);
   const s3 = restoreClientThrough(fx.proxy);
   fx.proxy.setRates({ ...FAULTS, deleteEntrySlowDown: 0.1 });
-  fx.proxy.addRule(failOneListingAfterFirstWrite(fx.proxy));
+  fx.proxy.addRule(failOneAfterFirstWrite(fx.proxy));
   fx.proxy.addRule({
     name: 'first batch: every entry SlowDown',
     times: 1,

@@ -4,14 +4,16 @@
  * runner (the deployed state machine's definition, with its step retries)
  * against the local S3 behind a fault-injecting proxy: 10% of requests answered
  * `503 SlowDown`, 1% of connections reset (half before forwarding, half after
- * S3 did the work), and one listing failing every SDK attempt so that a step
- * fails whole and the state machine runs it again. It must end exactly at the
- * restore point with no version lost. (Delete mode: faults-delete.test.ts.)
+ * S3 did the work), and one act step's versioning check failing every SDK
+ * attempt so that the step fails whole and the state machine runs it again
+ * (its chunk, carried out as planned on the first attempt, is listed again on
+ * the retry). It must end exactly at the restore point with no version lost.
+ * (Delete mode: faults-delete.test.ts.)
  */
 import { runRestoreLocally } from '../../cli/local-runner.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
-import { FAULTS, LISTING_FAILS, MAX_ATTEMPTS, failOneListingAfterFirstWrite, requestFor, restoreClientThrough } from './faulty-s3.ts';
+import { FAULTS, MAX_ATTEMPTS, VERSIONING_CHECK_FAILS, failOneAfterFirstWrite, requestFor, restoreClientThrough } from './faulty-s3.ts';
 import { entriesLost, historyNow, keysNotAtRestorePoint, keysToChange, newEntriesPerKey, seedIncident } from './scenario.ts';
 
 const KEYS = 2_000;
@@ -23,9 +25,12 @@ test('with 10% SlowDown and 1% resets, a copy-mode restore of 2,000 keys puts ev
   const incident = await seedIncident(plain, await fx.versionedBucket('copy'), KEYS);
   const s3 = restoreClientThrough(fx.proxy);
   fx.proxy.setRates(FAULTS);
-  fx.proxy.addRule(failOneListingAfterFirstWrite(fx.proxy));
+  fx.proxy.addRule(failOneAfterFirstWrite(fx.proxy, 'GetBucketVersioning'));
 
-  const summary = await runRestoreLocally({ request: requestFor(incident, 'copy') }, { s3, store: fx.workStore() }).finally(() => s3.destroy());
+  // Chunks of 50 writes: more chunks than act at once, so some act step checks the bucket after others wrote.
+  const summary = await runRestoreLocally({ request: requestFor(incident, 'copy') }, { s3, store: fx.workStore(), planChunkWrites: 50 }).finally(() =>
+    s3.destroy(),
+  );
 
   const after = await historyNow(plain, incident);
   expect(summary).toMatchObject({ status: 'SUCCEEDED', counts: { failed: 0, unchanged: KEYS - keysToChange(incident).length } });
@@ -38,15 +43,15 @@ test('with 10% SlowDown and 1% resets, a copy-mode restore of 2,000 keys puts ev
   // SDK, and RGW has no conditional copy to refuse it: only such keys may hold a second copy.
   const twice = [...added].filter(([, n]) => n > 1).map(([key]) => key);
   expect(twice.length).toBeLessThanOrEqual(fx.proxy.stats.injected.resetAfter);
-  // The faults were there: throttling, resets both ways, and a listing the SDK gave up on,
+  // The faults were there: throttling, resets both ways, and a versioning check the SDK gave up on,
   // whose step failed whole and was run again by the state machine.
   const injected = fx.proxy.stats.injected;
   expect(injected.slowDown).toBeGreaterThan(100);
   expect({ resetBefore: injected.resetBefore > 0, resetAfter: injected.resetAfter > 0 }).toEqual({ resetBefore: true, resetAfter: true });
-  // The SDK gives up on that listing after at most MAX_ATTEMPTS attempts (fewer once its
+  // The SDK gives up on that check after at most MAX_ATTEMPTS attempts (fewer once its
   // retry quota is spent by the random SlowDowns); the step is then retried whole.
-  expect(fx.proxy.stats.rules[LISTING_FAILS]).toBeGreaterThanOrEqual(1);
-  expect(fx.proxy.stats.rules[LISTING_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
+  expect(fx.proxy.stats.rules[VERSIONING_CHECK_FAILS]).toBeGreaterThanOrEqual(1);
+  expect(fx.proxy.stats.rules[VERSIONING_CHECK_FAILS]).toBeLessThanOrEqual(MAX_ATTEMPTS);
 }, 240_000);
 
 // The production client (lambdas/core/s3/pace.ts) retries a throttled request while the

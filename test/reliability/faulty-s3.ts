@@ -39,20 +39,28 @@ export function restoreClientThrough(proxy: FaultProxy, maxAttempts = MAX_ATTEMP
 }
 
 export const LISTING_FAILS = 'a listing that fails every SDK attempt';
+export const VERSIONING_CHECK_FAILS = 'a versioning check that fails every SDK attempt';
 
 /**
- * Fails every attempt of one ListObjectVersions call made after the restore's
- * first write: the SDK gives up on it, so the step that made it (an act step, or
- * a plan step) fails whole, and only the state machine's retry of that step can
- * finish the restore.
+ * Fails every attempt of one `operation` call made after the restore's first
+ * write: the SDK gives up on it, so the step that made it fails whole, and only
+ * the state machine's retry of that step can finish the restore.
+ * ListObjectVersions: an act step's listing of its chunk (a chunk listed again:
+ * older than FRESH_PLAN_MS), or a plan step's. GetBucketVersioning: a copy-mode
+ * act step's check, made after it recorded its attempt and before it writes, so
+ * its retry lists the chunk again.
  */
-export function failOneListingAfterFirstWrite(proxy: FaultProxy, attempts = MAX_ATTEMPTS): FaultRule {
+export function failOneAfterFirstWrite(
+  proxy: FaultProxy,
+  operation: 'ListObjectVersions' | 'GetBucketVersioning' = 'ListObjectVersions',
+  attempts = MAX_ATTEMPTS,
+): FaultRule {
   let url: string | undefined;
   return {
-    name: LISTING_FAILS,
+    name: operation === 'ListObjectVersions' ? LISTING_FAILS : VERSIONING_CHECK_FAILS,
     times: attempts,
     when: (request) => {
-      if (request.operation !== 'ListObjectVersions' || proxy.forwardedCount(WRITE_OPERATIONS) === 0) return false;
+      if (request.operation !== operation || proxy.forwardedCount(WRITE_OPERATIONS) === 0) return false;
       url ??= request.url;
       return request.url === url;
     },

@@ -7,7 +7,7 @@
  * key two identical new versions. Each key must get exactly one new version, a
  * copy of its target, and its row must say restored.
  */
-import { inPlaceCopyFound } from '#core/targets/in-place.ts';
+import { inPlaceCopyFound, plannedCopyFound } from '#core/targets/in-place.ts';
 import { createS3Client } from '#core/s3/client.ts';
 import { faultProxyFixture } from '../support/fault-proxy-fixture.ts';
 import { HistoryWriter, byKeyMap, instantAtCut, listHistory, sleep, type Entry } from '../support/history.ts';
@@ -122,5 +122,32 @@ describe('what a history listed after a lost copy answer says', () => {
     expect(inPlaceCopyFound([entry('v3', '"c"'), ...before], before, source)).toBe('differs');
     expect(inPlaceCopyFound([entry('v3', '', true), ...before], before, source)).toBe('differs');
     expect(inPlaceCopyFound([entry('v3', '"a"'), before[0]!], before, source)).toBe('differs');
+  });
+});
+
+describe('what a history listed after a lost answer says of a copy carried out as planned (only the current entry known)', () => {
+  const entry = (versionId: string, etag: string, isDeleteMarker = false) => ({
+    key: 'k',
+    versionId,
+    isDeleteMarker,
+    isLatest: false,
+    lastModified: 0,
+    ...(isDeleteMarker ? {} : { etag, size: 3 }),
+  });
+  const history = [entry('v2', '"b"'), entry('v1', '"a"')];
+  const current = history[0]!;
+  const source = entry('v1', '"a"');
+
+  test('the planned current entry still on top: not landed', () => {
+    expect(plannedCopyFound(history, current, source)).toBe('absent');
+  });
+  test("one new version with the source's ETag and size directly over the planned current entry: landed", () => {
+    expect(plannedCopyFound([entry('v3', '"a"'), ...history], current, source)).toBe('landed');
+  });
+  test("another writer's version under the copy, another writer's version or a marker on top, two copies: differs (the key fails ChangedSincePlan)", () => {
+    expect(plannedCopyFound([entry('v4', '"a"'), entry('v3', '"c"'), ...history], current, source)).toBe('differs');
+    expect(plannedCopyFound([entry('v3', '"c"'), ...history], current, source)).toBe('differs');
+    expect(plannedCopyFound([entry('v3', '', true), ...history], current, source)).toBe('differs');
+    expect(plannedCopyFound([entry('v4', '"a"'), entry('v3', '"a"'), ...history], current, source)).toBe('differs');
   });
 });

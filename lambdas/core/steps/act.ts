@@ -3,9 +3,10 @@
  * bucket, the request's key source lists the chunk's keys again (its key range,
  * or the exact keys kept beside it), and the request's write target carries the
  * plan out over them, in the step's phase; the chunk's outcomes go beside it.
- * A delete-mode chunk in place whose keys the plan listed less than
- * `FRESH_PLAN_MS` ago is carried out as planned instead, not listed again
- * (docs/safety.md, "A delete-mode plan carried out as written").
+ * A chunk in place whose keys the plan listed less than `FRESH_PLAN_MS` ago is
+ * carried out as planned instead, not listed again: in delete mode always, in
+ * copy mode on the chunk's first attempt (docs/safety.md, "A fresh plan carried
+ * out as written").
  *
  * The step knows no source or target beyond their interfaces (sources/,
  * targets/): what a retried step, a key changed since planning or a lost answer
@@ -47,6 +48,20 @@ export interface ActOptions extends Omit<TargetActOptions, 'phase'> {
 /** Whether the plan listed the chunk's keys within `freshPlanMs` (ms) of now. */
 const listedWithin = (chunk: ActStepInput['chunk'], freshPlanMs: number, now: number): boolean =>
   chunk.listedAt !== undefined && freshPlanMs > 0 && now - chunk.listedAt <= freshPlanMs;
+
+/**
+ * Whether this is the chunk's first act attempt in its phase: the attempt's record is
+ * created in the work store (one conditional write) before anything is written, so a
+ * retried step (Step Functions' Retry, a resumed local run) finds it there and lists
+ * its keys again. A conditional create, not a read: a step may not list the work
+ * bucket's keys, so S3 would answer a read of a missing record 403, not 404.
+ */
+const firstAttempt = (store: WorkStore, input: ActStepInput): Promise<boolean> =>
+  store.putIfAbsent(
+    workKeys(input.restoreId).attempt(input.chunk.index, input.phase ?? 'all'),
+    JSON.stringify({ at: new Date().toISOString() }),
+    'application/json',
+  );
 
 /**
  * An undelete that keeps restore markers (`keepRestoreMarkers`): the keys whose delete
@@ -103,27 +118,31 @@ export async function actStep(
   let outcomes: KeyOutcome[] = [];
   const { freshPlanMs = FRESH_PLAN_MS, now = Date.now, ...targetOptions } = options;
   const objectLock = input.objectLock !== undefined ? { objectLock: input.objectLock } : {};
-  // Delete mode in place, listed moments ago: each deletion names its version, so the plan is carried out as written.
-  const actAsPlanned = !request.keepRestoreMarkers && listedWithin(input.chunk, freshPlanMs, now()) ? target.actAsPlanned : undefined;
-  if (target.writesIn(phase) && actAsPlanned) {
+  // Archived versions are restored first (RestoreObject) when the request opts in.
+  const archive = request.restoreArchived ? archiveRestoreOf(request) : undefined;
+  const archiveRestore = archive ? { archiveRestore: { tier: archive.archiveTier, days: archive.archiveDays } } : {};
+  // In place, copy mode: every delete marker the restore writes is recorded first, for a protected prefix's undelete.
+  const recordMarker =
+    request.to === undefined && spec.mode === 'copy'
+      ? { recordMarker: (key: string) => recordRestoreMarker(store, { restoreId: input.restoreId, bucket: request.bucket, key, at: Date.now() }) }
+      : {};
+  const actOptions = { ...targetOptions, ...archiveRestore, ...recordMarker, ...objectLock, phase };
+  // Listed moments ago: carried out as written (each write names its version or goes on top), on a retry too
+  // when a second run changes nothing (delete mode), else only on the chunk's first attempt.
+  const actAsPlanned =
+    target.writesIn(phase) && !request.keepRestoreMarkers && listedWithin(input.chunk, freshPlanMs, now()) && target.actAsPlanned
+      ? target.actAsPlanned
+      : undefined;
+  if (actAsPlanned && (target.asPlannedRepeatable || (await firstAttempt(store, input)))) {
     const planned = await store.getLines<PlannedAction>(input.chunk.planKey);
-    outcomes = await actAsPlanned(planned, { ...targetOptions, ...objectLock, phase });
+    outcomes = await actAsPlanned(planned, actOptions);
   } else if (target.writesIn(phase)) {
     const planned = await store.getLines<PlannedAction>(input.chunk.planKey);
     const source = keySourceOf(s3, store, request, {
       concurrency: targetOptions.concurrency ?? 32,
       ...(targetOptions.manifests ? { manifests: targetOptions.manifests } : {}),
     });
-    // Archived versions are restored first (RestoreObject) when the request opts in.
-    const archive = request.restoreArchived ? archiveRestoreOf(request) : undefined;
-    const archiveRestore = archive ? { archiveRestore: { tier: archive.archiveTier, days: archive.archiveDays } } : {};
-    // In place, copy mode: every delete marker the restore writes is recorded first, for a protected prefix's undelete.
-    const recordMarker =
-      request.to === undefined && spec.mode === 'copy'
-        ? { recordMarker: (key: string) => recordRestoreMarker(store, { restoreId: input.restoreId, bucket: request.bucket, key, at: Date.now() }) }
-        : {};
     const keys = await source.keysOf(input.chunk);
-    const actOptions = { ...targetOptions, ...archiveRestore, ...recordMarker, ...objectLock, phase };
     if (request.keepRestoreMarkers) {
       const kept = await keysHiddenByRestores(store, request.bucket, keys);
       outcomes = [

@@ -60,9 +60,10 @@ export interface ChunkRef {
   readonly itemsKey?: string;
   /**
    * Epoch ms at which the plan asked S3 for the chunk's keys (the earliest of
-   * their listings). A delete-mode act step in place within `FRESH_PLAN_MS` of it
-   * deletes as planned, without listing the keys again (targets/in-place.ts,
-   * `deleteAsPlanned`). Absent: the source can't say (the act step lists again).
+   * their listings). An act step in place within `FRESH_PLAN_MS` of it carries
+   * the plan out as written, without listing the keys again (targets/in-place.ts,
+   * `actAsPlanned`; copy mode on the chunk's first attempt only). Absent: the
+   * source can't say (the act step lists again).
    */
   readonly listedAt?: number;
 }
@@ -221,6 +222,8 @@ export const workKeys = (restoreId: string) => ({
   planPrefix: `restores/${restoreId}/plan/`,
   outcomes: (index: number) => `restores/${restoreId}/outcomes/${String(index).padStart(CHUNK_DIGITS, '0')}.jsonl`,
   outcomesPrefix: `restores/${restoreId}/outcomes/`,
+  /** Written when an act step first carries chunk `index` out as planned in `phase`: a retry finds it and lists the keys again. */
+  attempt: (index: number, phase: string) => `restores/${restoreId}/attempts/${String(index).padStart(CHUNK_DIGITS, '0')}-${phase}.json`,
   reportCsv: `restores/${restoreId}/report.csv`,
   reportJsonl: `restores/${restoreId}/report.jsonl`,
   summary: `restores/${restoreId}/summary.json`,

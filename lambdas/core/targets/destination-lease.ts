@@ -17,6 +17,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { z } from 'zod';
 import { RefusedError } from '../restore/errors.ts';
 import { destinationOf, type RestoreRequest } from '../restore/request.ts';
+import { isConditionalConflict, isPreconditionFailed, putObjectIfAbsent } from '../work-store/work-store.ts';
 
 /** Where leases live in the work bucket: not under `restores/`, so its lifecycle never expires a live one. */
 export const LEASES_PREFIX = 'leases/';
@@ -185,15 +186,8 @@ export class S3LeaseStore implements LeaseStore {
     return `s3://${this.bucket}/${key}`;
   }
 
-  async putIfAbsent(key: string, body: string): Promise<boolean> {
-    try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
-      return true;
-    } catch (error) {
-      // 412: it exists; 409: another conditional write to it is under way (AWS) — either way, not ours.
-      if (isPreconditionFailed(error) || isConditionalConflict(error)) return false;
-      throw error;
-    }
+  putIfAbsent(key: string, body: string): Promise<boolean> {
+    return putObjectIfAbsent(this.s3, this.bucket, key, body, 'application/json');
   }
 
   async read(key: string): Promise<{ body: string; etag: string } | undefined> {
@@ -230,7 +224,3 @@ export class S3LeaseStore implements LeaseStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 }
-
-const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-const isPreconditionFailed = (error: unknown): boolean => (error as { name?: string })?.name === 'PreconditionFailed' || statusOf(error) === 412;
-const isConditionalConflict = (error: unknown): boolean => (error as { name?: string })?.name === 'ConditionalRequestConflict' || statusOf(error) === 409;

@@ -9,10 +9,10 @@
  * The window left is between this listing and the write itself (milliseconds),
  * since S3 has no conditional CopyObject on the destination's version.
  *
- * Delete mode, for a chunk listed moments ago (steps/act.ts, `FRESH_PLAN_MS`), the
- * plan is carried out as written instead (`deleteAsPlanned`): a deletion names its
- * version, so a repeat changes nothing and a write made since the plan is never
- * removed; only its `ChangedSincePlan` report is given up.
+ * A chunk listed moments ago (steps/act.ts, `FRESH_PLAN_MS`) is carried out as
+ * written instead (`actAsPlanned`), in copy mode on its first attempt only: a
+ * deletion names its version and a copy or marker goes on top, so a write made
+ * since the plan is never removed; only its `ChangedSincePlan` report is given up.
  *
  * A copy is sent once (s3/write-once.ts): if its answer is lost, the key is listed
  * again; one new version on top with the source's ETag and size means it landed,
@@ -103,17 +103,32 @@ export function inPlaceCopyFound(now: readonly HistoryEntry[], before: readonly 
 }
 
 /**
+ * `inPlaceCopyFound` for a copy carried out as planned, its key not listed again:
+ * only the plan's current entry is known of the history before. The key still
+ * topped by it means the copy did not land; one new version with the source's
+ * ETag and size directly over it, that it did; anything else, someone wrote.
+ */
+export function plannedCopyFound(now: readonly HistoryEntry[], current: EntryRef | null, source: EntryRef): WriteFound {
+  const isCurrent = (entry: HistoryEntry | undefined) => (current === null ? entry === undefined : entry?.versionId === current.versionId);
+  if (isCurrent(now[0])) return 'absent';
+  const top = now[0];
+  const isCopy = top !== undefined && !top.isDeleteMarker && source.etag !== undefined && top.etag === source.etag && top.size === source.size;
+  return isCopy && isCurrent(now[1]) ? 'landed' : 'differs';
+}
+
+/**
  * Copies `source` over `key` once (s3/write-once.ts): after a lost answer the key is
- * listed again and compared with `before`, its history as the act step listed it.
- * A history that is neither fails the key `ChangedSincePlan`, as a concurrent
- * writer found before the copy does.
+ * listed again and `found` says what its history means (`inPlaceCopyFound` against
+ * the history the act step listed, `plannedCopyFound` against the plan's current
+ * entry). A history that is neither fails the key `ChangedSincePlan`, as a
+ * concurrent writer found before the copy does.
  */
 async function copyInPlaceOnce(
   s3: S3Client,
   bucket: string,
   key: string,
   source: EntryRef,
-  before: readonly HistoryEntry[],
+  found: (now: readonly HistoryEntry[]) => WriteFound,
   options: CopyOptions,
 ): Promise<string | undefined> {
   // The new version's id, when S3 answers it (RGW does not: undoFieldsOf then records what was copied).
@@ -122,7 +137,7 @@ async function copyInPlaceOnce(
     async () => {
       versionId = await copyVersionOver(s3, bucket, key, source, { ...options, writeOnce: true });
     },
-    async () => inPlaceCopyFound(await historyOfKey(s3, bucket, key), before, source),
+    async () => found(await historyOfKey(s3, bucket, key)),
     (error) =>
       Object.assign(
         new Error(
@@ -245,6 +260,50 @@ function chunkWriter(s3: S3Client, spec: RestoreSpec, objectLock: boolean, optio
       }
     });
   };
+  /** Copies the planned source over a key once; `found` reads the key's history after a lost answer. */
+  const copy = (
+    key: string,
+    action: Extract<KeyAction, { action: 'copy' }>,
+    found: (now: readonly HistoryEntry[]) => WriteFound,
+    before: readonly HistoryEntry[],
+  ) => carryOut(key, action, () => limit(() => copyInPlaceOnce(s3, bucket, key, action.source, found, options)), before);
+  /** Puts a delete marker on a key (a DeleteObjects batch), recorded first when the restore records its markers. */
+  const addMarker = (key: string, action: Extract<KeyAction, { action: 'addDeleteMarker' }>, before: readonly HistoryEntry[]) => {
+    const recordMarker = options.recordMarker;
+    if (!recordMarker) {
+      carryOut(
+        key,
+        action,
+        async () => {
+          let marker: string | undefined;
+          await batcher.delete(key, [undefined], (id) => (marker = id));
+          return marker;
+        },
+        before,
+      );
+      return;
+    }
+    // Recorded first (a protected prefix's undelete must know the marker is ours); queued before the flush.
+    let queued!: () => void;
+    queueing.push(new Promise<void>((resolve) => (queued = resolve)));
+    carryOut(
+      key,
+      action,
+      async () => {
+        try {
+          await markers(() => recordMarker(key));
+          let marker: string | undefined;
+          const marked = batcher.delete(key, [undefined], (id) => (marker = id));
+          queued();
+          await marked;
+          return marker;
+        } finally {
+          queued();
+        }
+      },
+      before,
+    );
+  };
   /** Sends the last batches once every queued write has joined them, and returns the outcomes in key order. */
   const finish = async (): Promise<KeyOutcome[]> => {
     await Promise.all(queueing);
@@ -252,7 +311,7 @@ function chunkWriter(s3: S3Client, spec: RestoreSpec, objectLock: boolean, optio
     await Promise.all(writes);
     return outcomes.sort((a, b) => compareKeys(a.Key, b.Key));
   };
-  return { bucket, limit, markers, batcher, queueing, record, carryOut, deleteEntries, finish };
+  return { limit, record, copy, addMarker, deleteEntries, finish };
 }
 
 /** The act step's Object Lock answer (validation's read), else the bucket's own; only permanent deletions must respect it. */
@@ -276,7 +335,7 @@ export async function actOnChunk(
   // and S3 refuses it under MFA Delete (the key fails).
   if (spec.mode === 'copy') await checkBucket(s3, spec.bucket, spec.mode);
   const writer = chunkWriter(s3, spec, await objectLockOf(s3, spec, options), options);
-  const { bucket, limit, batcher, record, carryOut } = writer;
+  const { limit, record } = writer;
   const plannedByKey = new Map(planned.map((action) => [action.key, action]));
   const confirms: Promise<void>[] = [];
 
@@ -295,48 +354,12 @@ export async function actOnChunk(
       return;
     }
     switch (action.action) {
-      case 'copy': {
-        const copy = action;
-        carryOut(key, copy, () => limit(() => copyInPlaceOnce(s3, bucket, key, copy.source, entries, options)), entries);
+      case 'copy':
+        writer.copy(key, action, (now) => inPlaceCopyFound(now, entries, action.source), entries);
         break;
-      }
-      case 'addDeleteMarker': {
-        const record = options.recordMarker;
-        if (!record) {
-          carryOut(
-            key,
-            action,
-            async () => {
-              let marker: string | undefined;
-              await batcher.delete(key, [undefined], (id) => (marker = id));
-              return marker;
-            },
-            entries,
-          );
-          break;
-        }
-        // Recorded first (a protected prefix's undelete must know the marker is ours); queued before the flush.
-        let queued!: () => void;
-        writer.queueing.push(new Promise<void>((resolve) => (queued = resolve)));
-        carryOut(
-          key,
-          action,
-          async () => {
-            try {
-              await writer.markers(() => record(key));
-              let marker: string | undefined;
-              const marked = batcher.delete(key, [undefined], (id) => (marker = id));
-              queued();
-              await marked;
-              return marker;
-            } finally {
-              queued();
-            }
-          },
-          entries,
-        );
+      case 'addDeleteMarker':
+        writer.addMarker(key, action, entries);
         break;
-      }
       case 'deleteEntries':
         writer.deleteEntries(key, action);
         break;
@@ -356,7 +379,7 @@ export async function actOnChunk(
     if (action.action === 'unchanged' && action.sameAs) {
       const same = action;
       confirms.push(
-        limit(() => confirmSameVersion(s3, bucket, same)).then(
+        limit(() => confirmSameVersion(s3, spec.bucket, same)).then(
           (resolved) => settle(key, entries, plannedAction, resolved),
           (error) => record(key, failedWith(same.sameAs?.versionId ?? '', error)),
         ),
@@ -377,26 +400,37 @@ export async function actOnChunk(
 }
 
 /**
- * Carries out a delete-mode chunk's plan as written, its keys not listed again
- * (the act step's choice for a chunk listed moments ago: steps/act.ts,
- * `FRESH_PLAN_MS`), and returns one outcome per key. What the re-listing would
- * have given, and why it is not needed here (docs/safety.md, "A delete-mode plan
- * carried out as written"):
- * - a retried chunk: its entries are deleted by version id again, and S3 answers
- *   an entry already gone as deleted, so the repeat changes nothing and reports
- *   what the first attempt did;
- * - a key written since the plan: only the planned entries go, by version id, so
- *   the newer write stays, current, and no version is lost beyond the plan; the
- *   key is reported as planned, not `ChangedSincePlan`.
- * Object Lock is checked per key from the planned entries, as after a re-listing.
+ * Carries out a chunk's plan as written, its keys not listed again (the act
+ * step's choice for a chunk listed moments ago, and in copy mode on its first
+ * attempt: steps/act.ts, `FRESH_PLAN_MS`), and returns one outcome per key. What
+ * the re-listing would have given, and why it is not needed here (docs/safety.md,
+ * "A fresh plan carried out as written"):
+ * - a retried chunk: in delete mode its entries are deleted by version id again,
+ *   and S3 answers an entry already gone as deleted, so the repeat changes nothing
+ *   and reports what the first attempt did; in copy mode a repeat would copy again,
+ *   so a retried step lists its keys (the act step's attempt record);
+ * - a key written since the plan: in delete mode only the planned entries go, by
+ *   version id, so the newer write stays, current; in copy mode the copy or marker
+ *   goes on top of it, and the newer write stays as a noncurrent version. No
+ *   version is lost beyond the plan, and the key is reported as planned, not
+ *   `ChangedSincePlan`.
+ * Object Lock is checked per key from the planned entries, as after a re-listing;
+ * copy mode checks versioning again first, as a listed chunk does.
  * Never throws for a key's failure: that key's outcome says `failed`.
  */
-export async function deleteAsPlanned(s3: S3Client, spec: RestoreSpec, planned: readonly KeyAction[], options: TargetActOptions = {}): Promise<KeyOutcome[]> {
+export async function actAsPlanned(s3: S3Client, spec: RestoreSpec, planned: readonly KeyAction[], options: TargetActOptions = {}): Promise<KeyOutcome[]> {
+  if (spec.mode === 'copy') await checkBucket(s3, spec.bucket, spec.mode);
   const writer = chunkWriter(s3, spec, await objectLockOf(s3, spec, options), options);
   for (const action of planned) {
     switch (action.action) {
       case 'deleteEntries':
         writer.deleteEntries(action.key, action);
+        break;
+      case 'copy':
+        writer.copy(action.key, action, (now) => plannedCopyFound(now, action.current, action.source), []);
+        break;
+      case 'addDeleteMarker':
+        writer.addMarker(action.key, action, []);
         break;
       case 'unchanged':
         writer.record(
@@ -406,8 +440,6 @@ export async function deleteAsPlanned(s3: S3Client, spec: RestoreSpec, planned: 
             : succeeded('unchanged', action.current?.versionId ?? '', action.reason),
         );
         break;
-      default:
-        throw new Error(`a delete-mode plan has no ${action.action} (key "${action.key}")`);
     }
   }
   return writer.finish();
@@ -442,8 +474,8 @@ export function inPlaceTarget(s3: S3Client, spec: RestoreSpec, options: { readon
     },
     writesIn: (phase) => phase !== 'noncurrent',
     act: (planned: readonly PlannedAction[], keys, actOptions) => actOnChunk(s3, spec, planned as KeyAction[], keys, actOptions),
-    ...(spec.mode === 'delete'
-      ? { actAsPlanned: (planned: readonly PlannedAction[], actOptions?: TargetActOptions) => deleteAsPlanned(s3, spec, planned as KeyAction[], actOptions) }
-      : {}),
+    actAsPlanned: (planned: readonly PlannedAction[], actOptions?: TargetActOptions) => actAsPlanned(s3, spec, planned as KeyAction[], actOptions),
+    // A deletion by version id done twice is done once; a copy or marker done twice is two new entries.
+    asPlannedRepeatable: spec.mode === 'delete',
   };
 }

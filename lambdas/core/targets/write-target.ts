@@ -48,8 +48,12 @@ export interface WriteTarget {
   act(planned: readonly PlannedAction[], keys: AsyncIterable<SourceKey> | Iterable<SourceKey>, options?: TargetActOptions): Promise<KeyOutcome[]>;
   /**
    * Carries out a chunk's plan as written, its keys not listed again: offered only
-   * where a plan acted on late can't lose a version (in place, delete mode: each
-   * deletion names its version). The act step uses it for a chunk listed moments ago.
+   * where a plan acted on moments late can't lose a version (in place: a deletion
+   * names its version, a copy or marker goes on top). The act step uses it for a
+   * chunk listed moments ago; `asPlannedRepeatable` says whether a second run of
+   * the same plan changes nothing (deletions by version id), else a retried chunk
+   * is listed again.
    */
   readonly actAsPlanned?: (planned: readonly PlannedAction[], options?: TargetActOptions) => Promise<KeyOutcome[]>;
+  readonly asPlannedRepeatable?: boolean;
 }

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HistoryEntry } from '../restore/model.ts';
-import type { WorkStore } from './work-store.ts';
+import { isMissingObject, type WorkStore } from './work-store.ts';
 
 /** A marker written this long after its record is still the restore's (an act step lasts at most 15 minutes). */
 export const RESTORE_MARKER_WINDOW_MS = 16 * 60 * 1000;
@@ -53,14 +53,9 @@ export async function restoreThatWroteTopMarker(
   try {
     record = JSON.parse(await store.getText(restoreMarkerKey(bucket, key))) as RestoreMarkerRecord;
   } catch (error) {
-    if (isMissing(error)) return undefined;
+    if (isMissingObject(error)) return undefined;
     throw error;
   }
   const since = top.lastModified - record.at;
   return record.bucket === bucket && record.key === key && since >= -CLOCK_SLACK_MS && since <= RESTORE_MARKER_WINDOW_MS ? record : undefined;
 }
-
-const isMissing = (error: unknown): boolean => {
-  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.code === 'ENOENT' || e?.$metadata?.httpStatusCode === 404;
-};

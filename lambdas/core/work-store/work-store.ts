@@ -14,6 +14,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 export interface WorkStore {
   putLines(key: string, rows: readonly unknown[]): Promise<void>;
   putText(key: string, body: string, contentType: string): Promise<void>;
+  /** Writes the object only if there is none at `key` (S3: a PutObject with `If-None-Match: *`): false when there was. */
+  putIfAbsent(key: string, body: string, contentType: string): Promise<boolean>;
   getText(key: string): Promise<string>;
   getLines<T>(key: string): Promise<T[]>;
   /**
@@ -32,6 +34,31 @@ export interface WorkStore {
   keys(prefix: string): AsyncIterable<string>;
   /** How a person finds the object: `s3://bucket/key`, or a file path. */
   locationOf(key: string): string;
+}
+
+/** The store has no object at the key read: S3's NoSuchKey (or a bare 404), a directory's ENOENT. */
+export const isMissingObject = (error: unknown): boolean => {
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.code === 'ENOENT' || e?.$metadata?.httpStatusCode === 404;
+};
+
+const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+/** A conditional write was refused: 412, the condition did not hold (`If-None-Match: *`: the object exists; `If-Match`: another ETag). */
+export const isPreconditionFailed = (error: unknown): boolean => (error as { name?: string })?.name === 'PreconditionFailed' || statusOf(error) === 412;
+/** 409: another conditional write to the same key is under way (AWS). */
+export const isConditionalConflict = (error: unknown): boolean =>
+  (error as { name?: string })?.name === 'ConditionalRequestConflict' || statusOf(error) === 409;
+
+/** PutObject with `If-None-Match: *` (AWS, and Ceph RGW as seen here): false when the key has an object already. */
+export async function putObjectIfAbsent(s3: S3Client, bucket: string, key: string, body: string, contentType: string): Promise<boolean> {
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }));
+    return true;
+  } catch (error) {
+    // 412: it exists; 409: another conditional write to it is under way — either way, not ours.
+    if (isPreconditionFailed(error) || isConditionalConflict(error)) return false;
+    throw error;
+  }
 }
 
 /** What `putStream` wrote. */
@@ -125,6 +152,10 @@ export class S3WorkStore implements WorkStore {
 
   async putText(key: string, body: string, contentType: string): Promise<void> {
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  putIfAbsent(key: string, body: string, contentType: string): Promise<boolean> {
+    return putObjectIfAbsent(this.s3, this.bucket, key, body, contentType);
   }
 
   /**

@@ -3,10 +3,12 @@
  * step lists the chunk again, sees an entry the plan did not know on top, and
  * reports the key failed with ChangedSincePlan. The other keys are restored.
  *
- * Delete mode lists a chunk again only when the plan listed it longer than
+ * The act step lists a chunk again only when the plan listed it longer than
  * `FRESH_PLAN_MS` ago (here: a window of 0); a chunk listed moments ago is
- * deleted as planned, by version id: a write made in between stays current,
- * no version is lost, and the key is reported as planned (the last test).
+ * carried out as planned: in delete mode by version id, so a write made in
+ * between stays current; in copy mode the copy goes on top of it, and it stays
+ * as the version under the copy. No version is lost, and the key is reported as
+ * planned (the last two tests).
  */
 import type { RestoreMode } from '#core/restore/model.ts';
 import { HistoryWriter, bodyOf, historyLines, instantAtCut, latestOf, listHistory, sleep } from '../../support/history.ts';
@@ -33,10 +35,10 @@ async function overwrittenBucket(name: string) {
 }
 
 describe.each<RestoreMode>(['copy', 'delete'])('%s mode', (mode) => {
-  // Delete mode: a chunk older than the fresh-plan window (0 here) is listed again.
-  const actOptions = mode === 'delete' ? { actOptions: { freshPlanMs: 0 } } : {};
+  // A chunk older than the fresh-plan window (0 here) is listed again.
+  const actOptions = { actOptions: { freshPlanMs: 0 } };
 
-  test('a key overwritten after the plan was made (delete mode: a chunk listed longer ago than FRESH_PLAN_MS) is reported failed with ChangedSincePlan and its new version stays current; the others are restored', async () => {
+  test('a key overwritten after the plan was made (a chunk listed longer ago than FRESH_PLAN_MS) is reported failed with ChangedSincePlan and its new version stays current; the others are restored', async () => {
     const { bucket, w, at } = await overwrittenBucket(mode);
     let theirs = '';
     let beforeAct: Awaited<ReturnType<typeof listHistory>> = [];
@@ -96,6 +98,42 @@ test('delete mode, a chunk listed moments ago: a key overwritten after the plan 
   );
   // Reported as planned: restored, the planned entry removed (not ChangedSincePlan, although a newer version is current).
   expect(rowOf(run, 'cfg/b.yaml')).toMatchObject({ TaskStatus: 'restored', ErrorCode: '', Removed: [bad.get('cfg/b.yaml')] });
+  for (const key of ['cfg/a.yaml', 'cfg/c.yaml']) {
+    expect({ key, status: rowOf(run, key).TaskStatus, body: await bodyOf(s3, bucket, key) }).toEqual({ key, status: 'restored', body: `${key} good` });
+  }
+  expect(run.summary.status).toBe('SUCCEEDED');
+});
+
+test('copy mode, a chunk listed moments ago: a key overwritten after the plan gets the planned copy on top, the new version stays right under it, and the key is reported restored as planned', async () => {
+  const { bucket, w, at } = await overwrittenBucket('fresh-copy');
+  let theirs = '';
+  let beforeAct: Awaited<ReturnType<typeof listHistory>> = [];
+
+  const run = await runRestore(
+    s3,
+    { bucket, prefix: 'cfg/', at: iso(at), mode: 'copy' },
+    {
+      workBucket: fx.workBucket(),
+      afterPlan: async (plan) => {
+        expect(plan.chunks).toHaveLength(1);
+        expect(Date.now() - plan.chunks[0]!.listedAt!).toBeLessThan(FRESH_PLAN_MS);
+        theirs = await w.put('cfg/b.yaml', 'cfg/b.yaml fixed by hand');
+        beforeAct = await listHistory(s3, bucket);
+      },
+    },
+  );
+
+  // The copy of the good version is current; the write made after the plan is the version right under it, nothing removed.
+  expect(await bodyOf(s3, bucket, 'cfg/b.yaml')).toBe('cfg/b.yaml good');
+  const history = (await listHistory(s3, bucket)).filter((e) => e.key === 'cfg/b.yaml');
+  expect(history[1]?.versionId).toBe(theirs);
+  expect(historyLines(history.slice(1), { latest: false })).toEqual(
+    historyLines(
+      beforeAct.filter((e) => e.key === 'cfg/b.yaml'),
+      { latest: false },
+    ),
+  );
+  expect(rowOf(run, 'cfg/b.yaml')).toMatchObject({ TaskStatus: 'restored', ErrorCode: '' });
   for (const key of ['cfg/a.yaml', 'cfg/c.yaml']) {
     expect({ key, status: rowOf(run, key).TaskStatus, body: await bodyOf(s3, bucket, key) }).toEqual({ key, status: 'restored', body: `${key} good` });
   }
