@@ -99,15 +99,17 @@ test('an in-place CopyObject reset before it reached S3 is sent again and lands 
   expect(rowOf(run, LOST_BEFORE)).toMatchObject({ TaskStatus: 'restored', ErrorCode: '', VersionId: target.versionId });
 });
 
+/** An entry of key k's history, as a listing gives it. */
+const entry = (versionId: string, etag: string, isDeleteMarker = false) => ({
+  key: 'k',
+  versionId,
+  isDeleteMarker,
+  isLatest: false,
+  lastModified: 0,
+  ...(isDeleteMarker ? {} : { etag, size: 3 }),
+});
+
 describe('what a history listed after a lost copy answer says', () => {
-  const entry = (versionId: string, etag: string, isDeleteMarker = false) => ({
-    key: 'k',
-    versionId,
-    isDeleteMarker,
-    isLatest: false,
-    lastModified: 0,
-    ...(isDeleteMarker ? {} : { etag, size: 3 }),
-  });
   const before = [entry('v2', '"b"'), entry('v1', '"a"')];
   const source = entry('v1', '"a"');
 
@@ -126,14 +128,6 @@ describe('what a history listed after a lost copy answer says', () => {
 });
 
 describe('what a history listed after a lost answer says of a copy carried out as planned (only the current entry known)', () => {
-  const entry = (versionId: string, etag: string, isDeleteMarker = false) => ({
-    key: 'k',
-    versionId,
-    isDeleteMarker,
-    isLatest: false,
-    lastModified: 0,
-    ...(isDeleteMarker ? {} : { etag, size: 3 }),
-  });
   const history = [entry('v2', '"b"'), entry('v1', '"a"')];
   const current = history[0]!;
   const source = entry('v1', '"a"');

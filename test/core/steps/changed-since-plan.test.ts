@@ -70,14 +70,17 @@ describe.each<RestoreMode>(['copy', 'delete'])('%s mode', (mode) => {
   });
 });
 
-test('delete mode, a chunk listed moments ago: a key overwritten after the plan keeps the new version current, loses only the planned entries, and is reported restored as planned', async () => {
-  const { bucket, w, at, bad } = await overwrittenBucket('fresh');
+/**
+ * A restore of cfg/ to its good versions in `mode`, with cfg/b.yaml fixed by hand between its plan
+ * (one chunk, listed moments ago) and its act step: the run, the fix's version id, the bucket just before acting.
+ */
+async function restoreFixedAfterFreshPlan(label: string, mode: RestoreMode) {
+  const { bucket, w, at, bad } = await overwrittenBucket(label);
   let theirs = '';
   let beforeAct: Awaited<ReturnType<typeof listHistory>> = [];
-
   const run = await runRestore(
     s3,
-    { bucket, prefix: 'cfg/', at: iso(at), mode: 'delete', confirmPermanentDelete: true },
+    { bucket, prefix: 'cfg/', at: iso(at), mode, ...(mode === 'delete' ? { confirmPermanentDelete: true } : {}) },
     {
       workBucket: fx.workBucket(),
       afterPlan: async (plan) => {
@@ -88,6 +91,16 @@ test('delete mode, a chunk listed moments ago: a key overwritten after the plan 
       },
     },
   );
+  // The other keys are restored as any restore would.
+  for (const key of ['cfg/a.yaml', 'cfg/c.yaml']) {
+    expect({ key, status: rowOf(run, key).TaskStatus, body: await bodyOf(s3, bucket, key) }).toEqual({ key, status: 'restored', body: `${key} good` });
+  }
+  expect(run.summary.status).toBe('SUCCEEDED');
+  return { bucket, bad, run, theirs, beforeAct };
+}
+
+test('delete mode, a chunk listed moments ago: a key overwritten after the plan keeps the new version current, loses only the planned entries, and is reported restored as planned', async () => {
+  const { bucket, bad, run, theirs, beforeAct } = await restoreFixedAfterFreshPlan('fresh', 'delete');
 
   // The write made after the plan is current; of b's history only the planned "bad" version went.
   expect(await bodyOf(s3, bucket, 'cfg/b.yaml')).toBe('cfg/b.yaml fixed by hand');
@@ -98,44 +111,16 @@ test('delete mode, a chunk listed moments ago: a key overwritten after the plan 
   );
   // Reported as planned: restored, the planned entry removed (not ChangedSincePlan, although a newer version is current).
   expect(rowOf(run, 'cfg/b.yaml')).toMatchObject({ TaskStatus: 'restored', ErrorCode: '', Removed: [bad.get('cfg/b.yaml')] });
-  for (const key of ['cfg/a.yaml', 'cfg/c.yaml']) {
-    expect({ key, status: rowOf(run, key).TaskStatus, body: await bodyOf(s3, bucket, key) }).toEqual({ key, status: 'restored', body: `${key} good` });
-  }
-  expect(run.summary.status).toBe('SUCCEEDED');
 });
 
 test('copy mode, a chunk listed moments ago: a key overwritten after the plan gets the planned copy on top, the new version stays right under it, and the key is reported restored as planned', async () => {
-  const { bucket, w, at } = await overwrittenBucket('fresh-copy');
-  let theirs = '';
-  let beforeAct: Awaited<ReturnType<typeof listHistory>> = [];
-
-  const run = await runRestore(
-    s3,
-    { bucket, prefix: 'cfg/', at: iso(at), mode: 'copy' },
-    {
-      workBucket: fx.workBucket(),
-      afterPlan: async (plan) => {
-        expect(plan.chunks).toHaveLength(1);
-        expect(Date.now() - plan.chunks[0]!.listedAt!).toBeLessThan(FRESH_PLAN_MS);
-        theirs = await w.put('cfg/b.yaml', 'cfg/b.yaml fixed by hand');
-        beforeAct = await listHistory(s3, bucket);
-      },
-    },
-  );
+  const { bucket, run, theirs, beforeAct } = await restoreFixedAfterFreshPlan('fresh-copy', 'copy');
 
   // The copy of the good version is current; the write made after the plan is the version right under it, nothing removed.
   expect(await bodyOf(s3, bucket, 'cfg/b.yaml')).toBe('cfg/b.yaml good');
   const history = (await listHistory(s3, bucket)).filter((e) => e.key === 'cfg/b.yaml');
   expect(history[1]?.versionId).toBe(theirs);
-  expect(historyLines(history.slice(1), { latest: false })).toEqual(
-    historyLines(
-      beforeAct.filter((e) => e.key === 'cfg/b.yaml'),
-      { latest: false },
-    ),
-  );
+  const lines = (entries: typeof history) => historyLines(entries, { latest: false });
+  expect(lines(history.slice(1))).toEqual(lines(beforeAct.filter((e) => e.key === 'cfg/b.yaml')));
   expect(rowOf(run, 'cfg/b.yaml')).toMatchObject({ TaskStatus: 'restored', ErrorCode: '' });
-  for (const key of ['cfg/a.yaml', 'cfg/c.yaml']) {
-    expect({ key, status: rowOf(run, key).TaskStatus, body: await bodyOf(s3, bucket, key) }).toEqual({ key, status: 'restored', body: `${key} good` });
-  }
-  expect(run.summary.status).toBe('SUCCEEDED');
 });

@@ -1,10 +1,14 @@
 /**
- * A delete-mode act step in place whose chunk the plan listed less than
- * `FRESH_PLAN_MS` ago deletes the planned entries by version id without
- * listing the chunk again (docs/safety.md, "A delete-mode plan carried out as
- * written"); an older chunk is listed again, as before. Against the local S3.
+ * An act step in place whose chunk the plan listed less than `FRESH_PLAN_MS`
+ * ago carries the plan out as written, without listing the chunk again
+ * (docs/safety.md, "A fresh plan carried out as written"): delete mode deletes
+ * the planned entries by version id, on a retry too; copy mode copies and marks
+ * on the chunk's first attempt, and a retried step finds the attempt's record
+ * and lists the keys again, so it writes nothing twice. An older chunk is listed
+ * again, as before. Against the local S3.
  */
-import type { KeyOutcome } from '#core/restore/model.ts';
+import type { KeyOutcome, RestoreMode } from '#core/restore/model.ts';
+import { workKeys } from '#core/steps/contracts.ts';
 import { FRESH_PLAN_MS } from '#core/steps/act.ts';
 import { S3WorkStore } from '#core/work-store/work-store.ts';
 import { HistoryWriter, bodyOf, countRequests, historyLines, instantAtCut, listHistory, sleep, stateAt } from '../../support/history.ts';
@@ -16,8 +20,8 @@ const s3 = fx.s3;
 
 const KEYS = ['site/created', 'site/deleted', 'site/overwritten', 'site/untouched'];
 
-/** Keys overwritten, deleted and created after T, and one untouched; planned in delete mode, one chunk. */
-async function plannedRestore(label: string) {
+/** Keys overwritten, deleted and created after T, and one untouched; planned in `mode`, one chunk. */
+async function plannedRestore(label: string, mode: RestoreMode = 'delete') {
   const bucket = await fx.versionedBucket(label);
   const w = new HistoryWriter(s3, bucket);
   for (const key of ['site/deleted', 'site/overwritten', 'site/untouched']) await w.put(key, `${key} at T`);
@@ -30,7 +34,7 @@ async function plannedRestore(label: string) {
   const at = instantAtCut(w, before, cut);
   const context = await validateStep(
     s3,
-    { bucket, prefix: 'site/', at: iso(at), mode: 'delete', confirmPermanentDelete: true },
+    { bucket, prefix: 'site/', at: iso(at), mode, ...(mode === 'delete' ? { confirmPermanentDelete: true } : {}) },
     { workBucket: fx.workBucket() },
   );
   const { chunks } = await planAll(s3, context);
@@ -85,4 +89,37 @@ test('a chunk the plan listed longer ago than FRESH_PLAN_MS is listed again: a k
   const after = await listHistory(s3, bucket);
   expect(historyLines(after.filter((e) => e.key === 'site/overwritten'))).toEqual(historyLines(beforeAct.filter((e) => e.key === 'site/overwritten')));
   expect(after.find((e) => e.key === 'site/overwritten' && e.isLatest)?.versionId).toBe(theirs);
+});
+
+test('a fresh chunk is copied as planned without a listing on its first attempt; a retried step lists the chunk again, writes nothing, and reports the keys already at the restore point', async () => {
+  const { bucket, w, before, at, context, chunk } = await plannedRestore('copy-retry', 'copy');
+  const store = new S3WorkStore(s3, fx.workBucket());
+  const sent = countRequests(s3);
+
+  const attempts: Array<{ rows: KeyOutcome[]; listed: number; copies: number; batches: number }> = [];
+  for (let i = 0; i < 2; i++) {
+    sent.reset();
+    const done = await actChunkStep(s3, context, chunk, {}, 'all');
+    attempts.push({
+      rows: await store.getLines<KeyOutcome>(done.outcomesKey),
+      listed: sent.count('ListObjectVersionsCommand'),
+      copies: sent.count('CopyObjectCommand'),
+      batches: sent.count('DeleteObjectsCommand'),
+    });
+  }
+  sent.stop();
+
+  const [first, retry] = attempts;
+  // First attempt: the overwritten and deleted keys copied back, the created key marked; no listing of the restored bucket.
+  expect({ listed: first!.listed, copies: first!.copies, batches: first!.batches }).toEqual({ listed: 0, copies: 2, batches: 1 });
+  expect(await store.getText(workKeys(context.restoreId).attempt(chunk.index, 'all'))).toContain('"at"');
+  // The retry lists the chunk and sends no write: every key is already at the restore point.
+  expect({ listed: retry!.listed, copies: retry!.copies, batches: retry!.batches }).toEqual({ listed: 1, copies: 0, batches: 0 });
+  const statusOf = (rows: KeyOutcome[]) => Object.fromEntries(rows.map((r) => [r.Key, r.TaskStatus]));
+  expect(statusOf(retry!.rows)).toEqual(statusOf(first!.rows));
+  expect(retry!.rows.filter((r) => r.TaskStatus === 'failed')).toEqual([]);
+  // One new entry per changed key, whatever the retry: nothing written twice.
+  const after = await listHistory(s3, bucket);
+  expect(after.length - before.length).toBe(3);
+  for (const key of KEYS) expect({ key, body: await bodyOf(s3, bucket, key) }).toEqual({ key, body: stateAt(w, before, key, at) });
 });
