@@ -128,13 +128,11 @@ test('delete mode: killed while it lists, then killed with its delete batch in f
   const args = restoreArgs(incident, 'delete');
   fx.proxy.addRule({ name: 'listings take 300 ms', when: (r) => r.operation === 'ListObjectVersions', action: { kind: 'delay', ms: 300 } });
   fx.proxy.addRule({ name: 'delete batches take 1 s', when: (r) => r.operation === 'DeleteObjects', action: { kind: 'delay', ms: 1_000 } });
-  // The plan's listing (1) or the act step's listing again (2), at random.
-  const listing = 1 + Math.floor(random() * 2);
-
-  let listings = 0;
+  // The plan's listing: the only one before its writes (its first page also tells an empty scope, and the
+  // act step deletes a chunk listed moments ago as planned, without listing it again).
   await killedRun(
     args,
-    fx.proxy.waitForRequest((r) => r.operation === 'ListObjectVersions' && r.bucket === incident.bucket && ++listings === listing),
+    fx.proxy.waitForRequest((r) => r.operation === 'ListObjectVersions' && r.bucket === incident.bucket),
   );
   await fx.proxy.idle();
   expect(deleteModeDifference(incident, await historyNow(plain, incident)).leftOver.length).toBeGreaterThan(0);
