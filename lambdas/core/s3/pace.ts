@@ -11,7 +11,8 @@
  *   of throttles (most of a start's writes refused) and doubled step by step
  *   until a step throttles; otherwise cut once per episode of
  *   throttles to a share of what the bucket accepted, then probed back up step
- *   by step towards the rate that throttled, and held just below it. A decrease
+ *   by step towards the rate that throttled, and held just below it, longer
+ *   each time a probe of that rate is refused again. A decrease
  *   is kept only if the share of throttled writes then fell (or rose); one after
  *   which it held (throttles that come whatever the pace) is undone, and that
  *   share is learned as the bucket's baseline, so random throttling does not
@@ -45,8 +46,15 @@ export interface PaceSettings {
   readonly probeGrowth: number;
   /** How long a probe's rate is tried before it is kept, and how long after a change the next probe starts (ms). */
   readonly settleMs: number;
-  /** How long a rate found just below the one that throttled is held before it is probed again (ms). */
+  /** How long a rate found just below the one that throttled is held before it is probed again (ms), doubled for each probe of it refused in a row. */
   readonly holdMs: number;
+  /** The longest hold (ms). */
+  readonly maxHoldMs: number;
+  /**
+   * How long a probe at the ceiling (has the bucket's limit risen?) is tried before it lifts the ceiling (ms): a rate
+   * a little above what the bucket allows is refused only once the bucket's reserve is spent, after more than `settleMs`.
+   */
+  readonly ceilingTrialMs: number;
   /** Share of throttled writes in the last second tolerated above the baseline. */
   readonly tolerated: number;
   /** Writes answered in the last second before their share of throttles counts. */
@@ -67,6 +75,8 @@ export const PACE_DEFAULTS: Omit<PaceSettings, 'maxInFlight'> = {
   probeGrowth: 1.25,
   settleMs: 1000,
   holdMs: 5000,
+  maxHoldMs: 40_000,
+  ceilingTrialMs: 5000,
   tolerated: 0.03,
   minSample: 40,
   trialMs: 1000,
@@ -101,6 +111,8 @@ export interface PaceState {
   readonly decreasedAt: number;
   /** Started by a burst of throttles: the rate doubles every `rampMs` until a step throttles. */
   readonly ramping: boolean;
+  /** Probes at the ceiling refused (throttled) in a row: the rate found below it is held `holdMs` × 2^this (at most `maxHoldMs`). */
+  readonly refusedProbes: number;
   /** While a decrease is on trial: the pace before it, the share that caused it (of `sample` writes), and the writes sent since. */
   readonly trial: {
     readonly before: Pick<PaceState, 'inFlight' | 'rate' | 'ceiling' | 'ceilingTried'>;
@@ -122,6 +134,7 @@ export const initialPace = (settings: Pick<PaceSettings, 'maxInFlight'>): PaceSt
   baseline: 0,
   decreasedAt: -Infinity,
   ramping: false,
+  refusedProbes: 0,
   trial: null,
 });
 
@@ -141,7 +154,7 @@ export interface PaceObservation {
 /** Throttles learned as the bucket's own are at most this share: above it, throttles slow the pace whatever their cause. */
 const MAX_BASELINE = 0.25;
 
-/** A rate this close below the ceiling is the one found: held, and probed again only after `holdMs`. */
+/** A rate this close below the ceiling is the one found: held, and probed again only after `holdMs` (or longer: `refusedProbes`). */
 const FOUND = 0.97;
 
 /** The share of throttled writes tolerated before the pace goes down. */
@@ -169,7 +182,10 @@ function probeTarget(rate: number, s: Pick<PaceState, 'ceiling' | 'ceilingTried'
  * if the share of throttles then fell (or rose), else undone and that share learned as the baseline. Then the
  * rate is probed upwards step by step (a raised rate is tried for `settleMs`; throttles among its writes send
  * it back to where it came from, and lower the ceiling): halfway to the ceiling each time, so the pace settles
- * just below it and holds there, probing again every `holdMs` in case the bucket now allows more.
+ * just below it and holds there, probing the ceiling again after `holdMs` in case the bucket now allows more.
+ * Each such probe costs a few throttles when the bucket does not, so each one refused doubles the hold (up to
+ * `maxHoldMs`), and one kept (tried for `ceilingTrialMs`, as a small excess shows only slowly) lifts the ceiling
+ * and brings the hold back to `holdMs`.
  */
 export function nextPace(state: PaceState, seen: PaceObservation, settings: PaceSettings): PaceState {
   let s = state;
@@ -223,16 +239,26 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     const recentShare = seen.recent.throttles / Math.max(1, seen.recent.writes);
     // The share is of the writes since the change, but at most a second's worth: a held rate is judged afresh each second.
     const allowed = Math.max(1, tolerated * Math.min(since.writes, seen.recent.writes));
+    const atCeiling = s.probeFrom !== null && s.ceilingTried && s.ceiling !== null && inForce >= s.ceiling;
     if (since.throttles > allowed && (s.probeFrom !== null || recentShare <= 2 * tolerated)) {
-      const rate = s.probeFrom ?? Math.max(settings.minRate, FOUND * inForce);
       // The throttles of the next `settleMs` are of this episode too (a probe drained what the bucket holds in reserve).
-      const episode = { ceiling: Math.min(s.ceiling ?? Infinity, inForce), ceilingTried: true, decreasedAt: seen.now + settings.settleMs, ramping: false };
-      return changed({ ...s, ...episode }, rate, null, seen.now);
+      const episode = {
+        ceiling: Math.min(s.ceiling ?? Infinity, inForce),
+        ceilingTried: true,
+        decreasedAt: seen.now + settings.settleMs,
+        ramping: false,
+        refusedProbes: atCeiling ? s.refusedProbes + 1 : s.refusedProbes,
+      };
+      // The ramp's step before this one held for `rampMs` only, too short to spend the bucket's reserve (a rate up to
+      // half as much again as the bucket allows passes it): it goes on trial, as a probe from half of it.
+      if (s.ramping && s.probeFrom !== null) return changed({ ...s, ...episode }, s.probeFrom, Math.max(settings.minRate, s.probeFrom / 2), seen.now);
+      return changed({ ...s, ...episode }, s.probeFrom ?? Math.max(settings.minRate, FOUND * inForce), null, seen.now);
     }
     s = { ...s, since };
-    if (s.probeFrom !== null && !s.ramping && seen.now - s.changedAt >= settings.settleMs) {
-      // Kept: the next probe may start at once (the rate has settled); one at the ceiling lifts it.
-      s = { ...s, probeFrom: null, ceiling: s.ceiling !== null && inForce >= s.ceiling ? null : s.ceiling };
+    if (s.probeFrom !== null && !s.ramping && seen.now - s.changedAt >= (atCeiling ? settings.ceilingTrialMs : settings.settleMs)) {
+      // Kept: the next probe may start at once (the rate has settled); one at the ceiling lifts it, and ends the long holds.
+      const lifted = s.ceiling !== null && inForce >= s.ceiling;
+      s = lifted ? { ...s, probeFrom: null, ceiling: null, refusedProbes: 0 } : { ...s, probeFrom: null };
     }
   }
   if (!throttled) {
@@ -245,7 +271,8 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     // Probe once the rate has settled, and only a rate in use (one well above what is sent is not raised further).
     if (s.probeFrom !== null || seen.recent.successesPerSecond < 0.8 * s.rate) return s;
     const found = s.ceilingTried && s.ceiling !== null && s.rate >= FOUND * s.ceiling;
-    if (seen.now - s.changedAt < (found ? settings.holdMs : settings.settleMs)) return s;
+    const hold = Math.min(settings.maxHoldMs, settings.holdMs * 2 ** s.refusedProbes);
+    if (seen.now - s.changedAt < (found ? hold : settings.settleMs)) return s;
     return changed(s, probeTarget(s.rate, s, settings), s.rate, seen.now);
   }
   const share = seen.recent.throttles / Math.max(1, seen.recent.writes);
