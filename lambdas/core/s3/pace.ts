@@ -6,7 +6,8 @@
  * never fail a key for it, and never stall every request on one answer.
  *
  * - `nextPace` (pure): the control rule of one bucket's writes. It controls the
- *   writes allowed in flight (additive increase, multiplicative decrease) and,
+ *   writes allowed in flight (additive increase, multiplicative decrease; and,
+ *   unpaced, a slot held back for each throttle no success has made up for) and,
  *   once the bucket throttled too much, a rate: started at once, low, by a burst
  *   of throttles (most of a start's writes refused) and doubled step by step
  *   until a step throttles; otherwise cut once per episode of
@@ -113,6 +114,13 @@ export interface PaceState {
   readonly ramping: boolean;
   /** Probes at the ceiling refused (throttled) in a row: the rate found below it is held `holdMs` × 2^this (at most `maxHoldMs`). */
   readonly refusedProbes: number;
+  /**
+   * Unpaced: throttled writes not yet made up for by a success, one each. The limiter keeps as many slots closed
+   * (`writesAllowed`), so while the bucket refuses more writes than it accepts, a refused write's place is not
+   * taken by a new write before the pace starts (with more writes waiting than slots, each throttle answered
+   * let one more go out blind). Random throttling among many successes keeps it at 0 or 1.
+   */
+  readonly heldBack: number;
   /** While a decrease is on trial: the pace before it, the share that caused it (of `sample` writes), and the writes sent since. */
   readonly trial: {
     readonly before: Pick<PaceState, 'inFlight' | 'rate' | 'ceiling' | 'ceilingTried'>;
@@ -135,8 +143,12 @@ export const initialPace = (settings: Pick<PaceSettings, 'maxInFlight'>): PaceSt
   decreasedAt: -Infinity,
   ramping: false,
   refusedProbes: 0,
+  heldBack: 0,
   trial: null,
 });
+
+/** The writes the limiter lets in flight: `inFlight`, less the slots held back for throttles not yet made up for. */
+export const writesAllowed = (state: Pick<PaceState, 'inFlight' | 'heldBack'>): number => Math.max(1, Math.floor(state.inFlight) - state.heldBack);
 
 /** A write's answer, with what the bucket answered in the last second. */
 export interface PaceObservation {
@@ -161,6 +173,13 @@ const FOUND = 0.97;
 const tolerance = (baseline: number, settings: PaceSettings) => baseline * 1.5 + settings.tolerated;
 
 /**
+ * The writes sent since the rate last changed met more throttles than tolerated (more than one). The share is of those
+ * writes, but at most a second's worth: a held rate is judged afresh each second.
+ */
+const throttledSince = (since: SinceChange, s: PaceState, seen: PaceObservation, settings: PaceSettings): boolean =>
+  since.throttles > Math.max(1, tolerance(s.baseline, settings) * Math.min(since.writes, seen.recent.writes));
+
+/**
  * The rate a probe tries from `rate`: a factor above it with no ceiling; the ceiling itself if it was only
  * measured (what succeeded while throttled, low while the restore still ramps up); halfway to a tried
  * ceiling, and the ceiling again once just below it (has the bucket's limit risen?).
@@ -172,7 +191,8 @@ function probeTarget(rate: number, s: Pick<PaceState, 'ceiling' | 'ceilingTried'
 }
 
 /**
- * The pace after one write's answer. Unpaced at first (every socket in flight). A burst of throttles (`burst` in
+ * The pace after one write's answer. Unpaced at first (every socket in flight, less a slot held back for each throttle
+ * not yet made up for by a success: a refused write's slot does not go to a new write). A burst of throttles (`burst` in
  * the last second, two fifths of the writes sent in it or more: a start far above what the bucket allows) starts the
  * pace at once, so the writes still to send and the throttled ones' retries wait for its slots instead of meeting
  * the bucket again: low, ramping up from what the bucket was seen to accept and doubling every `rampMs`, until a step
@@ -190,6 +210,8 @@ function probeTarget(rate: number, s: Pick<PaceState, 'ceiling' | 'ceilingTried'
 export function nextPace(state: PaceState, seen: PaceObservation, settings: PaceSettings): PaceState {
   let s = state;
   const throttled = seen.kind === 'throttle';
+  // Unpaced, a throttle holds back its write's slot, and a success gives one back.
+  if (s.rate === null && (throttled || s.heldBack > 0)) s = { ...s, heldBack: s.heldBack + (throttled ? 1 : -1) };
   // A decrease on trial: count the writes sent under it; after `trialMs`, keep it or undo it.
   if (s.trial && seen.sentAt >= s.decreasedAt) {
     const trial = { ...s.trial, writes: s.trial.writes + 1, throttles: s.trial.throttles + (throttled ? 1 : 0) };
@@ -235,15 +257,15 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
   const inForce = s.rate;
   if (inForce !== null && !s.trial && seen.sentAt >= s.changedAt) {
     const since = { writes: s.since.writes + 1, throttles: s.since.throttles + (throttled ? 1 : 0) };
-    const tolerated = tolerance(s.baseline, settings);
     const recentShare = seen.recent.throttles / Math.max(1, seen.recent.writes);
-    // The share is of the writes since the change, but at most a second's worth: a held rate is judged afresh each second.
-    const allowed = Math.max(1, tolerated * Math.min(since.writes, seen.recent.writes));
     const atCeiling = s.probeFrom !== null && s.ceilingTried && s.ceiling !== null && inForce >= s.ceiling;
-    if (since.throttles > allowed && (s.probeFrom !== null || recentShare <= 2 * tolerated)) {
+    if (throttledSince(since, s, seen, settings) && (s.probeFrom !== null || recentShare <= 2 * tolerance(s.baseline, settings))) {
+      // A held rate goes down from the rate in use: the writes sent in the last second, if fewer (3 % off a rate above
+      // what is sent would change nothing, and its throttles would go on). A probe goes back where it came from.
+      const inUse = s.probeFrom === null ? Math.min(inForce, (seen.recent.sent * 1000) / seen.recent.spanMs) : inForce;
       // The throttles of the next `settleMs` are of this episode too (a probe drained what the bucket holds in reserve).
       const episode = {
-        ceiling: Math.min(s.ceiling ?? Infinity, inForce),
+        ceiling: Math.min(s.ceiling ?? Infinity, inUse),
         ceilingTried: true,
         decreasedAt: seen.now + settings.settleMs,
         ramping: false,
@@ -252,7 +274,7 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
       // The ramp's step before this one held for `rampMs` only, too short to spend the bucket's reserve (a rate up to
       // half as much again as the bucket allows passes it): it goes on trial, as a probe from half of it.
       if (s.ramping && s.probeFrom !== null) return changed({ ...s, ...episode }, s.probeFrom, Math.max(settings.minRate, s.probeFrom / 2), seen.now);
-      return changed({ ...s, ...episode }, s.probeFrom ?? Math.max(settings.minRate, FOUND * inForce), null, seen.now);
+      return changed({ ...s, ...episode }, s.probeFrom ?? Math.max(settings.minRate, FOUND * inUse), null, seen.now);
     }
     s = { ...s, since };
     if (s.probeFrom !== null && !s.ramping && seen.now - s.changedAt >= (atCeiling ? settings.ceilingTrialMs : settings.settleMs)) {
@@ -268,8 +290,9 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     s = { ...s, inFlight };
     if (s.rate === null || s.trial) return s;
     if (s.ramping) return ramp(s, seen, settings);
-    // Probe once the rate has settled, and only a rate in use (one well above what is sent is not raised further).
-    if (s.probeFrom !== null || seen.recent.successesPerSecond < 0.8 * s.rate) return s;
+    // Probe once the rate has settled, and only a rate in use (one well above what is sent is not raised further) whose
+    // own writes met no more throttles than tolerated (the last second's share may keep them from lowering it yet).
+    if (s.probeFrom !== null || seen.recent.successesPerSecond < 0.8 * s.rate || throttledSince(s.since, s, seen, settings)) return s;
     const found = s.ceilingTried && s.ceiling !== null && s.rate >= FOUND * s.ceiling;
     const hold = Math.min(settings.maxHoldMs, settings.holdMs * 2 ** s.refusedProbes);
     if (seen.now - s.changedAt < (found ? hold : settings.settleMs)) return s;
@@ -325,13 +348,14 @@ function ramp(s: PaceState, seen: PaceObservation, settings: PaceSettings): Pace
   return changed(s, 2 * rate, rate, seen.now);
 }
 
-/** `state` with a new rate (a probe if `probeFrom` is set), its writes counted from `now`. */
+/** `state` with a new rate (a probe if `probeFrom` is set), its writes counted from `now`; the rate paces them, no slot is held back. */
 const changed = (state: PaceState, rate: number, probeFrom: number | null, now: number): PaceState => ({
   ...state,
   rate,
   probeFrom,
   changedAt: now,
   since: { writes: 0, throttles: 0 },
+  heldBack: 0,
 });
 
 // ─── Retries (pure decision) ─────────────────────────────────────────────────
@@ -482,6 +506,9 @@ const sleep: Sleep = (ms) => new Promise<void>((resolve) => setTimeout(resolve, 
  * to `toleranceMs` before its time, so that timers firing late don't lower the
  * rate, and no earlier: any one second holds at most rate × (1 + toleranceMs/1000)
  * + 1 of them, even after the event loop was held up. A null rate lets everything through.
+ * (The tolerance was once capped at one interval: above 1000/`toleranceMs` a second, each
+ * timer firing late then lowered the rate, to 73 of 100 a second with timers 0-30 ms late,
+ * and to 2,000 of 3,500 with setTimeout's 1 ms floor alone.)
  */
 export class Spacing {
   private theoretical = -Infinity;
@@ -496,7 +523,7 @@ export class Spacing {
   /** How long the next request in line waits (ms). */
   delay(): number {
     if (this.rate === null || !(this.rate > 0)) return 0;
-    return Math.max(0, this.theoretical - Math.min(this.toleranceMs, 1000 / this.rate) - this.clock());
+    return Math.max(0, this.theoretical - this.toleranceMs - this.clock());
   }
 
   wait(): Promise<void> {
@@ -572,7 +599,7 @@ export class BucketPace {
     wait: Sleep = sleep,
   ) {
     this.state = initialPace(settings);
-    this.limit = pLimit(Math.max(1, Math.floor(this.state.inFlight)));
+    this.limit = pLimit(writesAllowed(this.state));
     this.spacing = new Spacing(null, clock, 50, wait);
   }
 
@@ -599,7 +626,7 @@ export class BucketPace {
     this.counts.writes += 1;
     if (kind === 'throttle') this.counts.throttles += 1;
     this.state = nextPace(this.state, { kind, sentAt, now, recent: this.recent.add(now, kind === 'throttle') }, this.settings);
-    this.limit.concurrency = Math.max(1, Math.floor(this.state.inFlight));
+    this.limit.concurrency = writesAllowed(this.state);
     this.spacing.rate = this.state.rate;
   }
 }
