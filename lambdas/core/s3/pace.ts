@@ -261,11 +261,13 @@ export function nextPace(state: PaceState, seen: PaceObservation, settings: Pace
     const atCeiling = s.probeFrom !== null && s.ceilingTried && s.ceiling !== null && inForce >= s.ceiling;
     if (throttledSince(since, s, seen, settings) && (s.probeFrom !== null || recentShare <= 2 * tolerance(s.baseline, settings))) {
       // A held rate goes down from the rate in use: the writes sent in the last second, if fewer (3 % off a rate above
-      // what is sent would change nothing, and its throttles would go on). A probe goes back where it came from.
+      // what is sent would change nothing, and its throttles would go on). The rate in force is the ceiling: writes sent
+      // more slowly for a while (a busy machine; throttles of writes that arrived bunched) are no limit to hold below,
+      // and the probes climb back towards it once more are sent. A probe goes back where it came from.
       const inUse = s.probeFrom === null ? Math.min(inForce, (seen.recent.sent * 1000) / seen.recent.spanMs) : inForce;
       // The throttles of the next `settleMs` are of this episode too (a probe drained what the bucket holds in reserve).
       const episode = {
-        ceiling: Math.min(s.ceiling ?? Infinity, inUse),
+        ceiling: Math.min(s.ceiling ?? Infinity, inForce),
         ceilingTried: true,
         decreasedAt: seen.now + settings.settleMs,
         ramping: false,

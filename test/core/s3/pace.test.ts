@@ -212,14 +212,17 @@ describe('nextPace: the control rule of one bucket', () => {
     expect(state).toMatchObject({ ceiling: 40, trial: null });
   });
 
-  test('a held rate above what is sent goes down from what is sent when its writes meet throttles, and that is the ceiling', () => {
+  test('a held rate above what is sent goes down from what is sent when its writes meet throttles; the rate in force stays the ceiling the probes climb back to', () => {
     // 150 writes/s allowed, 107 sent in the last second (all the slots let out): 3 % off 150 would change nothing.
     const sent = { writes: 107, successesPerSecond: 105, spanMs: 1000, sent: 107 };
     let state = paced(150, null);
     state = nextPace(state, { kind: 'throttle', sentAt: 100, now: 110, recent: { ...sent, throttles: 1 } }, SETTINGS);
     state = nextPace(state, { kind: 'throttle', sentAt: 120, now: 130, recent: { ...sent, throttles: 2 } }, SETTINGS);
     expect(state.rate).toBeCloseTo(107 * 0.97);
-    expect(state).toMatchObject({ ceiling: 107, ceilingTried: true });
+    expect(state).toMatchObject({ ceiling: 150, ceilingTried: true });
+    // Writes sent slowly for a while are no limit to hold below: a second later, halfway back to 150.
+    state = nextPace(state, { kind: 'success', sentAt: 1130, now: 1140, recent: { ...sent, throttles: 0 } }, SETTINGS);
+    expect(state.rate).toBeCloseTo((107 * 0.97 + 150) / 2);
   });
 
   test('a rate whose own writes met more throttles than tolerated is not probed up while the share of the last second keeps it from going down; it goes down once the share allows', () => {
