@@ -179,14 +179,20 @@ const tolerance = (baseline: number, settings: PaceSettings) => baseline * 1.5 +
 const throttledSince = (since: SinceChange, s: PaceState, seen: PaceObservation, settings: PaceSettings): boolean =>
   since.throttles > Math.max(1, tolerance(s.baseline, settings) * Math.min(since.writes, seen.recent.writes));
 
+/** A found rate's probe (has the bucket's limit risen?) goes this far above the ceiling. */
+const ABOVE_CEILING = 1.03;
+
 /**
  * The rate a probe tries from `rate`: a factor above it with no ceiling; the ceiling itself if it was only
  * measured (what succeeded while throttled, low while the restore still ramps up); halfway to a tried
- * ceiling, and the ceiling again once just below it (has the bucket's limit risen?).
+ * ceiling, and a little above it once just below it (has the bucket's limit risen?). Not the ceiling itself:
+ * it may have been refused by a hair (an excess under 1 % spends the bucket's reserve only after ~20 s), and
+ * a probe kept there would lift it for nothing, the probes after it going 25 % up and refused on the way down.
  */
 function probeTarget(rate: number, s: Pick<PaceState, 'ceiling' | 'ceilingTried'>, settings: PaceSettings): number {
   if (s.ceiling === null) return rate * settings.probeGrowth;
-  if (!s.ceilingTried || rate >= FOUND * s.ceiling) return Math.max(s.ceiling, rate * 1.02);
+  if (!s.ceilingTried) return Math.max(s.ceiling, rate * 1.02);
+  if (rate >= FOUND * s.ceiling) return Math.max(ABOVE_CEILING * s.ceiling, rate * 1.02);
   return Math.max(rate * 1.01, (rate + s.ceiling) / 2);
 }
 
