@@ -16,17 +16,23 @@
  * Act While Planning? ─(dry run, batch-operations)──────────┤  │ with history ─▶ Current Versions ─┐     │
  *   │ otherwise                                             │  └ otherwise ─▶ Report               │     │
  *   ▼                                                       │                                      ▼     ▼
- * Act On Chunks: Distributed Map over $.plan.chunks ────────┘     Next Chunks ◀─ Lambda Keys: Earlier Versions
- *   (phase $.plan.actPhase: with history, earlier versions         ▼        ▲ no
- *    only; child: Restore Mode? ─▶ Copy Versions |               Act On Chunks Again ─▶ Pass Done? ─▶ Report
- *    Delete Newer Versions, or Fail: Delete Mode Disabled)                              │ then batch
- *                                                                                       ▼
+ * Act And Plan Ahead (Parallel) ─▶ More To Act? ─(none)─────┘     Next Chunks ◀─ Lambda Keys: Earlier Versions
+ *   branch 1: Act On Chunks, a Distributed Map over           ▼        ▲ no
+ *     $.plan.chunks (phase $.plan.actPhase: with history,   Act On Chunks Again ─▶ Pass Done? ─▶ Report
+ *     earlier versions only; child: Restore Mode? ─▶                                    │ then batch
+ *     Copy Versions | Delete Newer Versions, or Fail)                                   ▼
+ *   branch 2: Plan Ahead? ─(plan done)─▶ Nothing To Plan Ahead
+ *                          └ otherwise ─▶ Plan Chunks Ahead (from $.plan.cursor)
+ *   its result is branch 2's plan ($.plan); More To Act? ─(chunks)─▶ Act And Plan Ahead again
+ *
  *   Lambda Keys: Current Versions ◀─current-pass─ Batch Jobs Done? ◀── Advance Batch Jobs ◀─ Wait For Batch Jobs
  *   (─▶ Next Chunks …)                             │ report ─▶ Report  │ wait ─────────────────────────▲
  *                                                  │ fold ─▶ Advance Batch Jobs (the reports' fold, step by step, no wait)
  *                                                  └ fail ─▶ Batch Job Failed ─▶ Report Failure
  *
- * A plan step of one chunk skips the map: One Chunk? ─▶ Copy Versions | Delete Newer Versions (One Chunk) ─▶ All Planned?
+ * The first plan step of a restore that acts returns after one chunk (plan.ts, `FIRST_STEP_CHUNKS`): the first write
+ * waits for one chunk's listing, and each round then takes the longer of acting and listing, not both.
+ * A last plan step of one chunk skips the map: One Chunk? ─▶ Copy Versions | Delete Newer Versions (One Chunk) ─▶ All Planned?
  * Report: Start Report ─▶ Report Outcomes ⇄ Outcomes Reported? ─done─▶ Report (joins the parts)
  * Report ─▶ Archive Restores Pending? ─(keys wait for RestoreObject, ≤ ARCHIVE_WAITS times)─▶ Wait For Archive Restores ─▶ Start Planning
  *          └ otherwise ─▶ Announce Completion ─▶ Restored
@@ -348,7 +354,7 @@ export class RestoreStateMachine extends Construct {
     });
 
     // ── plan ⇄ act ──
-    const plan = this.invoke('Plan Chunks', fns.listVersions, {
+    const planStepTask = {
       payload: sfn.TaskInput.fromObject({
         ...context,
         cursor: J.stringAt('$.plan.cursor'),
@@ -357,7 +363,8 @@ export class RestoreStateMachine extends Construct {
       }),
       resultSelector: planResult(),
       resultPath: '$.plan',
-    });
+    };
+    const plan = this.invoke('Plan Chunks', fns.listVersions, planStepTask);
     this.retryWhole(plan).addCatch(reportFailure, onFailure);
 
     // The report in steps (report-parts.ts): Report Outcomes folds outcome files into parts until all are, then Report joins them.
@@ -406,9 +413,28 @@ export class RestoreStateMachine extends Construct {
     report.next(reportOutcomes);
 
     // With history, only earlier versions while planning (`$.plan.actPhase`): the current ones wait for the pass after it.
-    const act = this.actMap('Act On Chunks', '$.plan.chunks', '$.plan.actPhase', context, { maxConcurrency, toleratedFailurePercentage });
+    // Its output is one number: the Parallel around it keeps only the plan ahead's.
+    const act = this.actMap('Act On Chunks', '$.plan.chunks', '$.plan.actPhase', context, { maxConcurrency, toleratedFailurePercentage }, '$.plan.nextChunk');
     act.itemProcessor(this.actOnChunk());
-    act.addCatch(reportFailure, onFailure);
+    // The next chunks are listed while these are acted on: each round takes the longer of the two, not both.
+    const planAhead = this.invoke('Plan Chunks Ahead', fns.listVersions, { ...planStepTask, outputPath: '$.plan' });
+    this.retryWhole(planAhead);
+    const nothingAhead = new sfn.Pass(this, 'Nothing To Plan Ahead', {
+      parameters: {
+        chunks: [],
+        cursor: J.stringAt('$.plan.cursor'),
+        done: true,
+        nextChunk: J.numberAt('$.plan.nextChunk'),
+        totals: J.objectAt('$.plan.totals'),
+        actPhase: J.stringAt('$.plan.actPhase'),
+      },
+    });
+    const actAndPlanAhead = new sfn.Parallel(this, 'Act And Plan Ahead', {
+      resultSelector: Object.fromEntries(Object.keys(planResult()).map((field) => [field, J.objectAt(`$[1].${field}`)])),
+      resultPath: '$.plan',
+    });
+    actAndPlanAhead.branch(act, new sfn.Choice(this, 'Plan Ahead?').when(sfn.Condition.booleanEquals('$.plan.done', true), nothingAhead).otherwise(planAhead));
+    actAndPlanAhead.addCatch(reportFailure, onFailure);
 
     // ── passes after planning: every chunk again, a page of chunks at a time ──
     const nextChunks = this.invoke('Next Chunks', fns.nextChunks, {
@@ -494,9 +520,8 @@ export class RestoreStateMachine extends Construct {
       .when(batchEngine, prepareBatchJobs)
       .when(sfn.Condition.isPresent('$.context.request.withHistory'), startPass('Current Versions', { source: 'plan', phase: 'current', then: 'report' }))
       .otherwise(report);
-    act.next(allPlanned);
 
-    // A plan step of one chunk (an event-driven recovery of one key, a small restore) is acted on
+    // The last plan step, of one chunk (an event-driven recovery of one key, a small restore), is acted on
     // inline: no Map Run (an account has at most 1,000 open), no child execution. Not where a failed
     // chunk may be tolerated (100 %): inline, a failure fails the restore. (`Not IsPresent`, not
     // `IsPresent: false`, which aws-local-stepfunctions 3.0 never matches.)
@@ -504,11 +529,16 @@ export class RestoreStateMachine extends Construct {
       toleratedFailurePercentage < 100
         ? new sfn.Choice(this, 'One Chunk?')
             .when(
-              sfn.Condition.and(sfn.Condition.isPresent('$.plan.chunks[0]'), sfn.Condition.not(sfn.Condition.isPresent('$.plan.chunks[1]'))),
+              sfn.Condition.and(
+                sfn.Condition.booleanEquals('$.plan.done', true),
+                sfn.Condition.isPresent('$.plan.chunks[0]'),
+                sfn.Condition.not(sfn.Condition.isPresent('$.plan.chunks[1]')),
+              ),
               this.actOnOneChunk(context, allPlanned, reportFailure),
             )
-            .otherwise(act)
-        : act;
+            .otherwise(actAndPlanAhead)
+        : actAndPlanAhead;
+    actAndPlanAhead.next(new sfn.Choice(this, 'More To Act?').when(sfn.Condition.isPresent('$.plan.chunks[0]'), actOnPlanned).otherwise(allPlanned));
 
     // The Lambda engine acts on each page of chunks as it is planned; a dry run and the Batch Operations engine plan everything first.
     const actWhilePlanning = new sfn.Choice(this, 'Act While Planning?')
@@ -580,6 +610,7 @@ export class RestoreStateMachine extends Construct {
     phasePath: string,
     context: Record<string, unknown>,
     limits: { maxConcurrency: number; toleratedFailurePercentage: number },
+    outputPath?: string,
   ): sfn.DistributedMap {
     const J = sfn.JsonPath;
     return new sfn.DistributedMap(this, id, {
@@ -588,6 +619,7 @@ export class RestoreStateMachine extends Construct {
       ...limits,
       mapExecutionType: sfn.StateMachineType.STANDARD,
       resultPath: J.DISCARD,
+      ...(outputPath ? { outputPath } : {}),
     });
   }
 

@@ -121,7 +121,7 @@ describe.each([
   });
 
   test('runs the act functions in a Distributed Map of standard child workflows over the plan chunks', () => {
-    expect(definition.States['Act On Chunks']).toMatchObject({
+    expect(allStates(definition)['Act On Chunks']).toMatchObject({
       Type: 'Map',
       ItemsPath: '$.plan.chunks',
       ResultPath: null,
@@ -357,7 +357,43 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
   });
 
-  test('a plan step of one chunk is acted on inline, without a Distributed Map; a step of several through the map', async () => {
+  test('the chunks of one plan step are acted on while the next step lists the chunks after them, and a step after the last lists nothing', async () => {
+    const plans = [
+      { chunks: [chunk(0)], cursor: '{"after":"k0"}', done: false, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' },
+      { chunks: [chunk(1), chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
+    ];
+    let planAhead!: () => void;
+    const plannedAhead = new Promise<void>((resolve) => (planAhead = resolve));
+    const whileActing: Array<{ chunk: number; planAheadStarted: boolean }> = [];
+    const run = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': (p) => {
+          if (p.cursor !== null) planAhead();
+          return plans.shift();
+        },
+        // Chunk 0's act step waits (up to 5 s) for the step planning the chunks after it: only a plan step running beside it ends the wait early.
+        'copy-version': async (p) => {
+          const index = (p.chunk as { index: number }).index;
+          const started = await Promise.race([plannedAhead.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000))]);
+          whileActing.push({ chunk: index, planAheadStarted: started });
+          return { index, counts: {}, outcomesKey: 'o' };
+        },
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(run.output).toEqual({ status: 'SUCCEEDED' });
+    expect(run.calls.filter((c) => c.handler === 'list-versions').map((c) => [c.state, c.payload.cursor])).toEqual([
+      ['Plan Chunks', null],
+      ['Plan Chunks Ahead', '{"after":"k0"}'],
+    ]);
+    expect(whileActing[0]).toEqual({ chunk: 0, planAheadStarted: true });
+    expect(whileActing.map((a) => a.chunk).sort()).toEqual([0, 1, 2]);
+    expect(run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.state)).toEqual(['Copy Versions', 'Copy Versions', 'Copy Versions']);
+  });
+
+  test('the last plan step, of one chunk, is acted on inline, without a Distributed Map; a step of several through the map', async () => {
     const plans = [
       { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },
       { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
@@ -723,6 +759,7 @@ function allStates(machine: AslStateMachine): Record<string, AslStateMachine['St
   for (const [name, state] of Object.entries(machine.States)) {
     states[name] = state;
     if (state.ItemProcessor) Object.assign(states, allStates(state.ItemProcessor));
+    for (const branch of state.Branches ?? []) Object.assign(states, allStates(branch));
   }
   return states;
 }

@@ -1,7 +1,7 @@
 /** The restore state machine's resource: logged, traced, alarmed; its functions built with the team defaults. */
 import { expect } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
-import { renderDefinition } from '../../lib/definition.ts';
+import { forEachState, renderDefinition, type AslStateMachine } from '../../lib/definition.ts';
 import { FULL_CONTEXT, logicalIdOf, resourcesOf, synth } from './support.ts';
 
 const { stack, template } = synth();
@@ -68,7 +68,7 @@ test('act functions get 15 minutes and a full vCPU; list-versions plans within a
 
 test('the Distributed Map takes its concurrency and tolerated failures from the configuration', () => {
   const { template: configured } = synth({ 's3-rewind:mapMaxConcurrency': 25, 's3-rewind:mapToleratedFailurePercentage': 5 });
-  const map = renderDefinition(configured.toJSON()).definition.States['Act On Chunks']!;
+  const map = stateNamed(renderDefinition(configured.toJSON()).definition, 'Act On Chunks');
   expect(map).toMatchObject({ MaxConcurrency: 25, ToleratedFailurePercentage: 5 });
 });
 
@@ -79,7 +79,7 @@ test('with delete mode on, the delete branch invokes delete-newer-versions', () 
 });
 
 test('with delete mode off, the delete branch is a Fail state', () => {
-  const inner = renderDefinition(template.toJSON()).definition.States['Act On Chunks']!.ItemProcessor!;
+  const inner = stateNamed(renderDefinition(template.toJSON()).definition, 'Act On Chunks').ItemProcessor!;
   expect(inner.States['Delete Mode Disabled']).toEqual({
     Type: 'Fail',
     Error: 'DeleteModeDisabled',
@@ -104,3 +104,13 @@ test('s3-rewind:maxWritesPerSecond reaches validation (which puts the cap in for
   // Without the setting there is no deployment cap.
   expect(JSON.stringify(template.toJSON())).not.toContain('MAX_WRITES_PER_SECOND');
 });
+
+/** The state named `name`, at any depth (the act map is a branch of `Act And Plan Ahead`). */
+function stateNamed(definition: AslStateMachine, name: string): AslStateMachine['States'][string] {
+  let found: AslStateMachine['States'][string] | undefined;
+  forEachState(definition, (stateName, state) => {
+    if (stateName === name) found = state;
+  });
+  if (!found) throw new Error(`no state named "${name}"`);
+  return found;
+}

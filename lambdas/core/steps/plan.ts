@@ -47,7 +47,10 @@ export interface PlanOptions {
   readonly chunkDeletions?: number;
   /** Actions per chunk, unchanged keys included. @default 10000 (1000 for a manifest's lines) */
   readonly chunkActions?: number;
-  /** Chunks one step may plan before it returns them to be acted on. @default 100 */
+  /**
+   * Chunks one step may plan before it returns them to be acted on. @default 100; 1 for the
+   * first step of a restore that acts as it plans (`FIRST_STEP_CHUNKS`)
+   */
   readonly maxChunks?: number;
   /** Epoch ms after which the step returns at the next chunk boundary. */
   readonly deadline?: number;
@@ -67,6 +70,18 @@ export interface PlanOptions {
    */
   readonly onAccepted?: () => Promise<void>;
 }
+
+/**
+ * Chunks the first step of a restore plans when its chunks are acted on as they are
+ * planned (not a dry run, not the Batch Operations engine, one chain): the first
+ * write waits for one chunk's listing, not a hundred's, and the state machine acts
+ * on it while the next step lists the chunks after it (`Act And Plan Ahead`).
+ */
+export const FIRST_STEP_CHUNKS = 1;
+
+/** Whether `input` is the first step of a restore that acts on each step's chunks as they come. */
+const firstStepThatActs = (input: PlanStepInput, cursor: string | null, parallel: boolean): boolean =>
+  cursor === null && !parallel && input.range === undefined && !input.request.dryRun && input.request.engine !== 'batch-operations';
 
 /** Ranges one restore's plan may list at once (their cursor goes to the work store when too long for the state). */
 export const MAX_PLAN_RANGES = 64;
@@ -151,7 +166,8 @@ export async function planStep(s3: S3Client, store: WorkStore, input: PlanStepIn
     // A range of the `Plan Ranges` map, or the whole scope.
     const source = sourceFor(input.range);
     await checkFirst([source]);
-    const chain = await planChain(store, input, source, target, cursor, input.nextChunk ?? 0, state, options);
+    const stepOptions = firstStepThatActs(input, cursor, parallel) ? { ...options, maxChunks: options.maxChunks ?? FIRST_STEP_CHUNKS } : options;
+    const chain = await planChain(store, input, source, target, cursor, input.nextChunk ?? 0, state, stepOptions);
     resume = chain.done ? null : chain.resume;
     nextChunk = chain.next;
   } else {
