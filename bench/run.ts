@@ -18,7 +18,6 @@
  *   --slow-page-entries S synthetic listing of the latency-bound rows (default 200,000)
  *   --slow-page-ms P      their time per ListObjectVersions page, long enough that latency, not CPU, binds (default 1000)
  *   --planning-rgw-keys K keys seeded for the planning rows on the endpoint (default 10,000; 0: none)
- *   --prototype           also bench/pipelined.ts (plan and act overlapped): two more buckets
  *   --seed-concurrency S  PUTs in flight while seeding (default 128)
  *   --json-out FILE       default bench/results/<timestamp>.json
  *   --keep                keep the buckets (when the RGW was already running)
@@ -77,7 +76,6 @@ function options() {
       'slow-page-ms': { type: 'string', default: '1000' },
       'slow-page-entries': { type: 'string', default: '200000' },
       'planning-rgw-keys': { type: 'string', default: '10000' },
-      prototype: { type: 'boolean', default: false },
       'seed-concurrency': { type: 'string', default: '128' },
       'json-out': { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -104,7 +102,6 @@ function options() {
     slowPageMs: Number(values['slow-page-ms']),
     slowPageEntries: Number(values['slow-page-entries']),
     planningRgwKeys: Number(values['planning-rgw-keys']),
-    prototype: values.prototype,
     seedConcurrency: Number(values['seed-concurrency']),
     jsonOut: values['json-out'] ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
     keep: values.keep,
@@ -146,9 +143,7 @@ async function restoreAndListing(run: Run): Promise<void> {
   const { opts } = run;
   const seed = seedTotals(opts.keys);
   const restore = opts.sections.has('restore');
-  const labels = restore
-    ? ['rewind-copy', 'floor-copy', 'floor-delete', 'rewind-delete', ...(opts.prototype ? ['pipelined-copy', 'pipelined-delete'] : [])]
-    : ['listing'];
+  const labels = restore ? ['rewind-copy', 'floor-copy', 'floor-delete', 'rewind-delete'] : ['listing'];
   const buckets = await Promise.all(labels.map((label) => run.bucket(label)));
   log(`seeding ${labels.length} bucket(s) with ${opts.keys} keys each (${seed.entries} entries per bucket)`);
   const seeded = await seedBuckets(run.s3, buckets, opts.keys, { prefix: PREFIX, concurrency: opts.seedConcurrency, log });
@@ -174,11 +169,10 @@ async function restoreAndListing(run: Run): Promise<void> {
     const floorCopy = await variant(1, 'floor', 'copy');
     const floorDelete = await variant(2, 'floor', 'delete');
     const rewindDelete = await variant(3, 's3-rewind', 'delete');
-    const prototypes = opts.prototype ? [await variant(4, 's3-rewind-pipelined', 'copy'), await variant(5, 's3-rewind-pipelined', 'delete')] : [];
     for (const floor of [floorCopy, floorDelete]) {
       if (floor.changedKeys !== seed.changed) throw new Error(`the floor changed ${floor.changedKeys} keys, the seed ${seed.changed}`);
     }
-    const variants = [rewindCopy, floorCopy, rewindDelete, floorDelete, ...prototypes];
+    const variants = [rewindCopy, floorCopy, rewindDelete, floorDelete];
     run.targets.push(...restoreTargets(seed, rewindCopy, floorCopy), ...restoreTargets(seed, rewindDelete, floorDelete));
     const ratio = (a: VariantResult, b: VariantResult) => ({ wall: a.wallMs / b.wallMs, requests: totalRequests(a) / totalRequests(b) });
     run.results.restore = {
@@ -196,7 +190,6 @@ async function restoreAndListing(run: Run): Promise<void> {
       [
         ratioLine(rewindCopy, floorCopy),
         ratioLine(rewindDelete, floorDelete),
-        ...prototypes.map((p) => ratioLine(p, p.mode === 'copy' ? floorCopy : floorDelete)),
         `request bound (copies + ⌈deletions/1000⌉ + ⌈entries/1000⌉): copy ${requestBound(seed, 'copy')}, delete ${requestBound(seed, 'delete')}`,
         describeOverBound(seed, rewindCopy),
         describeOverBound(seed, rewindDelete),

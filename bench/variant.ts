@@ -14,13 +14,11 @@ import type { LocalDefinition } from '../cli/local-definition.ts';
 import { runRestoreLocally } from '../cli/local-runner.ts';
 import { countRequests, type RequestCounts } from './counting.ts';
 import { floorRestore } from './floor.ts';
-import { pipelinedRestore } from './pipelined.ts';
 import { syntheticS3 } from './synthetic-s3.ts';
 import { runAsChild } from './child.ts';
 
 export interface VariantInput {
-  /** `s3-rewind-pipelined`: bench/pipelined.ts, a prototype orchestration of the engine's steps. */
-  readonly tool: 's3-rewind' | 's3-rewind-pipelined' | 'floor';
+  readonly tool: 's3-rewind' | 'floor';
   readonly mode: 'copy' | 'delete';
   readonly bucket: string;
   readonly prefix: string;
@@ -88,10 +86,6 @@ export async function runVariant(input: VariantInput): Promise<VariantResult> {
     const store = new FileWorkStore(workDir);
     if (input.tool === 'floor') {
       changedKeys = (await floorRestore(s3, input.bucket, input.prefix, input.cut, input.mode, input.concurrency)).changedKeys;
-    } else if (input.tool === 's3-rewind-pipelined') {
-      const done = await pipelinedRestore(s3, request, { store, concurrency: input.concurrency });
-      changedKeys = done.restored + done.deleted + done.undeleted;
-      failedKeys = done.failed;
     } else {
       const summary = await runRestoreLocally({ request }, { s3, store, concurrency: input.concurrency, ...(definition ? { definition } : {}) });
       const done = summary.counts;
