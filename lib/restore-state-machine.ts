@@ -16,14 +16,15 @@
  * Act While Planning? ─(dry run, batch-operations)──────────┤  │ with history ─▶ Current Versions ─┐     │
  *   │ otherwise                                             │  └ otherwise ─▶ Report               │     │
  *   ▼                                                       │                                      ▼     ▼
- * Act And Plan Ahead (Parallel) ─▶ More To Act? ─(none)─────┘     Next Chunks ◀─ Lambda Keys: Earlier Versions
- *   branch 1: Act On Chunks, a Distributed Map over           ▼        ▲ no
- *     $.plan.chunks (phase $.plan.actPhase: with history,   Act On Chunks Again ─▶ Pass Done? ─▶ Report
- *     earlier versions only; child: Restore Mode? ─▶                                    │ then batch
- *     Copy Versions | Delete Newer Versions, or Fail)                                   ▼
- *   branch 2: Plan Ahead? ─(plan done)─▶ Nothing To Plan Ahead
- *                          └ otherwise ─▶ Plan Chunks Ahead (from $.plan.cursor)
- *   its result is branch 2's plan ($.plan); More To Act? ─(chunks)─▶ Act And Plan Ahead again
+ * Act And Plan Ahead (Parallel) ────────────────────────────┘  Next Chunks ◀─ Lambda Keys: Earlier Versions
+ *   branch 1: Act On First Chunks, a Distributed Map over        ▼        ▲ no
+ *     the first step's $.plan.chunks                           Act On Chunks Again ─▶ Pass Done? ─▶ Report
+ *   branch 2: Plan Ahead? ─(plan done)─▶ Planned Ahead                              │ then batch
+ *     └ otherwise ─▶ Plan Chunks Ahead (from $.plan.cursor)                         ▼
+ *       ─▶ Act On Chunks, a Distributed Map over its chunks ─▶ More To Plan Ahead? ─(yes)─▶ Plan Chunks Ahead
+ *       └ no ─▶ Planned Ahead ($.plan, the Parallel's result)
+ *   Each map: phase $.plan.actPhase (with history, earlier versions only); child: Restore Mode? ─▶
+ *   Copy Versions | Delete Newer Versions, or Fail: Delete Mode Disabled.
  *
  *   Lambda Keys: Current Versions ◀─current-pass─ Batch Jobs Done? ◀── Advance Batch Jobs ◀─ Wait For Batch Jobs
  *   (─▶ Next Chunks …)                             │ report ─▶ Report  │ wait ─────────────────────────▲
@@ -31,8 +32,9 @@
  *                                                  └ fail ─▶ Batch Job Failed ─▶ Report Failure
  *
  * The first plan step of a restore that acts returns after one chunk (plan.ts, `FIRST_STEP_CHUNKS`): the first write
- * waits for one chunk's listing, and each round then takes the longer of acting and listing, not both.
- * A last plan step of one chunk skips the map: One Chunk? ─▶ Copy Versions | Delete Newer Versions (One Chunk) ─▶ All Planned?
+ * waits for one chunk's listing, and that chunk is written while the rest is listed; being beside the rest, not
+ * before it, its slowest write (retries under throttling) holds back no other chunk.
+ * A restore planned in one step of one chunk skips the maps: One Chunk? ─▶ Copy Versions | Delete Newer Versions (One Chunk) ─▶ All Planned?
  * Report: Start Report ─▶ Report Outcomes ⇄ Outcomes Reported? ─done─▶ Report (joins the parts)
  * Report ─▶ Archive Restores Pending? ─(keys wait for RestoreObject, ≤ ARCHIVE_WAITS times)─▶ Wait For Archive Restores ─▶ Start Planning
  *          └ otherwise ─▶ Announce Completion ─▶ Restored
@@ -413,27 +415,29 @@ export class RestoreStateMachine extends Construct {
     report.next(reportOutcomes);
 
     // With history, only earlier versions while planning (`$.plan.actPhase`): the current ones wait for the pass after it.
-    // Its output is one number: the Parallel around it keeps only the plan ahead's.
-    const act = this.actMap('Act On Chunks', '$.plan.chunks', '$.plan.actPhase', context, { maxConcurrency, toleratedFailurePercentage }, '$.plan.nextChunk');
-    act.itemProcessor(this.actOnChunk());
-    // The next chunks are listed while these are acted on: each round takes the longer of the two, not both.
-    const planAhead = this.invoke('Plan Chunks Ahead', fns.listVersions, { ...planStepTask, outputPath: '$.plan' });
+    const limits = { maxConcurrency, toleratedFailurePercentage };
+    // The first step's chunks are acted on beside the rest of the restore (the plan ahead, below), so their
+    // last write, however long its retries, holds back no other. Its output is one number: the Parallel
+    // around it keeps only the plan ahead's.
+    const actFirst = this.actMap('Act On First Chunks', '$.plan.chunks', '$.plan.actPhase', context, limits, '$.plan.nextChunk');
+    actFirst.itemProcessor(this.actOnChunk(' (First Chunks)'));
+    // Beside them, the rest: plan a step (up to 100 chunks) from where the first stopped, act on its chunks, and so on.
+    const planAhead = this.invoke('Plan Chunks Ahead', fns.listVersions, planStepTask);
     this.retryWhole(planAhead);
-    const nothingAhead = new sfn.Pass(this, 'Nothing To Plan Ahead', {
-      parameters: {
-        chunks: [],
-        cursor: J.stringAt('$.plan.cursor'),
-        done: true,
-        nextChunk: J.numberAt('$.plan.nextChunk'),
-        totals: J.objectAt('$.plan.totals'),
-        actPhase: J.stringAt('$.plan.actPhase'),
-      },
-    });
+    const act = this.actMap('Act On Chunks', '$.plan.chunks', '$.plan.actPhase', context, limits);
+    act.itemProcessor(this.actOnChunk());
+    const plannedAhead = new sfn.Pass(this, 'Planned Ahead', { outputPath: '$.plan' });
+    planAhead
+      .next(act)
+      .next(new sfn.Choice(this, 'More To Plan Ahead?').when(sfn.Condition.booleanEquals('$.plan.done', false), planAhead).otherwise(plannedAhead));
     const actAndPlanAhead = new sfn.Parallel(this, 'Act And Plan Ahead', {
       resultSelector: Object.fromEntries(Object.keys(planResult()).map((field) => [field, J.objectAt(`$[1].${field}`)])),
       resultPath: '$.plan',
     });
-    actAndPlanAhead.branch(act, new sfn.Choice(this, 'Plan Ahead?').when(sfn.Condition.booleanEquals('$.plan.done', true), nothingAhead).otherwise(planAhead));
+    actAndPlanAhead.branch(
+      actFirst,
+      new sfn.Choice(this, 'Plan Ahead?').when(sfn.Condition.booleanEquals('$.plan.done', true), plannedAhead).otherwise(planAhead),
+    );
     actAndPlanAhead.addCatch(reportFailure, onFailure);
 
     // ── passes after planning: every chunk again, a page of chunks at a time ──
@@ -521,7 +525,7 @@ export class RestoreStateMachine extends Construct {
       .when(sfn.Condition.isPresent('$.context.request.withHistory'), startPass('Current Versions', { source: 'plan', phase: 'current', then: 'report' }))
       .otherwise(report);
 
-    // The last plan step, of one chunk (an event-driven recovery of one key, a small restore), is acted on
+    // A restore planned in one step of one chunk (an event-driven recovery of one key, a small restore) is acted on
     // inline: no Map Run (an account has at most 1,000 open), no child execution. Not where a failed
     // chunk may be tolerated (100 %): inline, a failure fails the restore. (`Not IsPresent`, not
     // `IsPresent: false`, which aws-local-stepfunctions 3.0 never matches.)
@@ -538,7 +542,8 @@ export class RestoreStateMachine extends Construct {
             )
             .otherwise(actAndPlanAhead)
         : actAndPlanAhead;
-    actAndPlanAhead.next(new sfn.Choice(this, 'More To Act?').when(sfn.Condition.isPresent('$.plan.chunks[0]'), actOnPlanned).otherwise(allPlanned));
+    // The plan ahead ran to the end of the scope: what follows planning (the report, or the pass over current versions).
+    actAndPlanAhead.next(allPlanned);
 
     // The Lambda engine acts on each page of chunks as it is planned; a dry run and the Batch Operations engine plan everything first.
     const actWhilePlanning = new sfn.Choice(this, 'Act While Planning?')

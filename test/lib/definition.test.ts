@@ -357,27 +357,26 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(run.events).toEqual([{ detailType: 'Restore Completed', detail: summary }]);
   });
 
-  test('the chunks of one plan step are acted on while the next step lists the chunks after them, and a step after the last lists nothing', async () => {
+  test("the first step's chunk is acted on beside the rest of the restore: the steps after it plan and act without waiting for it", async () => {
     const plans = [
       { chunks: [chunk(0)], cursor: '{"after":"k0"}', done: false, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' },
-      { chunks: [chunk(1), chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
+      { chunks: [chunk(1), chunk(2)], cursor: '{"after":"k2"}', done: false, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
+      { chunks: [chunk(3)], cursor: null, done: true, nextChunk: 4, totals: TOTALS(4), actPhase: 'all' },
     ];
-    let planAhead!: () => void;
-    const plannedAhead = new Promise<void>((resolve) => (planAhead = resolve));
-    const whileActing: Array<{ chunk: number; planAheadStarted: boolean }> = [];
+    const acted: number[] = [];
+    let restActed!: () => void;
+    const rest = new Promise<void>((resolve) => (restActed = resolve));
     const run = await execute(
       { request: CONTEXT.request },
       {
         'validate-request': () => CONTEXT,
-        'list-versions': (p) => {
-          if (p.cursor !== null) planAhead();
-          return plans.shift();
-        },
-        // Chunk 0's act step waits (up to 5 s) for the step planning the chunks after it: only a plan step running beside it ends the wait early.
+        'list-versions': () => plans.shift(),
+        // Chunk 0's act step waits (up to 5 s) for chunks 1-3 to be acted on: only steps that run beside it end the wait early.
         'copy-version': async (p) => {
           const index = (p.chunk as { index: number }).index;
-          const started = await Promise.race([plannedAhead.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000))]);
-          whileActing.push({ chunk: index, planAheadStarted: started });
+          if (index === 0) await Promise.race([rest, new Promise((resolve) => setTimeout(resolve, 5000))]);
+          acted.push(index);
+          if (acted.length === 3 && !acted.includes(0)) restActed();
           return { index, counts: {}, outcomesKey: 'o' };
         },
         report: () => ({ status: 'SUCCEEDED' }),
@@ -387,13 +386,23 @@ describe('the definition run by aws-local-stepfunctions', () => {
     expect(run.calls.filter((c) => c.handler === 'list-versions').map((c) => [c.state, c.payload.cursor])).toEqual([
       ['Plan Chunks', null],
       ['Plan Chunks Ahead', '{"after":"k0"}'],
+      ['Plan Chunks Ahead', '{"after":"k2"}'],
     ]);
-    expect(whileActing[0]).toEqual({ chunk: 0, planAheadStarted: true });
-    expect(whileActing.map((a) => a.chunk).sort()).toEqual([0, 1, 2]);
-    expect(run.calls.filter((c) => c.handler === 'copy-version').map((c) => c.state)).toEqual(['Copy Versions', 'Copy Versions', 'Copy Versions']);
+    expect(acted.at(-1)).toBe(0);
+    expect([...acted].sort()).toEqual([0, 1, 2, 3]);
+    const states = run.calls.filter((c) => c.handler === 'copy-version').map((c) => [c.state, (c.payload.chunk as { index: number }).index]);
+    expect(states).toEqual(
+      expect.arrayContaining([
+        ['Copy Versions (First Chunks)', 0],
+        ['Copy Versions', 1],
+        ['Copy Versions', 2],
+        ['Copy Versions', 3],
+      ]),
+    );
+    expect(run.calls.filter((c) => c.handler === 'report').map((c) => c.payload.totals)).toEqual([TOTALS(4)]);
   });
 
-  test('the last plan step, of one chunk, is acted on inline, without a Distributed Map; a step of several through the map', async () => {
+  test('a restore planned in one step of one chunk is acted on inline, without a Distributed Map; a longer one through the maps', async () => {
     const plans = [
       { chunks: [chunk(0), chunk(1)], cursor: '{"after":"k1"}', done: false, nextChunk: 2, totals: TOTALS(2), actPhase: 'all' },
       { chunks: [chunk(2)], cursor: null, done: true, nextChunk: 3, totals: TOTALS(3), actPhase: 'all' },
@@ -409,12 +418,23 @@ describe('the definition run by aws-local-stepfunctions', () => {
     );
     expect(run.output).toEqual({ status: 'SUCCEEDED' });
     const acted = run.calls.filter((c) => c.handler === 'copy-version');
-    expect(acted.map((c) => [c.state, (c.payload.chunk as { index: number }).index])).toEqual([
-      ['Copy Versions', 0],
-      ['Copy Versions', 1],
-      ['Copy Versions (One Chunk)', 2],
+    expect(acted.map((c) => [c.state, (c.payload.chunk as { index: number }).index]).sort()).toEqual([
+      ['Copy Versions (First Chunks)', 0],
+      ['Copy Versions (First Chunks)', 1],
+      ['Copy Versions', 2],
     ]);
-    expect(acted[2]!.payload).toEqual({ ...CONTEXT, chunk: chunk(2), phase: 'all' });
+    expect(acted.find((c) => (c.payload.chunk as { index: number }).index === 2)!.payload).toEqual({ ...CONTEXT, chunk: chunk(2), phase: 'all' });
+
+    const alone = await execute(
+      { request: CONTEXT.request },
+      {
+        'validate-request': () => CONTEXT,
+        'list-versions': () => ({ chunks: [chunk(0)], cursor: null, done: true, nextChunk: 1, totals: TOTALS(1), actPhase: 'all' }),
+        'copy-version': (p) => ({ index: (p.chunk as { index: number }).index, counts: {}, outcomesKey: 'o' }),
+        report: () => ({ status: 'SUCCEEDED' }),
+      },
+    );
+    expect(alone.calls.filter((c) => c.handler === 'copy-version').map((c) => c.state)).toEqual(['Copy Versions (One Chunk)']);
   });
 
   test('a failure of the one chunk acted on inline gets the failure report, a Restore Failed event, and fails the execution', async () => {

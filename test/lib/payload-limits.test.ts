@@ -36,7 +36,7 @@ async function seed(label: string): Promise<{ bucket: string; at: number }> {
   return { bucket, at: instantAtCut(w, await listHistory(s3, bucket), cut) };
 }
 
-/** Runs the restore, recording every payload's size and the plan steps' chunk refs. */
+/** Runs the restore, recording every payload's size and the plan steps' chunk refs (the first step's and those planned ahead). */
 async function run(request: Record<string, unknown>, options: { planRanges?: number } = {}) {
   const payloads: Array<StatePayload & { bytes: number }> = [];
   const summary = await runRestoreLocally(
@@ -50,7 +50,7 @@ async function run(request: Record<string, unknown>, options: { planRanges?: num
     },
   );
   const planResults = payloads
-    .filter((p) => p.state === 'Plan Chunks' && p.what === 'task result')
+    .filter((p) => (p.state === 'Plan Chunks' || p.state === 'Plan Chunks Ahead') && p.what === 'task result')
     .map((p) => (p.json as { Payload: { chunks: ChunkRef[]; cursor: string | null } }).Payload);
   return { summary, payloads, planResults };
 }
