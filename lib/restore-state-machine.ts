@@ -77,7 +77,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { emptyCounts } from '../lambdas/core/restore/model.ts';
 import { emptyTotals } from '../lambdas/core/restore/planner.ts';
-import type { ChunkPass, ReportProgress } from '../lambdas/core/steps/contracts.ts';
+import { FIRST_STEP_CHUNKS, type ChunkPass, type ReportProgress } from '../lambdas/core/steps/contracts.ts';
 import { ARCHIVE_WAIT_CHOICE } from '../lambdas/core/restore/archive.ts';
 import { acknowledge, acknowledgeGeneratedWildcards, acknowledgeWildcardResources } from './nag.ts';
 import { RestoreFunctions } from './restore-functions.ts';
@@ -227,8 +227,12 @@ export class RestoreStateMachine extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       // A lease outlives no restore: stale only once its restore must have ended.
       leaseStaleAfter: (props.timeout ?? Duration.hours(24)).plus(Duration.hours(1)),
-      // Ranges planned apart act at once too: each range's act map runs up to mapMaxConcurrency steps.
-      actStepsAtOnce: mapMaxConcurrency * ((props.planRanges ?? 1) > 1 ? Math.min(planRangesAtOnce, props.planRanges ?? 1) : 1),
+      // Ranges planned apart act at once too: each range's act map runs up to mapMaxConcurrency steps. One chain's
+      // act map runs beside the first step's chunks (Act And Plan Ahead): mapMaxConcurrency + FIRST_STEP_CHUNKS.
+      actStepsAtOnce: Math.max(
+        mapMaxConcurrency + FIRST_STEP_CHUNKS,
+        mapMaxConcurrency * ((props.planRanges ?? 1) > 1 ? Math.min(planRangesAtOnce, props.planRanges ?? 1) : 1),
+      ),
       ...(props.maxWritesPerSecond !== undefined ? { maxWritesPerSecond: props.maxWritesPerSecond } : {}),
     });
     const definition = this.buildDefinition(props, mapMaxConcurrency, toleratedFailurePercentage, planRangesAtOnce);

@@ -93,14 +93,14 @@ test('validate-request treats a destination lease as stale only past the state m
   expect(variables.LEASE_STALE_AFTER_MS).toBe(String(25 * 60 * 60 * 1000));
 });
 
-test('s3-rewind:maxWritesPerSecond reaches validation (which puts the cap in force into the request) and each act function knows how many act steps share it', () => {
+test('s3-rewind:maxWritesPerSecond reaches validation (which puts the cap in force into the request) and each act function knows how many act steps share it: the 10 of the map and the first chunk beside them', () => {
   const { template: capped } = synth({ ...FULL_CONTEXT, 's3-rewind:maxWritesPerSecond': 500, 's3-rewind:mapMaxConcurrency': 10 });
   const env = (description: string) =>
     Object.values(capped.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } })).map(
       (f) => (f as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables,
     );
   expect(env('^Validates a restore request')).toEqual([expect.objectContaining({ MAX_WRITES_PER_SECOND: '500' })]);
-  expect(env('^Acts on one')).toEqual([expect.objectContaining({ ACT_STEPS_AT_ONCE: '10' }), expect.objectContaining({ ACT_STEPS_AT_ONCE: '10' })]);
+  expect(env('^Acts on one')).toEqual([expect.objectContaining({ ACT_STEPS_AT_ONCE: '11' }), expect.objectContaining({ ACT_STEPS_AT_ONCE: '11' })]);
   // Without the setting there is no deployment cap.
   expect(JSON.stringify(template.toJSON())).not.toContain('MAX_WRITES_PER_SECOND');
 });

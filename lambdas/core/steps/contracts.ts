@@ -68,6 +68,15 @@ export interface ChunkRef {
   readonly listedAt?: number;
 }
 
+/**
+ * Chunks the first step of a restore plans when its chunks are acted on as they are
+ * planned (not a dry run, not the Batch Operations engine, one chain): the first
+ * write waits for one chunk's listing, not a hundred's, and the state machine acts
+ * on it while the next step lists the chunks after it (`Act And Plan Ahead`): an act step
+ * more than the act map's at once, which a write cap's shares count (lib/restore-state-machine.ts).
+ */
+export const FIRST_STEP_CHUNKS = 1;
+
 export interface PlanStepInput extends RestoreContext {
   /** Where the previous invocation stopped; null or absent on the first. */
   readonly cursor?: string | null;

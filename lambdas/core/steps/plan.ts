@@ -29,7 +29,7 @@ import { keySourceOf } from '../sources/source-of-request.ts';
 import { writeTargetOf } from '../targets/target-of-request.ts';
 import type { WriteTarget } from '../targets/write-target.ts';
 import type { WorkStore } from '../work-store/work-store.ts';
-import { chunkRefOf, itemsKey, RANGE_CHUNKS, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
+import { chunkRefOf, FIRST_STEP_CHUNKS, itemsKey, RANGE_CHUNKS, workKeys, type ChunkRef, type PlanStepInput, type PlanStepOutput } from './contracts.ts';
 import { CHUNK_REFS_LIMIT, cursorForState, cursorFromState, jsonBytes, MAX_CHUNK_REF_BYTES } from './payload-limits.ts';
 
 export interface PlanOptions {
@@ -70,14 +70,6 @@ export interface PlanOptions {
    */
   readonly onAccepted?: () => Promise<void>;
 }
-
-/**
- * Chunks the first step of a restore plans when its chunks are acted on as they are
- * planned (not a dry run, not the Batch Operations engine, one chain): the first
- * write waits for one chunk's listing, not a hundred's, and the state machine acts
- * on it while the next step lists the chunks after it (`Act And Plan Ahead`).
- */
-export const FIRST_STEP_CHUNKS = 1;
 
 /** Whether `input` is the first step of a restore that acts on each step's chunks as they come. */
 const firstStepThatActs = (input: PlanStepInput, cursor: string | null, parallel: boolean): boolean =>

@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRestoreRequest, type RestoreRequestInput } from '#core/restore/request.ts';
-import type { PlanStepInput, PlanStepOutput } from '#core/steps/contracts.ts';
-import { FIRST_STEP_CHUNKS, planStep } from '#core/steps/plan.ts';
+import { FIRST_STEP_CHUNKS, type PlanStepInput, type PlanStepOutput } from '#core/steps/contracts.ts';
+import { planStep } from '#core/steps/plan.ts';
 import { SYNTHETIC_BUCKET, SYNTHETIC_CUT, SYNTHETIC_PREFIX, syntheticS3 } from '../../../bench/synthetic-s3.ts';
 import { FileWorkStore } from '../../../cli/file-work-store.ts';
 
