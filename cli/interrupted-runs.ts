@@ -89,11 +89,13 @@ export async function creditInterruptedWrites(store: WorkStore, summary: Restore
     await rm(store.locationOf(rewritten), { force: true });
     return summary;
   }
-  const lines = createInterface({ input: createReadStream(store.locationOf(rewritten), 'utf8'), crlfDelay: Infinity });
   await store.putStream(
     keys.reportCsv,
     (async function* () {
       yield CSV_HEADER;
+      // Opened here, when the CSV is being written: a readline made before it reads at once, and the lines it
+      // reads before the loop below listens are lost (a rerun's CSV came out empty while the store opened its file).
+      const lines = createInterface({ input: createReadStream(store.locationOf(rewritten), 'utf8'), crlfDelay: Infinity });
       for await (const line of lines) if (line) yield csvLine(JSON.parse(line) as KeyOutcome);
     })(),
     'text/csv',
